@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live-object and event counters, shown in debugfs:
+ *   /sys/kernel/debug/nrtls/counters  "name value" per live-object kind
+ *   /sys/kernel/debug/nrtls/events    "name value" per event
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "counters.h"
+
+atomic_long_t nrtls_objs[NRTLS_OBJ_NR];
+atomic_long_t nrtls_events[NRTLS_EV_NR];
+
+static const char *const obj_names[NRTLS_OBJ_NR] = {
+	[NRTLS_OBJ_CTX] = "contexts",
+};
+
+static const char *const event_names[NRTLS_EV_NR] = {
+	[NRTLS_EV_CTX_CREATED] = "ctx_created",
+	[NRTLS_EV_CTX_DETACHED] = "ctx_detached",
+	[NRTLS_EV_BPF_LOOKUP] = "bpf_lookup",
+	[NRTLS_EV_BPF_HIT] = "bpf_hit",
+};
+
+long nrtls_objs_live(void)
+{
+	long sum = 0;
+	int i;
+
+	for (i = 0; i < NRTLS_OBJ_NR; i++)
+		sum += atomic_long_read(&nrtls_objs[i]);
+	return sum;
+}
+
+static int counters_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < NRTLS_OBJ_NR; i++)
+		seq_printf(m, "%s %ld\n", obj_names[i],
+			   atomic_long_read(&nrtls_objs[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(counters);
+
+static int events_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < NRTLS_EV_NR; i++)
+		seq_printf(m, "%s %ld\n", event_names[i],
+			   atomic_long_read(&nrtls_events[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(events);
+
+void nrtls_counters_init(struct dentry *dir)
+{
+	debugfs_create_file("counters", 0444, dir, NULL, &counters_fops);
+	debugfs_create_file("events", 0444, dir, NULL, &events_fops);
+}

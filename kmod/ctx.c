@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Refcounted offload contexts (FreeBSD's send tags, m_snd_tag_init/ref/
+ * rele): creation, the flow table BPF programs look them up in, listing,
+ * and detaching them from a device that goes away.
+ *
+ * References may be dropped in process or softirq context (BPF programs,
+ * TX completion), never in hard IRQ context.
+ */
+#include <linux/debugfs.h>
+#include <linux/hashtable.h>
+#include <linux/in.h>
+#include <linux/jhash.h>
+#include <linux/moduleparam.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/xarray.h>
+#include <linux/rtnetlink.h>
+#include <net/net_namespace.h>
+#include <net/netns/hash.h>
+
+#include "counters.h"
+#include "ctx.h"
+#include "fault.h"
+
+static unsigned int max_ctx = 65536;
+module_param(max_ctx, uint, 0644);
+MODULE_PARM_DESC(max_ctx, "Most offload contexts alive at once (default 65536)");
+
+enum {
+	CTX_PUBLISHED,	/* in the flow table */
+	CTX_DETACHED,	/* device gone, reference on it dropped */
+};
+
+#define CTX_HASH_BITS 10
+static DEFINE_HASHTABLE(ctx_table, CTX_HASH_BITS);
+static DEFINE_SPINLOCK(ctx_table_lock);
+
+/* Every context from allocation to free, by id (listing, device removal). */
+static DEFINE_XARRAY_FLAGS(ctx_ids, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
+
+static u32 ctx_hash(const struct net *net, const struct nrtls_flow *flow)
+{
+	return jhash2((const u32 *)flow, sizeof(*flow) / sizeof(u32),
+		      net_hash_mix(net));
+}
+
+int nrtls_ctx_validate_flow(const struct nrtls_flow *flow)
+{
+	if (flow->pad)
+		return -EINVAL;
+	if (flow->protocol != IPPROTO_TCP && flow->protocol != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+	switch (flow->family) {
+	case AF_INET:
+		if (flow->saddr[1] || flow->saddr[2] || flow->saddr[3] ||
+		    flow->daddr[1] || flow->daddr[2] || flow->daddr[3])
+			return -EINVAL;
+		return 0;
+	case AF_INET6:
+		return 0;
+	default:
+		return -EAFNOSUPPORT;
+	}
+}
+
+struct nrtls_ctx *nrtls_ctx_alloc(struct net_device *dev,
+				  const struct nrtls_flow *flow,
+				  enum nrtls_ctx_type type,
+				  const struct nrtls_ctx_ops *ops,
+				  size_t priv_size, gfp_t gfp)
+{
+	struct nrtls_ctx *ctx;
+	int err;
+
+	if (atomic_long_inc_return(&nrtls_objs[NRTLS_OBJ_CTX]) > max_ctx) {
+		err = -ENOSPC;
+		goto err_count;
+	}
+	if (nrtls_should_fail(NRTLS_FAULT_CTX_ALLOC)) {
+		err = -ENOMEM;
+		goto err_count;
+	}
+	ctx = kzalloc(struct_size(ctx, priv, priv_size), gfp);
+	if (!ctx) {
+		err = -ENOMEM;
+		goto err_count;
+	}
+	refcount_set(&ctx->ref, 1);
+	ctx->ifindex = dev->ifindex;
+	ctx->type = type;
+	ctx->mode = type == NRTLS_CTX_PLAIN ? NRTLS_MODE_NONE : NRTLS_MODE_SW;
+	ctx->flow = *flow;
+	ctx->ops = ops;
+	write_pnet(&ctx->net, dev_net(dev));
+	INIT_HLIST_NODE(&ctx->hnode);
+	/* Hold the device before the notifier can find the context. */
+	ctx->dev = dev;
+	netdev_hold(dev, &ctx->dev_tracker, gfp);
+
+	if (nrtls_should_fail(NRTLS_FAULT_CTX_ID))
+		err = -ENOMEM;
+	else
+		err = xa_alloc_bh(&ctx_ids, &ctx->id, ctx, xa_limit_31b, gfp);
+	if (err)
+		goto err_free;
+
+	nrtls_event(NRTLS_EV_CTX_CREATED);
+	return ctx;
+
+err_free:
+	netdev_put(dev, &ctx->dev_tracker);
+	kfree(ctx);
+err_count:
+	nrtls_obj_dec(NRTLS_OBJ_CTX);
+	return ERR_PTR(err);
+}
+
+static void ctx_free_rcu(struct rcu_head *head)
+{
+	struct nrtls_ctx *ctx = container_of(head, struct nrtls_ctx, rcu);
+
+	if (ctx->ops && ctx->ops->free)
+		ctx->ops->free(ctx);
+	if (!test_and_set_bit(CTX_DETACHED, &ctx->flags))
+		netdev_put(ctx->dev, &ctx->dev_tracker);
+	kfree(ctx);
+	nrtls_obj_dec(NRTLS_OBJ_CTX);
+}
+
+void nrtls_ctx_put(struct nrtls_ctx *ctx)
+{
+	if (!refcount_dec_and_test(&ctx->ref))
+		return;
+	/* Whoever published the context holds a reference until it unpublishes. */
+	WARN_ON_ONCE(test_bit(CTX_PUBLISHED, &ctx->flags));
+	nrtls_ctx_unpublish(ctx);
+	xa_erase_bh(&ctx_ids, ctx->id);
+	call_rcu(&ctx->rcu, ctx_free_rcu);
+}
+
+int nrtls_ctx_publish(struct nrtls_ctx *ctx)
+{
+	struct net *net = read_pnet(&ctx->net);
+	u32 hash = ctx_hash(net, &ctx->flow);
+	struct nrtls_ctx *other;
+	int err = 0;
+
+	spin_lock_bh(&ctx_table_lock);
+	if (test_bit(CTX_DETACHED, &ctx->flags)) {
+		err = -ENODEV;
+		goto out;
+	}
+	hash_for_each_possible(ctx_table, other, hnode, hash) {
+		if (net_eq(read_pnet(&other->net), net) &&
+		    !memcmp(&other->flow, &ctx->flow, sizeof(ctx->flow))) {
+			err = -EEXIST;
+			goto out;
+		}
+	}
+	hash_add_rcu(ctx_table, &ctx->hnode, hash);
+	set_bit(CTX_PUBLISHED, &ctx->flags);
+out:
+	spin_unlock_bh(&ctx_table_lock);
+	return err;
+}
+
+void nrtls_ctx_unpublish(struct nrtls_ctx *ctx)
+{
+	spin_lock_bh(&ctx_table_lock);
+	if (test_and_clear_bit(CTX_PUBLISHED, &ctx->flags))
+		hash_del_rcu(&ctx->hnode);
+	spin_unlock_bh(&ctx_table_lock);
+}
+
+struct nrtls_ctx *nrtls_ctx_lookup(struct net *net,
+				   const struct nrtls_flow *flow)
+{
+	u32 hash = ctx_hash(net, flow);
+	struct nrtls_ctx *ctx, *found = NULL;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(ctx_table, ctx, hnode, hash) {
+		if (net_eq(read_pnet(&ctx->net), net) &&
+		    !memcmp(&ctx->flow, flow, sizeof(*flow)) &&
+		    refcount_inc_not_zero(&ctx->ref)) {
+			found = ctx;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+static const struct nrtls_ctx_ops plain_ops;
+
+struct nrtls_ctx *nrtls_ctx_create_plain(struct net *net, u32 ifindex,
+					 const struct nrtls_flow *flow)
+{
+	struct net_device *dev;
+	struct nrtls_ctx *ctx;
+	int err;
+
+	err = nrtls_ctx_validate_flow(flow);
+	if (err)
+		return ERR_PTR(err);
+	/* Under RTNL the device cannot start unregistering behind our back. */
+	rtnl_lock();
+	dev = __dev_get_by_index(net, ifindex);
+	if (!dev || dev->reg_state != NETREG_REGISTERED) {
+		ctx = ERR_PTR(-ENODEV);
+		goto out;
+	}
+	ctx = nrtls_ctx_alloc(dev, flow, NRTLS_CTX_PLAIN, &plain_ops, 0,
+			      GFP_KERNEL);
+	if (IS_ERR(ctx))
+		goto out;
+	err = nrtls_ctx_publish(ctx);
+	if (err) {
+		nrtls_ctx_put(ctx);
+		ctx = ERR_PTR(err);
+	}
+out:
+	rtnl_unlock();
+	return ctx;
+}
+
+/*
+ * The device is unregistering: nobody may find its contexts any more, and
+ * they give back their hold on it so that unregistration can finish.  The
+ * contexts themselves live on until their last reference goes.
+ */
+static void ctx_detach(struct nrtls_ctx *ctx)
+{
+	nrtls_ctx_unpublish(ctx);
+	WRITE_ONCE(ctx->mode, NRTLS_MODE_DETACHED);
+	if (!test_and_set_bit(CTX_DETACHED, &ctx->flags)) {
+		netdev_put(ctx->dev, &ctx->dev_tracker);
+		nrtls_event(NRTLS_EV_CTX_DETACHED);
+	}
+}
+
+static int ctx_netdev_event(struct notifier_block *nb, unsigned long event,
+			    void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct nrtls_ctx *ctx;
+	unsigned long id;
+
+	if (event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+	rcu_read_lock();
+	xa_for_each(&ctx_ids, id, ctx) {
+		if (ctx->dev != dev || test_bit(CTX_DETACHED, &ctx->flags))
+			continue;
+		if (!refcount_inc_not_zero(&ctx->ref))
+			continue;
+		ctx_detach(ctx);
+		nrtls_ctx_put(ctx);
+	}
+	rcu_read_unlock();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ctx_netdev_nb = {
+	.notifier_call = ctx_netdev_event,
+};
+
+static const char *const type_names[] = {
+	[NRTLS_CTX_PLAIN] = "plain",
+	[NRTLS_CTX_TLS_TX] = "tls-tx",
+	[NRTLS_CTX_TLS_RX] = "tls-rx",
+};
+
+static const char *const mode_names[] = {
+	[NRTLS_MODE_NONE] = "none",
+	[NRTLS_MODE_SW] = "sw",
+	[NRTLS_MODE_DEVICE] = "device",
+	[NRTLS_MODE_DETACHED] = "detached",
+};
+
+static void show_flow(struct seq_file *m, const struct nrtls_flow *f)
+{
+	const char *proto = f->protocol == IPPROTO_TCP ? "tcp" : "udp";
+
+	if (f->family == AF_INET)
+		seq_printf(m, "%s %pI4:%u %pI4:%u", proto, f->saddr,
+			   ntohs(f->sport), f->daddr, ntohs(f->dport));
+	else
+		seq_printf(m, "%s [%pI6c]:%u [%pI6c]:%u", proto, f->saddr,
+			   ntohs(f->sport), f->daddr, ntohs(f->dport));
+}
+
+static int contexts_show(struct seq_file *m, void *v)
+{
+	struct nrtls_ctx *ctx;
+	unsigned long id;
+
+	seq_puts(m, "id type mode ifindex refs proto src dst\n");
+	rcu_read_lock();
+	xa_for_each(&ctx_ids, id, ctx) {
+		unsigned int refs = refcount_read(&ctx->ref);
+
+		if (!refs)
+			continue;
+		seq_printf(m, "%u %s %s %u %u ", ctx->id, type_names[ctx->type],
+			   mode_names[READ_ONCE(ctx->mode)], ctx->ifindex, refs);
+		show_flow(m, &ctx->flow);
+		seq_putc(m, '\n');
+	}
+	rcu_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(contexts);
+
+int nrtls_ctx_init(struct dentry *dir)
+{
+	debugfs_create_file("contexts", 0444, dir, NULL, &contexts_fops);
+	return register_netdevice_notifier(&ctx_netdev_nb);
+}
+
+void nrtls_ctx_exit(void)
+{
+	unregister_netdevice_notifier(&ctx_netdev_nb);
+	/* Let pending ctx_free_rcu() callbacks run before the code goes. */
+	rcu_barrier();
+	WARN_ON(!xa_empty(&ctx_ids));
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/nrtls: the misc device userspace talks to.  Each open file owns the
+ * contexts it created; closing it releases them.
+ */
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+#include <net/net_namespace.h>
+
+#include "ctx.h"
+#include "dev.h"
+
+struct nrtls_file {
+	struct xarray ctxs;	/* id -> context, one owner reference each */
+};
+
+/*
+ * Requests are extensible structs: the size comes from the ioctl number.
+ * copy_struct_from_user() zero-fills what an older caller did not pass and
+ * rejects (E2BIG) non-zero bytes a newer caller added.
+ */
+static int req_copy_in(void *k, size_t ksize, size_t minsize,
+		       unsigned int cmd, void __user *uarg)
+{
+	size_t usize = _IOC_SIZE(cmd);
+
+	if (usize < minsize)
+		return -EINVAL;
+	return copy_struct_from_user(k, ksize, uarg, usize);
+}
+
+static int req_copy_out(void __user *uarg, unsigned int cmd, const void *k,
+			size_t ksize)
+{
+	return copy_to_user(uarg, k, min_t(size_t, ksize, _IOC_SIZE(cmd))) ?
+		-EFAULT : 0;
+}
+
+static long ctx_create(struct nrtls_file *f, unsigned int cmd,
+		       void __user *uarg)
+{
+	struct net *net = current->nsproxy->net_ns;
+	struct nrtls_ctx_create req;
+	struct nrtls_ctx *ctx;
+	int err;
+
+	err = req_copy_in(&req, sizeof(req), sizeof(req), cmd, uarg);
+	if (err)
+		return err;
+	if (req.flags || req.reserved[0] || req.reserved[1] || req.id)
+		return -EINVAL;
+	if (req.type != NRTLS_CTX_PLAIN)
+		return -EOPNOTSUPP;
+	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+
+	ctx = nrtls_ctx_create_plain(net, req.ifindex, &req.flow);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	err = xa_insert(&f->ctxs, ctx->id, ctx, GFP_KERNEL);
+	if (err)
+		goto err_put;
+	req.id = ctx->id;
+	err = req_copy_out(uarg, cmd, &req, sizeof(req));
+	if (err) {
+		xa_erase(&f->ctxs, ctx->id);
+		goto err_put;
+	}
+	return 0;
+
+err_put:
+	nrtls_ctx_unpublish(ctx);
+	nrtls_ctx_put(ctx);
+	return err;
+}
+
+static long ctx_destroy(struct nrtls_file *f, unsigned int cmd,
+			void __user *uarg)
+{
+	struct nrtls_ctx_destroy req;
+	struct nrtls_ctx *ctx;
+	int err;
+
+	err = req_copy_in(&req, sizeof(req), sizeof(req), cmd, uarg);
+	if (err)
+		return err;
+	if (req.flags)
+		return -EINVAL;
+	ctx = xa_erase(&f->ctxs, req.id);
+	if (!ctx)
+		return -ENOENT;
+	nrtls_ctx_unpublish(ctx);
+	nrtls_ctx_put(ctx);
+	return 0;
+}
+
+static long nrtls_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct nrtls_file *f = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	if (_IOC_TYPE(cmd) != NRTLS_IOC_MAGIC)
+		return -ENOTTY;
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(NRTLS_IOC_CTX_CREATE):
+		if (_IOC_DIR(cmd) != _IOC_DIR(NRTLS_IOC_CTX_CREATE))
+			return -ENOTTY;
+		return ctx_create(f, cmd, uarg);
+	case _IOC_NR(NRTLS_IOC_CTX_DESTROY):
+		if (_IOC_DIR(cmd) != _IOC_DIR(NRTLS_IOC_CTX_DESTROY))
+			return -ENOTTY;
+		return ctx_destroy(f, cmd, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int nrtls_open(struct inode *inode, struct file *file)
+{
+	struct nrtls_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	xa_init(&f->ctxs);
+	file->private_data = f;
+	return 0;
+}
+
+static int nrtls_release(struct inode *inode, struct file *file)
+{
+	struct nrtls_file *f = file->private_data;
+	struct nrtls_ctx *ctx;
+	unsigned long id;
+
+	xa_for_each(&f->ctxs, id, ctx) {
+		xa_erase(&f->ctxs, id);
+		nrtls_ctx_unpublish(ctx);
+		nrtls_ctx_put(ctx);
+	}
+	xa_destroy(&f->ctxs);
+	kfree(f);
+	return 0;
+}
+
+static const struct file_operations nrtls_fops = {
+	.owner = THIS_MODULE,
+	.open = nrtls_open,
+	.release = nrtls_release,
+	.unlocked_ioctl = nrtls_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+/*
+ * World-accessible: requests only act on the caller's own file descriptors,
+ * and the ones that touch devices check CAP_NET_ADMIN.
+ */
+static struct miscdevice nrtls_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "nrtls",
+	.fops = &nrtls_fops,
+	.mode = 0666,
+};
+
+int nrtls_dev_init(void)
+{
+	return misc_register(&nrtls_misc);
+}
+
+void nrtls_dev_exit(void)
+{
+	misc_deregister(&nrtls_misc);
+}

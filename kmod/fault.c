@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault injection at named sites (Debian's kernels are built without
+ * CONFIG_FAULT_INJECTION, and its per-task fail-nth would not reach the
+ * work that runs from I/O completions anyway).
+ *
+ * /sys/kernel/debug/nrtls/fault:
+ *   read:  "site calls countdown remaining hits" per site
+ *   write: "SITE N [COUNT]"  fail COUNT (default 1) calls at SITE,
+ *                            starting with the N-th call from now
+ *          "SITE 0"          disarm SITE
+ *          "reset"           disarm every site
+ */
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/kernel.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "fault.h"
+
+struct fault_site {
+	const char *name;
+	atomic_long_t calls;
+	atomic_long_t hits;
+	atomic_t countdown;
+	atomic_t remaining;
+};
+
+static struct fault_site sites[NRTLS_FAULT_NR] = {
+	[NRTLS_FAULT_CTX_ALLOC] = { .name = "ctx_alloc" },
+	[NRTLS_FAULT_CTX_ID] = { .name = "ctx_id" },
+};
+
+bool nrtls_should_fail(enum nrtls_fault_site site)
+{
+	struct fault_site *s = &sites[site];
+
+	atomic_long_inc(&s->calls);
+	if (likely(!atomic_read(&s->remaining)))
+		return false;
+	if (atomic_dec_if_positive(&s->countdown) > 0)
+		return false;
+	if (atomic_dec_if_positive(&s->remaining) < 0)
+		return false;
+	atomic_long_inc(&s->hits);
+	return true;
+}
+
+static int fault_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	seq_puts(m, "site calls countdown remaining hits\n");
+	for (i = 0; i < NRTLS_FAULT_NR; i++)
+		seq_printf(m, "%s %ld %d %d %ld\n", sites[i].name,
+			   atomic_long_read(&sites[i].calls),
+			   atomic_read(&sites[i].countdown),
+			   atomic_read(&sites[i].remaining),
+			   atomic_long_read(&sites[i].hits));
+	return 0;
+}
+
+static void fault_arm(struct fault_site *s, unsigned int nth,
+		      unsigned int count)
+{
+	/* Disarm first so that a concurrent caller never sees a half state. */
+	atomic_set(&s->remaining, 0);
+	atomic_set(&s->countdown, nth);
+	if (nth)
+		atomic_set(&s->remaining, count);
+}
+
+static ssize_t fault_write(struct file *file, const char __user *ubuf,
+			   size_t len, loff_t *ppos)
+{
+	char buf[64], name[32];
+	unsigned int nth, count = 1;
+	int i, n;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	strim(buf);
+
+	if (!strcmp(buf, "reset")) {
+		for (i = 0; i < NRTLS_FAULT_NR; i++)
+			fault_arm(&sites[i], 0, 0);
+		return len;
+	}
+	n = sscanf(buf, "%31s %u %u", name, &nth, &count);
+	if (n < 2 || count == 0 || count > INT_MAX || nth > INT_MAX)
+		return -EINVAL;
+	for (i = 0; i < NRTLS_FAULT_NR; i++) {
+		if (!strcmp(name, sites[i].name)) {
+			fault_arm(&sites[i], nth, count);
+			return len;
+		}
+	}
+	return -EINVAL;
+}
+
+static int fault_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, fault_show, NULL);
+}
+
+static const struct file_operations fault_fops = {
+	.owner = THIS_MODULE,
+	.open = fault_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = fault_write,
+	.release = single_release,
+};
+
+void nrtls_fault_init(struct dentry *dir)
+{
+	debugfs_create_file("fault", 0600, dir, NULL, &fault_fops);
+}

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Install every Debian package nrtls needs to build and test, idempotently.
+#
+#   deps.sh          install what is missing (apt-get update first)
+#   deps.sh --check  exit 1 and list what is missing, install nothing
+set -eu
+
+PACKAGES="
+build-essential make gcc clang llvm pkg-config binutils
+dwarves bpftool libbpf-dev libelf-dev zlib1g-dev
+liburing-dev libssl-dev openssl
+linux-headers-amd64 linux-image-amd64 linux-source-6.1
+linux-headers-6.12-amd64 linux-image-6.12-amd64
+qemu-system-x86 busybox-static cpio xz-utils zstd kmod
+iproute2 ethtool curl nginx media-types wrk
+"
+
+missing=
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f '${db:Status-Status}' "$p" 2> /dev/null | grep -qx installed; then
+		missing="$missing $p"
+	fi
+done
+
+if [ "${1:-}" = --check ]; then
+	if [ -n "$missing" ]; then
+		echo "nrtls: missing packages:$missing (run 'make deps')"
+		exit 1
+	fi
+	exit 0
+fi
+if [ -z "$missing" ]; then
+	echo "nrtls: all build and test dependencies are installed"
+	exit 0
+fi
+
+sudo=
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo > /dev/null; then
+		echo "nrtls: need root to install:$missing" >&2
+		exit 1
+	fi
+	sudo=sudo
+fi
+echo "nrtls: installing:$missing"
+$sudo apt-get update
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends $missing
