@@ -1,0 +1,96 @@
+#!/bin/bash
+# Stage 2 of the nrtls test guest: PID 1 in an overlay of the host's root.  Sets up the usual pseudo file systems, loads tls and
+# nrtls.ko, runs the command the host put in the run directory, then
+# unloads the module and scans the kernel log for splats.
+#
+# The run directory (/nrtls-out) carries everything back to the host:
+#   rc      exit status of the command
+#   result  ok | splat | leak | rmmod | insmod | infra
+#   dmesg   the whole kernel log
+#   splat   the offending kernel log lines, if any
+out=/nrtls-out
+# shellcheck source=/dev/null
+. "$out/env"
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=${TERM:-linux} LANG=C.UTF-8
+
+# PID 1 must not exit: power the guest off instead, so that QEMU exits.
+finish() {
+	echo "$1" > "$out/result"
+	sync
+	echo o > /proc/sysrq-trigger
+	sleep 60
+}
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /var/tmp
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+mkdir -p /run/netns /var/log/nginx /var/lib/nginx
+hostname nrtls-vm
+ip link set lo up
+ulimit -l unlimited
+ulimit -c 0
+
+# Without the accelerated ciphers kTLS runs the generic C code.
+modprobe -q aesni_intel
+modprobe -q ghash_clmulni_intel
+modprobe tls || finish infra
+
+# The whole log is scanned, boot included.
+if [ -n "$NRTLS_KO" ]; then
+	# shellcheck disable=SC2086
+	if ! insmod "$NRTLS_KO" $NRTLS_MODPARAMS; then
+		dmesg > "$out/dmesg"
+		finish insmod
+	fi
+fi
+
+export NRTLS_KO NRTLS_MODPARAMS
+cd "$NRTLS_CWD" || finish infra
+if [ -n "$NRTLS_INTERACTIVE" ]; then
+	echo "nrtls-vm: $(uname -r), module ${NRTLS_KO:-not loaded}; exit the shell to power off"
+	setsid -c bash -i < /dev/console > /dev/console 2>&1
+	rc=$?
+else
+	echo "nrtls-vm: ready"
+	bash "$out/cmd"
+	rc=$?
+fi
+echo "$rc" > "$out/rc"
+cd /
+
+result=ok
+if [ -d /sys/module/nrtls ]; then
+	cnt=/sys/kernel/debug/nrtls/counters
+	if [ -r $cnt ] && awk '$2 != 0 { bad = 1 } END { exit !bad }' $cnt; then
+		echo "nrtls-vm: live objects left before rmmod:"
+		awk '$2 != 0' $cnt
+		result=leak
+	fi
+	if ! rmmod nrtls; then
+		echo "nrtls-vm: rmmod nrtls failed"
+		result=rmmod
+	fi
+fi
+
+dmesg > "$out/dmesg"
+if grep -E -f "$NRTLS_SRC/selftests/splat.re" "$out/dmesg" > "$out/splat"; then
+	echo "nrtls-vm: kernel splat in dmesg:"
+	head -n 40 "$out/splat"
+	[ $result = ok ] && result=splat
+fi
+finish $result
