@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Programs the verifier must reject: each breaks the acquire/release
+ * contract of the nrtls kfuncs in one way.  The selftest loads them one at
+ * a time and checks the verifier's reason.
+ */
+#include "vmlinux.h"
+#include "nrtls_kfuncs.h"
+
+/* Takes a reference and never releases it. */
+SEC("xdp")
+int leak(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+
+	ctx = nrtls_xdp_ctx_lookup(xdp, &flow, sizeof(flow));
+	if (ctx)
+		return ctx->id ? XDP_DROP : XDP_PASS;
+	return XDP_PASS;
+}
+
+/* Reads the context after releasing it. */
+SEC("xdp")
+int use_after_release(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+
+	ctx = nrtls_xdp_ctx_lookup(xdp, &flow, sizeof(flow));
+	if (!ctx)
+		return XDP_PASS;
+	nrtls_ctx_release(ctx);
+	return ctx->id ? XDP_DROP : XDP_PASS;
+}
+
+/* Dereferences the result without checking it for NULL. */
+SEC("xdp")
+int no_null_check(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+	int ret;
+
+	ctx = nrtls_xdp_ctx_lookup(xdp, &flow, sizeof(flow));
+	ret = ctx->id ? XDP_DROP : XDP_PASS;
+	if (ctx)
+		nrtls_ctx_release(ctx);
+	return ret;
+}
+
+/* Releases the same reference twice. */
+SEC("tc")
+int double_release(struct __sk_buff *skb)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+
+	ctx = nrtls_skb_ctx_lookup(skb, &flow, sizeof(flow));
+	if (!ctx)
+		return 0;
+	nrtls_ctx_release(ctx);
+	nrtls_ctx_release(ctx);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selftest programs: look up the context of every TCP/UDP packet through
+ * the module's kfuncs, count what they find, release it.
+ */
+#include "vmlinux.h"
+#include "nrtls_kfuncs.h"
+#include "nrtls_flow.bpf.h"
+
+__u64 packets;
+__u64 hits;
+__u32 last_id;
+__u32 last_ifindex;
+__u32 last_type;
+
+static __always_inline void seen(struct nrtls_ctx *ctx)
+{
+	__sync_fetch_and_add(&hits, 1);
+	last_id = ctx->id;
+	last_ifindex = ctx->ifindex;
+	last_type = ctx->type;
+}
+
+SEC("xdp")
+int xdp_lookup(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow;
+	struct nrtls_ctx *ctx;
+
+	if (nrtls_flow_parse((void *)(long)xdp->data,
+			     (void *)(long)xdp->data_end, &flow))
+		return XDP_PASS;
+	__sync_fetch_and_add(&packets, 1);
+	ctx = nrtls_xdp_ctx_lookup(xdp, &flow, sizeof(flow));
+	if (!ctx)
+		return XDP_PASS;
+	seen(ctx);
+	nrtls_ctx_release(ctx);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int tc_lookup(struct __sk_buff *skb)
+{
+	struct nrtls_flow flow;
+	struct nrtls_ctx *ctx;
+
+	if (nrtls_flow_parse((void *)(long)skb->data,
+			     (void *)(long)skb->data_end, &flow))
+		return 0; /* TC_ACT_OK */
+	__sync_fetch_and_add(&packets, 1);
+	ctx = nrtls_skb_ctx_lookup(skb, &flow, sizeof(flow));
+	if (!ctx)
+		return 0;
+	seen(ctx);
+	nrtls_ctx_release(ctx);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

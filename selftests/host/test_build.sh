@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The build and its tools: kernel selection, module BTF checks, module
+# metadata, ABI, style, and the VM runner's argument handling.
+cd "$(dirname "$0")/../.." || exit 1
+n=0
+fails=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() {
+	n=$((n + 1))
+	fails=$((fails + 1))
+	echo "not ok $n - $1"
+	[ -n "${2:-}" ] && echo "$2" | head -n 10 | sed 's/^/# /'
+}
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "$out"; fi
+}
+# fails_with DESCRIPTION PATTERN COMMAND...: COMMAND must fail, saying PATTERN.
+fails_with() {
+	local desc=$1 pat=$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		not_ok "$desc" "succeeded: $out"
+	elif echo "$out" | grep -q -- "$pat"; then
+		ok "$desc"
+	else
+		not_ok "$desc" "$out"
+	fi
+}
+
+
+
+for k in 6.1 6.12; do
+	krel=$(scripts/krel.sh "$k" 2> /dev/null)
+	check "krel.sh $k names an installed kernel ($krel)" \
+		test -n "$krel" -a -e "/lib/modules/$krel/build/Makefile"
+	ko=build/$krel/nrtls.ko
+	base=$(cat "build/$krel/btf-base" 2> /dev/null)
+	check "$k: nrtls.ko has BTF with its kfuncs and their flags" \
+		scripts/check-btf.sh "$ko" "$base" "build/$krel/kmod/nrtls.o"
+	check "$k: vermagic is $krel" \
+		sh -c "modinfo -F vermagic '$ko' | grep -q '^$krel '"
+	check "$k: modinfo shows version, license and the max_ctx parameter" \
+		sh -c "modinfo -F version '$ko' | grep -qx '[0-9.]*' &&
+		       modinfo -F license '$ko' | grep -qx GPL &&
+		       modinfo -F parm '$ko' | grep -q '^max_ctx:'"
+done
+
+fails_with "krel.sh names the package for missing headers" \
+	"apt-get install linux-headers-9.99" scripts/krel.sh 9.99
+fails_with "make KVER=9.99 fails and names the package" \
+	"apt-get install linux-headers-9.99" make --no-print-directory KVER=9.99 kmod
+fails_with "make KDIR=/nonexistent fails clearly" \
+	"not a configured kernel build tree" make --no-print-directory KDIR=/nonexistent kmod
+
+krel61=$(scripts/krel.sh 6.1)
+base61=$(cat "build/$krel61/btf-base")
+fails_with "check-btf rejects a module without BTF (Kbuild's 6.1 output)" \
+	"no .BTF section" scripts/check-btf.sh "build/$krel61/kmod/nrtls.ko" "$base61" \
+	"build/$krel61/kmod/nrtls.o"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp "build/$krel61/nrtls.ko" "$tmp/twice.ko"
+rbt=$(scripts/btf-tools.sh resolve_btfids "$krel61")
+"$rbt" -b "$base61" "$tmp/twice.ko" > /dev/null 2>&1
+fails_with "check-btf rejects kfunc ids paired with the wrong flags" \
+	"flags" scripts/check-btf.sh "$tmp/twice.ko" "$base61" "build/$krel61/kmod/nrtls.o"
+
+for cc in gcc clang; do
+	if $cc -std=c11 -pedantic -Wall -Wextra -Werror -Ikmod/uapi \
+		-o "$tmp/abi-$cc" selftests/host/uapi_abi.c > "$tmp/abi.log" 2>&1; then
+		"$tmp/abi-$cc" | sed -n 's/^ok 1 /ok - /p' | grep -q . &&
+			ok "uapi header: strict C11, v1 layout ($cc)" ||
+			not_ok "uapi header: strict C11, v1 layout ($cc)"
+	else
+		not_ok "uapi header: strict C11, v1 layout ($cc)" "$(cat "$tmp/abi.log")"
+	fi
+done
+
+ksrc=$(scripts/ksource.sh 6.1)
+out=$(perl "$ksrc/scripts/checkpatch.pl" --no-tree --terse --strict \
+	-f kmod/*.c kmod/*.h kmod/uapi/*.h 2>&1)
+if [ -z "$out" ]; then ok "checkpatch --strict: kmod/ is clean"; else not_ok "checkpatch --strict: kmod/ is clean" "$out"; fi
+check "userspace builds without warnings under clang" make --no-print-directory -s clang-check
+
+fails_with "vm/run.sh rejects unknown options" "unknown option" scripts/vm/run.sh --bogus
+fails_with "vm/run.sh wants a command" "no command" scripts/vm/run.sh
+fails_with "vm/run.sh names the package for a missing kernel" \
+	"apt-get install linux-headers-9.99" scripts/vm/run.sh --kver 9.99 true
+check "vm/run.sh --help" sh -c "scripts/vm/run.sh --help | grep -q '^usage:'"
+
+printf 'ok 1 a\nnot ok 2 b\nok 3 # SKIP c\nok - d\n' > "$tmp/s.tap"
+out=$(scripts/tap-summary.sh "$tmp/s.tap")
+if [ $? -eq 1 ] && [ "$(echo "$out" | tail -n 1)" = "2 passed, 1 failed, 1 skipped" ]; then
+	ok "tap-summary counts passed, failed and skipped"
+else
+	not_ok "tap-summary counts passed, failed and skipped" "$out"
+fi
+check "deps.sh --check: every package is installed" scripts/deps.sh --check
+
+echo "1..$n"
+[ $fails -eq 0 ]

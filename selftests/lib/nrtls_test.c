@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nrtls_test.h"
+
+long nrtls_read_stat(const char *file, const char *name)
+{
+	char path[256], key[64];
+	long val, found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), NRTLS_DEBUGFS "/%s", file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2) {
+		if (!strcmp(key, name)) {
+			found = val;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+long nrtls_live_objects(void)
+{
+	char key[64];
+	long val, sum = 0;
+	int n = 0;
+	FILE *f;
+
+	f = fopen(NRTLS_DEBUGFS "/counters", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2) {
+		sum += val;
+		n++;
+	}
+	fclose(f);
+	return n ? sum : -1;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+bool nrtls_wait_idle(int ms)
+{
+	/* Objects are freed after an RCU grace period, so poll briefly. */
+	for (; ms > 0; ms -= 20) {
+		if (nrtls_live_objects() == 0)
+			return true;
+		sleep_ms(20);
+	}
+	return nrtls_live_objects() == 0;
+}
+
+int nrtls_param_read(const char *name, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), NRTLS_PARAMS "/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return 0;
+}
+
+int nrtls_param_write(const char *name, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), NRTLS_PARAMS "/%s", name);
+	return write_file(path, val);
+}
+
+int nrtls_fault_arm(const char *site, int nth, int count)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "%s %d %d\n", site, nth, count);
+	return nrtls_fault_cmd(buf);
+}
+
+int nrtls_fault_cmd(const char *cmd)
+{
+	return write_file(NRTLS_DEBUGFS "/fault", cmd);
+}
+
+long nrtls_fault_hits(const char *site)
+{
+	char name[64], line[256];
+	long calls, hits;
+	int countdown, remaining;
+	FILE *f;
+
+	f = fopen(NRTLS_DEBUGFS "/fault", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %ld %d %d %ld", name, &calls, &countdown,
+			   &remaining, &hits) == 5 && !strcmp(name, site)) {
+			fclose(f);
+			return hits;
+		}
+	}
+	fclose(f);
+	return -1;
+}
+
+int nrtls_ctx_create(int fd, int ifindex, const struct nrtls_flow *flow,
+		     __u32 *id)
+{
+	struct nrtls_ctx_create req = {
+		.ifindex = ifindex,
+		.type = NRTLS_CTX_PLAIN,
+		.flow = *flow,
+	};
+
+	if (ioctl(fd, NRTLS_IOC_CTX_CREATE, &req))
+		return -errno;
+	if (id)
+		*id = req.id;
+	return 0;
+}
+
+int nrtls_ctx_destroy(int fd, __u32 id)
+{
+	struct nrtls_ctx_destroy req = { .id = id };
+
+	return ioctl(fd, NRTLS_IOC_CTX_DESTROY, &req) ? -errno : 0;
+}
+
+bool nrtls_ctx_listed(__u32 id, char *line, size_t len)
+{
+	char buf[512];
+	unsigned int got;
+	bool found = false;
+	FILE *f;
+
+	f = fopen(NRTLS_DEBUGFS "/contexts", "r");
+	if (!f)
+		return false;
+	while (fgets(buf, sizeof(buf), f)) {
+		if (sscanf(buf, "%u", &got) == 1 && got == id) {
+			found = true;
+			if (line) {
+				snprintf(line, len, "%s", buf);
+				line[strcspn(line, "\n")] = '\0';
+			}
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+void nrtls_flow_v4(struct nrtls_flow *flow, int protocol, const char *saddr,
+		   int sport, const char *daddr, int dport)
+{
+	memset(flow, 0, sizeof(*flow));
+	flow->family = AF_INET;
+	flow->protocol = protocol;
+	flow->sport = htons(sport);
+	flow->dport = htons(dport);
+	inet_pton(AF_INET, saddr, &flow->saddr[0]);
+	inet_pton(AF_INET, daddr, &flow->daddr[0]);
+}
+
+int nrtls_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (!getenv("NRTLS_TEST_VERBOSE"))
+		strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	fflush(NULL);
+	ret = system(cmd);
+	if (ret == -1)
+		return -1;
+	return WIFEXITED(ret) ? WEXITSTATUS(ret) : 128 + WTERMSIG(ret);
+}
+
+int nrtls_netns_enter(int fd)
+{
+	return setns(fd, CLONE_NEWNET);
+}
+
+static int open_netns(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int nrtls_netpair_setup(struct nrtls_netpair *p)
+{
+	int pid = getpid();
+
+	memset(p, 0, sizeof(*p));
+	p->fd_a = p->fd_b = -1;
+	snprintf(p->ns_a, sizeof(p->ns_a), "nrtls-a-%d", pid);
+	snprintf(p->ns_b, sizeof(p->ns_b), "nrtls-b-%d", pid);
+	p->fd_orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (p->fd_orig < 0)
+		return -1;
+	if (nrtls_sh("ip netns add %s && ip netns add %s", p->ns_a, p->ns_b) ||
+	    nrtls_sh("ip -n %s link add nrt-a type veth peer name nrt-b netns %s",
+		     p->ns_a, p->ns_b) ||
+	    nrtls_sh("ip -n %s addr add 192.0.2.1/24 dev nrt-a && "
+		     "ip -n %s link set nrt-a up && ip -n %s link set lo up",
+		     p->ns_a, p->ns_a, p->ns_a) ||
+	    nrtls_sh("ip -n %s addr add 192.0.2.2/24 dev nrt-b && "
+		     "ip -n %s link set nrt-b up && ip -n %s link set lo up",
+		     p->ns_b, p->ns_b, p->ns_b))
+		return -1;
+	p->fd_a = open_netns(p->ns_a);
+	p->fd_b = open_netns(p->ns_b);
+	if (p->fd_a < 0 || p->fd_b < 0)
+		return -1;
+	if (nrtls_netns_enter(p->fd_a))
+		return -1;
+	p->ifindex_a = if_nametoindex("nrt-a");
+	if (nrtls_netns_enter(p->fd_b))
+		return -1;
+	p->ifindex_b = if_nametoindex("nrt-b");
+	if (nrtls_netns_enter(p->fd_orig))
+		return -1;
+	return p->ifindex_a && p->ifindex_b ? 0 : -1;
+}
+
+void nrtls_netpair_teardown(struct nrtls_netpair *p)
+{
+	if (p->fd_orig >= 0)
+		nrtls_netns_enter(p->fd_orig);
+	if (p->fd_a >= 0)
+		close(p->fd_a);
+	if (p->fd_b >= 0)
+		close(p->fd_b);
+	if (p->fd_orig >= 0)
+		close(p->fd_orig);
+	nrtls_sh("ip netns del %s; ip netns del %s", p->ns_a, p->ns_b);
+}

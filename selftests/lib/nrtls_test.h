@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the nrtls selftests: the module's debugfs files, its
+ * ioctls, fault injection, and throw-away network namespaces.
+ */
+#ifndef NRTLS_TEST_H
+#define NRTLS_TEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "nrtls.h"
+
+#define NRTLS_DEBUGFS "/sys/kernel/debug/nrtls"
+#define NRTLS_PARAMS "/sys/module/nrtls/parameters"
+
+/* A value from a "name value" debugfs file (counters, events), or -1. */
+long nrtls_read_stat(const char *file, const char *name);
+/* Sum of all live-object counters, or -1 if they cannot be read. */
+long nrtls_live_objects(void);
+/* Wait (up to @ms) for every live-object counter to reach zero. */
+bool nrtls_wait_idle(int ms);
+
+int nrtls_param_read(const char *name, char *buf, size_t len);
+int nrtls_param_write(const char *name, const char *val);
+/* Fail @count calls at @site starting with the @nth; 0 disarms. */
+int nrtls_fault_arm(const char *site, int nth, int count);
+/* Write @cmd ("reset", "SITE N [COUNT]") to the fault file: 0 or -errno. */
+int nrtls_fault_cmd(const char *cmd);
+/* Hits so far at @site, or -1. */
+long nrtls_fault_hits(const char *site);
+
+/* NRTLS_IOC_CTX_CREATE on an open /dev/nrtls: 0 or -errno. */
+int nrtls_ctx_create(int fd, int ifindex, const struct nrtls_flow *flow,
+		     __u32 *id);
+int nrtls_ctx_destroy(int fd, __u32 id);
+/* The line of /sys/kernel/debug/nrtls/contexts for @id, or false. */
+bool nrtls_ctx_listed(__u32 id, char *line, size_t len);
+
+void nrtls_flow_v4(struct nrtls_flow *flow, int protocol, const char *saddr,
+		   int sport, const char *daddr, int dport);
+
+/* Run a shell command (quiet unless NRTLS_TEST_VERBOSE); its exit status. */
+int nrtls_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Two network namespaces joined by a veth pair:
+ *   a: ifname "nrt-a", 192.0.2.1/24      b: ifname "nrt-b", 192.0.2.2/24
+ * Names carry the pid so that parallel runs do not collide.
+ */
+struct nrtls_netpair {
+	char ns_a[32], ns_b[32];
+	int fd_a, fd_b, fd_orig;
+	int ifindex_a, ifindex_b;	/* each in its own namespace */
+};
+
+int nrtls_netpair_setup(struct nrtls_netpair *p);
+void nrtls_netpair_teardown(struct nrtls_netpair *p);
+/* Switch the calling thread to a namespace fd (fd_a, fd_b or fd_orig). */
+int nrtls_netns_enter(int fd);
+
+#endif /* NRTLS_TEST_H */

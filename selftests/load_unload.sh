@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Load and unload nrtls.ko 20 times in a row, using it in between, then
+# leave it loaded.  Needs NRTLS_KO (the runner in the VM sets it).
+ROUNDS=20
+echo "TAP version 13"
+echo "1..2"
+if [ -z "${NRTLS_KO:-}" ] || [ ! -r "$NRTLS_KO" ]; then
+	echo "ok 1 # SKIP load_unload needs NRTLS_KO=<path of nrtls.ko>"
+	echo "ok 2 # SKIP load_unload needs NRTLS_KO=<path of nrtls.ko>"
+	exit 4
+fi
+params=${NRTLS_MODPARAMS:-}
+fail=
+if [ -d /sys/module/nrtls ] && ! rmmod nrtls; then
+	fail="initial rmmod failed"
+fi
+i=0
+while [ -z "$fail" ] && [ $i -lt $ROUNDS ]; do
+	i=$((i + 1))
+	# shellcheck disable=SC2086
+	if ! insmod "$NRTLS_KO" $params; then
+		fail="insmod failed in round $i"
+	elif [ ! -c /dev/nrtls ] || ! exec 3<> /dev/nrtls; then
+		fail="no usable /dev/nrtls in round $i"
+	elif exec 3>&- && ! grep -q '^contexts 0$' /sys/kernel/debug/nrtls/counters; then
+		fail="counters not readable in round $i"
+	elif ! rmmod nrtls; then
+		fail="rmmod failed in round $i"
+	elif [ -e /dev/nrtls ] || [ -d /sys/kernel/debug/nrtls ]; then
+		fail="device or debugfs left after rmmod in round $i"
+	fi
+done
+if [ -z "$fail" ]; then
+	echo "ok 1 load and unload $ROUNDS times"
+else
+	echo "not ok 1 load and unload $ROUNDS times: $fail"
+fi
+# shellcheck disable=SC2086
+if [ -d /sys/module/nrtls ] || insmod "$NRTLS_KO" $params; then
+	echo "ok 2 module loaded again for the rest of the suite"
+else
+	echo "not ok 2 module loaded again for the rest of the suite"
+	fail=1
+fi
+[ -z "$fail" ]

@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run the nrtls selftests with the module loaded (in the VM, or as root on a
+# real host).  Each test prints its own TAP; after each the runner adds
+#   ok - NAME: live objects back to zero
+#   ok - NAME: no kernel splat
+# and a "not ok" line when a test crashed, timed out or broke its plan.
+usage() {
+	cat <<'EOF'
+usage: selftests/run.sh [-b BUILDDIR] [-t SECONDS] [TEST...]
+
+  -b BUILDDIR  where the test binaries are (default build/$(uname -r))
+  -t SECONDS   kill a test after this long (default 900)
+  TEST         test names (nrtls_basic, load_unload, ...); default: all
+
+Environment: NRTLS_KO (module path, for tests that reload it),
+NRTLS_TEST_VERBOSE=1 (show the commands tests run).
+EOF
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=$here/../build/$(uname -r)
+tmo=900
+while getopts "b:t:h" opt; do
+	case $opt in
+	b) build=$OPTARG ;;
+	t) tmo=$OPTARG ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+
+if [ $# -gt 0 ]; then
+	tests=("$@")
+else
+	tests=()
+	for t in "$build"/selftests/*; do
+		[ -x "$t" ] && tests+=("$(basename "$t")")
+	done
+	for t in "$here"/*.sh; do
+		[ "$(basename "$t")" = run.sh ] || tests+=("$(basename "$t" .sh)")
+	done
+fi
+if [ ${#tests[@]} -eq 0 ]; then
+	echo "run.sh: no tests found in $build/selftests (run 'make selftests')" >&2
+	exit 2
+fi
+
+splat=$(cat "$here/splat.re")
+counters=/sys/kernel/debug/nrtls/counters
+status=0
+
+live_objects_zero() {
+	local i
+	[ -r $counters ] || return 0
+	for i in $(seq 100); do
+		awk '$2 != 0 { bad = 1 } END { exit bad }' $counters && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+echo "TAP version 13"
+for name in "${tests[@]}"; do
+	if [ -x "$build/selftests/$name" ]; then
+		cmd=("$build/selftests/$name")
+	elif [ -x "$here/$name.sh" ]; then
+		cmd=("$here/$name.sh")
+	else
+		echo "not ok - $name: no such test"
+		status=1
+		continue
+	fi
+	echo "# selftests: nrtls: $name"
+	log=$(mktemp)
+	before=$(dmesg | wc -l)
+	timeout -k 10 "$tmo" "${cmd[@]}" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
+	got=$(grep -cE '^(ok|not ok) ' "$log")
+	bad=$(grep -cE '^not ok ' "$log")
+	rm -f "$log"
+
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "not ok - $name: killed after ${tmo}s"
+		status=1
+	elif [ -n "$plan" ] && [ "$got" -lt "$plan" ]; then
+		echo "not ok - $name: planned $plan results, printed $got (exit status $rc)"
+		status=1
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$bad" -eq 0 ]; then
+		echo "not ok - $name: exit status $rc without a failed result"
+		status=1
+	elif [ "$bad" -gt 0 ]; then
+		status=1
+	fi
+
+	if [ -d /sys/module/nrtls ]; then
+		if live_objects_zero; then
+			echo "ok - $name: live objects back to zero"
+		else
+			echo "not ok - $name: live objects left: $(awk '$2 != 0' $counters | tr '\n' ' ')"
+			status=1
+		fi
+	fi
+	new=$(dmesg | tail -n +$((before + 1)) | grep -E "$splat" | head -n 5)
+	if [ -z "$new" ]; then
+		echo "ok - $name: no kernel splat"
+	else
+		echo "not ok - $name: kernel splat"
+		echo "$new" | sed 's/^/# /'
+		status=1
+	fi
+done
+exit $status

@@ -1,0 +1,1 @@
+WARNING:|BUG[: ]|Oops|refcount_t:|list_(add|del) corruption|corrupted|KFENCE:|general protection|UBSAN:|Kernel panic|blocked for more than|rcu.*stall|Call Trace:|Unable to handle|slab-out-of-bounds|use-after-free|unregister_netdevice: waiting
