@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: GPL-2.0
+# nrtls build.  'make help' lists the targets; README.md explains them.
+
+KVER ?= 6.1
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+
+# Goals that do not need kernel headers (they may install them).
+NOKERNEL_GOALS := help deps check clean distclean
+ifneq ($(filter-out $(NOKERNEL_GOALS),$(or $(MAKECMDGOALS),all)),)
+ ifeq ($(origin KDIR),undefined)
+  KREL := $(shell $(TOP)/scripts/krel.sh $(KVER) 2>/dev/null)
+  ifeq ($(KREL),)
+   $(error $(shell $(TOP)/scripts/krel.sh $(KVER) 2>&1))
+  endif
+  KDIR := /lib/modules/$(KREL)/build
+ else
+  KREL := $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	    $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+  ifeq ($(KREL),)
+   $(error KDIR=$(KDIR) is not a configured kernel build tree: install that kernel's headers)
+  endif
+ endif
+endif
+
+# Everything built for one kernel goes to build/<release>/.
+O := $(BUILD)/$(KREL)
+KO := $(O)/nrtls.ko
+
+need = $(if $(shell command -v $(1)),,$(error $(1) not found: apt-get install $(2) (or run 'make deps')))
+
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-I$(TOP)/kmod/uapi -I$(O)/bpf $(CFLAGS)
+LIBBPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
+BPF_HDRS := $(wildcard bpf/*.h)
+
+# The kselftest harness comes from Debian's linux-source-6.1, not a copy.
+KSFT_DIR = $(BUILD)/tools/linux-source-6.1/tools/testing/selftests
+KSFT_STAMP := $(BUILD)/tools/linux-source-6.1/.extracted
+SELFTEST_SRCS := $(wildcard selftests/*.c)
+SELFTEST_BINS := $(patsubst selftests/%.c,$(O)/selftests/%,$(SELFTEST_SRCS))
+SELFTEST_LIB := selftests/lib/nrtls_test.c
+# The 6.1 harness's TEST() expands an unused 'variant' parameter into our code.
+SELFTEST_CFLAGS = $(USER_CFLAGS) -Wno-unused-parameter -isystem $(KSFT_DIR) -Iselftests/lib
+SELFTEST_HDRS := $(wildcard selftests/lib/*.h)
+
+.PHONY: all kmod bpf selftests clang-check check deps vm-shell vm-run demo clean distclean help FORCE
+
+all: kmod bpf
+
+help:
+	@echo 'make [KVER=6.1|6.12 | KDIR=DIR]   build nrtls.ko (-> kmod/nrtls.ko) and the BPF objects'
+	@echo 'make selftests                    build the selftests'
+	@echo 'make clang-check                  compile the userspace code with clang too'
+	@echo 'make check                        install deps, host tests, VM suites on 6.1 and 6.12'
+	@echo 'make demo [KVER=]                 boot a VM, load the module, show its state'
+	@echo 'make vm-shell [KVER=]             interactive guest with the module loaded'
+	@echo "make vm-run [KVER=] CMD='...'     run CMD in such a guest, from this directory"
+	@echo 'make deps                         install the Debian packages nrtls needs'
+	@echo 'make clean | distclean            remove build outputs | and cached tools'
+
+deps:
+	@$(TOP)/scripts/deps.sh
+
+# --- kernel module ---------------------------------------------------------
+
+kmod: $(KO)
+	@cp $(KO) kmod/nrtls.ko
+
+$(KO): FORCE
+	@$(TOP)/scripts/build-kmod.sh $(KDIR) $(O)
+
+# --- BPF -------------------------------------------------------------------
+
+bpf: $(BPF_SKELS)
+
+# vmlinux.h holds the kernel's types and the module's (struct nrtls_ctx, ...),
+# dumped from the module's split BTF over the kernel's BTF.
+$(O)/bpf/vmlinux.h: $(KO)
+	$(call need,$(BPFTOOL),bpftool)
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file $(KO) --base-btf $$(cat $(O)/btf-base) format c > $@.tmp
+	@mv $@.tmp $@
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(O)/bpf/vmlinux.h $(BPF_HDRS)
+	$(call need,$(CLANG),clang)
+	$(CLANG) -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 \
+		-I$(O)/bpf -Ibpf -c $< -o $@
+
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp
+	@mv $@.tmp $@
+
+# --- selftests -------------------------------------------------------------
+
+selftests: $(SELFTEST_BINS) kmod
+
+$(KSFT_STAMP):
+	@$(TOP)/scripts/ksource.sh 6.1 > /dev/null
+
+$(O)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) $(BPF_SKELS) $(KSFT_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ \
+		$< $(SELFTEST_LIB) $(LIBBPF_LIBS)
+
+# Userspace must build without warnings from clang too.
+clang-check: $(BPF_SKELS) $(KSFT_STAMP)
+	$(call need,$(CLANG),clang)
+	@for f in $(SELFTEST_SRCS) $(SELFTEST_LIB); do \
+		echo "  CLANG   $$f"; \
+		$(CLANG) $(SELFTEST_CFLAGS) -fsyntax-only $$f || exit 1; \
+	done
+
+# --- tests and VMs ---------------------------------------------------------
+
+check:
+	@$(TOP)/scripts/check.sh
+
+vm-shell: kmod selftests
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --shell
+
+vm-run: kmod selftests
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --cmd '$(CMD)'
+
+demo: kmod selftests
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --cmd 'scripts/demo.sh'
+
+clean:
+	rm -rf $(BUILD)/*-amd64 $(BUILD)/vm $(BUILD)/check kmod/nrtls.ko
+	find kmod \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name modules.order -o -name Module.symvers \) -delete
+
+distclean: clean
+	rm -rf $(BUILD)
+
+FORCE:
+
+# Keep intermediates (BPF objects) so that nothing rebuilds needlessly.
+.SECONDARY:

@@ -1,0 +1,58 @@
+#!/bin/bash
+# make check: everything a change needs, from a fresh Debian 12 machine.
+#   1. install missing Debian packages
+#   2. build the module, BPF objects and tests for each kernel
+#   3. host-side tests (no module needed)
+#   4. the VM suite on each kernel (module loaded, splat and leak checks)
+# Ends with one line "N passed, N failed[, N skipped]".
+#
+# Environment: NRTLS_CHECK_KVERS (default "6.1 6.12"),
+#              NRTLS_VM_PARAMS (module parameters for the VM suites).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+kvers=${NRTLS_CHECK_KVERS:-6.1 6.12}
+params=${NRTLS_VM_PARAMS:-}
+out=$top/build/check
+start=$(date +%s)
+
+if ! scripts/deps.sh --check > /dev/null; then
+	scripts/deps.sh || { echo "make check: installing dependencies failed" >&2; exit 1; }
+fi
+rm -rf "$out"
+mkdir -p "$out"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+for k in $kvers; do
+	step "build for $k"
+	if make KVER="$k" all selftests; then
+		echo "ok - build for $k" > "$out/build-$k.tap"
+	else
+		echo "not ok - build for $k" > "$out/build-$k.tap"
+	fi
+done
+
+step "host tests"
+selftests/host/run.sh | tee "$out/host.tap"
+
+for k in $kvers; do
+	step "VM suite on $k"
+	if grep -q '^not ok' "$out/build-$k.tap"; then
+		echo "not ok - vm $k: not run, the build failed" > "$out/vm-$k.tap"
+		continue
+	fi
+	scripts/vm/run.sh --kver "$k" --params "$params" --timeout 2400 \
+		--outdir "$out/vm-$k" -- selftests/run.sh | tee "$out/vm-$k.tap"
+	rc=${PIPESTATUS[0]}
+	case $rc in
+	0 | 1) echo "ok - vm $k: guest ran the suite, unloaded nrtls, no kernel splat" ;;
+	124) echo "not ok - vm $k: guest timed out" ;;
+	125) echo "not ok - vm $k: guest could not run the suite" ;;
+	126) echo "not ok - vm $k: $(cat "$out/vm-$k/result"): see $out/vm-$k/" ;;
+	*) echo "not ok - vm $k: exit status $rc" ;;
+	esac | tee -a "$out/vm-$k.tap"
+done
+
+step "summary ($(($(date +%s) - start)) s)"
+scripts/tap-summary.sh "$out"/*.tap
