@@ -32,9 +32,16 @@ ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /var/tmp
+# Fresh scratch directories, unless that would hide the checkout (a clone
+# under /tmp); the overlay makes them writable either way.
+for d in /tmp /run /var/tmp; do
+	case "$NRTLS_SRC/ $NRTLS_CWD/" in
+	"$d"/* | *" $d"/*) continue ;;
+	esac
+	mode=1777
+	[ $d = /run ] && mode=755
+	mount -t tmpfs -o mode=$mode tmpfs $d
+done
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf
