@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The VM runner fails a run for each reason it promises to: a hung guest,
+# a kernel splat, a failed rmmod; and passes back the command's output and
+# exit status.  Each case boots a small guest (about 15 s each).
+cd "$(dirname "$0")/../.." || exit 1
+n=0
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect DESC STATUS PATTERN-IN-OUTPUT RUN-ARGS...
+expect() {
+	local desc=$1 want=$2 pat=$3 rc
+	shift 3
+	scripts/vm/run.sh --outdir "$tmp/run" "$@" > "$tmp/out" 2>&1
+	rc=$?
+	n=$((n + 1))
+	if [ $rc -eq "$want" ] && grep -q -- "$pat" "$tmp/out"; then
+		echo "ok $n - $desc"
+	else
+		fails=$((fails + 1))
+		echo "not ok $n - $desc (exit $rc, wanted $want and '$pat')"
+		tail -n 15 "$tmp/out" | sed 's/^/# /'
+	fi
+}
+
+expect "vm-run returns the command's output and exit status" 7 "out put" \
+	--no-module --cmd 'echo "out put"; exit 7'
+expect "a hung guest is killed at the timeout, console tail shown" 124 "console tail" \
+	--no-module --timeout 20 -- sleep 600
+expect "a kernel splat in dmesg fails the run" 126 "kernel splat" \
+	--no-module --cmd 'echo "WARNING: CPU: 0 PID: 1 at nrtls runner test" > /dev/kmsg'
+expect "a failed rmmod fails the run" 126 "rmmod nrtls failed" \
+	--cmd 'sleep 600 3< /dev/nrtls & sleep 1'
+echo "1..$n"
+[ $fails -eq 0 ]
