@@ -8,8 +8,18 @@
 #define _NRTLS_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/bvec.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/net.h>
+#include <linux/pagemap.h>
+#include <linux/socket.h>
+#include <linux/uio.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#include <linux/io_uring/cmd.h>
+#else
+#include <linux/io_uring.h>
+#endif
 
 /*
  * kfunc definitions: 6.1 has neither the annotation nor the markers.  Its
@@ -29,6 +39,114 @@
 #ifndef BTF_KFUNCS_START
 #define BTF_KFUNCS_START(name) BTF_SET8_START(name)
 #define BTF_KFUNCS_END(name) BTF_SET8_END(name)
+#endif
+
+/* --- page cache --------------------------------------------------------- */
+
+/*
+ * A referenced folio of @mapping at @index, or NULL: 6.1 returns NULL for
+ * a miss, 6.12 an ERR_PTR.
+ */
+static inline struct folio *nrtls_folio_lookup(struct address_space *mapping,
+					       pgoff_t index)
+{
+	struct folio *folio = filemap_get_folio(mapping, index);
+
+	return IS_ERR_OR_NULL(folio) ? NULL : folio;
+}
+
+/* A new locked folio for a miss, never waiting on another's lock; or NULL. */
+static inline struct folio *nrtls_folio_create(struct address_space *mapping,
+					       pgoff_t index)
+{
+	struct folio *folio;
+
+	folio = __filemap_get_folio(mapping, index,
+				    FGP_LOCK | FGP_CREAT | FGP_NOWAIT,
+				    mapping_gfp_mask(mapping));
+	return IS_ERR_OR_NULL(folio) ? NULL : folio;
+}
+
+static inline void nrtls_async_readahead(struct address_space *mapping,
+					 struct file_ra_state *ra,
+					 struct file *file, struct folio *folio,
+					 unsigned long req_count)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	page_cache_async_readahead(mapping, ra, file, folio, req_count);
+#else
+	page_cache_async_readahead(mapping, ra, file, folio, folio->index,
+				   req_count);
+#endif
+}
+
+/* --- pages to a socket --------------------------------------------------- */
+
+/*
+ * Hand @nr bvecs (@len bytes in all) to the socket's protocol, which is TCP
+ * or kTLS (kTLS replaces sk_prot and the socket's ops), without waiting and
+ * without SIGPIPE.  The protocol takes its own page references.  Returns
+ * the bytes taken, or -errno if none were.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+static inline int nrtls_sock_send_pages(struct socket *sock,
+					struct bio_vec *bv, int nr, size_t len,
+					int flags)
+{
+	struct msghdr msg = {
+		.msg_flags = MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL |
+			     flags,
+	};
+
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, nr, len);
+	return sock_sendmsg(sock, &msg);
+}
+#else
+static inline int nrtls_sock_send_pages(struct socket *sock,
+					struct bio_vec *bv, int nr, size_t len,
+					int flags)
+{
+	size_t done = 0;
+	int i, ret;
+
+	for (i = 0; i < nr; i++) {
+		struct page *page = bv[i].bv_page + bv[i].bv_offset / PAGE_SIZE;
+		size_t off = bv[i].bv_offset % PAGE_SIZE;
+		size_t left = bv[i].bv_len;
+
+		while (left) {
+			size_t chunk = min_t(size_t, left, PAGE_SIZE - off);
+			int f = MSG_DONTWAIT | MSG_NOSIGNAL | flags;
+
+			if (done + chunk < len)
+				f |= MSG_SENDPAGE_NOTLAST | MSG_MORE;
+			ret = kernel_sendpage(sock, page, off, chunk, f);
+			if (ret <= 0)
+				return done ? done : ret;
+			done += ret;
+			if (ret < chunk)
+				return done;
+			left -= chunk;
+			page++;
+			off = 0;
+		}
+	}
+	return done;
+}
+#endif
+
+/* --- io_uring ------------------------------------------------------------ */
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+static inline const void *nrtls_uring_payload(struct io_uring_cmd *cmd)
+{
+	return io_uring_sqe_cmd(cmd->sqe);
+}
+#else
+static inline const void *nrtls_uring_payload(struct io_uring_cmd *cmd)
+{
+	return cmd->cmd;
+}
 #endif
 
 #endif /* _NRTLS_COMPAT_H */

@@ -14,6 +14,11 @@ atomic_long_t nrtls_events[NRTLS_EV_NR];
 
 static const char *const obj_names[NRTLS_OBJ_NR] = {
 	[NRTLS_OBJ_CTX] = "contexts",
+	[NRTLS_OBJ_SOCK] = "sockets",
+	[NRTLS_OBJ_REQ] = "requests",
+	[NRTLS_OBJ_SEG] = "segments",
+	[NRTLS_OBJ_FOLIO] = "folios",
+	[NRTLS_OBJ_PAGE] = "pages",
 };
 
 static const char *const event_names[NRTLS_EV_NR] = {
@@ -21,6 +26,16 @@ static const char *const event_names[NRTLS_EV_NR] = {
 	[NRTLS_EV_CTX_DETACHED] = "ctx_detached",
 	[NRTLS_EV_BPF_LOOKUP] = "bpf_lookup",
 	[NRTLS_EV_BPF_HIT] = "bpf_hit",
+	[NRTLS_EV_SF_REQUESTS] = "sf_requests",
+	[NRTLS_EV_SF_QUEUED] = "sf_bytes_queued",
+	[NRTLS_EV_SF_SENT] = "sf_bytes_sent",
+	[NRTLS_EV_SF_DROPPED] = "sf_bytes_dropped",
+	[NRTLS_EV_SF_IO_STARTED] = "sf_io_started",
+	[NRTLS_EV_SF_IO_DONE] = "sf_io_done",
+	[NRTLS_EV_SF_IO_ERRORS] = "sf_io_errors",
+	[NRTLS_EV_SF_FALLBACK] = "sf_fallback_reads",
+	[NRTLS_EV_SF_ABORTS] = "sf_aborts",
+	[NRTLS_EV_SF_PUSH_EAGAIN] = "sf_push_eagain",
 };
 
 long nrtls_objs_live(void)

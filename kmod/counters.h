@@ -13,6 +13,11 @@ struct dentry;
  */
 enum nrtls_obj {
 	NRTLS_OBJ_CTX,
+	NRTLS_OBJ_SOCK,		/* sockets with an nrtls queue */
+	NRTLS_OBJ_REQ,		/* sendfile requests */
+	NRTLS_OBJ_SEG,		/* queued segments */
+	NRTLS_OBJ_FOLIO,	/* page-cache folio references held */
+	NRTLS_OBJ_PAGE,		/* own page references (headers, copies) */
 	NRTLS_OBJ_NR,
 };
 
@@ -22,6 +27,16 @@ enum nrtls_event {
 	NRTLS_EV_CTX_DETACHED,
 	NRTLS_EV_BPF_LOOKUP,
 	NRTLS_EV_BPF_HIT,
+	NRTLS_EV_SF_REQUESTS,
+	NRTLS_EV_SF_QUEUED,	/* bytes */
+	NRTLS_EV_SF_SENT,	/* bytes */
+	NRTLS_EV_SF_DROPPED,	/* bytes */
+	NRTLS_EV_SF_IO_STARTED,	/* segments that waited for a read */
+	NRTLS_EV_SF_IO_DONE,
+	NRTLS_EV_SF_IO_ERRORS,
+	NRTLS_EV_SF_FALLBACK,	/* reads through the bounded workqueue */
+	NRTLS_EV_SF_ABORTS,	/* connections aborted */
+	NRTLS_EV_SF_PUSH_EAGAIN,
 	NRTLS_EV_NR,
 };
 
@@ -41,6 +56,16 @@ static inline void nrtls_obj_dec(enum nrtls_obj o)
 static inline void nrtls_event(enum nrtls_event e)
 {
 	atomic_long_inc(&nrtls_events[e]);
+}
+
+static inline void nrtls_event_add(enum nrtls_event e, long n)
+{
+	atomic_long_add(n, &nrtls_events[e]);
+}
+
+static inline void nrtls_obj_add(enum nrtls_obj o, long n)
+{
+	atomic_long_add(n, &nrtls_objs[o]);
 }
 
 long nrtls_objs_live(void);

@@ -15,6 +15,8 @@
 
 #include "ctx.h"
 #include "dev.h"
+#include "sendfile.h"
+#include "uring.h"
 
 struct nrtls_file {
 	struct xarray ctxs;	/* id -> context, one owner reference each */
@@ -116,6 +118,10 @@ static long nrtls_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (_IOC_DIR(cmd) != _IOC_DIR(NRTLS_IOC_CTX_DESTROY))
 			return -ENOTTY;
 		return ctx_destroy(f, cmd, uarg);
+	case _IOC_NR(NRTLS_IOC_SENDFILE):
+		if (_IOC_DIR(cmd) != _IOC_DIR(NRTLS_IOC_SENDFILE))
+			return -ENOTTY;
+		return nrtls_sf_ioctl(cmd, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -154,6 +160,7 @@ static const struct file_operations nrtls_fops = {
 	.open = nrtls_open,
 	.release = nrtls_release,
 	.unlocked_ioctl = nrtls_ioctl,
+	.uring_cmd = nrtls_uring_cmd,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };

@@ -31,6 +31,18 @@ struct fault_site {
 static struct fault_site sites[NRTLS_FAULT_NR] = {
 	[NRTLS_FAULT_CTX_ALLOC] = { .name = "ctx_alloc" },
 	[NRTLS_FAULT_CTX_ID] = { .name = "ctx_id" },
+	[NRTLS_FAULT_SQ_ALLOC] = { .name = "sq_alloc" },
+	[NRTLS_FAULT_REQ_ALLOC] = { .name = "req_alloc" },
+	[NRTLS_FAULT_HDR_ALLOC] = { .name = "hdr_alloc" },
+	[NRTLS_FAULT_SEG_ALLOC] = { .name = "seg_alloc" },
+	[NRTLS_FAULT_READAHEAD] = { .name = "readahead" },
+	[NRTLS_FAULT_FOLIO_ALLOC] = { .name = "folio_alloc" },
+	[NRTLS_FAULT_READ_FOLIO] = { .name = "read_folio" },
+	[NRTLS_FAULT_IO_ERROR] = { .name = "io_error" },
+	[NRTLS_FAULT_BUF_ALLOC] = { .name = "buf_alloc" },
+	[NRTLS_FAULT_FALLBACK_READ] = { .name = "fallback_read" },
+	[NRTLS_FAULT_PUSH] = { .name = "push" },
+	[NRTLS_FAULT_CHECK_SKEW] = { .name = "check_skew" },
 };
 
 bool nrtls_should_fail(enum nrtls_fault_site site)

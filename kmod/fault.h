@@ -13,6 +13,18 @@ struct dentry;
 enum nrtls_fault_site {
 	NRTLS_FAULT_CTX_ALLOC,
 	NRTLS_FAULT_CTX_ID,
+	NRTLS_FAULT_SQ_ALLOC,		/* per-socket queue */
+	NRTLS_FAULT_REQ_ALLOC,		/* sendfile request */
+	NRTLS_FAULT_HDR_ALLOC,		/* a page for header bytes */
+	NRTLS_FAULT_SEG_ALLOC,		/* a segment */
+	NRTLS_FAULT_READAHEAD,		/* readahead brings nothing in */
+	NRTLS_FAULT_FOLIO_ALLOC,	/* a page-cache folio for a miss */
+	NRTLS_FAULT_READ_FOLIO,		/* starting the read of that folio */
+	NRTLS_FAULT_IO_ERROR,		/* a completed read reports an error */
+	NRTLS_FAULT_BUF_ALLOC,		/* a page for a workqueue read */
+	NRTLS_FAULT_FALLBACK_READ,	/* that read */
+	NRTLS_FAULT_PUSH,		/* TCP refuses data with an error */
+	NRTLS_FAULT_CHECK_SKEW,		/* debug_check sees a bad count */
 	NRTLS_FAULT_NR,
 };
 

@@ -12,6 +12,8 @@
 #include "dev.h"
 #include "fault.h"
 #include "kfunc.h"
+#include "sendfile.h"
+#include "sockq.h"
 
 #define NRTLS_VERSION "0.1.0"
 
@@ -28,16 +30,26 @@ static int __init nrtls_init(void)
 	err = nrtls_ctx_init(nrtls_debugfs);
 	if (err)
 		goto err_debugfs;
+	err = nrtls_sockq_init();
+	if (err)
+		goto err_ctx;
+	err = nrtls_sf_init();
+	if (err)
+		goto err_sockq;
 	/* Registered kfunc sets go away with the module's BTF. */
 	err = nrtls_kfunc_init();
 	if (err)
-		goto err_ctx;
+		goto err_sf;
 	err = nrtls_dev_init();
 	if (err)
-		goto err_ctx;
+		goto err_sf;
 	pr_info("nrtls " NRTLS_VERSION " loaded\n");
 	return 0;
 
+err_sf:
+	nrtls_sf_exit();
+err_sockq:
+	nrtls_sockq_exit();
 err_ctx:
 	nrtls_ctx_exit();
 err_debugfs:
@@ -48,6 +60,8 @@ err_debugfs:
 static void __exit nrtls_exit(void)
 {
 	nrtls_dev_exit();
+	nrtls_sf_exit();
+	nrtls_sockq_exit();
 	nrtls_ctx_exit();
 	debugfs_remove_recursive(nrtls_debugfs);
 }

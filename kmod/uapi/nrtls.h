@@ -72,4 +72,74 @@ struct nrtls_ctx_destroy {
 #define NRTLS_IOC_CTX_CREATE	_IOWR(NRTLS_IOC_MAGIC, 0x10, struct nrtls_ctx_create)
 #define NRTLS_IOC_CTX_DESTROY	_IOW(NRTLS_IOC_MAGIC, 0x11, struct nrtls_ctx_destroy)
 
+/*
+ * Asynchronous sendfile (FreeBSD's sendfile(2) with not-ready data).
+ *
+ * Queues @hdr_len bytes from @hdr, then @count bytes of @file_fd from
+ * @offset (0: to the end of the file), on the connected TCP socket
+ * @sock_fd, plain or kTLS.  Returns once the data is queued, not once it
+ * is read from disk: page-cache misses start readahead and the data is
+ * sent, in order, as the reads complete.  Queued data counts against the
+ * socket's send buffer.
+ *
+ * ioctl: returns 0 when everything was queued, and sets @queued to the
+ * bytes accepted (header included).  Otherwise -1 with errno, and @queued
+ * set to what was accepted before:
+ *   EAGAIN  the send buffer is full (non-blocking socket, or NRTLS_SF_NOWAIT)
+ *   EBUSY   NRTLS_SF_NODISKIO and the next page is not in memory
+ *   EINTR   a signal arrived while waiting for send-buffer space
+ * A blocking socket waits for send-buffer space, never for the disk.
+ *
+ * After the call, a failure reading the file or sending it aborts the
+ * connection: the peer sees a reset, the application EIO on its next call.
+ * The socket stays open while data is queued, even if the application
+ * closes it; it is then closed once the data has gone (with SO_LINGER 0:
+ * dropped, everything freed).  While data is queued, send other bytes on
+ * the socket only through nrtls (the header), or they may overtake it.
+ */
+struct nrtls_sendfile {
+	__s32	sock_fd;
+	__s32	file_fd;
+	__u64	offset;
+	__u64	count;		/* 0: to the end of the file */
+	__u64	hdr;		/* user address of header bytes, or 0 */
+	__u32	hdr_len;	/* at most NRTLS_SF_HDR_MAX */
+	__u32	flags;		/* NRTLS_SF_* */
+	__u32	readahead;	/* pages, with NRTLS_SF_READAHEAD */
+	__u32	reserved0;	/* must be 0 */
+	__u64	queued;		/* out: bytes accepted */
+	__u64	reserved[2];	/* must be 0 */
+};
+
+#define NRTLS_SF_NODISKIO	(1U << 0)	/* only pages already in memory */
+#define NRTLS_SF_READAHEAD	(1U << 1)	/* read ahead exactly @readahead pages */
+#define NRTLS_SF_NOCACHE	(1U << 2)	/* drop the file's pages once sent */
+#define NRTLS_SF_NOWAIT		(1U << 3)	/* never wait for send-buffer space */
+#define NRTLS_SF_WAIT_SENT	(1U << 4)	/* complete once handed to TCP */
+#define NRTLS_SF_FLAGS		0x1f
+
+#define NRTLS_SF_HDR_MAX	65536
+
+#define NRTLS_IOC_SENDFILE	_IOWR(NRTLS_IOC_MAGIC, 0x20, struct nrtls_sendfile)
+
+/*
+ * The same request through io_uring: IORING_OP_URING_CMD on an open
+ * /dev/nrtls, sqe->cmd_op = NRTLS_URING_SENDFILE, and this 16-byte payload
+ * in sqe->cmd (no IORING_SETUP_SQE128 needed).  The struct is read when
+ * the command is issued; @queued is not written back.
+ *
+ * The CQE comes once everything is queued (with NRTLS_SF_WAIT_SENT: once
+ * it is handed to TCP).  cqe->res is the bytes accepted, or -errno if none
+ * were; a short count means the request stopped early (NRTLS_SF_NODISKIO,
+ * NRTLS_SF_NOWAIT, or the connection failed).  The command never waits in
+ * the submitting task: it waits for send-buffer space asynchronously.
+ */
+#define NRTLS_URING_SENDFILE	0x20
+
+struct nrtls_uring_cmd {
+	__u64	addr;		/* struct nrtls_sendfile */
+	__u32	size;		/* sizeof(struct nrtls_sendfile) */
+	__u32	flags;		/* must be 0 */
+};
+
 #endif /* _UAPI_NRTLS_H */
