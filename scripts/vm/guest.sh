@@ -45,6 +45,7 @@ done
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf
+modprobe -q configfs && mount -t configfs configfs /sys/kernel/config
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 mkdir -p /run/netns /var/log/nginx /var/lib/nginx
 hostname nrtls-vm
