@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sendfile test helpers: the ioctl, files with known contents, loopback TCP
+ * connections, kTLS connections set up by OpenSSL, and a peer that reads a
+ * connection in a thread and hashes what it gets.
+ */
+#ifndef NRTLS_NET_H
+#define NRTLS_NET_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+#include "nrtls.h"
+
+#define SHA256_LEN 32
+
+/* NRTLS_IOC_SENDFILE: 0 or -errno; *queued gets the bytes accepted. */
+int nrtls_sendfile(int dev, int sock, int file, uint64_t off, uint64_t count,
+		   const void *hdr, uint32_t hdr_len, uint32_t flags,
+		   uint64_t *queued);
+
+/* Byte @i of the test file with @seed. */
+static inline uint8_t nrtls_file_byte(uint32_t seed, uint64_t i)
+{
+	uint64_t x = (i / 8 + 1) * 0x9E3779B97F4A7C15ull ^ seed * 0xBF58476D1CE4E5B9ull;
+
+	x ^= x >> 31;
+	x *= 0x94D049BB133111EBull;
+	x ^= x >> 29;
+	return x >> ((i % 8) * 8);
+}
+
+/* Create @path holding @size bytes of the pattern @seed; an fd, or -errno. */
+int nrtls_make_file(const char *path, uint64_t size, uint32_t seed);
+/* Drop the file's pages from the page cache (it must be clean). */
+int nrtls_drop_cache(int fd);
+/* Pages of the file's first @len bytes now in the page cache, or -1. */
+long nrtls_resident_pages(int fd, uint64_t len);
+/* SHA-256 of header + pattern[off, off + len). */
+void nrtls_expected_sha(uint32_t seed, uint64_t off, uint64_t len,
+			const void *hdr, size_t hdr_len, uint8_t *out);
+
+/* A connected loopback TCP pair in the current namespace. */
+int nrtls_tcp_pair(int *sender, int *receiver);
+
+/*
+ * A TLS connection over loopback: the sender has kTLS TX set up by OpenSSL
+ * (SSL_OP_ENABLE_KTLS), the receiver is a plain OpenSSL client that
+ * decrypts in userspace.  @version is TLS1_2_VERSION or TLS1_3_VERSION,
+ * @cipher an OpenSSL cipher (1.2) or ciphersuite (1.3) name.
+ */
+struct nrtls_tls {
+	int sender, receiver;
+	SSL_CTX *sctx, *cctx;
+	SSL *sssl, *cssl;
+};
+/* 0, -EOPNOTSUPP if kTLS TX did not take, or another -errno. */
+int nrtls_tls_pair(struct nrtls_tls *t, int version, const char *cipher);
+void nrtls_tls_close(struct nrtls_tls *t);
+
+/* Reads a connection (plain or TLS) in a thread. */
+struct nrtls_peer {
+	int fd;
+	SSL *ssl;		/* NULL for plain TCP */
+	uint64_t want;		/* stop after this many bytes; 0: until EOF */
+	bool keep;		/* keep the bytes in @data */
+	int rcvbuf;		/* SO_RCVBUF if non-zero */
+	pthread_t thread;
+	/* results */
+	uint64_t got;
+	uint8_t sha[SHA256_LEN];
+	int err;		/* 0, or errno of the failed read */
+	bool eof;
+	uint8_t *data;
+};
+int nrtls_peer_start(struct nrtls_peer *p);
+void nrtls_peer_join(struct nrtls_peer *p);
+
+#endif /* NRTLS_NET_H */

@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NRTLS_IOC_SENDFILE over plain TCP on loopback: argument checks, data
+ * integrity for many sizes, offsets and headers, ordering of requests
+ * queued back to back, send-buffer semantics (EAGAIN, partial counts,
+ * poll), NODISKIO, NOCACHE, closing, and every fault-injection site.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "kselftest_harness.h"
+#include "nrtls_net.h"
+#include "nrtls_test.h"
+
+#define MiB (1024 * 1024ull)
+
+static const char hdr100[] =
+	"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+	"Server: nrtls-selftest\r\nX-Pad: 0123456\r\n\r\n";
+
+static void tmp_path(char *buf, size_t len, const char *tag)
+{
+	snprintf(buf, len, "/tmp/nrtls-%s-%d", tag, getpid());
+}
+
+/* Receive with a timeout, so that missing data fails instead of hanging. */
+static void rcvtimeo(int fd, int sec)
+{
+	struct timeval tv = { .tv_sec = sec };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+struct conn {
+	int dev, snd, rcv, fd;
+	char path[64];
+};
+
+static void conn_setup(struct __test_metadata *_metadata, struct conn *c)
+{
+	c->dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c->dev);
+	ASSERT_EQ(0, nrtls_tcp_pair(&c->snd, &c->rcv));
+	rcvtimeo(c->rcv, 60);
+	tmp_path(c->path, sizeof(c->path), "sf");
+	c->fd = -1;
+}
+
+static void conn_teardown(struct conn *c)
+{
+	close(c->snd);
+	close(c->rcv);
+	if (c->fd >= 0)
+		close(c->fd);
+	unlink(c->path);
+	close(c->dev);
+}
+
+FIXTURE(arg) {
+	struct conn c;
+};
+
+FIXTURE_SETUP(arg)
+{
+	conn_setup(_metadata, &self->c);
+}
+
+FIXTURE_TEARDOWN(arg)
+{
+	conn_teardown(&self->c);
+}
+
+FIXTURE(sf) {
+	struct conn c;
+};
+
+FIXTURE_SETUP(sf)
+{
+	conn_setup(_metadata, &self->c);
+}
+
+FIXTURE_TEARDOWN(sf)
+{
+	conn_teardown(&self->c);
+}
+
+/* --- argument checks ----------------------------------------------------- */
+
+TEST_F(arg, bad_fds)
+{
+	int ufd[2], pfd[2], dir, lfd, conn, wr;
+	uint64_t q;
+
+	self->c.fd = nrtls_make_file(self->c.path, 100, 1);
+	ASSERT_LE(0, self->c.fd);
+
+	EXPECT_EQ(-EBADF, nrtls_sendfile(self->c.dev, -1, self->c.fd, 0, 0, NULL, 0, 0, &q));
+	EXPECT_EQ(-EBADF, nrtls_sendfile(self->c.dev, self->c.snd, -1, 0, 0, NULL, 0, 0, &q));
+	/* Not a socket. */
+	EXPECT_EQ(-ENOTSOCK, nrtls_sendfile(self->c.dev, self->c.fd, self->c.fd, 0, 0, NULL, 0, 0, &q));
+	/* Not a regular file: a pipe, a directory, a character device. */
+	ASSERT_EQ(0, pipe(pfd));
+	EXPECT_EQ(-EINVAL, nrtls_sendfile(self->c.dev, self->c.snd, pfd[0], 0, 0, NULL, 0, 0, &q));
+	dir = open("/tmp", O_RDONLY | O_DIRECTORY);
+	EXPECT_EQ(-EINVAL, nrtls_sendfile(self->c.dev, self->c.snd, dir, 0, 0, NULL, 0, 0, &q));
+	EXPECT_EQ(-EINVAL, nrtls_sendfile(self->c.dev, self->c.snd, self->c.dev, 0, 0, NULL, 0, 0, &q));
+	/* Not readable. */
+	wr = open(self->c.path, O_WRONLY);
+	EXPECT_EQ(-EBADF, nrtls_sendfile(self->c.dev, self->c.snd, wr, 0, 0, NULL, 0, 0, &q));
+	/* Sockets that are not TCP, or not connected. */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, ufd));
+	EXPECT_EQ(-EOPNOTSUPP, nrtls_sendfile(self->c.dev, ufd[0], self->c.fd, 0, 0, NULL, 0, 0, &q));
+	conn = socket(AF_INET, SOCK_DGRAM, 0);
+	EXPECT_EQ(-EINVAL, nrtls_sendfile(self->c.dev, conn, self->c.fd, 0, 0, NULL, 0, 0, &q));
+	close(conn);
+	conn = socket(AF_INET, SOCK_STREAM, 0);
+	EXPECT_EQ(-ENOTCONN, nrtls_sendfile(self->c.dev, conn, self->c.fd, 0, 0, NULL, 0, 0, &q));
+	lfd = socket(AF_INET6, SOCK_STREAM, 0);
+	ASSERT_EQ(0, listen(lfd, 1));
+	EXPECT_EQ(-ENOTCONN, nrtls_sendfile(self->c.dev, lfd, self->c.fd, 0, 0, NULL, 0, 0, &q));
+	/* Shut down for writing. */
+	ASSERT_EQ(0, shutdown(self->c.snd, SHUT_WR));
+	EXPECT_EQ(-EPIPE, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0, 0, NULL, 0, 0, &q));
+	EXPECT_EQ(0, q);
+
+	close(conn);
+	close(lfd);
+	close(wr);
+	close(dir);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(ufd[0]);
+	close(ufd[1]);
+	EXPECT_TRUE(nrtls_wait_idle(5000));
+}
+
+TEST_F(arg, bad_arguments)
+{
+	struct nrtls_sendfile sf;
+	uint64_t q;
+
+	self->c.fd = nrtls_make_file(self->c.path, 4096, 2);
+	ASSERT_LE(0, self->c.fd);
+
+#define EXPECT_SF_ERR(err, ...) do {					\
+		memset(&sf, 0, sizeof(sf));				\
+		sf.sock_fd = self->c.snd;					\
+		sf.file_fd = self->c.fd;					\
+		__VA_ARGS__;						\
+		EXPECT_EQ(-1, ioctl(self->c.dev, NRTLS_IOC_SENDFILE, &sf));	\
+		EXPECT_EQ(err, errno);					\
+	} while (0)
+
+	EXPECT_SF_ERR(EINVAL, sf.flags = 1u << 31);
+	EXPECT_SF_ERR(EINVAL, sf.flags = NRTLS_SF_FLAGS + 1);
+	EXPECT_SF_ERR(EINVAL, sf.reserved0 = 1);
+	EXPECT_SF_ERR(EINVAL, sf.reserved[1] = 1);
+	EXPECT_SF_ERR(EINVAL, sf.flags = NRTLS_SF_READAHEAD);
+	EXPECT_SF_ERR(EINVAL, sf.readahead = 8);
+	EXPECT_SF_ERR(EINVAL, sf.flags = NRTLS_SF_NOWAIT | NRTLS_SF_WAIT_SENT);
+	EXPECT_SF_ERR(EINVAL, sf.hdr_len = NRTLS_SF_HDR_MAX + 1; sf.hdr = 1);
+	EXPECT_SF_ERR(EFAULT, sf.hdr_len = 10; sf.hdr = 8);
+	/* Offsets past the end, and ranges that overflow. */
+	EXPECT_SF_ERR(EINVAL, sf.offset = 4097);
+	EXPECT_SF_ERR(EINVAL, sf.offset = 1ull << 63);
+	EXPECT_SF_ERR(EINVAL, sf.offset = 10; sf.count = ~0ull - 5);
+	/* Older struct sizes are refused, newer ones need zeroes. */
+	EXPECT_EQ(-1, ioctl(self->c.dev, _IOWR(NRTLS_IOC_MAGIC, 0x20, char[16]), &sf));
+	EXPECT_EQ(EINVAL, errno);
+
+	EXPECT_EQ(0, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 4096, 0, NULL, 0, 0, &q));
+	EXPECT_EQ(0, q);
+	EXPECT_TRUE(nrtls_wait_idle(5000));
+}
+
+/* --- data integrity ------------------------------------------------------ */
+
+FIXTURE_VARIANT(sf) {
+	uint64_t size;		/* bytes to send */
+	uint64_t off;
+	bool hdr;
+	bool to_eof;		/* count 0 */
+};
+
+#define SIZE_VARIANTS(name, sz)						\
+FIXTURE_VARIANT_ADD(sf, name) { .size = sz, .to_eof = true };		\
+FIXTURE_VARIANT_ADD(sf, name##_off_hdr) { .size = sz, .off = 4097, .hdr = true }
+
+SIZE_VARIANTS(s0, 0);
+SIZE_VARIANTS(s1, 1);
+SIZE_VARIANTS(s4095, 4095);
+SIZE_VARIANTS(s4096, 4096);
+SIZE_VARIANTS(s4097, 4097);
+SIZE_VARIANTS(s1m7, MiB + 7);
+SIZE_VARIANTS(s64m, 64 * MiB);
+
+TEST_F_TIMEOUT(sf, integrity, 300)
+{
+	uint8_t want[SHA256_LEN];
+	struct nrtls_peer peer = { .fd = self->c.rcv };
+	const char *hdr = variant->hdr ? hdr100 : NULL;
+	uint32_t hlen = variant->hdr ? sizeof(hdr100) - 1 : 0;
+	uint64_t q;
+
+	self->c.fd = nrtls_make_file(self->c.path, variant->off + variant->size, 7);
+	ASSERT_LE(0, self->c.fd);
+	nrtls_expected_sha(7, variant->off, variant->size, hdr, hlen, want);
+	peer.want = hlen + variant->size;
+	if (!peer.want) {
+		/* Nothing to send: nothing arrives, the call still succeeds. */
+		char c;
+
+		ASSERT_EQ(0, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd,
+					    variant->off, 0, NULL, 0, 0, &q));
+		EXPECT_EQ(0, q);
+		EXPECT_EQ(-1, recv(self->c.rcv, &c, 1, MSG_DONTWAIT));
+		EXPECT_EQ(EAGAIN, errno);
+		EXPECT_TRUE(nrtls_wait_idle(10000));
+		return;
+	}
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+
+	ASSERT_EQ(0, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, variant->off,
+				    variant->to_eof ? 0 : variant->size,
+				    hdr, hlen, 0, &q));
+	EXPECT_EQ(hlen + variant->size, q);
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(0, peer.err);
+	EXPECT_EQ(hlen + variant->size, peer.got);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+
+/* --- ordering ------------------------------------------------------------ */
+
+/*
+ * Many requests queued back to back on one socket, each with its own
+ * header and range, arrive in order.
+ */
+static void b2b_request(int i, uint64_t *off, uint64_t *len, char *hdr,
+			size_t hsz, int *hl)
+{
+	*off = (i * 104729ull) % (2 * MiB);
+	*len = (i * 7919) % 200000 ?: 1;	/* count 0 would mean "to EOF" */
+	*hl = snprintf(hdr, hsz, "request %d: %llu+%llu\n", i,
+		       (unsigned long long)*off, (unsigned long long)*len);
+}
+
+TEST_F_TIMEOUT(arg, back_to_back_in_order, 120)
+{
+	struct nrtls_peer peer = { .fd = self->c.rcv };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t want[SHA256_LEN];
+	uint64_t total = 0, off, len, q;
+	char hdr[64];
+	int i, hl;
+
+	self->c.fd = nrtls_make_file(self->c.path, 3 * MiB, 11);
+	ASSERT_LE(0, self->c.fd);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (i = 0; i < 60; i++) {
+		uint8_t *buf;
+
+		b2b_request(i, &off, &len, hdr, sizeof(hdr), &hl);
+		buf = malloc(len);
+		for (uint64_t j = 0; j < len; j++)
+			buf[j] = nrtls_file_byte(11, off + j);
+		EVP_DigestUpdate(md, hdr, hl);
+		EVP_DigestUpdate(md, buf, len);
+		free(buf);
+		total += hl + len;
+	}
+	EVP_DigestFinal_ex(md, want, NULL);
+	EVP_MD_CTX_free(md);
+
+	peer.want = total;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	for (i = 0; i < 60; i++) {
+		b2b_request(i, &off, &len, hdr, sizeof(hdr), &hl);
+		ASSERT_EQ(0, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd,
+					    off, len, hdr, hl, 0, &q));
+		EXPECT_EQ(hl + len, q);
+	}
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(0, peer.err);
+	EXPECT_EQ(peer.want, peer.got);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* --- file systems without ->read_folio ----------------------------------- */
+
+/*
+ * tmpfs has no ->read_folio: resident pages are sent from the page cache,
+ * holes are read by the bounded workqueue (and read as zeroes).
+ */
+TEST_F(arg, tmpfs_holes_use_workqueue)
+{
+	uint64_t size = 1 * MiB, q;
+	long fallback = nrtls_read_stat("events", "sf_fallback_reads");
+	struct nrtls_peer peer = { .fd = self->c.rcv, .keep = true };
+	uint8_t *want = calloc(1, size);
+	char buf[4096];
+
+	self->c.fd = open(self->c.path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, self->c.fd);
+	ASSERT_EQ(0, ftruncate(self->c.fd, size));
+	/* Data in the middle, holes around it. */
+	for (uint64_t off = 256 * 1024; off < 512 * 1024; off += sizeof(buf)) {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			want[off + i] = buf[i] = nrtls_file_byte(3, off + i);
+		ASSERT_EQ(sizeof(buf), pwrite(self->c.fd, buf, sizeof(buf), off));
+	}
+	peer.want = size;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0, 0,
+				    NULL, 0, 0, &q));
+	nrtls_peer_join(&peer);
+	ASSERT_EQ(size, peer.got);
+	EXPECT_EQ(0, memcmp(want, peer.data, size));
+	EXPECT_LE(fallback + 192, nrtls_read_stat("events", "sf_fallback_reads"));
+	free(peer.data);
+	free(want);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* NODISKIO sends what is in memory and stops with EBUSY at a hole. */
+TEST_F(arg, nodiskio_stops_at_hole)
+{
+	struct nrtls_peer peer = { .fd = self->c.rcv, .want = 100 + 65536 };
+	uint8_t want[SHA256_LEN];
+	char buf[65536];
+	uint64_t q;
+
+	self->c.fd = open(self->c.path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, self->c.fd);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = nrtls_file_byte(4, i);
+	ASSERT_EQ(sizeof(buf), pwrite(self->c.fd, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, ftruncate(self->c.fd, 1 * MiB));
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	EXPECT_EQ(-EBUSY, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0, 0,
+					 hdr100, 100, NRTLS_SF_NODISKIO, &q));
+	EXPECT_EQ(100 + sizeof(buf), q);
+	nrtls_peer_join(&peer);
+	nrtls_expected_sha(4, 0, sizeof(buf), hdr100, 100, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	/* Resident data alone: everything, no error. */
+	EXPECT_EQ(0, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0,
+				    sizeof(buf), NULL, 0, NRTLS_SF_NODISKIO, &q));
+	EXPECT_EQ(sizeof(buf), q);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* --- the send buffer ----------------------------------------------------- */
+
+/* Fill a non-blocking socket whose peer does not read: EAGAIN, counts. */
+static uint64_t fill_nonblocking(struct __test_metadata *_metadata,
+				 struct conn *c, uint64_t size)
+{
+	uint64_t total = 0, q;
+	int ret, sndbuf = 65536;
+
+	ASSERT_EQ(0, setsockopt(c->snd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
+	ASSERT_EQ(0, fcntl(c->snd, F_SETFL, O_NONBLOCK));
+	for (;;) {
+		ret = nrtls_sendfile(c->dev, c->snd, c->fd, total, size - total,
+				     NULL, 0, 0, &q);
+		total += q;
+		if (ret == -EAGAIN && !q)
+			break;
+		ASSERT_TRUE(ret == 0 || ret == -EAGAIN) TH_LOG("ret %d", ret);
+		ASSERT_LT(total, size) TH_LOG("a peer that does not read took it all");
+	}
+	return total;
+}
+
+TEST_F(arg, nonblocking_full_socket)
+{
+	uint64_t size = 32 * MiB, total, q;
+	struct nrtls_peer peer = { .fd = self->c.rcv, .want = size };
+	uint8_t want[SHA256_LEN];
+	struct pollfd pfd = { .fd = self->c.snd, .events = POLLOUT };
+
+	self->c.fd = nrtls_make_file(self->c.path, size, 5);
+	ASSERT_LE(0, self->c.fd);
+	total = fill_nonblocking(_metadata, &self->c, size);
+	TH_LOG("%llu bytes accepted before EAGAIN", (unsigned long long)total);
+	EXPECT_LT(0, total);
+	/* The buffer is full: poll agrees. */
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	/* NOWAIT does the same on a blocking socket. */
+	ASSERT_EQ(0, fcntl(self->c.snd, F_SETFL, 0));
+	EXPECT_EQ(-EAGAIN, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd,
+					  total, 0, NULL, 0, NRTLS_SF_NOWAIT, &q));
+	EXPECT_EQ(0, q);
+
+	/* Once the peer reads, the rest goes through and all of it is right. */
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, total, 0,
+				    NULL, 0, 0, &q));
+	EXPECT_EQ(size - total, q);
+	nrtls_peer_join(&peer);
+	nrtls_expected_sha(5, 0, size, NULL, 0, want);
+	EXPECT_EQ(size, peer.got);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* A blocking socket with SO_SNDTIMEO: EAGAIN and a partial count. */
+TEST_F(arg, sndtimeo_partial)
+{
+	struct timeval tv = { .tv_usec = 300000 };
+	uint64_t q;
+
+	self->c.fd = nrtls_make_file(self->c.path, 16 * MiB, 6);
+	ASSERT_LE(0, self->c.fd);
+	ASSERT_EQ(0, setsockopt(self->c.snd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	EXPECT_EQ(-EAGAIN, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0, 0,
+					  NULL, 0, 0, &q));
+	EXPECT_LT(0, q);
+	EXPECT_GT(16 * MiB, q);
+}
+
+/* --- fault injection ----------------------------------------------------- */
+
+FIXTURE(fault) {
+	struct conn c;
+};
+
+FIXTURE_SETUP(fault)
+{
+	conn_setup(_metadata, &self->c);
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+	self->c.fd = nrtls_make_file(self->c.path, 1 * MiB, 10);
+	ASSERT_LE(0, self->c.fd);
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	nrtls_fault_cmd("reset");
+	conn_teardown(&self->c);
+}
+
+FIXTURE_VARIANT(fault) {
+	const char *site;
+	int nth;
+	int err;		/* from the call */
+	bool partial;		/* some bytes were accepted before */
+	bool sparse;		/* holes: the workqueue path */
+	bool aborts;		/* the connection is aborted */
+};
+
+FIXTURE_VARIANT_ADD(fault, sq_alloc) { .site = "sq_alloc", .nth = 1, .err = -ENOMEM };
+FIXTURE_VARIANT_ADD(fault, req_alloc) { .site = "req_alloc", .nth = 1, .err = -ENOMEM };
+FIXTURE_VARIANT_ADD(fault, hdr_alloc_1) { .site = "hdr_alloc", .nth = 1, .err = -ENOMEM };
+FIXTURE_VARIANT_ADD(fault, hdr_alloc_3) { .site = "hdr_alloc", .nth = 3, .err = -ENOMEM };
+FIXTURE_VARIANT_ADD(fault, seg_alloc_1) { .site = "seg_alloc", .nth = 1, .err = -ENOMEM };
+FIXTURE_VARIANT_ADD(fault, seg_alloc_5) {
+	.site = "seg_alloc", .nth = 5, .err = -ENOMEM, .partial = true,
+};
+FIXTURE_VARIANT_ADD(fault, buf_alloc) {
+	.site = "buf_alloc", .nth = 2, .err = -ENOMEM, .partial = true, .sparse = true,
+};
+FIXTURE_VARIANT_ADD(fault, fallback_read) {
+	.site = "fallback_read", .nth = 3, .partial = true, .sparse = true, .aborts = true,
+};
+FIXTURE_VARIANT_ADD(fault, push) { .site = "push", .nth = 1, .partial = true, .aborts = true };
+FIXTURE_VARIANT_ADD(fault, push_later) {
+	.site = "push", .nth = 4, .partial = true, .aborts = true,
+};
+
+/*
+ * Each failure is reported or aborts the connection, frees everything
+ * exactly once (counters back to zero, slub_debug quiet), and leaves a
+ * working module behind.
+ */
+TEST_F(fault, site)
+{
+	char hdr[3 * 4096];
+	struct nrtls_peer peer = { .fd = self->c.rcv, .keep = true };
+	long aborts = nrtls_read_stat("events", "sf_aborts");
+	long hits = nrtls_fault_hits(variant->site);
+	uint64_t q;
+	int ret;
+
+	memset(hdr, 'h', sizeof(hdr));
+	if (variant->sparse) {
+		ASSERT_EQ(0, ftruncate(self->c.fd, 0));
+		ASSERT_EQ(0, ftruncate(self->c.fd, 1 * MiB));
+	}
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, nrtls_fault_arm(variant->site, variant->nth, 1));
+	ret = nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0, 0, hdr,
+			     sizeof(hdr), 0, &q);
+	TH_LOG("%s #%d: returned %d, %llu bytes queued", variant->site,
+	       variant->nth, ret, (unsigned long long)q);
+	EXPECT_EQ(hits + 1, nrtls_fault_hits(variant->site));
+	EXPECT_EQ(variant->err, ret);
+	if (variant->partial) {
+		EXPECT_LT(0, q);
+	} else {
+		EXPECT_EQ(0, q);
+	}
+
+	if (variant->aborts) {
+		/* The peer sees a reset, the application EIO. */
+		char c;
+
+		nrtls_peer_join(&peer);
+		EXPECT_EQ(ECONNRESET, peer.err);
+		EXPECT_EQ(-1, send(self->c.snd, &c, 1, MSG_NOSIGNAL));
+		EXPECT_EQ(EIO, errno);
+		EXPECT_EQ(aborts + 1, nrtls_read_stat("events", "sf_aborts"));
+		/* Whatever arrived is a correct prefix of the stream. */
+		for (uint64_t i = 0; i < peer.got && i < sizeof(hdr); i++)
+			ASSERT_EQ('h', peer.data[i]);
+		for (uint64_t i = sizeof(hdr); i < peer.got; i++)
+			ASSERT_EQ(variant->sparse ? 0 : nrtls_file_byte(10, i - sizeof(hdr)),
+				  peer.data[i]);
+	} else {
+		/* The connection still works: send the whole file now. */
+		uint8_t want[SHA256_LEN];
+
+		/* shutdown() would overtake data still queued: wait for it. */
+		EXPECT_EQ(0, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0, 0,
+					    NULL, 0, NRTLS_SF_WAIT_SENT, NULL));
+		shutdown(self->c.snd, SHUT_WR);
+		nrtls_peer_join(&peer);
+		EXPECT_EQ(0, peer.err);
+		EXPECT_EQ(q + 1 * MiB, peer.got);
+		nrtls_expected_sha(10, 0, 1 * MiB, NULL, 0, want);
+		if (!q) {
+			EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+		}
+	}
+	free(peer.data);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+TEST_HARNESS_MAIN

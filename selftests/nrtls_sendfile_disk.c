@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Asynchronous sendfile with a cold page cache on a slow disk (null_blk,
+ * 100 ms per request, ext4): the call returns before the read completes,
+ * no thread waits per read, not-ready data counts against the send buffer,
+ * and seed 000's ownership rules hold for closes, truncation, read errors,
+ * TCP errors and every fault-injection site on the read path.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "kselftest_harness.h"
+#include "nrtls_disk.h"
+#include "nrtls_net.h"
+#include "nrtls_test.h"
+
+#define MiB (1024 * 1024ull)
+#define LATENCY_MS 100
+
+static struct nrtls_disk disk;
+static bool disk_ok;
+static pid_t disk_owner;
+
+/* One disk for the whole binary: making ext4 on it takes seconds. */
+static void __attribute__((constructor)) disk_setup(void)
+{
+	disk_owner = getpid();
+	disk_ok = !nrtls_disk_create(&disk, LATENCY_MS, 512);
+}
+
+static void __attribute__((destructor)) disk_teardown(void)
+{
+	if (getpid() == disk_owner)
+		nrtls_disk_destroy(&disk);
+}
+
+static const char hdr[] = "HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n";
+#define HLEN (sizeof(hdr) - 1)
+
+static long reads_in_flight(void)
+{
+	return nrtls_read_stat("events", "sf_io_started") -
+	       nrtls_read_stat("events", "sf_io_done");
+}
+
+static int sndbuf(int fd, int bytes)
+{
+	return setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes));
+}
+
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return -1;
+	return ti.tcpi_state;
+}
+
+FIXTURE(cold) {
+	int dev, snd, rcv, fd;
+	char path[128];
+	int n;
+};
+
+FIXTURE_SETUP(cold)
+{
+	struct timeval tv = { .tv_sec = 60 };
+
+	self->fd = self->snd = self->rcv = -1;
+	if (!disk_ok)
+		SKIP(return, "no slow disk: %s", disk.skip);
+	self->dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, nrtls_tcp_pair(&self->snd, &self->rcv));
+	setsockopt(self->rcv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	snprintf(self->path, sizeof(self->path), "%s/f-%d", disk.mnt, getpid());
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+}
+
+FIXTURE_TEARDOWN(cold)
+{
+	if (!disk_ok)
+		return;
+	nrtls_fault_cmd("reset");
+	nrtls_trace_stop();
+	if (self->snd >= 0)
+		close(self->snd);
+	close(self->rcv);
+	if (self->fd >= 0)
+		close(self->fd);
+	unlink(self->path);
+	close(self->dev);
+}
+
+/* A file on the slow disk with nothing of it in the page cache. */
+static int cold_file(struct __test_metadata *_metadata, const char *path,
+		     uint64_t size, uint32_t seed)
+{
+	int fd = nrtls_make_file(path, size, seed);
+
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(0, nrtls_drop_cache(fd));
+	EXPECT_EQ(0, nrtls_resident_pages(fd, size));
+	return fd;
+}
+
+/* Read @len bytes, checking each against header + pattern, until error. */
+static uint64_t read_prefix(struct __test_metadata *_metadata, int fd,
+			    uint64_t len, uint32_t seed, int *err)
+{
+	uint8_t buf[65536];
+	uint64_t got = 0;
+
+	*err = 0;
+	while (got < len) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0) {
+			*err = n ? errno : 0;
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++, got++) {
+			uint8_t want = got < HLEN ? hdr[got] :
+				       nrtls_file_byte(seed, got - HLEN);
+
+			if (buf[i] != want) {
+				EXPECT_EQ(want, buf[i]) TH_LOG("byte %llu", (unsigned long long)got);
+				return got;
+			}
+		}
+	}
+	return got;
+}
+
+/*
+ * The order of events, on one clock: the call returns while the read is
+ * still on the disk; data reaches the peer only after the read completed.
+ */
+TEST_F(cold, call_returns_before_read)
+{
+	uint64_t size = 1 * MiB, q, got = 0;
+	char *trace, buf[65536];
+	int r, queued, io, peer;
+
+	self->fd = cold_file(_metadata, self->path, size, 21);
+	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
+	ASSERT_EQ(0, nrtls_trace_start());
+
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, hdr, HLEN, 0, &q));
+	nrtls_trace_mark("nrtls-test: returned");
+	EXPECT_EQ(HLEN + size, q);
+	while (got < HLEN + size) {
+		ssize_t n = read(self->rcv, buf, sizeof(buf));
+
+		ASSERT_LT(0, n);
+		if (got <= HLEN && got + n > HLEN)
+			nrtls_trace_mark("nrtls-test: file data at the peer");
+		got += n;
+	}
+	trace = nrtls_trace_read();
+	ASSERT_NE(NULL, trace);
+	queued = nrtls_trace_find(trace, 0, "nrtls_sf_queued");
+	r = nrtls_trace_find(trace, 0, "nrtls-test: returned");
+	io = nrtls_trace_find(trace, 0, "nrtls_sf_io_done");
+	peer = nrtls_trace_find(trace, 0, "nrtls-test: file data at the peer");
+	TH_LOG("trace lines: queued %d, returned %d, first read done %d, data at peer %d",
+	       queued, r, io, peer);
+	EXPECT_LE(0, queued);
+	EXPECT_LT(queued, r);
+	EXPECT_LT(r, io);
+	EXPECT_LT(io, peer);
+	EXPECT_EQ(-1, nrtls_trace_find(trace, 0, "notready=0"))
+		TH_LOG("the file data was queued ready: the cache was not cold");
+	free(trace);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+static int count_threads(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		char path[300];
+		DIR *t;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/task", de->d_name);
+		t = opendir(path);
+		while (t && readdir(t))
+			n++;
+		if (t) {
+			n -= 2;
+			closedir(t);
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Many reads in flight, and no thread per read. */
+TEST_F_TIMEOUT(cold, no_thread_per_read, 120)
+{
+	enum { N = 48 };
+	int snd[N], rcv[N], fd[N], before, during, i;
+	long inflight;
+	char path[160];
+	uint64_t q;
+
+	for (i = 0; i < N; i++) {
+		snprintf(path, sizeof(path), "%s.%d", self->path, i);
+		fd[i] = cold_file(_metadata, path, 64 * 1024, 100 + i);
+		unlink(path);
+		ASSERT_EQ(0, nrtls_tcp_pair(&snd[i], &rcv[i]));
+		ASSERT_EQ(0, sndbuf(snd[i], 1 * MiB));
+	}
+	before = count_threads();
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, nrtls_sendfile(self->dev, snd[i], fd[i], 0, 0, NULL, 0, 0, &q));
+	inflight = reads_in_flight();
+	during = count_threads();
+	TH_LOG("%ld reads in flight; threads: %d before, %d during", inflight,
+	       before, during);
+	EXPECT_LE(N / 2, inflight) TH_LOG("reads completed too soon to measure");
+	EXPECT_GT(inflight / 4, during - before);
+	for (i = 0; i < N; i++) {
+		close(snd[i]);
+		close(rcv[i]);
+		close(fd[i]);
+	}
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+}
+
+/* Cold and hot requests queued back to back still arrive in order. */
+TEST_F_TIMEOUT(cold, cold_and_hot_in_order, 120)
+{
+	struct nrtls_peer peer = { .fd = self->rcv };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t want[SHA256_LEN], *buf;
+	char hot[64], h[64];
+	uint64_t total = 0, q;
+	int hotfd, i, hl;
+
+	self->fd = cold_file(_metadata, self->path, 2 * MiB, 22);
+	snprintf(hot, sizeof(hot), "/tmp/nrtls-hot-%d", getpid());
+	hotfd = nrtls_make_file(hot, 2 * MiB, 23);
+	ASSERT_LE(0, hotfd);
+	buf = malloc(256 * 1024);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (i = 0; i < 16; i++) {
+		uint32_t seed = i % 2 ? 23 : 22;
+		uint64_t off = i * 100000;
+
+		hl = snprintf(h, sizeof(h), "part %d\n", i);
+		for (int j = 0; j < 256 * 1024; j++)
+			buf[j] = nrtls_file_byte(seed, off + j);
+		EVP_DigestUpdate(md, h, hl);
+		EVP_DigestUpdate(md, buf, 256 * 1024);
+		total += hl + 256 * 1024;
+	}
+	EVP_DigestFinal_ex(md, want, NULL);
+	EVP_MD_CTX_free(md);
+	free(buf);
+
+	peer.want = total;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	for (i = 0; i < 16; i++) {
+		hl = snprintf(h, sizeof(h), "part %d\n", i);
+		ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, i % 2 ? hotfd : self->fd,
+					    i * 100000, 256 * 1024, h, hl, 0, &q));
+	}
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(total, peer.got);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	close(hotfd);
+	unlink(hot);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* Data that is not ready yet fills the send buffer: poll says so. */
+TEST_F(cold, poll_counts_not_ready_data)
+{
+	struct pollfd pfd = { .fd = self->snd, .events = POLLOUT };
+	struct nrtls_peer peer = { .fd = self->rcv };
+	uint8_t want[SHA256_LEN];
+	int small = 65536;
+	uint64_t q;
+	int ret;
+
+	self->fd = cold_file(_metadata, self->path, 4 * MiB, 24);
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, fcntl(self->snd, F_SETFL, O_NONBLOCK));
+	ret = nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, NULL, 0, 0, &q);
+	EXPECT_EQ(-EAGAIN, ret);
+	ASSERT_LT(0, q);
+	EXPECT_LT(0, reads_in_flight()) TH_LOG("reads completed too soon to test");
+	EXPECT_EQ(0, poll(&pfd, 1, 0)) TH_LOG("writable with %llu bytes not ready",
+					       (unsigned long long)q);
+	/* Once read and sent, there is room again. */
+	peer.want = q;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(1, poll(&pfd, 1, 10000));
+	nrtls_expected_sha(24, 0, q, NULL, 0, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* Closing while reads are pending: the data still goes, then a FIN. */
+TEST_F(cold, close_during_read_sends_everything)
+{
+	struct nrtls_peer peer = { .fd = self->rcv };
+	uint8_t want[SHA256_LEN];
+	uint64_t q;
+
+	self->fd = cold_file(_metadata, self->path, 4 * MiB, 25);
+	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, hdr, HLEN, 0, &q));
+	EXPECT_LT(0, reads_in_flight());
+	close(self->snd);
+	self->snd = -1;
+	EXPECT_EQ(1, nrtls_read_stat("counters", "sockets"));
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(0, peer.err);
+	EXPECT_TRUE(peer.eof);
+	EXPECT_EQ(HLEN + 4 * MiB, peer.got);
+	nrtls_expected_sha(25, 0, 4 * MiB, hdr, HLEN, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* Closing with SO_LINGER 0 while reads are pending: dropped, reset. */
+TEST_F(cold, close_linger0_during_read_drops)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	long dropped = nrtls_read_stat("events", "sf_bytes_dropped");
+	uint64_t q, got;
+	int err;
+
+	self->fd = cold_file(_metadata, self->path, 4 * MiB, 26);
+	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, hdr, HLEN, 0, &q));
+	EXPECT_LT(0, reads_in_flight());
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	close(self->snd);
+	self->snd = -1;
+	got = read_prefix(_metadata, self->rcv, HLEN + 4 * MiB, 26, &err);
+	EXPECT_EQ(ECONNRESET, err);
+	EXPECT_GT(HLEN + 4 * MiB, got);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+	EXPECT_LT(dropped, nrtls_read_stat("events", "sf_bytes_dropped"));
+}
+
+/* Truncated while being read: nothing past the new end, then a reset. */
+TEST_F(cold, truncate_during_read)
+{
+	uint64_t q, got, keep = 1 * MiB + 100;
+	char c;
+	int err;
+
+	self->fd = cold_file(_metadata, self->path, 4 * MiB, 27);
+	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, hdr, HLEN, 0, &q));
+	EXPECT_LT(0, reads_in_flight());
+	ASSERT_EQ(0, ftruncate(self->fd, keep));
+	got = read_prefix(_metadata, self->rcv, HLEN + 4 * MiB, 27, &err);
+	TH_LOG("peer got %llu bytes, then error %d", (unsigned long long)got, err);
+	EXPECT_EQ(ECONNRESET, err);
+	EXPECT_GE(HLEN + keep, got);
+	EXPECT_EQ(-1, send(self->snd, &c, 1, MSG_NOSIGNAL));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* A read error from the disk aborts the connection after a good prefix. */
+TEST_F(cold, read_error_aborts)
+{
+	long errs = nrtls_read_stat("events", "sf_io_errors");
+	uint64_t q, got, bad = 2 * MiB;
+	char c;
+	int err;
+
+	self->fd = cold_file(_metadata, self->path, 4 * MiB, 28);
+	ASSERT_EQ(0, nrtls_disk_badblocks(&disk, self->fd, bad, 4096, 1));
+	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, hdr, HLEN, 0, &q));
+	got = read_prefix(_metadata, self->rcv, HLEN + 4 * MiB, 28, &err);
+	nrtls_disk_badblocks(&disk, self->fd, bad, 4096, 0);
+	TH_LOG("peer got %llu bytes, then error %d", (unsigned long long)got, err);
+	EXPECT_EQ(ECONNRESET, err);
+	EXPECT_GE(HLEN + bad, got);
+	EXPECT_EQ(-1, send(self->snd, &c, 1, MSG_NOSIGNAL));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_LT(errs, nrtls_read_stat("events", "sf_io_errors"));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/*
+ * TCP refuses data while reads are pending (seed 000): the not-ready data
+ * stays with its reads, and the connection is aborted only once they
+ * complete.
+ */
+TEST_F(cold, tcp_error_waits_for_reads)
+{
+	char *trace, c;
+	int err_at, last_io, abort_at, err;
+	uint64_t q;
+
+	self->fd = cold_file(_metadata, self->path, 1 * MiB, 29);
+	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
+	ASSERT_EQ(0, nrtls_trace_start());
+	ASSERT_EQ(0, nrtls_fault_arm("push", 1, 1));
+	/* The header is ready and pushed first; that push fails. */
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, hdr, HLEN, 0, &q));
+	EXPECT_LT(0, reads_in_flight());
+	EXPECT_LT(0, nrtls_read_stat("counters", "segments"));
+	EXPECT_EQ(TCP_ESTABLISHED, tcp_state(self->snd));
+	read_prefix(_metadata, self->rcv, HLEN + 1 * MiB, 29, &err);
+	EXPECT_EQ(ECONNRESET, err);
+	EXPECT_EQ(-1, send(self->snd, &c, 1, MSG_NOSIGNAL));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+
+	trace = nrtls_trace_read();
+	ASSERT_NE(NULL, trace);
+	err_at = nrtls_trace_find(trace, 0, "nrtls_sf_error");
+	last_io = nrtls_trace_find_last(trace, "nrtls_sf_io_done");
+	abort_at = nrtls_trace_find(trace, 0, "nrtls_sf_abort");
+	TH_LOG("trace lines: error %d, last read done %d, abort %d", err_at, last_io,
+	       abort_at);
+	EXPECT_LE(0, err_at);
+	EXPECT_EQ(-1, nrtls_trace_find(trace, 0, "io_pending=0"))
+		TH_LOG("no read was pending when TCP failed");
+	EXPECT_LT(err_at, last_io);
+	EXPECT_LT(last_io, abort_at);
+	free(trace);
+}
+
+/* NODISKIO on a cold file: only the header, and EBUSY; no read started. */
+TEST_F(cold, nodiskio)
+{
+	long started = nrtls_read_stat("events", "sf_io_started");
+	uint64_t q;
+
+	self->fd = cold_file(_metadata, self->path, 1 * MiB, 30);
+	EXPECT_EQ(-EBUSY, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, hdr, HLEN,
+					 NRTLS_SF_NODISKIO, &q));
+	EXPECT_EQ(HLEN, q);
+	EXPECT_EQ(started, nrtls_read_stat("events", "sf_io_started"));
+	EXPECT_EQ(0, nrtls_resident_pages(self->fd, 1 * MiB));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* An exact readahead hint reads that much ahead, no more and no less. */
+TEST_F(cold, readahead_hint)
+{
+	struct nrtls_sendfile sf = {
+		.sock_fd = self->snd, .count = 64 * 1024,
+		.flags = NRTLS_SF_READAHEAD, .readahead = 512,
+	};
+	struct nrtls_peer peer = { .fd = self->rcv, .want = 2 * 64 * 1024 };
+	char path2[160];
+	long plain, hinted;
+	uint64_t q;
+	int fd2;
+
+	self->fd = cold_file(_metadata, self->path, 4 * MiB, 31);
+	snprintf(path2, sizeof(path2), "%s.2", self->path);
+	fd2 = cold_file(_metadata, path2, 4 * MiB, 31);
+	unlink(path2);
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 64 * 1024,
+				    NULL, 0, 0, &q));
+	sf.file_fd = fd2;
+	ASSERT_EQ(0, ioctl(self->dev, NRTLS_IOC_SENDFILE, &sf));
+	nrtls_peer_join(&peer);
+	/* Readahead completes asynchronously: give it the disk's latency. */
+	usleep(3 * LATENCY_MS * 1000);
+	plain = nrtls_resident_pages(self->fd, 4 * MiB);
+	hinted = nrtls_resident_pages(fd2, 4 * MiB);
+	TH_LOG("resident pages after 64 KiB: %ld plain, %ld with a 512-page hint",
+	       plain, hinted);
+	EXPECT_LT(plain, 256);
+	EXPECT_LE(480, hinted);
+	EXPECT_GE(600, hinted);
+	close(fd2);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* NOCACHE: pages sent from are dropped from the cache afterwards. */
+TEST_F(cold, nocache_drops_pages)
+{
+	struct nrtls_tls t;
+	struct nrtls_peer peer = { 0 };
+	uint64_t size = 1 * MiB, q;
+	int ret;
+
+	self->fd = nrtls_make_file(self->path, size, 32);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, fsync(self->fd));
+	/*
+	 * kTLS copies the data as it encrypts, so no page stays referenced by
+	 * the network stack; with plain TCP the pages may still be in flight.
+	 */
+	ret = nrtls_tls_pair(&t, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256");
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "kTLS TX not available");
+	ASSERT_EQ(0, ret);
+	peer.fd = t.receiver;
+	peer.ssl = t.cssl;
+	peer.want = 2 * size;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	EXPECT_EQ(256, nrtls_resident_pages(self->fd, size));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, t.sender, self->fd, 0, 0, NULL, 0,
+				    NRTLS_SF_WAIT_SENT, &q));
+	EXPECT_EQ(256, nrtls_resident_pages(self->fd, size));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, t.sender, self->fd, 0, 0, NULL, 0,
+				    NRTLS_SF_WAIT_SENT | NRTLS_SF_NOCACHE, &q));
+	nrtls_peer_join(&peer);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+	EXPECT_EQ(0, nrtls_resident_pages(self->fd, size));
+	EXPECT_EQ(2 * size, peer.got);
+	nrtls_tls_close(&t);
+}
+
+/* The io_uring CQE comes when the data is queued, before it is read. */
+TEST_F(cold, uring_cqe_before_read)
+{
+	struct nrtls_sendfile sf = {
+		.sock_fd = self->snd, .hdr = (uintptr_t)hdr, .hdr_len = HLEN,
+	};
+	struct nrtls_uring_cmd cmd = { .addr = (uintptr_t)&sf, .size = sizeof(sf) };
+	struct nrtls_peer peer = { .fd = self->rcv, .want = HLEN + 1 * MiB };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	uint8_t want[SHA256_LEN];
+	char *trace;
+	int cqe_at, io;
+
+	self->fd = cold_file(_metadata, self->path, 1 * MiB, 33);
+	sf.file_fd = self->fd;
+	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+	ASSERT_EQ(0, nrtls_trace_start());
+	sqe = io_uring_get_sqe(&ring);
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = self->dev;
+	sqe->cmd_op = NRTLS_URING_SENDFILE;
+	memcpy(sqe->cmd, &cmd, sizeof(cmd));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	nrtls_trace_mark("nrtls-test: cqe");
+	EXPECT_EQ(HLEN + 1 * MiB, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	nrtls_peer_join(&peer);
+	nrtls_expected_sha(33, 0, 1 * MiB, hdr, HLEN, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	trace = nrtls_trace_read();
+	ASSERT_NE(NULL, trace);
+	cqe_at = nrtls_trace_find(trace, 0, "nrtls-test: cqe");
+	io = nrtls_trace_find(trace, 0, "nrtls_sf_io_done");
+	EXPECT_LT(0, cqe_at);
+	EXPECT_LT(cqe_at, io);
+	free(trace);
+	io_uring_queue_exit(&ring);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* --- fault injection on the read path ------------------------------------ */
+
+/*
+ * With readahead skipped, the folio is created and read through
+ * ->read_folio; then each step of that path fails in turn.
+ */
+TEST_F(cold, read_path_faults)
+{
+	static const struct {
+		const char *site;
+		int err;
+		bool aborts;
+	} cases[] = {
+		{ NULL, 0, false },		/* create the folio, ->read_folio */
+		{ "folio_alloc", -ENOMEM, false },
+		{ "read_folio", 0, true },
+		{ "io_error", 0, true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long aborts = nrtls_read_stat("events", "sf_aborts");
+		int snd, rcv, err, ret;
+		uint64_t q, got;
+
+		TH_LOG("case: %s", cases[i].site ?: "no readahead");
+		if (self->fd >= 0)
+			close(self->fd);
+		self->fd = cold_file(_metadata, self->path, 256 * 1024, 40 + i);
+		ASSERT_EQ(0, nrtls_tcp_pair(&snd, &rcv));
+		ASSERT_EQ(0, sndbuf(snd, 16 * MiB));
+		ASSERT_EQ(0, nrtls_fault_arm("readahead", 1, 1000));
+		if (cases[i].site)
+			ASSERT_EQ(0, nrtls_fault_arm(cases[i].site, 1, 1));
+		ret = nrtls_sendfile(self->dev, snd, self->fd, 0, 0, hdr, HLEN, 0, &q);
+		EXPECT_EQ(cases[i].err, ret);
+		if (ret) {
+			EXPECT_EQ(HLEN, q);
+		} else {
+			EXPECT_EQ(HLEN + 256 * 1024, q);
+		}
+		got = read_prefix(_metadata, rcv, q, 40 + i, &err);
+		/* Only now: io_error strikes when the read completes. */
+		nrtls_fault_cmd("reset");
+		if (cases[i].aborts) {
+			EXPECT_EQ(ECONNRESET, err);
+			EXPECT_EQ(aborts + 1, nrtls_read_stat("events", "sf_aborts"));
+		} else {
+			EXPECT_EQ(0, err);
+			EXPECT_EQ(q, got);
+		}
+		close(snd);
+		close(rcv);
+		EXPECT_TRUE(nrtls_wait_idle(10000));
+	}
+}
+
+TEST_HARNESS_MAIN
