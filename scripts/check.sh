@@ -7,12 +7,14 @@
 # Ends with one line "N passed, N failed[, N skipped]".
 #
 # Environment: NRTLS_CHECK_KVERS (default "6.1 6.12"),
-#              NRTLS_VM_PARAMS (module parameters for the VM suites).
+#              NRTLS_VM_PARAMS (module parameters for the VM suites,
+#              default debug_check=1).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 kvers=${NRTLS_CHECK_KVERS:-6.1 6.12}
-params=${NRTLS_VM_PARAMS:-}
+# debug_check: the queue accounting is checked after every change.
+params=${NRTLS_VM_PARAMS-debug_check=1}
 out=$top/build/check
 start=$(date +%s)
 

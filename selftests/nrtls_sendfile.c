@@ -5,6 +5,7 @@
  * queued back to back, send-buffer semantics (EAGAIN, partial counts,
  * poll), NODISKIO, NOCACHE, closing, and every fault-injection site.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -550,6 +551,108 @@ TEST_F(fault, site)
 	}
 	free(peer.data);
 	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* --- connecting sockets (seed 000's implied open) ------------------------ */
+
+FIXTURE(connecting) {
+	struct nrtls_netpair net;
+	int dev, fd, lfd;
+	char path[64];
+};
+
+FIXTURE_SETUP(connecting)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(8080) };
+
+	self->lfd = -1;
+	self->dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	tmp_path(self->path, sizeof(self->path), "conn");
+	self->fd = nrtls_make_file(self->path, 8192, 12);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, nrtls_netpair_setup(&self->net));
+	/* Slow the peer's answers (SYN-ACK or RST) to hold us in SYN_SENT. */
+	ASSERT_EQ(0, nrtls_sh("ip netns exec %s tc qdisc add dev nrt-b root netem delay 300ms",
+			      self->net.ns_b));
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
+	self->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->lfd);
+	inet_pton(AF_INET, "192.0.2.2", &sin.sin_addr);
+	ASSERT_EQ(0, bind(self->lfd, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(self->lfd, 1));
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_a));
+}
+
+FIXTURE_TEARDOWN(connecting)
+{
+	if (self->lfd >= 0)
+		close(self->lfd);
+	nrtls_netpair_teardown(&self->net);
+	close(self->fd);
+	unlink(self->path);
+	close(self->dev);
+}
+
+static int connect_nonblocking(struct __test_metadata *_metadata, int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, "192.0.2.2", &sin.sin_addr);
+	EXPECT_EQ(-1, connect(fd, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len));
+	EXPECT_EQ(TCP_SYN_SENT, ti.tcpi_state);
+	return fd;
+}
+
+/* Queued while connecting, sent once the connection is up. */
+TEST_F(connecting, sent_once_connected)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	struct nrtls_peer peer = { .want = 100 + 8192 };
+	uint8_t want[SHA256_LEN];
+	uint64_t q;
+	int s = connect_nonblocking(_metadata, 8080);
+
+	EXPECT_EQ(0, nrtls_sendfile(self->dev, s, self->fd, 0, 0, hdr100, 100, 0, &q));
+	EXPECT_EQ(100 + 8192, q);
+	EXPECT_LT(0, nrtls_read_stat("counters", "segments"));
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
+	peer.fd = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, peer.fd);
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	nrtls_peer_join(&peer);
+	nrtls_expected_sha(12, 0, 8192, hdr100, 100, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	pfd.fd = s;
+	EXPECT_EQ(1, poll(&pfd, 1, 5000));
+	close(peer.fd);
+	close(s);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* A failed connect leaves nothing queued, and the error is the connect's. */
+TEST_F(connecting, failed_connect_leaves_nothing)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0, s = connect_nonblocking(_metadata, 8081);
+	uint64_t q;
+
+	EXPECT_EQ(0, nrtls_sendfile(self->dev, s, self->fd, 0, 0, hdr100, 100, 0, &q));
+	EXPECT_LT(0, nrtls_read_stat("counters", "segments"));
+	pfd.fd = s;
+	EXPECT_EQ(1, poll(&pfd, 1, 5000));
+	EXPECT_TRUE(nrtls_wait_idle(5000));
+	EXPECT_EQ(0, getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len));
+	EXPECT_EQ(ECONNREFUSED, err);
+	/* Nothing was sent, nothing is left, no abort was needed. */
+	EXPECT_EQ(0, nrtls_read_stat("counters", "segments"));
+	close(s);
 }
 
 TEST_HARNESS_MAIN

@@ -588,6 +588,50 @@ TEST_F(cold, uring_cqe_before_read)
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 }
 
+/* With NRTLS_SF_WAIT_SENT the CQE comes once the data is handed to TCP. */
+TEST_F(cold, uring_wait_sent_after_reads)
+{
+	struct nrtls_sendfile sf = {
+		.sock_fd = self->snd, .flags = NRTLS_SF_WAIT_SENT,
+	};
+	struct nrtls_uring_cmd cmd = { .addr = (uintptr_t)&sf, .size = sizeof(sf) };
+	struct nrtls_peer peer = { .fd = self->rcv, .want = 1 * MiB };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	char *trace;
+	int cqe_at, io;
+
+	self->fd = cold_file(_metadata, self->path, 1 * MiB, 34);
+	sf.file_fd = self->fd;
+	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+	ASSERT_EQ(0, nrtls_trace_start());
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	sqe = io_uring_get_sqe(&ring);
+	ASSERT_NE(NULL, sqe);
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = self->dev;
+	sqe->cmd_op = NRTLS_URING_SENDFILE;
+	memcpy(sqe->cmd, &cmd, sizeof(cmd));
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	nrtls_trace_mark("nrtls-test: cqe");
+	EXPECT_EQ(1 * MiB, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	nrtls_peer_join(&peer);
+	trace = nrtls_trace_read();
+	ASSERT_NE(NULL, trace);
+	cqe_at = nrtls_trace_find(trace, 0, "nrtls-test: cqe");
+	io = nrtls_trace_find_last(trace, "nrtls_sf_io_done");
+	EXPECT_LT(0, io);
+	EXPECT_LT(io, cqe_at);
+	free(trace);
+	io_uring_queue_exit(&ring);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
 /* --- fault injection on the read path ------------------------------------ */
 
 /*

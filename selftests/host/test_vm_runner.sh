@@ -33,5 +33,11 @@ expect "a kernel splat in dmesg fails the run" 126 "kernel splat" \
 	--no-module --cmd 'echo "WARNING: CPU: 0 PID: 1 at nrtls runner test" > /dev/kmsg'
 expect "a failed rmmod fails the run" 126 "rmmod nrtls failed" \
 	--cmd 'sleep 600 3< /dev/nrtls & sleep 1'
+skew='echo "check_skew 1 1000" > /sys/kernel/debug/nrtls/fault &&
+      build/$(uname -r)/selftests/nrtls_uring > /dev/null 2>&1; true'
+expect "debug_check=1 WARNs on a queue accounting mismatch" 126 "queue accounting mismatch" \
+	--params debug_check=1 --cmd "$skew"
+expect "without debug_check the checker never runs" 0 "^check_skew 0 " \
+	--cmd "$skew; grep ^check_skew /sys/kernel/debug/nrtls/fault"
 echo "1..$n"
 [ $fails -eq 0 ]

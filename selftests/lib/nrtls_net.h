@@ -35,6 +35,9 @@ static inline uint8_t nrtls_file_byte(uint32_t seed, uint64_t i)
 	return x >> ((i % 8) * 8);
 }
 
+/* Bytes [@off, @off + @len) of the pattern @seed, 8 at a time. */
+void nrtls_file_fill(uint32_t seed, uint64_t off, uint8_t *buf, size_t len);
+
 /* Create @path holding @size bytes of the pattern @seed; an fd, or -errno. */
 int nrtls_make_file(const char *path, uint64_t size, uint32_t seed);
 /* Drop the file's pages from the page cache (it must be clean). */

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The asynchronous sendfile as IORING_OP_URING_CMD on /dev/nrtls, with
+ * liburing 2.3 and a hand-filled SQE (16-byte payload, no SQE128).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "kselftest_harness.h"
+#include "nrtls_net.h"
+#include "nrtls_test.h"
+
+#define MiB (1024 * 1024ull)
+
+static void prep_sendfile(struct io_uring_sqe *sqe, int dev,
+			  const struct nrtls_sendfile *sf, uint64_t data)
+{
+	struct nrtls_uring_cmd cmd = { .addr = (uintptr_t)sf, .size = sizeof(*sf) };
+
+	if (!sqe)
+		abort();	/* the ring is sized for every test */
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = dev;
+	sqe->cmd_op = NRTLS_URING_SENDFILE;
+	memcpy(sqe->cmd, &cmd, sizeof(cmd));
+	sqe->user_data = data;
+}
+
+/* Wait up to @ms for a CQE; its res, or -ETIME. */
+static int reap(struct io_uring *ring, int ms, uint64_t *data)
+{
+	struct __kernel_timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+	if (ret)
+		return ret;
+	ret = cqe->res;
+	if (data)
+		*data = cqe->user_data;
+	io_uring_cqe_seen(ring, cqe);
+	return ret;
+}
+
+FIXTURE(ur) {
+	struct io_uring ring;
+	int dev, snd, rcv, fd;
+	char path[64];
+	bool ring_up;
+};
+
+FIXTURE_SETUP(ur)
+{
+	struct timeval tv = { .tv_sec = 60 };
+
+	self->dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, nrtls_tcp_pair(&self->snd, &self->rcv));
+	setsockopt(self->rcv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	snprintf(self->path, sizeof(self->path), "/tmp/nrtls-ur-%d", getpid());
+	self->fd = nrtls_make_file(self->path, 8 * MiB, 61);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
+	self->ring_up = true;
+}
+
+FIXTURE_TEARDOWN(ur)
+{
+	if (self->ring_up)
+		io_uring_queue_exit(&self->ring);
+	if (self->snd >= 0)
+		close(self->snd);
+	close(self->rcv);
+	close(self->fd);
+	unlink(self->path);
+	close(self->dev);
+}
+
+TEST_F(ur, one_request)
+{
+	struct nrtls_sendfile sf = {
+		.sock_fd = self->snd, .file_fd = self->fd, .offset = 123, .count = 1 * MiB,
+		.hdr = (uintptr_t)"hello\n", .hdr_len = 6,
+	};
+	struct nrtls_peer peer = { .fd = self->rcv, .want = 6 + 1 * MiB };
+	uint8_t want[SHA256_LEN];
+	uint64_t data;
+
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 42);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(6 + 1 * MiB, reap(&self->ring, 30000, &data));
+	EXPECT_EQ(42, data);
+	nrtls_peer_join(&peer);
+	nrtls_expected_sha(61, 123, 1 * MiB, "hello\n", 6, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* Many requests in one submission arrive in order; all complete. */
+TEST_F_TIMEOUT(ur, many_in_flight, 120)
+{
+	enum { N = 32 };
+	struct nrtls_sendfile sf[N];
+	char hdr[N][32];
+	struct nrtls_peer peer = { .fd = self->rcv };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t want[SHA256_LEN], *buf = malloc(256 * 1024);
+	bool seen[N] = { false };
+	int i;
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (i = 0; i < N; i++) {
+		int hl = snprintf(hdr[i], sizeof(hdr[i]), "response %d\n", i);
+
+		sf[i] = (struct nrtls_sendfile){
+			.sock_fd = self->snd, .file_fd = self->fd,
+			.offset = i * 65537, .count = 256 * 1024,
+			.hdr = (uintptr_t)hdr[i], .hdr_len = hl,
+		};
+		nrtls_file_fill(61, i * 65537, buf, 256 * 1024);
+		EVP_DigestUpdate(md, hdr[i], hl);
+		EVP_DigestUpdate(md, buf, 256 * 1024);
+		peer.want += hl + 256 * 1024;
+		prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf[i], i);
+	}
+	EVP_DigestFinal_ex(md, want, NULL);
+	EVP_MD_CTX_free(md);
+	free(buf);
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(N, io_uring_submit(&self->ring));
+	for (i = 0; i < N; i++) {
+		uint64_t data;
+		int res = reap(&self->ring, 30000, &data);
+
+		ASSERT_LT(data, N);
+		EXPECT_EQ(sf[data].hdr_len + 256 * 1024, res);
+		seen[data] = true;
+	}
+	for (i = 0; i < N; i++)
+		EXPECT_TRUE(seen[i]);
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/*
+ * More than the send buffer holds: the command waits for room without
+ * blocking the submitter, and completes once the peer reads.
+ */
+TEST_F(ur, waits_for_room_asynchronously)
+{
+	struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd };
+	struct nrtls_peer peer = { .fd = self->rcv, .want = 8 * MiB };
+	int small = 65536, rcvsmall = 65536;
+	uint8_t want[SHA256_LEN];
+
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &rcvsmall, sizeof(rcvsmall)));
+	prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	/* io_uring_submit() returned: the submitter did not wait for room. */
+	EXPECT_EQ(-ETIME, reap(&self->ring, 500, NULL));
+	EXPECT_EQ(1, nrtls_read_stat("counters", "requests"));
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	EXPECT_EQ(8 * MiB, reap(&self->ring, 30000, NULL));
+	nrtls_peer_join(&peer);
+	nrtls_expected_sha(61, 0, 8 * MiB, NULL, 0, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* NRTLS_SF_NOWAIT: a short count at once instead of waiting. */
+TEST_F(ur, nowait_short_count)
+{
+	struct nrtls_sendfile sf = {
+		.sock_fd = self->snd, .file_fd = self->fd, .flags = NRTLS_SF_NOWAIT,
+	};
+	int small = 65536, rcvsmall = 65536, res;
+
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &rcvsmall, sizeof(rcvsmall)));
+	prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	res = reap(&self->ring, 5000, NULL);
+	TH_LOG("NOWAIT queued %d bytes", res);
+	EXPECT_LT(0, res);
+	EXPECT_GT(8 * MiB, res);
+}
+
+/* The application closes the socket while a command waits: it completes. */
+TEST_F(ur, socket_closed_while_waiting)
+{
+	struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd };
+	struct nrtls_peer peer = { .fd = self->rcv };
+	int small = 65536;
+	uint8_t want[SHA256_LEN];
+
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-ETIME, reap(&self->ring, 300, NULL));
+	close(self->snd);
+	self->snd = -1;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	EXPECT_EQ(8 * MiB, reap(&self->ring, 30000, NULL));
+	nrtls_peer_join(&peer);
+	EXPECT_TRUE(peer.eof);
+	EXPECT_EQ(8 * MiB, peer.got);
+	nrtls_expected_sha(61, 0, 8 * MiB, NULL, 0, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* The ring goes away with a command waiting: nothing leaks or breaks. */
+TEST_F(ur, ring_closed_while_waiting)
+{
+	struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd };
+	struct nrtls_peer peer = { .fd = self->rcv, .want = 8 * MiB };
+	int small = 65536;
+
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-ETIME, reap(&self->ring, 300, NULL));
+	io_uring_queue_exit(&self->ring);
+	self->ring_up = false;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(8 * MiB, peer.got);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+TEST_F(ur, bad_commands)
+{
+	struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd, .count = 10 };
+	struct nrtls_uring_cmd cmd;
+	struct io_uring_sqe *sqe;
+
+#define EXPECT_CMD_ERR(err, ...) do {					\
+		sqe = io_uring_get_sqe(&self->ring);			\
+		prep_sendfile(sqe, self->dev, &sf, 0);			\
+		memcpy(&cmd, sqe->cmd, sizeof(cmd));			\
+		__VA_ARGS__;						\
+		memcpy(sqe->cmd, &cmd, sizeof(cmd));			\
+		ASSERT_EQ(1, io_uring_submit(&self->ring));		\
+		EXPECT_EQ(err, reap(&self->ring, 5000, NULL));		\
+	} while (0)
+
+	EXPECT_CMD_ERR(-EOPNOTSUPP, sqe->cmd_op = 0x99);
+	EXPECT_CMD_ERR(-EINVAL, cmd.flags = 1);
+	EXPECT_CMD_ERR(-EINVAL, cmd.size = 8);
+	EXPECT_CMD_ERR(-EFAULT, cmd.addr = 8);
+	EXPECT_CMD_ERR(-EBADF, sf.sock_fd = -1);
+	sf.sock_fd = self->snd;
+	EXPECT_CMD_ERR(-EINVAL, sf.reserved[0] = 1);
+	sf.reserved[0] = 0;
+	EXPECT_CMD_ERR(-ENOTSOCK, sf.sock_fd = self->fd);
+	sf.sock_fd = self->snd;
+	/* A file that is not /dev/nrtls does not know the command. */
+	sqe = io_uring_get_sqe(&self->ring);
+	prep_sendfile(sqe, self->fd, &sf, 0);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EOPNOTSUPP, reap(&self->ring, 5000, NULL));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+TEST_HARNESS_MAIN
