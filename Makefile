@@ -35,6 +35,7 @@ CC ?= gcc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(TOP)/kmod/uapi -I$(O)/bpf $(CFLAGS)
 LIBBPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+USER_LIBS = $(LIBBPF_LIBS) -luring -lssl -lcrypto -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -46,12 +47,12 @@ KSFT_DIR = $(BUILD)/tools/linux-source-6.1/tools/testing/selftests
 KSFT_STAMP := $(BUILD)/tools/linux-source-6.1/.extracted
 SELFTEST_SRCS := $(wildcard selftests/*.c)
 SELFTEST_BINS := $(patsubst selftests/%.c,$(O)/selftests/%,$(SELFTEST_SRCS))
-SELFTEST_LIB := selftests/lib/nrtls_test.c
+SELFTEST_LIB := $(wildcard selftests/lib/*.c)
 # The 6.1 harness's TEST() expands an unused 'variant' parameter into our code.
 SELFTEST_CFLAGS = $(USER_CFLAGS) -Wno-unused-parameter -isystem $(KSFT_DIR) -Iselftests/lib
 SELFTEST_HDRS := $(wildcard selftests/lib/*.h)
 
-.PHONY: all kmod bpf selftests clang-check check deps vm-shell vm-run demo clean distclean help FORCE
+.PHONY: all kmod bpf selftests clang-check bench bench-build check deps vm-shell vm-run demo clean distclean help FORCE
 
 all: kmod bpf
 
@@ -59,6 +60,7 @@ help:
 	@echo 'make [KVER=6.1|6.12 | KDIR=DIR]   build nrtls.ko (-> kmod/nrtls.ko) and the BPF objects'
 	@echo 'make selftests                    build the selftests'
 	@echo 'make clang-check                  compile the userspace code with clang too'
+	@echo 'make bench [KVER=]                benchmarks in a VM (not part of make check)'
 	@echo 'make check                        install deps, host tests, VM suites on 6.1 and 6.12'
 	@echo 'make demo [KVER=]                 boot a VM, load the module, show its state'
 	@echo 'make vm-shell [KVER=]             interactive guest with the module loaded'
@@ -108,12 +110,25 @@ $(KSFT_STAMP):
 $(O)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) $(BPF_SKELS) $(KSFT_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(SELFTEST_CFLAGS) -o $@ \
-		$< $(SELFTEST_LIB) $(LIBBPF_LIBS)
+		$< $(SELFTEST_LIB) $(USER_LIBS)
+
+# --- benchmarks (not part of make check) ------------------------------------
+
+BENCH := $(O)/bench/nrtls-bench
+
+bench-build: $(BENCH)
+
+$(BENCH): bench/nrtls-bench.c kmod/uapi/nrtls.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< -luring
+
+bench: kmod bench-build
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --timeout 1800 -- bench/run.sh $(BENCH)
 
 # Userspace must build without warnings from clang too.
 clang-check: $(BPF_SKELS) $(KSFT_STAMP)
 	$(call need,$(CLANG),clang)
-	@for f in $(SELFTEST_SRCS) $(SELFTEST_LIB); do \
+	@for f in $(SELFTEST_SRCS) $(SELFTEST_LIB) bench/nrtls-bench.c; do \
 		echo "  CLANG   $$f"; \
 		$(CLANG) $(SELFTEST_CFLAGS) -fsyntax-only $$f || exit 1; \
 	done

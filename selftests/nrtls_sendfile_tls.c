@@ -198,6 +198,24 @@ static void file_sha(int fd, uint64_t len, uint8_t *out)
 	EVP_MD_CTX_free(md);
 }
 
+/* SHA-256 of @copies copies of pattern bytes [0, @len), @len in MiB. */
+static void repeated_sha(uint64_t len, int copies, uint8_t *out)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t *buf = malloc(MiB);
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (int i = 0; i < copies; i++) {
+		for (uint64_t done = 0; done < len; done += MiB) {
+			nrtls_file_fill(51, done, buf, MiB);
+			EVP_DigestUpdate(md, buf, MiB);
+		}
+	}
+	EVP_DigestFinal_ex(md, out, NULL);
+	EVP_MD_CTX_free(md);
+	free(buf);
+}
+
 /*
  * Seed 002: the same page-cache pages on two kTLS connections with
  * different keys at the same time.  Both peers decrypt the plaintext, and
@@ -209,7 +227,7 @@ TEST_F_TIMEOUT(tls, shared_pages_two_keys, 300)
 	struct nrtls_tls t2;
 	struct nrtls_peer p1 = { .fd = self->t.receiver, .ssl = self->t.cssl };
 	struct nrtls_peer p2 = { 0 };
-	uint8_t before[SHA256_LEN], after[SHA256_LEN];
+	uint8_t before[SHA256_LEN], after[SHA256_LEN], want[SHA256_LEN];
 	uint64_t len = 8 * MiB, q;
 	int i;
 
@@ -232,23 +250,9 @@ TEST_F_TIMEOUT(tls, shared_pages_two_keys, 300)
 	EXPECT_EQ(2 * len, p1.got);
 	EXPECT_EQ(2 * len, p2.got);
 	/* Two copies of the range each. */
-	{
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
-		uint8_t *buf = malloc(1 * MiB), two[SHA256_LEN];
-
-		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-		for (i = 0; i < 2; i++) {
-			for (uint64_t done = 0; done < len; done += MiB) {
-				nrtls_file_fill(51, done, buf, MiB);
-				EVP_DigestUpdate(md, buf, MiB);
-			}
-		}
-		EVP_DigestFinal_ex(md, two, NULL);
-		EVP_MD_CTX_free(md);
-		free(buf);
-		EXPECT_EQ(0, memcmp(two, p1.sha, SHA256_LEN));
-		EXPECT_EQ(0, memcmp(two, p2.sha, SHA256_LEN));
-	}
+	repeated_sha(len, 2, want);
+	EXPECT_EQ(0, memcmp(want, p1.sha, SHA256_LEN));
+	EXPECT_EQ(0, memcmp(want, p2.sha, SHA256_LEN));
 	file_sha(self->fd, OFF + len, after);
 	EXPECT_EQ(0, memcmp(before, after, SHA256_LEN));
 	nrtls_tls_close(&t2);

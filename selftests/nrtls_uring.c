@@ -144,7 +144,7 @@ TEST_F_TIMEOUT(ur, many_in_flight, 120)
 		int res = reap(&self->ring, 30000, &data);
 
 		ASSERT_LT(data, N);
-		EXPECT_EQ(sf[data].hdr_len + 256 * 1024, res);
+		EXPECT_EQ((int)sf[data].hdr_len + 256 * 1024, res);
 		seen[data] = true;
 	}
 	for (i = 0; i < N; i++)
@@ -195,7 +195,7 @@ TEST_F(ur, nowait_short_count)
 	res = reap(&self->ring, 5000, NULL);
 	TH_LOG("NOWAIT queued %d bytes", res);
 	EXPECT_LT(0, res);
-	EXPECT_GT(8 * MiB, res);
+	EXPECT_GT(8 * MiB, (uint64_t)res);
 }
 
 /* The application closes the socket while a command waits: it completes. */

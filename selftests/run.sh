@@ -103,7 +103,7 @@ for name in "${tests[@]}"; do
 			status=1
 		fi
 	fi
-	new=$(dmesg | tail -n +$((before + 1)) | grep -E "$splat" | head -n 5)
+	new=$(dmesg | tail -n +$((before + 1)) | grep -B1 -E "$splat" | head -n 6)
 	if [ -z "$new" ]; then
 		echo "ok - $name: no kernel splat"
 	else

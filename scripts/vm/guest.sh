@@ -96,7 +96,8 @@ if [ -d /sys/module/nrtls ]; then
 fi
 
 dmesg > "$out/dmesg"
-if grep -E -f "$NRTLS_SRC/selftests/splat.re" "$out/dmesg" > "$out/splat"; then
+# One line before each match: WARN()s print their message there.
+if grep -B1 -E -f "$NRTLS_SRC/selftests/splat.re" "$out/dmesg" > "$out/splat"; then
 	echo "nrtls-vm: kernel splat in dmesg:"
 	head -n 40 "$out/splat"
 	[ $result = ok ] && result=splat

@@ -107,18 +107,23 @@ void nrtls_disk_destroy(struct nrtls_disk *d)
 int nrtls_disk_badblocks(struct nrtls_disk *d, int fd, uint64_t off,
 			 uint64_t len, int add)
 {
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent ext[8];
-	} m = { .fm = { .fm_start = off, .fm_length = len,
-			.fm_flags = FIEMAP_FLAG_SYNC, .fm_extent_count = 8 } };
+	struct fiemap *fm = calloc(1, sizeof(*fm) + sizeof(struct fiemap_extent));
 	char dir[128], val[64];
 	uint64_t phys;
 
-	if (ioctl(fd, FS_IOC_FIEMAP, &m) || !m.fm.fm_mapped_extents)
+	if (!fm)
 		return -1;
+	fm->fm_start = off;
+	fm->fm_length = len;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;
+	fm->fm_extent_count = 1;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm) || !fm->fm_mapped_extents) {
+		free(fm);
+		return -1;
+	}
 	/* The first extent holds @off: map the file offset to the device. */
-	phys = m.ext[0].fe_physical + (off - m.ext[0].fe_logical);
+	phys = fm->fm_extents[0].fe_physical + (off - fm->fm_extents[0].fe_logical);
+	free(fm);
 	snprintf(dir, sizeof(dir), NULLB "/%s", d->name);
 	snprintf(val, sizeof(val), "%c%llu-%llu", add ? '+' : '-',
 		 (unsigned long long)(phys / 512),

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nrtls-bench: how much does a cold-cache client hurt a hot one?
+ *
+ * A one-thread file server answers "GET <path>\n" with an 8-byte length
+ * and the file, using one of:
+ *   sendfile  blocking sendfile(2) from an epoll loop
+ *   splice    io_uring: IORING_OP_SEND, then IORING_OP_SPLICE file->pipe->socket
+ *   nrtls     io_uring: IORING_OP_URING_CMD on /dev/nrtls (async sendfile)
+ * Cold clients fetch files nobody read before, from a slow disk; one hot
+ * client fetches a small cached file in a loop and records its latency.
+ * Prints one line per run: latency percentiles, cold throughput, threads.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nrtls.h"
+
+enum mode { M_SENDFILE, M_SPLICE, M_NRTLS };
+static const char *const mode_names[] = { "sendfile", "splice", "nrtls" };
+
+static struct {
+	enum mode mode;
+	const char *cold_dir;	/* files cold-<client>-<n> */
+	const char *hot;
+	int cold_clients;
+	int seconds;
+	int port;
+} opt = { .cold_clients = 8, .seconds = 10, .port = 7077 };
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* --- the server ---------------------------------------------------------- */
+
+#define MAXCONN 64
+#define REQ_MAX 256
+
+struct conn {
+	int fd;
+	char req[REQ_MAX];
+	size_t len;
+	/* splice mode */
+	int file, pipe[2];
+	uint64_t size, done;
+	int inflight;
+	uint64_t hdr;
+	/* nrtls mode */
+	struct nrtls_sendfile sf;
+	struct nrtls_uring_cmd cmd;
+};
+
+static struct conn conns[MAXCONN];
+
+static int listen_on(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (void *)&sin, sizeof(sin)) || listen(fd, 128))
+		die("listen");
+	return fd;
+}
+
+/* A complete request line in @c->req: open its file. */
+static int request_file(struct conn *c, uint64_t *size)
+{
+	struct stat st;
+	char *nl = memchr(c->req, '\n', c->len);
+	int fd;
+
+	if (!nl || strncmp(c->req, "GET ", 4))
+		return -1;
+	*nl = '\0';
+	fd = open(c->req + 4, O_RDONLY);
+	c->len = 0;
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*size = st.st_size;
+	return fd;
+}
+
+static void serve_sendfile(int lfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, evs[32];
+	int ep = epoll_create1(0);
+
+	ev.data.fd = lfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	for (;;) {
+		int n = epoll_wait(ep, evs, 32, -1);
+
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			struct conn *c;
+			uint64_t size;
+			ssize_t r;
+			int file;
+
+			if (fd == lfd) {
+				int s = accept(lfd, NULL, NULL);
+
+				if (s < 0 || s >= MAXCONN)
+					die("accept");
+				conns[s] = (struct conn){ .fd = s };
+				ev.data.fd = s;
+				epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+				continue;
+			}
+			c = &conns[fd];
+			r = read(fd, c->req + c->len, REQ_MAX - c->len);
+			if (r <= 0) {
+				close(fd);
+				continue;
+			}
+			c->len += r;
+			file = request_file(c, &size);
+			if (file < 0)
+				continue;
+			/* Blocking: this thread waits for the disk and the peer. */
+			if (write(fd, &size, 8) != 8)
+				die("write");
+			for (off_t off = 0; off < (off_t)size;)
+				if (sendfile(fd, file, &off, size - off) <= 0)
+					break;
+			close(file);
+		}
+	}
+}
+
+/* io_uring servers: user_data is conn index << 8 | operation. */
+enum { OP_ACCEPT, OP_RECV, OP_SEND_HDR, OP_SPLICE_IN, OP_SPLICE_OUT, OP_NRTLS };
+
+static struct io_uring ring;
+
+static struct io_uring_sqe *get_sqe(void)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+	if (!sqe) {
+		io_uring_submit(&ring);
+		sqe = io_uring_get_sqe(&ring);
+	}
+	if (!sqe)
+		die("sqe");
+	return sqe;
+}
+
+static void arm_recv(int i)
+{
+	struct io_uring_sqe *sqe = get_sqe();
+
+	io_uring_prep_recv(sqe, conns[i].fd, conns[i].req + conns[i].len,
+			   REQ_MAX - conns[i].len, 0);
+	io_uring_sqe_set_data64(sqe, (uint64_t)i << 8 | OP_RECV);
+}
+
+#define CHUNK (1 << 20)
+
+static void splice_chunk(int i)
+{
+	struct conn *c = &conns[i];
+	uint64_t n = c->size - c->done < CHUNK ? c->size - c->done : CHUNK;
+	struct io_uring_sqe *sqe;
+
+	sqe = get_sqe();
+	io_uring_prep_splice(sqe, c->file, c->done, c->pipe[1], -1, n, 0);
+	sqe->flags |= IOSQE_IO_LINK;
+	io_uring_sqe_set_data64(sqe, (uint64_t)i << 8 | OP_SPLICE_IN);
+	sqe = get_sqe();
+	io_uring_prep_splice(sqe, c->pipe[0], -1, c->fd, -1, n, 0);
+	io_uring_sqe_set_data64(sqe, (uint64_t)i << 8 | OP_SPLICE_OUT);
+	c->inflight = 2;
+	c->done += n;
+}
+
+static void start_response(int i, int dev)
+{
+	struct conn *c = &conns[i];
+	struct io_uring_sqe *sqe;
+
+	if (opt.mode == M_NRTLS) {
+		c->hdr = c->size;
+		c->sf = (struct nrtls_sendfile){
+			.sock_fd = c->fd, .file_fd = c->file,
+			.hdr = (uintptr_t)&c->hdr, .hdr_len = 8,
+		};
+		c->cmd = (struct nrtls_uring_cmd){ .addr = (uintptr_t)&c->sf,
+						   .size = sizeof(c->sf) };
+		sqe = get_sqe();
+		memset(sqe, 0, sizeof(*sqe));
+		sqe->opcode = IORING_OP_URING_CMD;
+		sqe->fd = dev;
+		sqe->cmd_op = NRTLS_URING_SENDFILE;
+		memcpy(sqe->cmd, &c->cmd, sizeof(c->cmd));
+		io_uring_sqe_set_data64(sqe, (uint64_t)i << 8 | OP_NRTLS);
+		return;
+	}
+	c->hdr = c->size;
+	c->done = 0;
+	sqe = get_sqe();
+	io_uring_prep_send(sqe, c->fd, &c->hdr, 8, MSG_MORE);
+	io_uring_sqe_set_data64(sqe, (uint64_t)i << 8 | OP_SEND_HDR);
+}
+
+static void arm_accept(int lfd)
+{
+	struct io_uring_sqe *sqe = get_sqe();
+
+	io_uring_prep_accept(sqe, lfd, NULL, NULL, 0);
+	io_uring_sqe_set_data64(sqe, OP_ACCEPT);
+}
+
+static void serve_uring(int lfd)
+{
+	int dev = -1;
+
+	if (io_uring_queue_init(256, &ring, 0))
+		die("io_uring");
+	if (opt.mode == M_NRTLS) {
+		dev = open(NRTLS_DEVICE, O_RDWR);
+		if (dev < 0)
+			die(NRTLS_DEVICE);
+	}
+	arm_accept(lfd);
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		int i, op, res;
+
+		io_uring_submit_and_wait(&ring, 1);
+		while (!io_uring_peek_cqe(&ring, &cqe)) {
+			i = cqe->user_data >> 8;
+			op = cqe->user_data & 0xff;
+			res = cqe->res;
+			io_uring_cqe_seen(&ring, cqe);
+			switch (op) {
+			case OP_ACCEPT:
+				if (res < 0 || res >= MAXCONN)
+					die("accept");
+				conns[res] = (struct conn){ .fd = res, .file = -1 };
+				if (opt.mode == M_SPLICE) {
+					if (pipe(conns[res].pipe))
+						die("pipe");
+					fcntl(conns[res].pipe[0], F_SETPIPE_SZ, CHUNK);
+				}
+				arm_recv(res);
+				arm_accept(lfd);
+				break;
+			case OP_RECV:
+				if (res <= 0) {
+					close(conns[i].fd);
+					break;
+				}
+				conns[i].len += res;
+				conns[i].file = request_file(&conns[i], &conns[i].size);
+				if (conns[i].file < 0)
+					arm_recv(i);
+				else
+					start_response(i, dev);
+				break;
+			case OP_SEND_HDR:
+				splice_chunk(i);
+				break;
+			case OP_SPLICE_IN:
+			case OP_SPLICE_OUT:
+				if (--conns[i].inflight)
+					break;
+				if (conns[i].done < conns[i].size) {
+					splice_chunk(i);
+					break;
+				}
+				close(conns[i].file);
+				arm_recv(i);
+				break;
+			case OP_NRTLS:
+				if (res < 0)
+					fprintf(stderr, "nrtls: %s\n", strerror(-res));
+				close(conns[i].file);
+				arm_recv(i);
+				break;
+			}
+		}
+	}
+}
+
+/* --- clients ------------------------------------------------------------- */
+
+static atomic_bool stop;
+static atomic_ulong cold_bytes, cold_files;
+
+static int connect_server(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(opt.port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int tries = 0; connect(fd, (void *)&sin, sizeof(sin)); tries++) {
+		if (tries > 100)
+			die("connect");
+		usleep(20000);
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* One request; the bytes of the body, or -1. */
+static long fetch(int fd, const char *path)
+{
+	static __thread char buf[1 << 16];
+	char req[300];
+	uint64_t size, got = 0;
+	size_t have = 0;
+	int n = snprintf(req, sizeof(req), "GET %s\n", path);
+
+	if (write(fd, req, n) != n)
+		return -1;
+	while (have < 8) {
+		ssize_t r = read(fd, (char *)&size + have, 8 - have);
+
+		if (r <= 0)
+			return -1;
+		have += r;
+	}
+	while (got < size) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r <= 0)
+			return -1;
+		got += r;
+	}
+	return got;
+}
+
+static void *cold_client(void *arg)
+{
+	int id = (long)arg, fd = connect_server();
+	char path[300];
+
+	for (int n = 0; !stop; n++) {
+		long got;
+
+		snprintf(path, sizeof(path), "%s/cold-%d-%d", opt.cold_dir, id, n);
+		if (access(path, R_OK))
+			break;	/* out of cold files */
+		got = fetch(fd, path);
+		if (got < 0)
+			break;
+		cold_bytes += got;
+		cold_files++;
+	}
+	close(fd);
+	return NULL;
+}
+
+static uint64_t *lat;
+static size_t nlat, caplat;
+
+static void *hot_client(void *arg)
+{
+	int fd = connect_server();
+
+	(void)arg;
+	while (!stop) {
+		uint64_t t = now_ns();
+
+		if (fetch(fd, opt.hot) < 0)
+			break;
+		if (nlat == caplat) {
+			caplat = caplat ? caplat * 2 : 4096;
+			lat = realloc(lat, caplat * sizeof(*lat));
+		}
+		lat[nlat++] = now_ns() - t;
+	}
+	close(fd);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Threads of @pid, and kernel threads (children of kthreadd) overall. */
+static void count_threads(pid_t pid, int *proc, int *kthreads)
+{
+	char path[300], line[256];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	*proc = 0;
+	d = opendir(path);
+	while (d && (de = readdir(d)))
+		*proc += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	*kthreads = 0;
+	d = opendir("/proc");
+	while (d && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			if (!strncmp(line, "PPid:", 5)) {
+				*kthreads += atoi(line + 5) == 2;
+				break;
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nrtls-bench --mode sendfile|splice|nrtls --hot FILE [--cold-dir DIR]\n"
+		"                   [--cold-clients N] [--seconds S] [--port P]\n"
+		"\n"
+		"Runs a one-thread file server with the chosen send path, N cold clients\n"
+		"fetching DIR/cold-<client>-<n> (each file once) and one hot client\n"
+		"fetching FILE in a loop.  Without --cold-dir, only the hot client runs.\n"
+		"Prints: mode, cold clients, hot requests, p50 and p99 latency (us),\n"
+		"cold MB/s, most server threads, most kernel threads (over the start).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "mode", 1, NULL, 'm' }, { "hot", 1, NULL, 'h' },
+		{ "cold-dir", 1, NULL, 'd' }, { "cold-clients", 1, NULL, 'n' },
+		{ "seconds", 1, NULL, 's' }, { "port", 1, NULL, 'p' },
+		{ "help", 0, NULL, 'H' }, { 0 },
+	};
+	pthread_t hot, cold[MAXCONN];
+	int c, lfd, kt0, kt1, pt, ptmax = 0, ktmax = 0, ncold;
+	uint64_t t0;
+	pid_t srv;
+
+	opt.mode = -1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			for (int i = 0; i < 3; i++)
+				if (!strcmp(optarg, mode_names[i]))
+					opt.mode = i;
+			break;
+		case 'h': opt.hot = optarg; break;
+		case 'd': opt.cold_dir = optarg; break;
+		case 'n': opt.cold_clients = atoi(optarg); break;
+		case 's': opt.seconds = atoi(optarg); break;
+		case 'p': opt.port = atoi(optarg); break;
+		case 'H': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if ((int)opt.mode < 0 || !opt.hot || opt.cold_clients < 0 ||
+	    opt.cold_clients > MAXCONN - 8 || opt.seconds <= 0) {
+		usage(stderr);
+		return 2;
+	}
+	ncold = opt.cold_dir ? opt.cold_clients : 0;
+
+	lfd = listen_on(opt.port);
+	srv = fork();
+	if (!srv) {
+		if (opt.mode == M_SENDFILE)
+			serve_sendfile(lfd);
+		else
+			serve_uring(lfd);
+		return 0;
+	}
+	close(lfd);
+	signal(SIGPIPE, SIG_IGN);
+	count_threads(srv, &pt, &kt0);
+
+	t0 = now_ns();
+	for (long i = 0; i < ncold; i++)
+		pthread_create(&cold[i], NULL, cold_client, (void *)i);
+	/* Let the cold clients get their reads going first. */
+	usleep(ncold ? 200000 : 0);
+	pthread_create(&hot, NULL, hot_client, NULL);
+	for (int t = 0; t < opt.seconds * 10; t++) {
+		usleep(100000);
+		count_threads(srv, &pt, &kt1);
+		ptmax = pt > ptmax ? pt : ptmax;
+		ktmax = kt1 - kt0 > ktmax ? kt1 - kt0 : ktmax;
+	}
+	stop = true;
+	/* The server may be stuck in a read for a cold client: kill it first. */
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	pthread_join(hot, NULL);
+	for (int i = 0; i < ncold; i++)
+		pthread_join(cold[i], NULL);
+
+	if (!nlat) {
+		printf("%-8s %3d %7d %9s %9s %8.1f %4d %4d\n", mode_names[opt.mode],
+		       ncold, 0, "-", "-", 0.0, ptmax, ktmax);
+		return 1;
+	}
+	qsort(lat, nlat, sizeof(*lat), cmp_u64);
+	printf("%-8s %3d %7zu %9.0f %9.0f %8.1f %4d %4d\n", mode_names[opt.mode],
+	       ncold, nlat, lat[nlat / 2] / 1e3, lat[nlat * 99 / 100] / 1e3,
+	       cold_bytes / 1e6 / ((now_ns() - t0) / 1e9), ptmax, ktmax);
+	return 0;
+}
