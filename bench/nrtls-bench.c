@@ -154,7 +154,7 @@ static void serve_sendfile(int lfd)
 			if (file < 0)
 				continue;
 			/* Blocking: this thread waits for the disk and the peer. */
-			if (write(fd, &size, 8) != 8)
+			if (send(fd, &size, 8, MSG_MORE) != 8)
 				die("write");
 			for (off_t off = 0; off < (off_t)size;)
 				if (sendfile(fd, file, &off, size - off) <= 0)

@@ -94,13 +94,21 @@ void nrtls_sq_charge(struct nrtls_sq *sq, long bytes)
 	sq_account(sq, bytes);
 }
 
-/* Freed without sending: give the space back and wake writers. */
+/*
+ * Freed without sending: give the space back and wake writers.  Under the
+ * socket lock, as TCP calls it (kTLS device offload pushes records there).
+ */
 static void sq_refund(struct nrtls_sq *sq, long bytes)
 {
+	struct sock *sk = sq->sk;
+
 	if (!bytes)
 		return;
-	sq_account(sq, -bytes);
-	sq->sk->sk_write_space(sq->sk);
+	lock_sock(sk);
+	sk_wmem_queued_add(sk, -bytes);
+	sk->sk_write_space(sk);
+	release_sock(sk);
+	sq->charged -= bytes;
 }
 
 void nrtls_sq_link(struct nrtls_sq *sq, struct nrtls_seg *seg)
@@ -519,6 +527,7 @@ static void sq_push(struct nrtls_sq *sq)
 		struct nrtls_seg *seg, *first;
 		size_t total = 0, sent;
 		bool more = false;
+		long charged;
 		int n = 0, ret;
 
 		first = list_first_entry(&sq->segs, struct nrtls_seg, node);
@@ -544,14 +553,20 @@ static void sq_push(struct nrtls_sq *sq)
 			n++;
 		}
 
-		sq_account(sq, -(long)total);
+		/*
+		 * Lift our whole charge while TCP takes the data, so that its
+		 * room is judged by its own queue: not-ready data must never
+		 * keep ready data out (the send buffer may have shrunk since).
+		 */
+		charged = sq->charged;
+		sq_account(sq, -charged);
 		if (nrtls_should_fail(NRTLS_FAULT_PUSH))
 			ret = -EPIPE;
 		else
 			ret = nrtls_sock_send_pages(sq->sock, bv, n, total,
 						    more ? MSG_MORE : 0);
 		sent = ret > 0 ? ret : 0;
-		sq_account(sq, total - sent);
+		sq_account(sq, charged - sent);
 		trace_nrtls_sf_push(first->req->id, total, ret);
 		if (sent)
 			sq_consume(sq, sent);

@@ -324,6 +324,31 @@ TEST_F(cold, poll_counts_not_ready_data)
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 }
 
+/*
+ * The send buffer shrinks below what is queued: not-ready data must not
+ * keep the ready data out of TCP once it is read.
+ */
+TEST_F(cold, send_buffer_shrinks_below_queued)
+{
+	struct nrtls_peer peer = { .fd = self->rcv, .want = 4 * MiB };
+	uint8_t want[SHA256_LEN];
+	int tiny = 4096;
+	uint64_t q;
+
+	self->fd = cold_file(_metadata, self->path, 4 * MiB, 35);
+	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, NULL, 0, 0, &q));
+	EXPECT_LT(0, reads_in_flight());
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &tiny, sizeof(tiny)));
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(0, peer.err);
+	EXPECT_EQ(4 * MiB, peer.got);
+	nrtls_expected_sha(35, 0, 4 * MiB, NULL, 0, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
 /* Closing while reads are pending: the data still goes, then a FIN. */
 TEST_F(cold, close_during_read_sends_everything)
 {
