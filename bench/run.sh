@@ -50,7 +50,12 @@ for mode in sendfile splice nrtls; do
 	echo 3 > /proc/sys/vm/drop_caches
 	read -r _ _ n l50 l99 mbs thr kthr < <("$bench" --mode $mode --hot /tmp/hot \
 		--cold-dir $mnt/cold --cold-clients "$clients" --seconds "$secs")
+	if [ "$n" -gt 0 ]; then
+		r50=$(awk "BEGIN { printf \"%.1f\", $l50 / $u50 }")
+		r99=$(awk "BEGIN { printf \"%.1f\", $l99 / $u99 }")
+	else
+		r50=starved r99=starved	# not one hot reply in the whole run
+	fi
 	printf '%-9s %10s us %10s us %10s %10s %9s %9s %8s %8s\n' $mode "$u50" "$u99" \
-		"$(awk "BEGIN { printf \"%.1f\", $l50 / $u50 }")" \
-		"$(awk "BEGIN { printf \"%.1f\", $l99 / $u99 }")" "$n" "$mbs" "$thr" "$kthr"
+		"$r50" "$r99" "$n" "$mbs" "$thr" "$kthr"
 done

@@ -573,9 +573,7 @@ TEST_F(cold, uring_cqe_before_read)
 	struct nrtls_sendfile sf = {
 		.sock_fd = self->snd, .hdr = (uintptr_t)hdr, .hdr_len = HLEN,
 	};
-	struct nrtls_uring_cmd cmd = { .addr = (uintptr_t)&sf, .size = sizeof(sf) };
 	struct nrtls_peer peer = { .fd = self->rcv, .want = HLEN + 1 * MiB };
-	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
 	uint8_t want[SHA256_LEN];
@@ -587,12 +585,7 @@ TEST_F(cold, uring_cqe_before_read)
 	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
 	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
 	ASSERT_EQ(0, nrtls_trace_start());
-	sqe = io_uring_get_sqe(&ring);
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = self->dev;
-	sqe->cmd_op = NRTLS_URING_SENDFILE;
-	memcpy(sqe->cmd, &cmd, sizeof(cmd));
+	nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), self->dev, &sf, 0);
 	ASSERT_EQ(1, io_uring_submit(&ring));
 	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
 	nrtls_trace_mark("nrtls-test: cqe");
@@ -619,9 +612,7 @@ TEST_F(cold, uring_wait_sent_after_reads)
 	struct nrtls_sendfile sf = {
 		.sock_fd = self->snd, .flags = NRTLS_SF_WAIT_SENT,
 	};
-	struct nrtls_uring_cmd cmd = { .addr = (uintptr_t)&sf, .size = sizeof(sf) };
 	struct nrtls_peer peer = { .fd = self->rcv, .want = 1 * MiB };
-	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
 	char *trace;
@@ -633,13 +624,7 @@ TEST_F(cold, uring_wait_sent_after_reads)
 	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
 	ASSERT_EQ(0, nrtls_trace_start());
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
-	sqe = io_uring_get_sqe(&ring);
-	ASSERT_NE(NULL, sqe);
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = self->dev;
-	sqe->cmd_op = NRTLS_URING_SENDFILE;
-	memcpy(sqe->cmd, &cmd, sizeof(cmd));
+	nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), self->dev, &sf, 0);
 	ASSERT_EQ(1, io_uring_submit(&ring));
 	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
 	nrtls_trace_mark("nrtls-test: cqe");

@@ -20,21 +20,6 @@
 
 #define MiB (1024 * 1024ull)
 
-static void prep_sendfile(struct io_uring_sqe *sqe, int dev,
-			  const struct nrtls_sendfile *sf, uint64_t data)
-{
-	struct nrtls_uring_cmd cmd = { .addr = (uintptr_t)sf, .size = sizeof(*sf) };
-
-	if (!sqe)
-		abort();	/* the ring is sized for every test */
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = dev;
-	sqe->cmd_op = NRTLS_URING_SENDFILE;
-	memcpy(sqe->cmd, &cmd, sizeof(cmd));
-	sqe->user_data = data;
-}
-
 /* Wait up to @ms for a CQE; its res, or -ETIME. */
 static int reap(struct io_uring *ring, int ms, uint64_t *data)
 {
@@ -97,7 +82,7 @@ TEST_F(ur, one_request)
 	uint64_t data;
 
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
-	prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 42);
+	nrtls_uring_prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 42);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	EXPECT_EQ(6 + 1 * MiB, reap(&self->ring, 30000, &data));
 	EXPECT_EQ(42, data);
@@ -132,7 +117,7 @@ TEST_F_TIMEOUT(ur, many_in_flight, 120)
 		EVP_DigestUpdate(md, hdr[i], hl);
 		EVP_DigestUpdate(md, buf, 256 * 1024);
 		peer.want += hl + 256 * 1024;
-		prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf[i], i);
+		nrtls_uring_prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf[i], i);
 	}
 	EVP_DigestFinal_ex(md, want, NULL);
 	EVP_MD_CTX_free(md);
@@ -167,7 +152,7 @@ TEST_F(ur, waits_for_room_asynchronously)
 
 	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
 	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &rcvsmall, sizeof(rcvsmall)));
-	prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
+	nrtls_uring_prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	/* io_uring_submit() returned: the submitter did not wait for room. */
 	EXPECT_EQ(-ETIME, reap(&self->ring, 500, NULL));
@@ -190,7 +175,7 @@ TEST_F(ur, nowait_short_count)
 
 	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
 	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &rcvsmall, sizeof(rcvsmall)));
-	prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
+	nrtls_uring_prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	res = reap(&self->ring, 5000, NULL);
 	TH_LOG("NOWAIT queued %d bytes", res);
@@ -208,7 +193,7 @@ TEST_F(ur, socket_closed_while_waiting)
 
 	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
 	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
-	prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
+	nrtls_uring_prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	EXPECT_EQ(-ETIME, reap(&self->ring, 300, NULL));
 	close(self->snd);
@@ -232,7 +217,7 @@ TEST_F(ur, ring_closed_while_waiting)
 
 	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
 	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
-	prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
+	nrtls_uring_prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	EXPECT_EQ(-ETIME, reap(&self->ring, 300, NULL));
 	io_uring_queue_exit(&self->ring);
@@ -251,7 +236,7 @@ TEST_F(ur, bad_commands)
 
 #define EXPECT_CMD_ERR(err, ...) do {					\
 		sqe = io_uring_get_sqe(&self->ring);			\
-		prep_sendfile(sqe, self->dev, &sf, 0);			\
+		nrtls_uring_prep_sendfile(sqe, self->dev, &sf, 0);			\
 		memcpy(&cmd, sqe->cmd, sizeof(cmd));			\
 		__VA_ARGS__;						\
 		memcpy(sqe->cmd, &cmd, sizeof(cmd));			\
@@ -271,7 +256,7 @@ TEST_F(ur, bad_commands)
 	sf.sock_fd = self->snd;
 	/* A file that is not /dev/nrtls does not know the command. */
 	sqe = io_uring_get_sqe(&self->ring);
-	prep_sendfile(sqe, self->fd, &sf, 0);
+	nrtls_uring_prep_sendfile(sqe, self->fd, &sf, 0);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	EXPECT_EQ(-EOPNOTSUPP, reap(&self->ring, 5000, NULL));
 	EXPECT_TRUE(nrtls_wait_idle(10000));

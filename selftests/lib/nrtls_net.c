@@ -12,11 +12,27 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <liburing.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "nrtls_net.h"
+
+void nrtls_uring_prep_sendfile(struct io_uring_sqe *sqe, int dev,
+			       const struct nrtls_sendfile *sf, uint64_t data)
+{
+	struct nrtls_uring_cmd cmd = { .addr = (uintptr_t)sf, .size = sizeof(*sf) };
+
+	if (!sqe)
+		abort();	/* the tests size their rings */
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = dev;
+	sqe->cmd_op = NRTLS_URING_SENDFILE;
+	memcpy(sqe->cmd, &cmd, sizeof(cmd));
+	sqe->user_data = data;
+}
 
 int nrtls_sendfile(int dev, int sock, int file, uint64_t off, uint64_t count,
 		   const void *hdr, uint32_t hdr_len, uint32_t flags,

@@ -24,6 +24,15 @@ int nrtls_sendfile(int dev, int sock, int file, uint64_t off, uint64_t count,
 		   const void *hdr, uint32_t hdr_len, uint32_t flags,
 		   uint64_t *queued);
 
+struct io_uring_sqe;
+
+/*
+ * Fill @sqe for IORING_OP_URING_CMD on @dev with @sf (liburing 2.3 has no
+ * helper for it): the 16-byte payload goes in sqe->cmd.
+ */
+void nrtls_uring_prep_sendfile(struct io_uring_sqe *sqe, int dev,
+			       const struct nrtls_sendfile *sf, uint64_t data);
+
 /* Byte @i of the test file with @seed. */
 static inline uint8_t nrtls_file_byte(uint32_t seed, uint64_t i)
 {
