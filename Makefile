@@ -118,7 +118,7 @@ BENCH := $(O)/bench/nrtls-bench
 
 bench-build: $(BENCH)
 
-$(BENCH): bench/nrtls-bench.c kmod/uapi/nrtls.h
+$(BENCH): bench/nrtls-bench.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< -luring
 

@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nrtls.h"
+#include <linux/nrtls.h>
 
 enum mode { M_SENDFILE, M_SPLICE, M_NRTLS };
 static const char *const mode_names[] = { "sendfile", "splice", "nrtls" };

@@ -7,7 +7,7 @@
 #include <linux/refcount.h>
 #include <linux/types.h>
 
-#include "uapi/nrtls.h"
+#include "uapi/linux/nrtls.h"
 
 struct dentry;
 struct nrtls_ctx;

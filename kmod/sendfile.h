@@ -4,7 +4,7 @@
 
 #include <linux/types.h>
 
-#include "uapi/nrtls.h"
+#include "uapi/linux/nrtls.h"
 
 struct file;
 struct io_uring_cmd;

@@ -11,7 +11,7 @@
 #include <linux/workqueue.h>
 #include <net/sock.h>
 
-#include "uapi/nrtls.h"
+#include "uapi/linux/nrtls.h"
 
 struct io_uring_cmd;
 struct nrtls_sq;

@@ -3,7 +3,7 @@
 # linux-source-6.1.  Prints nothing and exits 0 when clean.  The only
 # exceptions are where the rule cannot apply:
 #   compat.h      version checks are what the compat header is for
-#   uapi/nrtls.h  BIT() does not exist for userspace
+#   uapi/linux/nrtls.h  BIT() does not exist for userspace
 #   trace.h       TRACE_EVENT() is laid out the kernel's way
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +15,7 @@ run() {
 {
 	run $(ls kmod/*.c kmod/*.h | grep -v -e kmod/compat.h -e kmod/trace.h) -f
 	run --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f kmod/compat.h
-	run --ignore BIT_MACRO -f kmod/uapi/nrtls.h
+	run --ignore BIT_MACRO -f kmod/uapi/linux/nrtls.h
 	run --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT -f kmod/trace.h
 } | grep -v '^total: 0 errors, 0 warnings, 0 checks' | tee /dev/stderr | grep -q . && exit 1
 exit 0

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "nrtls.h"
+#include <linux/nrtls.h>
 
 #define CHECK(expr) _Static_assert(expr, #expr)
 

@@ -15,7 +15,7 @@
 
 #include <openssl/ssl.h>
 
-#include "nrtls.h"
+#include <linux/nrtls.h>
 
 #define SHA256_LEN 32
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "nrtls.h"
+#include <linux/nrtls.h>
 
 #define NRTLS_DEBUGFS "/sys/kernel/debug/nrtls"
 #define NRTLS_PARAMS "/sys/module/nrtls/parameters"
