@@ -6,7 +6,7 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 
 # Goals that do not need kernel headers (they may install them).
-NOKERNEL_GOALS := help deps check clean distclean
+NOKERNEL_GOALS := help deps check clean distclean userspace install uninstall fuzz
 ifneq ($(filter-out $(NOKERNEL_GOALS),$(or $(MAKECMDGOALS),all)),)
  ifeq ($(origin KDIR),undefined)
   KREL := $(shell $(TOP)/scripts/krel.sh $(KVER) 2>/dev/null)
@@ -32,8 +32,9 @@ need = $(if $(shell command -v $(1)),,$(error $(1) not found: apt-get install $(
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
-USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I$(TOP)/kmod/uapi -I$(O)/bpf $(CFLAGS)
+BASE_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-I$(TOP)/kmod/uapi $(CFLAGS)
+USER_CFLAGS = $(BASE_CFLAGS) -I$(O)/bpf
 LIBBPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 USER_LIBS = $(LIBBPF_LIBS) -luring -lssl -lcrypto -lpthread
 
@@ -52,12 +53,14 @@ SELFTEST_LIB := $(wildcard selftests/lib/*.c)
 SELFTEST_CFLAGS = $(USER_CFLAGS) -Wno-unused-parameter -isystem $(KSFT_DIR) -Iselftests/lib
 SELFTEST_HDRS := $(wildcard selftests/lib/*.h)
 
-.PHONY: all kmod bpf selftests clang-check bench bench-build check deps vm-shell vm-run demo clean distclean help FORCE
+.PHONY: all kmod bpf userspace install uninstall fuzz selftests clang-check bench bench-build check deps vm-shell vm-run demo clean distclean help FORCE
 
-all: kmod bpf
+all: kmod bpf userspace
 
 help:
-	@echo 'make [KVER=6.1|6.12 | KDIR=DIR]   build nrtls.ko (-> kmod/nrtls.ko) and the BPF objects'
+	@echo 'make [KVER=6.1|6.12 | KDIR=DIR]   build nrtls.ko (-> kmod/nrtls.ko), BPF objects, userspace'
+	@echo 'make userspace                    libnrtls, nrtls-serve, nrtlsctl (-> build/user/)'
+	@echo 'make install [PREFIX=] [DESTDIR=] install the userspace (default /usr/local)'
 	@echo 'make selftests                    build the selftests'
 	@echo 'make clang-check                  compile the userspace code with clang too'
 	@echo 'make bench [KVER=]                benchmarks in a VM (not part of make check)'
@@ -100,6 +103,76 @@ $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp
 	@mv $@.tmp $@
 
+# --- userspace ------------------------------------------------------------
+
+# Userspace does not depend on the kernel it runs on: build/user/.
+U := $(BUILD)/user
+PREFIX ?= /usr/local
+VERSION := 0.1.0
+LIB_SRCS := $(wildcard userspace/lib/*.c)
+LIB_OBJS := $(patsubst userspace/lib/%.c,$(U)/obj/lib/%.o,$(LIB_SRCS))
+LIB_PIC_OBJS := $(LIB_OBJS:.o=.pic.o)
+SERVE_SRCS := $(filter-out userspace/serve/fuzz_%.c,$(wildcard userspace/serve/*.c))
+SERVE_OBJS := $(patsubst userspace/serve/%.c,$(U)/obj/serve/%.o,$(SERVE_SRCS))
+USER_HDRS := $(wildcard userspace/*/*.h) kmod/uapi/linux/nrtls.h
+UCFLAGS := $(BASE_CFLAGS) -Iuserspace/lib
+NET_LIBS := -luring -lssl -lcrypto -lpthread
+
+userspace: $(U)/lib/libnrtls.a $(U)/lib/libnrtls.so.0 $(U)/bin/nrtls-serve $(U)/bin/nrtlsctl
+
+$(U)/obj/%.o: userspace/%.c $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+$(U)/obj/lib/%.pic.o: userspace/lib/%.c $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -fPIC -c -o $@ $<
+
+$(U)/lib/libnrtls.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(U)/lib/libnrtls.so.0: $(LIB_PIC_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,libnrtls.so.0 -o $@ $^ $(NET_LIBS)
+
+$(U)/bin/nrtls-serve: $(SERVE_OBJS) $(U)/lib/libnrtls.a
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(NET_LIBS)
+
+$(U)/bin/nrtlsctl: userspace/ctl/nrtlsctl.c kmod/uapi/linux/nrtls.h
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -o $@ $<
+
+install: userspace
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/linux $(DESTDIR)$(PREFIX)/share/nrtls
+	install -m 755 $(U)/bin/nrtls-serve $(U)/bin/nrtlsctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(U)/lib/libnrtls.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(U)/lib/libnrtls.so.0 $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libnrtls.so.0 $(DESTDIR)$(PREFIX)/lib/libnrtls.so
+	install -m 644 userspace/lib/libnrtls.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 kmod/uapi/linux/nrtls.h $(DESTDIR)$(PREFIX)/include/linux/
+	sed 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|' userspace/lib/libnrtls.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libnrtls.pc
+	sed 's|@PREFIX@|$(PREFIX)|g' userspace/serve/nrtls-serve.service.in \
+		> $(DESTDIR)$(PREFIX)/share/nrtls/nrtls-serve.service
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/nrtls-serve $(DESTDIR)$(PREFIX)/bin/nrtlsctl \
+		$(DESTDIR)$(PREFIX)/lib/libnrtls.a $(DESTDIR)$(PREFIX)/lib/libnrtls.so* \
+		$(DESTDIR)$(PREFIX)/include/libnrtls.h $(DESTDIR)$(PREFIX)/include/linux/nrtls.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/libnrtls.pc
+	rm -rf $(DESTDIR)$(PREFIX)/share/nrtls
+
+# The HTTP parser under libFuzzer (run by the host tests for a bounded time).
+fuzz: $(U)/fuzz/fuzz_http
+
+$(U)/fuzz/fuzz_http: userspace/serve/fuzz_http.c userspace/serve/http.c userspace/serve/http.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ \
+		userspace/serve/fuzz_http.c userspace/serve/http.c
+
 # --- selftests -------------------------------------------------------------
 
 selftests: $(SELFTEST_BINS) kmod
@@ -120,7 +193,7 @@ bench-build: $(BENCH)
 
 $(BENCH): bench/nrtls-bench.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $< -luring
+	$(CC) $(BASE_CFLAGS) -o $@ $< -luring
 
 bench: kmod bench-build
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --timeout 1800 -- bench/run.sh $(BENCH)
@@ -131,6 +204,10 @@ clang-check: $(BPF_SKELS) $(KSFT_STAMP)
 	@for f in $(SELFTEST_SRCS) $(SELFTEST_LIB) bench/nrtls-bench.c; do \
 		echo "  CLANG   $$f"; \
 		$(CLANG) $(SELFTEST_CFLAGS) -fsyntax-only $$f || exit 1; \
+	done
+	@for f in $(LIB_SRCS) $(SERVE_SRCS) userspace/serve/fuzz_http.c userspace/ctl/nrtlsctl.c; do \
+		echo "  CLANG   $$f"; \
+		$(CLANG) $(UCFLAGS) -fsyntax-only $$f || exit 1; \
 	done
 
 # --- tests and VMs ---------------------------------------------------------

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nrtlsctl: the state of nrtls.ko, for people (default) and programs (--json).
+ *
+ *   nrtlsctl status [--json]
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/nrtls.h>
+
+#define SYSMOD "/sys/module/nrtls"
+#define DEBUGFS "/sys/kernel/debug/nrtls"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nrtlsctl status [--json]\n"
+		"\n"
+		"  status    is nrtls.ko loaded, its version, parameters, live objects\n"
+		"            and event counters (the last two need root: debugfs)\n"
+		"  --json    one JSON object instead of text\n"
+		"\n"
+		"Exit status: 0 loaded, 1 not loaded, 2 usage.\n");
+}
+
+static bool read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok = f && fgets(buf, len, f);
+
+	if (f)
+		fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+/* JSON string body: the values here are names and numbers, but be safe. */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static bool is_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* A "name value" file as one JSON object, or text lines; false if unreadable. */
+static bool show_pairs(const char *path, bool json, const char *title)
+{
+	char name[64], value[64];
+	FILE *f = fopen(path, "r");
+	bool first = true;
+
+	if (!f)
+		return false;
+	if (!json)
+		printf("%s:\n", title);
+	else
+		putchar('{');
+	while (fscanf(f, "%63s %63s", name, value) == 2) {
+		if (json) {
+			printf("%s", first ? "" : ",");
+			json_str(name);
+			putchar(':');
+			if (is_number(value))
+				printf("%s", value);
+			else
+				json_str(value);
+		} else {
+			printf("  %-20s %s\n", name, value);
+		}
+		first = false;
+	}
+	if (json)
+		putchar('}');
+	fclose(f);
+	return true;
+}
+
+static void show_params(bool json)
+{
+	DIR *d = opendir(SYSMOD "/parameters");
+	struct dirent *de;
+	bool first = true;
+	char path[512], value[128];
+
+	if (json)
+		putchar('{');
+	else
+		printf("parameters:\n");
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), SYSMOD "/parameters/%s", de->d_name);
+		if (!read_line(path, value, sizeof(value)))
+			continue;
+		if (json) {
+			printf("%s", first ? "" : ",");
+			json_str(de->d_name);
+			putchar(':');
+			if (is_number(value))
+				printf("%s", value);
+			else
+				json_str(value);
+		} else {
+			printf("  %-20s %s\n", de->d_name, value);
+		}
+		first = false;
+	}
+	if (d)
+		closedir(d);
+	if (json)
+		putchar('}');
+}
+
+static int status(bool json)
+{
+	char version[64] = "unknown";
+	struct stat st;
+	bool loaded = !stat(SYSMOD, &st);
+	bool dev = !stat(NRTLS_DEVICE, &st) && S_ISCHR(st.st_mode);
+
+	if (!loaded) {
+		if (json)
+			printf("{\"loaded\":false}\n");
+		else
+			printf("nrtls: not loaded (insmod nrtls.ko)\n");
+		return 1;
+	}
+	read_line(SYSMOD "/version", version, sizeof(version));
+	if (json) {
+		printf("{\"loaded\":true,\"version\":");
+		json_str(version);
+		printf(",\"device\":");
+		if (dev)
+			json_str(NRTLS_DEVICE);
+		else
+			printf("null");
+		printf(",\"abi\":%d,\"parameters\":", NRTLS_ABI_VERSION);
+		show_params(true);
+		printf(",\"counters\":");
+		if (!show_pairs(DEBUGFS "/counters", true, NULL))
+			printf("null");
+		printf(",\"events\":");
+		if (!show_pairs(DEBUGFS "/events", true, NULL))
+			printf("null");
+		printf("}\n");
+		return 0;
+	}
+	printf("nrtls: loaded, version %s, ABI %d\n", version, NRTLS_ABI_VERSION);
+	printf("device: %s\n", dev ? NRTLS_DEVICE : "missing");
+	show_params(false);
+	if (!show_pairs(DEBUGFS "/counters", false, "live objects") ||
+	    !show_pairs(DEBUGFS "/events", false, "events"))
+		printf("counters: %s (debugfs; run as root)\n", strerror(errno));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	bool json = false;
+	const char *cmd = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!cmd && argv[i][0] != '-') {
+			cmd = argv[i];
+		} else {
+			fprintf(stderr, "nrtlsctl: unexpected '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!cmd || strcmp(cmd, "status")) {
+		if (cmd)
+			fprintf(stderr, "nrtlsctl: unknown command '%s'\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	return status(json);
+}

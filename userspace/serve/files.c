@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "files.h"
+
+static int open_beneath(int dirfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+static int status_of(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+	case ENAMETOOLONG:
+		return -404;
+	case EXDEV:	/* it would leave the root */
+	case ELOOP:
+	case EACCES:
+	case EPERM:
+		return -403;
+	default:
+		return -500;
+	}
+}
+
+int files_open(int root, const char *path, struct stat *st, char *name,
+	       size_t namelen)
+{
+	int fd = open_beneath(root, *path ? path : ".");
+
+	if (fd < 0)
+		return status_of(errno);
+	if (fstat(fd, st))
+		goto fail500;
+	snprintf(name, namelen, "%s", path);
+	if (S_ISDIR(st->st_mode)) {
+		/* No listings: a directory is its index.html or nothing. */
+		int idx = open_beneath(fd, "index.html");
+
+		close(fd);
+		if (idx < 0)
+			return errno == ENOENT ? -403 : status_of(errno);
+		fd = idx;
+		if (fstat(fd, st))
+			goto fail500;
+		snprintf(name, namelen, "index.html");
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return -403;
+	}
+	return fd;
+fail500:
+	close(fd);
+	return -500;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * HTTP/1.1 request heads: parsing (no allocation, no I/O, so that it can be
+ * unit-tested and fuzzed), and turning a request target into a path
+ * relative to the served root.
+ */
+#ifndef NRTLS_SERVE_HTTP_H
+#define NRTLS_SERVE_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+enum http_method { HTTP_GET, HTTP_HEAD, HTTP_OTHER };
+
+struct http_limits {
+	size_t max_head;	/* request line + headers; beyond: 431 */
+	size_t max_target;	/* beyond: 414 */
+};
+
+/* A single byte range; @last is inclusive, UINT64_MAX for "to the end". */
+struct http_range {
+	bool present;		/* a Range header we understood */
+	bool suffix;		/* "-N": the last @last bytes */
+	uint64_t first, last;
+};
+
+struct http_request {
+	enum http_method method;
+	const char *method_str;
+	size_t method_len;
+	const char *target;	/* into the parsed buffer */
+	size_t target_len;
+	int minor;		/* HTTP/1.minor */
+	bool keep_alive;
+	bool has_body;		/* Content-Length > 0 or Transfer-Encoding */
+	struct http_range range;
+	const char *if_none_match;
+	size_t if_none_match_len;
+	bool has_ims;
+	time_t if_modified_since;
+	const char *user_agent;
+	size_t user_agent_len;
+};
+
+/*
+ * Parse the request head at the start of @buf.
+ * Return: its length (> 0) when complete, 0 when more bytes are needed,
+ * or the negated status to answer with: -400, -414, -431, -505.
+ */
+int http_parse(const char *buf, size_t len, const struct http_limits *lim,
+	       struct http_request *req);
+
+/*
+ * The path, relative to the root, that @target names: origin-form or
+ * absolute-form, query dropped, percent-decoded, "." segments and repeated
+ * slashes removed.  "" means the root itself.
+ * Return: 0, or -400 (malformed, NUL, bad escape) or -403 ("..").
+ */
+int http_target_path(const char *target, size_t len, char *out, size_t outlen);
+
+/* IMF-fixdate (RFC 9110), e.g. "Sun, 06 Nov 1994 08:49:37 GMT". */
+size_t http_date(time_t t, char *buf, size_t len);
+bool http_parse_date(const char *s, size_t len, time_t *out);
+
+/* Does If-None-Match @inm match @etag (weak comparison)? */
+bool http_etag_match(const char *inm, size_t len, const char *etag);
+
+#endif /* NRTLS_SERVE_HTTP_H */

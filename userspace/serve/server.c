@@ -1,0 +1,819 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nrtls-serve's event loop.  Each thread owns a ring, its own listening
+ * sockets (SO_REUSEPORT) and its connections; nothing is shared but the
+ * statistics.  Plain connections read with multishot recv into provided
+ * buffers; TLS connections are driven by poll and OpenSSL; responses go
+ * out through libnrtls (nrtls.ko, or splice, or SSL_write when kTLS could
+ * not be set up).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "files.h"
+#include "http.h"
+#include "libnrtls.h"
+#include "mime.h"
+#include "response.h"
+#include "server.h"
+#include "stats.h"
+
+#define NBUFS		1024	/* provided receive buffers per thread */
+#define BUF_SIZE	4096
+#define BGID		1
+#define HEAD_MAX	1024	/* a response head */
+#define STATS_PATH	"/.nrtls/stats"
+
+enum kind { K_ACCEPT, K_RECV, K_POLL, K_TIMER, K_WAKE, K_CANCEL };
+
+struct conn {
+	int fd;
+	bool used, tls, handshaking, closing, eof;
+	bool recv_armed, poll_armed, responding, keep_alive;
+	unsigned int pending;		/* SQEs and operations in flight */
+	SSL *ssl;
+	char *in;			/* request bytes, up to max_head */
+	size_t in_len;
+	uint64_t deadline;		/* ms; 0: none */
+	uint64_t acked;			/* send queue bytes at the last check */
+	uint64_t progress;		/* ms of the last change */
+	struct nrtls_op op;
+	char head[HEAD_MAX];
+	int file;
+	/* for the access log */
+	char peer[64], line[300];
+	int status;
+	uint64_t t0;
+};
+
+struct worker {
+	int id;
+	pthread_t thread;
+	struct io_uring ring;
+	struct nrtls *nrtls;
+	int lfd[2];			/* http, https; -1 when off */
+	bool accepting[2];
+	int wake;			/* eventfd: stop */
+	uint64_t wake_val;
+	struct io_uring_buf_ring *br;
+	char *bufs;
+	bool recv_starved;		/* ran out of buffers: re-arm on the timer */
+	struct conn *conns;
+	unsigned int max, live;
+	unsigned int *free_slots, nfree;
+	struct __kernel_timespec tick;
+	uint64_t now, stop_at;
+	bool stopping;
+};
+
+static struct server_config *cfg;
+static struct worker *workers;
+static const struct http_limits *limits;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+static uint64_t ud(unsigned int idx, enum kind k)
+{
+	return (uint64_t)idx << 8 | k << 1;
+}
+
+static struct io_uring_sqe *sqe_get(struct worker *w)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+	if (!sqe) {
+		io_uring_submit(&w->ring);
+		sqe = io_uring_get_sqe(&w->ring);
+	}
+	if (!sqe) {
+		/* Sized so that this cannot happen; a bug if it does. */
+		fprintf(stderr, "nrtls-serve: submission queue full\n");
+		abort();
+	}
+	return sqe;
+}
+
+/* --- connections ---------------------------------------------------------- */
+
+static void conn_close(struct worker *w, struct conn *c);
+
+static void arm_recv(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	if (c->recv_armed || c->closing)
+		return;
+	sqe = sqe_get(w);
+	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = BGID;
+	io_uring_sqe_set_data64(sqe, ud(c - w->conns, K_RECV));
+	c->recv_armed = true;
+	c->pending++;
+}
+
+static void arm_poll(struct worker *w, struct conn *c, short events)
+{
+	struct io_uring_sqe *sqe;
+
+	if (c->poll_armed || c->closing)
+		return;
+	sqe = sqe_get(w);
+	io_uring_prep_poll_add(sqe, c->fd, events);
+	io_uring_sqe_set_data64(sqe, ud(c - w->conns, K_POLL));
+	c->poll_armed = true;
+	c->pending++;
+}
+
+static void conn_free(struct worker *w, struct conn *c)
+{
+	if (c->ssl)
+		SSL_free(c->ssl);
+	if (c->file >= 0)
+		close(c->file);
+	close(c->fd);
+	free(c->in);
+	c->used = false;
+	w->free_slots[w->nfree++] = c - w->conns;
+	w->live--;
+	stats.conns_open--;
+}
+
+/*
+ * Closing waits for every SQE of the connection: shutdown() makes pending
+ * recvs and polls complete, and a response in flight fail.
+ */
+static void conn_close(struct worker *w, struct conn *c)
+{
+	if (!c->closing) {
+		c->closing = true;
+		if (c->pending)
+			shutdown(c->fd, SHUT_RDWR);
+	}
+	if (!c->pending)
+		conn_free(w, c);
+}
+
+static void set_idle(struct worker *w, struct conn *c)
+{
+	c->deadline = w->now + (c->in_len ? cfg->header_timeout : cfg->idle_timeout) * 1000ull;
+}
+
+static void log_request(struct conn *c, uint64_t bytes)
+{
+	char when[40];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (!cfg->access_log)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+	fprintf(cfg->access_log, "%s - - [%s] \"%s\" %d %" PRIu64 " %" PRIu64 "ms %s%s\n",
+		c->peer, when, c->line, c->status, bytes, now_ms() - c->t0,
+		c->tls ? "tls:" : "", nrtls_op_path_name(&c->op));
+}
+
+static void process(struct worker *w, struct conn *c);
+
+/* Hand the head (and file range) to libnrtls. */
+static void respond(struct worker *w, struct conn *c, const struct response *r,
+		    int file, bool keep_alive)
+{
+	int ret;
+
+	c->status = r->status;
+	c->keep_alive = keep_alive && !w->stopping;
+	c->file = file;
+	c->op = (struct nrtls_op){
+		.sock = c->fd,
+		.file = file,
+		.offset = r->offset,
+		.count = file >= 0 ? r->length : 0,
+		.hdr = c->head,
+		.hdr_len = r->head_len,
+		/*
+		 * Complete once handed to TCP: what is written next (a head
+		 * sent directly) must not overtake data nrtls still queues.
+		 */
+		.flags = NRTLS_SF_WAIT_SENT,
+		.ssl = c->tls ? c->ssl : NULL,
+		.data = c,
+	};
+	ret = nrtls_sendfile(w->nrtls, &c->op);
+	if (ret) {
+		c->status = 500;
+		log_request(c, 0);
+		conn_close(w, c);
+		return;
+	}
+	c->responding = true;
+	c->pending++;
+	c->acked = 0;
+	c->progress = w->now;
+	c->deadline = 0;
+	stats.requests++;
+	stats.status[r->status / 100 % 6]++;
+}
+
+static void respond_error(struct worker *w, struct conn *c, int status)
+{
+	struct response r;
+
+	response_error(status, false, c->head, sizeof(c->head), &r);
+	c->in_len = 0;	/* nothing after a bad request is trusted */
+	respond(w, c, &r, -1, false);
+}
+
+static void handle(struct worker *w, struct conn *c, const struct http_request *req)
+{
+	char path[4096], name[4096];
+	struct response r;
+	struct stat st;
+	int fd, ret;
+
+	if (req->has_body) {
+		respond_error(w, c, 413);
+		return;
+	}
+	if (req->method == HTTP_OTHER) {
+		response_error(405, req->keep_alive, c->head, sizeof(c->head), &r);
+		respond(w, c, &r, -1, req->keep_alive);
+		return;
+	}
+	if (cfg->stats_endpoint && req->target_len == strlen(STATS_PATH) &&
+	    !memcmp(req->target, STATS_PATH, req->target_len)) {
+		char body[800];
+
+		stats_json(body, sizeof(body));
+		response_body("application/json", body, req->keep_alive, c->head,
+			      sizeof(c->head), &r);
+		if (req->method == HTTP_HEAD)
+			r.head_len -= strlen(body);
+		respond(w, c, &r, -1, req->keep_alive);
+		return;
+	}
+	ret = http_target_path(req->target, req->target_len, path, sizeof(path));
+	fd = ret ? ret : files_open(cfg->root_fd, path, &st, name, sizeof(name));
+	if (fd < 0) {
+		response_error(-fd, req->keep_alive, c->head, sizeof(c->head), &r);
+		respond(w, c, &r, -1, req->keep_alive);
+		return;
+	}
+	response_file(req, &st, mime_type(name), req->keep_alive, c->head,
+		      sizeof(c->head), &r);
+	if (!r.length) {
+		close(fd);
+		fd = -1;
+	}
+	respond(w, c, &r, fd, req->keep_alive);
+}
+
+/* Serve every complete request in the buffer, one at a time. */
+static void process(struct worker *w, struct conn *c)
+{
+	struct http_request req;
+	int n;
+
+	if (c->responding || c->closing || c->handshaking)
+		return;
+	n = http_parse(c->in, c->in_len, limits, &req);
+	if (n < 0) {
+		snprintf(c->line, sizeof(c->line), "-");
+		c->t0 = w->now;
+		respond_error(w, c, -n);
+		return;
+	}
+	if (!n) {
+		if (c->eof || w->stopping) {
+			conn_close(w, c);
+			return;
+		}
+		set_idle(w, c);
+		if (c->tls)
+			arm_poll(w, c, POLLIN);
+		else
+			arm_recv(w, c);
+		return;
+	}
+	c->t0 = w->now;
+	snprintf(c->line, sizeof(c->line), "%.*s %.*s HTTP/1.%d", (int)req.method_len,
+		 req.method_str, (int)(req.target_len < 200 ? req.target_len : 200),
+		 req.target, req.minor);
+	handle(w, c, &req);
+	/* The head is parsed and copied into the response: drop it. */
+	if (c->in_len >= (size_t)n) {
+		memmove(c->in, c->in + n, c->in_len - n);
+		c->in_len -= n;
+	}
+}
+
+static void response_done(struct worker *w, struct nrtls_op *op)
+{
+	struct conn *c = op->data;
+	uint64_t want = op->hdr_len + op->count;
+
+	c->pending--;
+	c->responding = false;
+	if (c->file >= 0) {
+		close(c->file);
+		c->file = -1;
+	}
+	stats.bytes += op->res > 0 ? op->res : 0;
+	switch (nrtls_op_path(op)) {
+	case NRTLS_OP_MODULE:
+		stats.path_module++;
+		break;
+	case NRTLS_OP_SPLICE:
+		stats.path_splice++;
+		break;
+	case NRTLS_OP_TLS_USER:
+		stats.path_tls_user++;
+		break;
+	}
+	log_request(c, op->res > 0 ? op->res : 0);
+	if (op->res < 0 || (uint64_t)op->res != want || !c->keep_alive || c->closing) {
+		conn_close(w, c);
+		return;
+	}
+	process(w, c);
+}
+
+/* --- TLS ----------------------------------------------------------------- */
+
+static void tls_read(struct worker *w, struct conn *c)
+{
+	while (c->in_len < cfg->max_head) {
+		int n;
+
+		ERR_clear_error();
+		n = SSL_read(c->ssl, c->in + c->in_len, cfg->max_head - c->in_len);
+		if (n > 0) {
+			c->in_len += n;
+			continue;
+		}
+		switch (SSL_get_error(c->ssl, n)) {
+		case SSL_ERROR_WANT_READ:
+			goto parse;
+		case SSL_ERROR_WANT_WRITE:
+			arm_poll(w, c, POLLOUT);
+			return;
+		default:	/* close_notify, reset, bad record */
+			c->eof = true;
+			goto parse;
+		}
+	}
+parse:
+	process(w, c);
+}
+
+static void tls_continue(struct worker *w, struct conn *c)
+{
+	unsigned int k;
+
+	switch (nrtls_tls_handshake(c->ssl)) {
+	case NRTLS_TLS_WANT_READ:
+		arm_poll(w, c, POLLIN);
+		return;
+	case NRTLS_TLS_WANT_WRITE:
+		arm_poll(w, c, POLLOUT);
+		return;
+	case NRTLS_TLS_FAILED:
+		stats.tls_failed++;
+		conn_close(w, c);
+		return;
+	case NRTLS_TLS_DONE:
+		break;
+	}
+	c->handshaking = false;
+	stats.tls_handshakes++;
+	k = nrtls_tls_ktls(c->ssl);
+	if (k & NRTLS_KTLS_TX)
+		stats.ktls_tx++;
+	if (k & NRTLS_KTLS_RX)
+		stats.ktls_rx++;
+	tls_read(w, c);
+}
+
+/* --- events -------------------------------------------------------------- */
+
+static void arm_accept(struct worker *w, int which)
+{
+	struct io_uring_sqe *sqe = sqe_get(w);
+
+	io_uring_prep_multishot_accept(sqe, w->lfd[which], NULL, NULL,
+				       SOCK_NONBLOCK | SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, ud(which, K_ACCEPT));
+	w->accepting[which] = true;
+}
+
+static void on_accept(struct worker *w, int which, int fd, bool more)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof(sa);
+	struct conn *c;
+	int one = 1;
+
+	if (!more) {
+		w->accepting[which] = false;
+		/* Out of fds or memory: try again on the next tick, not now. */
+		if (!w->stopping && fd >= 0)
+			arm_accept(w, which);
+	}
+	if (fd < 0)
+		return;
+	if (!w->nfree || w->stopping) {
+		stats.conns_rejected++;
+		close(fd);
+		return;
+	}
+	c = &w->conns[w->free_slots[--w->nfree]];
+	*c = (struct conn){ .fd = fd, .used = true, .file = -1, .tls = which == 1 };
+	c->in = malloc(cfg->max_head);
+	if (!c->in) {
+		close(fd);
+		w->nfree++;
+		c->used = false;
+		return;
+	}
+	w->live++;
+	stats.conns_open++;
+	stats.conns_total++;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!getpeername(fd, (struct sockaddr *)&sa, &salen)) {
+		char ip[INET6_ADDRSTRLEN] = "?";
+
+		if (sa.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, ip, sizeof(ip));
+		else
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, ip, sizeof(ip));
+		snprintf(c->peer, sizeof(c->peer), "%s", ip);
+	}
+	set_idle(w, c);
+	c->deadline = w->now + cfg->header_timeout * 1000ull;
+	if (c->tls) {
+		c->ssl = SSL_new(cfg->tls);
+		if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
+			conn_close(w, c);
+			return;
+		}
+		SSL_set_accept_state(c->ssl);
+		c->handshaking = true;
+		tls_continue(w, c);
+	} else {
+		arm_recv(w, c);
+	}
+}
+
+static void recycle_buf(struct worker *w, unsigned int bid)
+{
+	io_uring_buf_ring_add(w->br, w->bufs + bid * BUF_SIZE, BUF_SIZE, bid,
+			      io_uring_buf_ring_mask(NBUFS), 0);
+	io_uring_buf_ring_advance(w->br, 1);
+}
+
+static void on_recv(struct worker *w, struct conn *c, int res, unsigned int flags)
+{
+	if (!(flags & IORING_CQE_F_MORE)) {
+		c->recv_armed = false;
+		c->pending--;
+	}
+	if (flags & IORING_CQE_F_BUFFER) {
+		unsigned int bid = flags >> IORING_CQE_BUFFER_SHIFT;
+		size_t room = cfg->max_head - c->in_len;
+
+		if (res > 0) {
+			/* Beyond max_head the parser answers 431 anyway. */
+			memcpy(c->in + c->in_len, w->bufs + bid * BUF_SIZE,
+			       (size_t)res < room ? (size_t)res : room);
+			c->in_len += (size_t)res < room ? (size_t)res : room;
+		}
+		recycle_buf(w, bid);
+	}
+	if (c->closing) {
+		conn_close(w, c);
+		return;
+	}
+	if (res == -ENOBUFS) {
+		w->recv_starved = true;	/* re-armed on the next tick */
+		return;
+	}
+	if (res <= 0)
+		c->eof = true;
+	if (!c->responding)
+		process(w, c);
+	else if (c->eof && !c->recv_armed)
+		return;	/* closed after the response */
+}
+
+static void on_poll(struct worker *w, struct conn *c)
+{
+	c->poll_armed = false;
+	c->pending--;
+	if (c->closing) {
+		conn_close(w, c);
+		return;
+	}
+	if (c->handshaking)
+		tls_continue(w, c);
+	else if (!c->responding)
+		tls_read(w, c);
+}
+
+static void arm_timer(struct worker *w)
+{
+	struct io_uring_sqe *sqe = sqe_get(w);
+
+	io_uring_prep_timeout(sqe, &w->tick, 0, 0);
+	io_uring_sqe_set_data64(sqe, ud(0, K_TIMER));
+}
+
+/*
+ * A peer that takes no data for send_timeout seconds is dropped: its send
+ * queue is not empty and has not shrunk.
+ */
+static void check_progress(struct worker *w, struct conn *c)
+{
+	int outq;
+
+	if (ioctl(c->fd, SIOCOUTQ, &outq))
+		return;
+	if (!outq || (uint64_t)outq != c->acked) {
+		c->acked = outq;
+		c->progress = w->now;
+	} else if (w->now - c->progress > cfg->send_timeout * 1000ull) {
+		stats.timeouts++;
+		conn_close(w, c);
+	}
+}
+
+static void on_timer(struct worker *w)
+{
+	for (unsigned int i = 0; i < w->max; i++) {
+		struct conn *c = &w->conns[i];
+
+		if (!c->used || c->closing)
+			continue;
+		if (c->responding) {
+			if (w->stopping && w->now > w->stop_at)
+				conn_close(w, c);
+			else
+				check_progress(w, c);
+			continue;
+		}
+		if (w->stopping || (c->deadline && w->now > c->deadline)) {
+			if (!w->stopping)
+				stats.timeouts++;
+			conn_close(w, c);
+			continue;
+		}
+		if (w->recv_starved && !c->tls)
+			arm_recv(w, c);
+	}
+	w->recv_starved = false;
+	for (int i = 0; i < 2; i++)
+		if (w->lfd[i] >= 0 && !w->accepting[i] && !w->stopping)
+			arm_accept(w, i);
+	if (!w->stopping || w->live)
+		arm_timer(w);
+}
+
+static void begin_stop(struct worker *w)
+{
+	w->stopping = true;
+	w->stop_at = w->now + cfg->shutdown_timeout * 1000ull;
+	for (int i = 0; i < 2; i++) {
+		if (w->accepting[i]) {
+			struct io_uring_sqe *sqe = sqe_get(w);
+
+			io_uring_prep_cancel64(sqe, ud(i, K_ACCEPT), 0);
+			io_uring_sqe_set_data64(sqe, ud(0, K_CANCEL));
+		}
+	}
+	/* Idle connections go now, busy ones after their response. */
+	on_timer(w);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct io_uring_sqe *sqe;
+
+	for (int i = 0; i < 2; i++)
+		if (w->lfd[i] >= 0)
+			arm_accept(w, i);
+	sqe = sqe_get(w);
+	io_uring_prep_read(sqe, w->wake, &w->wake_val, sizeof(w->wake_val), 0);
+	io_uring_sqe_set_data64(sqe, ud(0, K_WAKE));
+	arm_timer(w);
+
+	while (!w->stopping || w->live || w->accepting[0] || w->accepting[1]) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0;
+
+		if (io_uring_submit_and_wait(&w->ring, 1) < 0 && errno != EINTR)
+			break;
+		w->now = now_ms();
+		io_uring_for_each_cqe(&w->ring, head, cqe) {
+			uint64_t data = cqe->user_data;
+			unsigned int idx = data >> 8;
+
+			seen++;
+			if (nrtls_cqe_is_ours(cqe)) {
+				struct nrtls_op *op = nrtls_cqe(w->nrtls, cqe);
+
+				if (op)
+					response_done(w, op);
+				continue;
+			}
+			switch ((data >> 1) & 0x7f) {
+			case K_ACCEPT:
+				on_accept(w, idx, cqe->res, cqe->flags & IORING_CQE_F_MORE);
+				break;
+			case K_RECV:
+				on_recv(w, &w->conns[idx], cqe->res, cqe->flags);
+				break;
+			case K_POLL:
+				on_poll(w, &w->conns[idx]);
+				break;
+			case K_TIMER:
+				on_timer(w);
+				break;
+			case K_WAKE:
+				begin_stop(w);
+				break;
+			}
+		}
+		io_uring_cq_advance(&w->ring, seen);
+	}
+	return NULL;
+}
+
+/* --- setup --------------------------------------------------------------- */
+
+static int listen_on(const struct listen_addr *a)
+{
+	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) || listen(fd, 4096)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int worker_init(struct worker *w, int id)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE };
+	struct io_uring_buf_reg reg = { .ring_entries = NBUFS, .bgid = BGID };
+	unsigned int per = cfg->max_conns / cfg->threads + 1;
+	const struct listen_addr *addr[2] = { &cfg->http, &cfg->https };
+
+	w->id = id;
+	w->max = per;
+	/* Every connection may have a recv or poll, and an operation of two SQEs. */
+	p.cq_entries = per * 4 + 64;
+	if (io_uring_queue_init_params(4096, &w->ring, &p)) {
+		perror("nrtls-serve: io_uring");
+		return -1;
+	}
+	w->nrtls = nrtls_new(&w->ring, cfg->no_module ? NRTLS_F_NO_MODULE : 0);
+	if (!w->nrtls)
+		return -1;
+	w->bufs = malloc((size_t)NBUFS * BUF_SIZE);
+	w->br = mmap(NULL, NBUFS * sizeof(struct io_uring_buf), PROT_READ | PROT_WRITE,
+		     MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (!w->bufs || w->br == MAP_FAILED)
+		return -1;
+	reg.ring_addr = (uintptr_t)w->br;
+	if (io_uring_register_buf_ring(&w->ring, &reg, 0)) {
+		fprintf(stderr, "nrtls-serve: provided buffer rings need Linux 5.19 or later\n");
+		return -1;
+	}
+	io_uring_buf_ring_init(w->br);
+	for (unsigned int i = 0; i < NBUFS; i++)
+		io_uring_buf_ring_add(w->br, w->bufs + i * BUF_SIZE, BUF_SIZE, i,
+				      io_uring_buf_ring_mask(NBUFS), i);
+	io_uring_buf_ring_advance(w->br, NBUFS);
+
+	w->conns = calloc(per, sizeof(*w->conns));
+	w->free_slots = calloc(per, sizeof(*w->free_slots));
+	if (!w->conns || !w->free_slots)
+		return -1;
+	for (unsigned int i = 0; i < per; i++)
+		w->free_slots[w->nfree++] = per - 1 - i;
+	for (int i = 0; i < 2; i++) {
+		w->lfd[i] = -1;
+		if (!addr[i]->on)
+			continue;
+		w->lfd[i] = listen_on(addr[i]);
+		if (w->lfd[i] < 0) {
+			fprintf(stderr, "nrtls-serve: cannot listen on %s: %s\n",
+				addr[i]->text, strerror(errno));
+			return -1;
+		}
+	}
+	w->wake = eventfd(0, EFD_CLOEXEC);
+	w->tick.tv_sec = 1;
+	w->now = now_ms();
+	return w->wake < 0 ? -1 : 0;
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* One fd a connection, plus files being sent and pipes. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int server_run(struct server_config *config)
+{
+	static struct http_limits lim;
+	sigset_t set;
+	int sig, i;
+
+	cfg = config;
+	lim.max_head = cfg->max_head;
+	lim.max_target = cfg->max_target;
+	limits = &lim;
+	raise_fd_limit();
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	workers = calloc(cfg->threads, sizeof(*workers));
+	if (!workers)
+		return 1;
+	for (i = 0; i < cfg->threads; i++)
+		if (worker_init(&workers[i], i))
+			return 1;
+	stats_sendfile_path = nrtls_path_name(nrtls_get_path(workers[0].nrtls));
+	fprintf(stderr, "nrtls-serve: serving %s%s%s%s%s with %d thread%s; sendfile path: %s\n",
+		cfg->root, cfg->http.on ? " on http://" : "", cfg->http.on ? cfg->http.text : "",
+		cfg->https.on ? " on https://" : "", cfg->https.on ? cfg->https.text : "",
+		cfg->threads, cfg->threads > 1 ? "s" : "", stats_sendfile_path);
+	for (i = 0; i < cfg->threads; i++)
+		pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+
+	for (;;) {
+		char buf[800];
+
+		if (sigwait(&set, &sig))
+			continue;
+		if (sig != SIGUSR1)
+			break;
+		stats_json(buf, sizeof(buf));
+		fprintf(stderr, "nrtls-serve: stats %s", buf);
+	}
+	fprintf(stderr, "nrtls-serve: %s: finishing requests in flight\n", strsignal(sig));
+	for (i = 0; i < cfg->threads; i++) {
+		uint64_t one = 1;
+
+		if (write(workers[i].wake, &one, sizeof(one)) != sizeof(one))
+			return 1;
+	}
+	for (i = 0; i < cfg->threads; i++) {
+		pthread_join(workers[i].thread, NULL);
+		nrtls_free(workers[i].nrtls);
+		io_uring_queue_exit(&workers[i].ring);
+	}
+	fprintf(stderr, "nrtls-serve: stopped\n");
+	return 0;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Server-wide counters: printed on SIGUSR1, served as JSON with --stats. */
+#ifndef NRTLS_SERVE_STATS_H
+#define NRTLS_SERVE_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct serve_stats {
+	atomic_ulong conns_open, conns_total, conns_rejected;
+	atomic_ulong requests, bytes, status[6];	/* by first digit */
+	atomic_ulong tls_handshakes, tls_failed, ktls_tx, ktls_rx;
+	atomic_ulong path_module, path_splice, path_tls_user;
+	atomic_ulong timeouts;
+};
+
+extern struct serve_stats stats;
+extern const char *stats_sendfile_path;	/* "nrtls" or "splice" */
+
+size_t stats_json(char *buf, size_t len);
+
+#endif /* NRTLS_SERVE_STATS_H */
