@@ -6,7 +6,7 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 
 # Goals that do not need kernel headers (they may install them).
-NOKERNEL_GOALS := help deps check clean distclean userspace install uninstall fuzz
+NOKERNEL_GOALS := help deps check clean distclean userspace install uninstall fuzz host-tests
 ifneq ($(filter-out $(NOKERNEL_GOALS),$(or $(MAKECMDGOALS),all)),)
  ifeq ($(origin KDIR),undefined)
   KREL := $(shell $(TOP)/scripts/krel.sh $(KVER) 2>/dev/null)
@@ -53,7 +53,7 @@ SELFTEST_LIB := $(wildcard selftests/lib/*.c)
 SELFTEST_CFLAGS = $(USER_CFLAGS) -Wno-unused-parameter -isystem $(KSFT_DIR) -Iselftests/lib
 SELFTEST_HDRS := $(wildcard selftests/lib/*.h)
 
-.PHONY: all kmod bpf userspace install uninstall fuzz selftests clang-check bench bench-build check deps vm-shell vm-run demo clean distclean help FORCE
+.PHONY: all kmod bpf userspace install uninstall fuzz host-tests selftests clang-check bench bench-build check deps vm-shell vm-run demo clean distclean help FORCE
 
 all: kmod bpf userspace
 
@@ -164,6 +164,18 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/include/libnrtls.h $(DESTDIR)$(PREFIX)/include/linux/nrtls.h \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/libnrtls.pc
 	rm -rf $(DESTDIR)$(PREFIX)/share/nrtls
+
+# Unit tests of the server's pure parts (run by the host tests).
+HOST_TESTS := $(U)/test/test_http
+
+host-tests: $(HOST_TESTS) fuzz
+
+$(U)/test/test_http: selftests/host/test_http.c userspace/serve/http.c userspace/serve/response.c \
+		userspace/serve/mime.c $(USER_HDRS) $(KSFT_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Wno-unused-parameter -isystem $(KSFT_DIR) -Iuserspace/serve -o $@ \
+		selftests/host/test_http.c userspace/serve/http.c userspace/serve/response.c \
+		userspace/serve/mime.c
 
 # The HTTP parser under libFuzzer (run by the host tests for a bounded time).
 fuzz: $(U)/fuzz/fuzz_http

@@ -6,7 +6,7 @@
 set -eu
 
 PACKAGES="
-build-essential make gcc clang llvm pkg-config binutils
+build-essential make gcc clang llvm libclang-rt-14-dev pkg-config binutils
 dwarves bpftool libbpf-dev libelf-dev zlib1g-dev
 liburing-dev libssl-dev openssl
 linux-headers-amd64 linux-image-amd64 linux-source-6.1

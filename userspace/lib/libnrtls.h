@@ -78,11 +78,13 @@ struct nrtls_op_state {
 	int pipe;			/* pipe pair index, or -1 */
 	uint32_t in_pipe;		/* bytes spliced in, not yet out */
 	int inflight;
+	bool polling;			/* waiting for POLLOUT on the socket */
 	int err;
 	int stage;
 	int path;
 	char *buf;			/* TLS without kTLS: file data */
 	uint32_t buf_len, buf_done;
+	struct nrtls_op *wait_next;	/* waiting for a pipe */
 };
 
 /*

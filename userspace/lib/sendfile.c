@@ -36,6 +36,8 @@ struct nrtls {
 	int pipes[MAX_PIPES][2];
 	int free_pipes[MAX_PIPES];
 	int nfree, npipes;
+	/* Operations waiting for a pipe, when all MAX_PIPES are in use. */
+	struct nrtls_op *waiting, **waiting_tail;
 	struct nrtls_stats st;
 };
 
@@ -47,6 +49,7 @@ struct nrtls *nrtls_new(struct io_uring *ring, unsigned int flags)
 		return NULL;
 	n->ring = ring;
 	n->dev = -1;
+	n->waiting_tail = &n->waiting;
 	if (!(flags & NRTLS_F_NO_MODULE))
 		n->dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
 	return n;
@@ -109,14 +112,15 @@ static void set_data(struct io_uring_sqe *sqe, struct nrtls_op *op, enum role r)
 	io_uring_sqe_set_data64(sqe, (uintptr_t)op | r << 1 | NRTLS_CQE_TAG);
 }
 
+/* A free pipe; -EBUSY when all are in use (wait for one), or -errno. */
 static int pipe_get(struct nrtls *n)
 {
 	if (n->nfree)
 		return n->free_pipes[--n->nfree];
 	if (n->npipes == MAX_PIPES)
-		return -EMFILE;
+		return -EBUSY;
 	if (pipe2(n->pipes[n->npipes], O_CLOEXEC))
-		return -errno;
+		return n->npipes ? -EBUSY : -errno;	/* out of fds: wait */
 	/* A bigger pipe moves more per round; the default still works. */
 	fcntl(n->pipes[n->npipes][0], F_SETPIPE_SZ, PIPE_SIZE);
 	return n->npipes++;
@@ -138,6 +142,21 @@ static void pipe_put(struct nrtls *n, int i, bool dirty)
 		fcntl(n->pipes[i][0], F_SETPIPE_SZ, PIPE_SIZE);
 	}
 	n->free_pipes[n->nfree++] = i;
+}
+
+static bool queue_splice(struct nrtls *n, struct nrtls_op *op);
+
+/* A pipe came free: start the operation that waited longest for one. */
+static void pipe_resume(struct nrtls *n)
+{
+	struct nrtls_op *op = n->waiting;
+
+	if (!op || !n->nfree)
+		return;
+	n->waiting = op->priv.wait_next;
+	if (!n->waiting)
+		n->waiting_tail = &n->waiting;
+	queue_splice(n, op);
 }
 
 static uint64_t op_total(const struct nrtls_op *op)
@@ -180,6 +199,14 @@ static bool queue_splice(struct nrtls *n, struct nrtls_op *op)
 
 	if (s->pipe < 0) {
 		s->pipe = pipe_get(n);
+		if (s->pipe == -EBUSY) {
+			/* Resumed by the next pipe_put(). */
+			s->pipe = -1;
+			op->priv.wait_next = NULL;
+			*n->waiting_tail = op;
+			n->waiting_tail = &op->priv.wait_next;
+			return true;
+		}
 		if (s->pipe < 0) {
 			op_fail(op, s->pipe);
 			return false;
@@ -284,12 +311,32 @@ static bool tls_user_step(struct nrtls *n, struct nrtls_op *op)
 	}
 }
 
+/* The socket is full (splice does not wait for room): poll, then go on. */
+static bool queue_poll_out(struct nrtls *n, struct nrtls_op *op)
+{
+	struct io_uring_sqe *sqe = get_sqe(n);
+
+	if (!sqe) {
+		op_fail(op, -EBUSY);
+		return false;
+	}
+	io_uring_prep_poll_add(sqe, op->sock, POLLOUT);
+	set_data(sqe, op, R_SINGLE);
+	op->priv.polling = true;
+	op->priv.inflight = 1;
+	return true;
+}
+
 static bool op_step(struct nrtls *n, struct nrtls_op *op)
 {
 	struct nrtls_op_state *s = &op->priv;
 
 	if (s->stage == S_DONE)
 		return false;
+	if (s->polling) {
+		s->polling = false;
+		return queue_poll_out(n, op);
+	}
 	if (s->path == P_TLS_USER)
 		return tls_user_step(n, op);
 	if (s->stage == S_HDR) {
@@ -376,8 +423,10 @@ static struct nrtls_op *op_finish(struct nrtls *n, struct nrtls_op *op)
 	struct nrtls_op_state *s = &op->priv;
 	uint64_t sent = s->hdr_done + s->file_done - s->in_pipe;
 
-	if (s->pipe >= 0)
+	if (s->pipe >= 0) {
 		pipe_put(n, s->pipe, s->in_pipe || s->err);
+		pipe_resume(n);
+	}
 	s->pipe = -1;
 	free(s->buf);
 	s->buf = NULL;
@@ -422,7 +471,10 @@ struct nrtls_op *nrtls_cqe(struct nrtls *n, const struct io_uring_cqe *cqe)
 		}
 		break;
 	default:
-		if (role == R_SINGLE) {
+		if (role == R_SINGLE && s->polling) {
+			/* Room again (or an error the next splice will see). */
+			s->polling = false;
+		} else if (role == R_SINGLE) {
 			if (res <= 0) {
 				op_fail(op, res ? res : -EPIPE);
 				break;
@@ -435,6 +487,9 @@ struct nrtls_op *nrtls_cqe(struct nrtls *n, const struct io_uring_cqe *cqe)
 				s->in_pipe += res;
 				s->file_done += res;
 			}
+		} else if (res == -EAGAIN) {
+			/* The data stays in the pipe; drain it once there is room. */
+			s->polling = true;
 		} else {
 			/* -ECANCELED when the splice in failed. */
 			if (res <= 0)

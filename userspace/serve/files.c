@@ -62,6 +62,8 @@ int files_open(int root, const char *path, struct stat *st, char *name,
 		close(fd);
 		return -403;
 	}
+	/* O_NONBLOCK only kept a FIFO from blocking the open. */
+	fcntl(fd, F_SETFL, 0);
 	return fd;
 fail500:
 	close(fd);

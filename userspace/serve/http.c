@@ -248,11 +248,13 @@ int http_target_path(const char *t, size_t len, char *out, size_t outlen)
 	size_t o = 0, i = 0, seg;
 
 	/* absolute-form: http://authority/path */
-	if (len >= 7 && (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8))) {
-		const char *slash;
+	if (len >= 7 && !strncasecmp(t, "http://", 7))
+		i = 7;
+	else if (len >= 8 && !strncasecmp(t, "https://", 8))
+		i = 8;
+	if (i) {
+		const char *slash = memchr(t + i, '/', len - i);
 
-		i = t[4] == ':' ? 7 : 8;
-		slash = memchr(t + i, '/', len - i);
 		if (!slash)
 			return -400;
 		i = slash - t;

@@ -614,6 +614,14 @@ static void begin_stop(struct worker *w)
 			io_uring_prep_cancel64(sqe, ud(i, K_ACCEPT), 0);
 			io_uring_sqe_set_data64(sqe, ud(0, K_CANCEL));
 		}
+		/*
+		 * New clients are refused, not left in the backlog: the socket
+		 * goes once the cancelled accept drops io_uring's reference.
+		 */
+		if (w->lfd[i] >= 0) {
+			close(w->lfd[i]);
+			w->lfd[i] = -1;
+		}
 	}
 	/* Idle connections go now, busy ones after their response. */
 	on_timer(w);

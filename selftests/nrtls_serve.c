@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nrtls-serve end to end, against curl and raw sockets: file integrity over
+ * HTTP and HTTPS (TLS 1.2 and 1.3), ranges, keep-alive, conditional
+ * requests, every error status, path traversal, and clients that misbehave
+ * (half-open, not reading, resetting, a thousand at once), with the
+ * server's file descriptors counted before and after.
+ *
+ * Runs on the host (splice, TLS in userspace when the kernel has no kTLS)
+ * and in the VM (nrtls.ko, kTLS): it asserts the path that the machine
+ * should give.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "kselftest_harness.h"
+#include "nrtls_net.h"
+#include "nrtls_test.h"
+
+#define MiB (1024 * 1024ull)
+
+static const uint64_t sizes[] = { 0, 1, 4095, 4096, 4097, 262144, MiB + 7, 16 * MiB };
+#define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
+
+struct server {
+	pid_t pid;
+	int http, https;	/* ports */
+	char dir[64], root[96], cert[96], key[96], log[96];
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(fd, (void *)&sin, sizeof(sin));
+	getsockname(fd, (void *)&sin, &len);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+static int connect_port(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (void *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* nrtls-serve from this checkout: build/user/bin, next to build/<krel>/. */
+static void serve_path(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (getenv("NRTLS_SERVE")) {
+		snprintf(out, len, "%s", getenv("NRTLS_SERVE"));
+		return;
+	}
+	self[n > 0 ? n : 0] = '\0';
+	*strrchr(self, '/') = '\0';	/* build/<krel>/selftests */
+	snprintf(out, len, "%.3900s/../../user/bin/nrtls-serve", self);
+}
+
+static int make_tree(struct server *s)
+{
+	char path[200];
+	int fd;
+
+	snprintf(s->dir, sizeof(s->dir), "/tmp/nrtls-serve-%d", getpid());
+	snprintf(s->root, sizeof(s->root), "%s/www", s->dir);
+	snprintf(s->cert, sizeof(s->cert), "%s/cert.pem", s->dir);
+	snprintf(s->key, sizeof(s->key), "%s/key.pem", s->dir);
+	snprintf(s->log, sizeof(s->log), "%s/access.log", s->dir);
+	if (nrtls_sh("mkdir -p %s/sub/noindex && echo '<h1>hi</h1>' > %s/index.html && "
+		     "echo '<p>page</p>' > %s/sub/page.html && echo secret > %s/outside && "
+		     "ln -s /etc/passwd %s/escape && ln -s ../outside %s/escape2 && "
+		     "ln -s f1.bin %s/inner",
+		     s->root, s->root, s->root, s->dir, s->root, s->root, s->root))
+		return -1;
+	for (size_t i = 0; i < NSIZES; i++) {
+		snprintf(path, sizeof(path), "%s/f%llu.bin", s->root,
+			 (unsigned long long)sizes[i]);
+		fd = nrtls_make_file(path, sizes[i], 70 + i);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	/* A real OpenSSL made certificate for 127.0.0.1. */
+	return nrtls_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+			"-nodes -days 2 -subj /CN=127.0.0.1 "
+			"-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s",
+			s->key, s->cert);
+}
+
+static int start_server(struct server *s)
+{
+	struct rlimit rl = { 16384, 16384 };
+	char bin[PATH_MAX], http[32], https[32];
+	int i, fd;
+
+	/* A thousand connections on both ends (the server inherits it). */
+	setrlimit(RLIMIT_NOFILE, &rl);
+
+	serve_path(bin, sizeof(bin));
+	s->http = free_port();
+	s->https = free_port();
+	snprintf(http, sizeof(http), "127.0.0.1:%d", s->http);
+	snprintf(https, sizeof(https), "127.0.0.1:%d", s->https);
+	s->pid = fork();
+	if (!s->pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execl(bin, bin, "--root", s->root, "--http", http, "--https", https,
+		      "--cert", s->cert, "--key", s->key, "--threads", "2", "--stats",
+		      "--header-timeout", "2", "--send-timeout", "3", "--idle-timeout", "5",
+		      "--shutdown-timeout", "20", "--access-log", s->log, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200; i++) {
+		fd = connect_port(s->https);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		sleep_ms(25);
+	}
+	return -1;
+}
+
+static int stop_server(struct server *s)
+{
+	int status;
+
+	if (s->pid <= 0)
+		return 0;
+	kill(s->pid, SIGTERM);
+	if (waitpid(s->pid, &status, 0) != s->pid)
+		return -1;
+	s->pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/*
+ * The server's open sockets and files.  Pipes are left out: libnrtls keeps
+ * a pool of them for splicing, which grows with the concurrency seen.
+ */
+static int count_fds(pid_t pid)
+{
+	char path[64], link[340], target[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", path, de->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		target[len > 0 ? len : 0] = '\0';
+		n += strncmp(target, "pipe:", 5) != 0;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The server's fds go back to @base (connections close asynchronously). */
+static bool fds_back_to(pid_t pid, int base)
+{
+	for (int i = 0; i < 200; i++) {
+		if (count_fds(pid) <= base)
+			return true;
+		sleep_ms(50);
+	}
+	return false;
+}
+
+static void file_sha(const char *path, uint8_t *out, uint64_t *len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t buf[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	*len = 0;
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0) {
+		EVP_DigestUpdate(md, buf, n);
+		*len += n;
+	}
+	EVP_DigestFinal_ex(md, out, NULL);
+	EVP_MD_CTX_free(md);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A raw request on a new connection; the whole response (Connection: close). */
+static int raw(int port, const char *req, char *resp, size_t len)
+{
+	int fd = connect_port(port);
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -1;
+	}
+	while (got + 1 < len && (n = read(fd, resp + got, len - got - 1)) > 0)
+		got += n;
+	resp[got] = '\0';
+	close(fd);
+	return atoi(resp + 9);	/* "HTTP/1.1 NNN" */
+}
+
+/* A stats value: the number after "key": in the JSON, or -1. */
+static long stat_of(struct server *s, const char *key)
+{
+	char resp[4096], pat[64], *p;
+
+	raw(s->http, "GET /.nrtls/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	    resp, sizeof(resp));
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(resp, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	return *p == '"' ? (strncmp(p, "\"nrtls\"", 7) ? 0 : 1) : atol(p);
+}
+
+FIXTURE(srv) {
+	struct server s;
+	int fds;
+};
+
+FIXTURE_SETUP(srv)
+{
+	ASSERT_EQ(0, make_tree(&self->s));
+	ASSERT_EQ(0, start_server(&self->s)) TH_LOG("nrtls-serve did not start");
+	self->fds = count_fds(self->s.pid);
+}
+
+FIXTURE_TEARDOWN(srv)
+{
+	EXPECT_EQ(0, stop_server(&self->s));
+	nrtls_sh("rm -rf %s", self->s.dir);
+}
+
+static void check_file(struct __test_metadata *_metadata, const char *out, size_t i)
+{
+	uint8_t want[SHA256_LEN], got[SHA256_LEN];
+	uint64_t len;
+
+	nrtls_expected_sha(70 + i, 0, sizes[i], NULL, 0, want);
+	file_sha(out, got, &len);
+	EXPECT_EQ(sizes[i], len);
+	EXPECT_EQ(0, memcmp(want, got, SHA256_LEN)) TH_LOG("f%llu.bin differs",
+							  (unsigned long long)sizes[i]);
+}
+
+TEST_F_TIMEOUT(srv, http_files, 300)
+{
+	char out[128];
+
+	snprintf(out, sizeof(out), "%s/out", self->s.dir);
+	for (size_t i = 0; i < NSIZES; i++) {
+		ASSERT_EQ(0, nrtls_sh("curl -sf -o %s http://127.0.0.1:%d/f%llu.bin", out,
+				      self->s.http, (unsigned long long)sizes[i]));
+		check_file(_metadata, out, i);
+	}
+	/*
+	 * Whichever path the machine offers is the one used (the empty file
+	 * has no body: its head goes out as a plain send, on either).
+	 */
+	if (access(NRTLS_DEVICE, F_OK)) {
+		EXPECT_EQ(0, stat_of(&self->s, "path"));
+		EXPECT_LE((long)NSIZES, stat_of(&self->s, "splice"));
+	} else {
+		EXPECT_EQ(1, stat_of(&self->s, "path"));
+		EXPECT_LE((long)NSIZES - 1, stat_of(&self->s, "nrtls"));
+	}
+}
+
+FIXTURE(tls) {
+	struct server s;
+};
+
+FIXTURE_VARIANT(tls) {
+	const char *version;
+};
+FIXTURE_VARIANT_ADD(tls, v1_2) { "1.2" };
+FIXTURE_VARIANT_ADD(tls, v1_3) { "1.3" };
+
+FIXTURE_SETUP(tls)
+{
+	ASSERT_EQ(0, make_tree(&self->s));
+	ASSERT_EQ(0, start_server(&self->s));
+}
+
+FIXTURE_TEARDOWN(tls)
+{
+	EXPECT_EQ(0, stop_server(&self->s));
+	nrtls_sh("rm -rf %s", self->s.dir);
+}
+
+TEST_F_TIMEOUT(tls, https_files, 300)
+{
+	bool ktls = !access("/proc/net/tls_stat", F_OK);
+	char out[128];
+
+	snprintf(out, sizeof(out), "%s/out", self->s.dir);
+	for (size_t i = 0; i < NSIZES; i++) {
+		ASSERT_EQ(0, nrtls_sh("curl -sf --cacert %s --tlsv%s --tls-max %s -o %s "
+				      "https://127.0.0.1:%d/f%llu.bin", self->s.cert,
+				      variant->version, variant->version, out, self->s.https,
+				      (unsigned long long)sizes[i]));
+		check_file(_metadata, out, i);
+	}
+	/*
+	 * A kernel with kTLS (the tls module) gets the records encrypted by
+	 * the kernel; one without falls back to SSL_write in userspace.
+	 */
+	TH_LOG("kTLS %s: ktls_tx %ld, tls_userspace %ld", ktls ? "present" : "absent",
+	       stat_of(&self->s, "ktls_tx"), stat_of(&self->s, "tls_userspace"));
+	if (ktls) {
+		EXPECT_LE((long)NSIZES, stat_of(&self->s, "ktls_tx"));
+		EXPECT_EQ(0, stat_of(&self->s, "tls_userspace"));
+	} else {
+		EXPECT_EQ(0, stat_of(&self->s, "ktls_tx"));
+		EXPECT_LE((long)NSIZES, stat_of(&self->s, "tls_userspace"));
+	}
+}
+
+TEST_F(srv, ranges)
+{
+	char resp[8192], req[256];
+	uint8_t want[64];
+
+#define RANGE(r) (snprintf(req, sizeof(req), "GET /f4097.bin HTTP/1.1\r\nHost: x\r\n"	\
+			   "Range: %s\r\nConnection: close\r\n\r\n", r),		\
+		  raw(self->s.http, req, resp, sizeof(resp)))
+	EXPECT_EQ(206, RANGE("bytes=100-163"));
+	EXPECT_NE(NULL, strstr(resp, "Content-Range: bytes 100-163/4097\r\n"));
+	nrtls_file_fill(74, 100, want, 64);
+	EXPECT_EQ(0, memcmp(want, strstr(resp, "\r\n\r\n") + 4, 64));
+	EXPECT_EQ(206, RANGE("bytes=-10"));
+	EXPECT_NE(NULL, strstr(resp, "Content-Range: bytes 4087-4096/4097\r\n"));
+	EXPECT_EQ(206, RANGE("bytes=4090-"));
+	EXPECT_NE(NULL, strstr(resp, "Content-Length: 7\r\n"));
+	EXPECT_EQ(416, RANGE("bytes=5000-6000"));
+	EXPECT_NE(NULL, strstr(resp, "Content-Range: bytes */4097\r\n"));
+	/* Several ranges: the whole file. */
+	EXPECT_EQ(200, RANGE("bytes=0-1,5-6"));
+	EXPECT_NE(NULL, strstr(resp, "Content-Length: 4097\r\n"));
+#undef RANGE
+}
+
+TEST_F(srv, keep_alive_and_head)
+{
+	char resp[4096];
+	FILE *p;
+	int conns = -1;
+
+	/* Three requests, one connection. */
+	{
+		char cmd[512];
+
+		snprintf(cmd, sizeof(cmd),
+			 "curl -sf -o /dev/null -o /dev/null -o /dev/null -w '%%{num_connects}\\n' "
+			 "http://127.0.0.1:%d/f1.bin http://127.0.0.1:%d/f4096.bin "
+			 "http://127.0.0.1:%d/index.html", self->s.http, self->s.http, self->s.http);
+		p = popen(cmd, "r");
+		ASSERT_NE(NULL, p);
+		conns = 0;
+		for (int c; fscanf(p, "%d", &c) == 1;)
+			conns += c;
+		EXPECT_EQ(0, pclose(p));
+	}
+	EXPECT_EQ(1, conns);
+
+	EXPECT_EQ(200, raw(self->s.http, "HEAD /f4097.bin HTTP/1.1\r\nHost: x\r\n"
+			   "Connection: close\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "Content-Length: 4097\r\n"));
+	EXPECT_EQ('\0', strstr(resp, "\r\n\r\n")[4]);	/* no body */
+	EXPECT_EQ(200, raw(self->s.http, "GET / HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "Content-Type: text/html\r\n"));
+	EXPECT_NE(NULL, strstr(resp, "<h1>hi</h1>"));
+	EXPECT_EQ(200, raw(self->s.http, "GET /sub/page.html HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_EQ(200, raw(self->s.http, "GET /inner HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_TRUE(fds_back_to(self->s.pid, self->fds));
+}
+
+TEST_F(srv, conditional)
+{
+	char resp[8192], req[512], etag[80], lm[64];
+
+	ASSERT_EQ(200, raw(self->s.http, "GET /f4096.bin HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	ASSERT_EQ(1, sscanf(strstr(resp, "ETag: ") + 6, "%79[^\r]", etag));
+	ASSERT_EQ(1, sscanf(strstr(resp, "Last-Modified: ") + 15, "%63[^\r]", lm));
+	snprintf(req, sizeof(req), "GET /f4096.bin HTTP/1.0\r\nIf-None-Match: \"x\", %s\r\n\r\n", etag);
+	EXPECT_EQ(304, raw(self->s.http, req, resp, sizeof(resp)));
+	EXPECT_EQ('\0', strstr(resp, "\r\n\r\n")[4]);
+	snprintf(req, sizeof(req), "GET /f4096.bin HTTP/1.0\r\nIf-Modified-Since: %s\r\n\r\n", lm);
+	EXPECT_EQ(304, raw(self->s.http, req, resp, sizeof(resp)));
+	EXPECT_EQ(200, raw(self->s.http, "GET /f4096.bin HTTP/1.0\r\n"
+			   "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n",
+			   resp, sizeof(resp)));
+}
+
+TEST_F(srv, error_statuses)
+{
+	char resp[8192], req[12000];
+	int n;
+
+#define ST(r) raw(self->s.http, r, resp, sizeof(resp))
+	EXPECT_EQ(404, ST("GET /nope HTTP/1.0\r\n\r\n"));
+	EXPECT_EQ(403, ST("GET /sub/noindex/ HTTP/1.0\r\n\r\n"));
+	EXPECT_EQ(405, ST("POST /f1.bin HTTP/1.0\r\n\r\n"));
+	EXPECT_NE(NULL, strstr(resp, "Allow: GET, HEAD\r\n"));
+	EXPECT_EQ(413, ST("GET /f1.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
+	EXPECT_EQ(400, ST("GARBAGE\r\n\r\n"));
+	EXPECT_EQ(400, ST("GET /f1.bin HTTP/1.1\r\n\r\n"));	/* no Host */
+	EXPECT_EQ(505, ST("GET / HTTP/2.0\r\nHost: x\r\n\r\n"));
+	n = snprintf(req, sizeof(req), "GET /%03000d HTTP/1.1\r\nHost: x\r\n\r\n", 0);
+	EXPECT_EQ(414, raw(self->s.http, req, resp, sizeof(resp))) TH_LOG("%d bytes", n);
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: %09000d\r\n\r\n", 0);
+	EXPECT_EQ(431, raw(self->s.http, req, resp, sizeof(resp)));
+#undef ST
+}
+
+/* Every way out of the root is refused; nothing of /etc/passwd leaks. */
+TEST_F(srv, traversal)
+{
+	static const char *const attempts[] = {
+		"GET /../etc/passwd HTTP/1.0\r\n\r\n",
+		"GET /../../../../etc/passwd HTTP/1.0\r\n\r\n",
+		"GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.0\r\n\r\n",
+		"GET /sub/..%2f..%2f..%2fetc/passwd HTTP/1.0\r\n\r\n",
+		"GET /sub/%2E%2E/%2E%2E/etc/passwd HTTP/1.0\r\n\r\n",
+		"GET http://x/../etc/passwd HTTP/1.0\r\n\r\n",
+		"GET /escape HTTP/1.0\r\n\r\n",
+		"GET /escape2 HTTP/1.0\r\n\r\n",
+		"GET /%00/etc/passwd HTTP/1.0\r\n\r\n",
+		"GET //etc/passwd HTTP/1.0\r\n\r\n",
+		"GET /etc/passwd HTTP/1.0\r\n\r\n",
+		"GET \\..\\etc\\passwd HTTP/1.0\r\n\r\n",
+	};
+	char resp[8192];
+
+	for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
+		int st = raw(self->s.http, attempts[i], resp, sizeof(resp));
+
+		EXPECT_TRUE(st == 400 || st == 403 || st == 404)
+			TH_LOG("%.40s: %d", attempts[i], st);
+		EXPECT_EQ(NULL, strstr(resp, "root:")) TH_LOG("leaked: %.40s", attempts[i]);
+		EXPECT_EQ(NULL, strstr(resp, "secret")) TH_LOG("leaked: %.40s", attempts[i]);
+	}
+}
+
+/* Connections that send half a request are closed at the header timeout. */
+TEST_F(srv, half_open_connections)
+{
+	int fds[50], i;
+	char resp[4096];
+
+	for (i = 0; i < 50; i++) {
+		fds[i] = connect_port(self->s.http);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(8, write(fds[i], "GET / HT", 8));
+	}
+	/* Others are served meanwhile. */
+	EXPECT_EQ(200, raw(self->s.http, "GET /f1.bin HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	for (i = 0; i < 50; i++) {
+		struct timeval tv = { .tv_sec = 10 };
+		char c;
+
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		EXPECT_EQ(0, read(fds[i], &c, 1)) TH_LOG("not closed by the server");
+		close(fds[i]);
+	}
+	EXPECT_LE(50, stat_of(&self->s, "timed_out"));
+	EXPECT_TRUE(fds_back_to(self->s.pid, self->fds));
+}
+
+/* A client that stops reading does not hold up others, and is dropped. */
+TEST_F(srv, slow_reader_does_not_block_others)
+{
+	int fd = connect_port(self->s.http);
+	const char *req = "GET /f16777216.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+	char resp[4096], buf[65536];
+	long timeouts = stat_of(&self->s, "timed_out");
+	ssize_t n;
+
+	/*
+	 * 16 MiB does not fit in the socket buffers of a client that does not
+	 * read.  (No tiny SO_RCVBUF: against loopback's 64 KiB MSS that would
+	 * leave the data to crawl out through zero-window probes.)
+	 */
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)strlen(req), write(fd, req, strlen(req)));
+	sleep_ms(500);
+	for (int i = 0; i < 5; i++)
+		EXPECT_EQ(200, raw(self->s.http, "GET /f4096.bin HTTP/1.0\r\n\r\n",
+				   resp, sizeof(resp)));
+	/* After the send timeout (3 s here) the server gives up on it. */
+	sleep_ms(6000);
+	EXPECT_LT(timeouts, stat_of(&self->s, "timed_out"));
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	EXPECT_TRUE(fds_back_to(self->s.pid, self->fds));
+}
+
+/* A thousand connections at once, each with a request. */
+TEST_F_TIMEOUT(srv, thousand_connections, 120)
+{
+	enum { N = 1000 };
+	static int fds[N];
+	const char *req = "GET /f4096.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+	char buf[8192];
+	int i, ok = 0;
+
+	for (i = 0; i < N; i++) {
+		fds[i] = connect_port(self->s.http);
+		ASSERT_LE(0, fds[i]) TH_LOG("connection %d: %s", i, strerror(errno));
+		ASSERT_EQ((ssize_t)strlen(req), write(fds[i], req, strlen(req)));
+	}
+	for (i = 0; i < N; i++) {
+		size_t got = 0;
+		char *body = NULL;
+
+		while (!(body = memmem(buf, got, "\r\n\r\n", 4)) || got < (size_t)(body - buf) + 4 + 4096) {
+			ssize_t n = read(fds[i], buf + got, sizeof(buf) - got);
+
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		if (body && !strncmp(buf, "HTTP/1.1 200", 12) &&
+		    got == (size_t)(body - buf) + 4 + 4096)
+			ok++;
+		else if (i - ok < 3)
+			TH_LOG("connection %d: %zu bytes: %.40s", i, got, buf);
+	}
+	EXPECT_EQ(N, ok);
+	EXPECT_LE(N, stat_of(&self->s, "open") + 0);
+	for (i = 0; i < N; i++)
+		close(fds[i]);
+	EXPECT_TRUE(fds_back_to(self->s.pid, self->fds));
+}
+
+/* Clients that reset the connection in the middle of a response. */
+TEST_F(srv, reset_mid_response)
+{
+	const char *req = "GET /f16777216.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char buf[65536], resp[4096];
+
+	for (int i = 0; i < 20; i++) {
+		int fd = connect_port(self->s.http);
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ((ssize_t)strlen(req), write(fd, req, strlen(req)));
+		EXPECT_LT(0, read(fd, buf, sizeof(buf)));
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+	}
+	EXPECT_EQ(200, raw(self->s.http, "GET /f4096.bin HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_TRUE(fds_back_to(self->s.pid, self->fds));
+	if (!access(NRTLS_DEVICE, F_OK)) {
+		EXPECT_TRUE(nrtls_wait_idle(10000));
+	}
+}
+
+/* SIGTERM: responses in flight finish, new connections are refused. */
+TEST_F_TIMEOUT(srv, graceful_shutdown, 60)
+{
+	char out[128], cmd[512];
+	FILE *p;
+	int status;
+
+	snprintf(out, sizeof(out), "%s/out", self->s.dir);
+	snprintf(cmd, sizeof(cmd), "curl -sf --limit-rate 4M -o %s "
+		 "http://127.0.0.1:%d/f16777216.bin; echo $?", out, self->s.http);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	sleep_ms(1000);
+	kill(self->s.pid, SIGTERM);
+	sleep_ms(300);
+	EXPECT_EQ(-1, connect_port(self->s.http));
+	EXPECT_EQ(1, fscanf(p, "%d", &status));
+	pclose(p);
+	EXPECT_EQ(0, status) TH_LOG("curl failed: the download was cut");
+	check_file(_metadata, out, NSIZES - 1);
+	EXPECT_EQ(0, stop_server(&self->s));
+}
+
+TEST_HARNESS_MAIN
