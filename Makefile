@@ -233,8 +233,8 @@ vm-shell: kmod selftests
 vm-run: kmod selftests
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --cmd '$(CMD)'
 
-demo: kmod selftests
-	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --cmd 'scripts/demo.sh'
+demo: kmod userspace
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) -- scripts/demo.sh
 
 clean:
 	rm -rf $(BUILD)/*-amd64 $(BUILD)/vm $(BUILD)/check kmod/nrtls.ko

@@ -36,7 +36,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <liburing.h>
 #include <linux/nrtls.h>
 #include <openssl/ssl.h>
 
@@ -44,6 +43,9 @@
 extern "C" {
 #endif
 
+/* From <liburing.h>, which the caller includes (this header does not need it). */
+struct io_uring;
+struct io_uring_cqe;
 struct nrtls;
 
 /* Which way sendfiles go. */
@@ -114,6 +116,9 @@ struct nrtls_op {
  */
 int nrtls_sendfile(struct nrtls *n, struct nrtls_op *op);
 
+/* Whether @cqe belongs to the library (bit 0 of its user_data). */
+bool nrtls_cqe_is_ours(const struct io_uring_cqe *cqe);
+
 /**
  * nrtls_cqe() - process a CQE of the library's
  *
@@ -172,11 +177,6 @@ enum nrtls_tls_step nrtls_tls_handshake(SSL *ssl);
 /* Which directions of @ssl moved into the kernel after the handshake. */
 unsigned int nrtls_tls_ktls(SSL *ssl);
 
-/* Whether @cqe belongs to the library (hand it to nrtls_cqe()). */
-static inline bool nrtls_cqe_is_ours(const struct io_uring_cqe *cqe)
-{
-	return cqe->user_data & NRTLS_CQE_TAG;
-}
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <liburing.h>
 #include <openssl/err.h>
 
 #include "libnrtls.h"
@@ -92,6 +93,9 @@ const char *nrtls_op_path_name(const struct nrtls_op *op)
 {
 	static const char *const names[] = { "nrtls", "splice", "tls-userspace" };
 
+	/* Nothing from the file: the head alone went out as a send. */
+	if (op->priv.path == P_SPLICE && !op->count)
+		return "send";
 	return names[op->priv.path];
 }
 
@@ -437,6 +441,11 @@ static struct nrtls_op *op_finish(struct nrtls *n, struct nrtls_op *op)
 		n->st.errors++;
 	n->st.bytes += sent;
 	return op;
+}
+
+bool nrtls_cqe_is_ours(const struct io_uring_cqe *cqe)
+{
+	return cqe->user_data & NRTLS_CQE_TAG;
 }
 
 struct nrtls_op *nrtls_cqe(struct nrtls *n, const struct io_uring_cqe *cqe)

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <liburing.h>
 #include <openssl/err.h>
 
 #include "files.h"

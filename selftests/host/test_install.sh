@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make install into a scratch DESTDIR, then build a program against the
+# installed libnrtls with pkg-config, linked shared and static, and run it.
+cd "$(dirname "$0")/../.." || exit 1
+n=0 fails=0
+t() {
+	n=$((n + 1))
+	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
+}
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+prefix=/opt/nrtls-test
+root=$dest$prefix
+t "make install PREFIX=$prefix DESTDIR=..." \
+	'make -s install PREFIX=$prefix DESTDIR="$dest" > "$dest/log" 2>&1'
+t "installs the programs, libraries, headers, pkg-config file, unit" \
+	'[ -x $root/bin/nrtls-serve ] && [ -x $root/bin/nrtlsctl ] &&
+	 [ -f $root/lib/libnrtls.a ] && [ -L $root/lib/libnrtls.so ] &&
+	 [ -f $root/include/libnrtls.h ] && [ -f $root/include/linux/nrtls.h ] &&
+	 grep -q "^prefix=$prefix$" $root/lib/pkgconfig/libnrtls.pc &&
+	 grep -q "^ExecStart=$prefix/bin/nrtls-serve" $root/share/nrtls/nrtls-serve.service'
+cat > "$dest/prog.c" <<'PROG'
+#include <stdio.h>
+#include <liburing.h>
+#include <libnrtls.h>
+
+int main(void)
+{
+	struct io_uring ring;
+	struct nrtls *n;
+
+	if (io_uring_queue_init(8, &ring, 0))
+		return 1;
+	n = nrtls_new(&ring, NRTLS_F_NO_MODULE);
+	if (!n)
+		return 1;
+	printf("%s\n", nrtls_path_name(nrtls_get_path(n)));
+	nrtls_free(n);
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+PROG
+export PKG_CONFIG_PATH=$root/lib/pkgconfig
+flags="$(pkg-config --cflags libnrtls | sed "s|$prefix|$root|g")"
+libs="$(pkg-config --libs libnrtls | sed "s|$prefix|$root|g")"
+t "a program builds against it, shared, and runs" \
+	'cc -std=gnu11 -Wall -Wextra -Werror $flags -o "$dest/prog" "$dest/prog.c" $libs -luring &&
+	 [ "$(LD_LIBRARY_PATH=$root/lib "$dest/prog")" = splice ]'
+t "and static" \
+	'cc -std=gnu11 -Wall -Wextra -Werror $flags -o "$dest/prog-static" "$dest/prog.c" \
+	    $root/lib/libnrtls.a $(pkg-config --static --libs liburing libssl) &&
+	 [ "$("$dest/prog-static")" = splice ]'
+t "libnrtls.h compiles on its own as strict C11" \
+	'echo "#include <libnrtls.h>" | cc -std=c11 -pedantic -Wall -Wextra -Werror $flags \
+	    -x c -fsyntax-only -'
+t "make uninstall removes it all" \
+	'make -s uninstall PREFIX=$prefix DESTDIR="$dest" > /dev/null 2>&1 &&
+	 [ -z "$(find "$root" -type f)" ]'
+echo "1..$n"
+[ $fails -eq 0 ]
