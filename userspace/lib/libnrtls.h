@@ -81,6 +81,8 @@ struct nrtls_op_state {
 	uint32_t in_pipe;		/* bytes spliced in, not yet out */
 	int inflight;
 	bool polling;			/* waiting for POLLOUT on the socket */
+	bool copy;			/* small file: READ + SEND */
+	uint64_t copied;
 	int err;
 	int stage;
 	int path;

@@ -19,6 +19,12 @@
 
 #define PIPE_SIZE	(1 << 20)
 #define TLS_BUF		(64 * 1024)
+/*
+ * Without the module, a small file is read into a buffer and sent with its
+ * header in one SEND: IORING_OP_SPLICE always goes through an io-wq thread,
+ * which costs more than copying a few pages.
+ */
+#define COPY_MAX	(64 * 1024)
 #define MAX_PIPES	256
 
 /* The role of an SQE, in bits 1-2 of its user_data. */
@@ -109,6 +115,17 @@ static struct io_uring_sqe *get_sqe(struct nrtls *n)
 		sqe = io_uring_get_sqe(n->ring);
 	}
 	return sqe;
+}
+
+/*
+ * Room for a linked pair: a submit between the two halves would send the
+ * first one alone and the link would not order them.
+ */
+static bool room_for_pair(struct nrtls *n)
+{
+	if (io_uring_sq_space_left(n->ring) < 2)
+		io_uring_submit(n->ring);
+	return io_uring_sq_space_left(n->ring) >= 2;
 }
 
 static void set_data(struct io_uring_sqe *sqe, struct nrtls_op *op, enum role r)
@@ -216,6 +233,10 @@ static bool queue_splice(struct nrtls *n, struct nrtls_op *op)
 			return false;
 		}
 	}
+	if (!room_for_pair(n)) {
+		op_fail(op, -EBUSY);
+		return false;
+	}
 	if (s->in_pipe) {
 		/* Drain what the last round left in the pipe. */
 		chunk = s->in_pipe;
@@ -233,13 +254,42 @@ static bool queue_splice(struct nrtls *n, struct nrtls_op *op)
 	}
 	out = get_sqe(n);
 	if (!out) {
-		/* Cannot happen: get_sqe() made room for a pair. */
+		/* Cannot happen: room_for_pair() said there was room. */
 		op_fail(op, -EBUSY);
 		return false;
 	}
 	io_uring_prep_splice(out, n->pipes[s->pipe][0], -1, op->sock, -1, chunk, 0);
 	set_data(out, op, R_SPLICE_OUT);
 	s->inflight = in ? 2 : 1;
+	return true;
+}
+
+/* A small file: READ it after the header in one buffer, linked to a SEND. */
+static bool queue_copy(struct nrtls *n, struct nrtls_op *op)
+{
+	struct nrtls_op_state *s = &op->priv;
+	struct io_uring_sqe *rd, *snd;
+
+	memcpy(s->buf, op->hdr, op->hdr_len);
+	if (!room_for_pair(n)) {
+		op_fail(op, -EBUSY);
+		return false;
+	}
+	rd = get_sqe(n);
+	io_uring_prep_read(rd, op->file, s->buf + op->hdr_len, op->count, op->offset);
+	rd->flags |= IOSQE_IO_LINK;
+	set_data(rd, op, R_SPLICE_IN);
+	snd = get_sqe(n);
+	if (!snd) {
+		op_fail(op, -EBUSY);
+		return false;
+	}
+	/* MSG_WAITALL: io_uring sends the rest itself after a short send. */
+	io_uring_prep_send(snd, op->sock, s->buf, op->hdr_len + op->count,
+			   MSG_NOSIGNAL | MSG_WAITALL);
+	set_data(snd, op, R_SPLICE_OUT);
+	s->inflight = 2;
+	s->stage = S_DONE;
 	return true;
 }
 
@@ -404,6 +454,17 @@ int nrtls_sendfile(struct nrtls *n, struct nrtls_op *op)
 	} else {
 		s->path = P_SPLICE;
 		n->st.splice_ops++;
+		if (op->count && op->count <= COPY_MAX) {
+			s->copy = true;
+			s->buf = malloc(op->hdr_len + op->count);
+			if (!s->buf)
+				return -ENOMEM;
+			if (queue_copy(n, op))
+				return 0;
+			free(s->buf);
+			s->buf = NULL;
+			return s->err;
+		}
 	}
 	if (op_step(n, op))
 		return 0;
@@ -436,6 +497,8 @@ static struct nrtls_op *op_finish(struct nrtls *n, struct nrtls_op *op)
 	s->buf = NULL;
 	if (s->path == P_TLS_USER)
 		sent = s->hdr_done + s->file_done - (s->buf_len - s->buf_done);
+	else if (s->copy)
+		sent = s->copied;
 	op->res = s->err && !sent ? s->err : (int64_t)sent;
 	if (s->err)
 		n->st.errors++;
@@ -480,6 +543,15 @@ struct nrtls_op *nrtls_cqe(struct nrtls *n, const struct io_uring_cqe *cqe)
 		}
 		break;
 	default:
+		if (s->copy) {
+			if (role == R_SPLICE_IN && (uint64_t)res != op->count)
+				op_fail(op, res < 0 ? res : -EIO);	/* short file */
+			else if (role == R_SPLICE_OUT && res < 0)
+				op_fail(op, res);
+			else if (role == R_SPLICE_OUT)
+				s->copied = res;
+			break;
+		}
 		if (role == R_SINGLE && s->polling) {
 			/* Room again (or an error the next splice will see). */
 			s->polling = false;
