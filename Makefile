@@ -118,7 +118,8 @@ USER_HDRS := $(wildcard userspace/*/*.h) kmod/uapi/linux/nrtls.h
 UCFLAGS := $(BASE_CFLAGS) -Iuserspace/lib
 NET_LIBS := -luring -lssl -lcrypto -lpthread
 
-userspace: $(U)/lib/libnrtls.a $(U)/lib/libnrtls.so.0 $(U)/bin/nrtls-serve $(U)/bin/nrtlsctl
+userspace: $(U)/lib/libnrtls.a $(U)/lib/libnrtls.so.0 $(U)/bin/nrtls-serve $(U)/bin/nrtlsctl \
+	$(U)/ip/link_nrtls.so
 
 $(U)/obj/%.o: userspace/%.c $(USER_HDRS)
 	@mkdir -p $(@D)
@@ -144,6 +145,13 @@ $(U)/bin/nrtlsctl: userspace/ctl/nrtlsctl.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)
 	$(CC) $(UCFLAGS) -o $@ $<
 
+# ip(8) loads link_nrtls.so from here (or from $IP_LIB_DIR).
+IPLIBDIR ?= /usr/lib/$(shell $(CC) -print-multiarch)/ip
+
+$(U)/ip/link_nrtls.so: userspace/iplink/link_nrtls.c kmod/uapi/linux/nrtls.h
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -fPIC -shared -o $@ $<
+
 install: userspace
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/linux $(DESTDIR)$(PREFIX)/share/nrtls
@@ -157,6 +165,8 @@ install: userspace
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libnrtls.pc
 	sed 's|@PREFIX@|$(PREFIX)|g' userspace/serve/nrtls-serve.service.in \
 		> $(DESTDIR)$(PREFIX)/share/nrtls/nrtls-serve.service
+	install -d $(DESTDIR)$(IPLIBDIR)
+	install -m 644 $(U)/ip/link_nrtls.so $(DESTDIR)$(IPLIBDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nrtls-serve $(DESTDIR)$(PREFIX)/bin/nrtlsctl \
@@ -164,6 +174,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/include/libnrtls.h $(DESTDIR)$(PREFIX)/include/linux/nrtls.h \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/libnrtls.pc
 	rm -rf $(DESTDIR)$(PREFIX)/share/nrtls
+	rm -f $(DESTDIR)$(IPLIBDIR)/link_nrtls.so
 
 # Unit tests of the server's pure parts (run by the host tests).
 HOST_TESTS := $(U)/test/test_http
@@ -217,7 +228,8 @@ clang-check: $(BPF_SKELS) $(KSFT_STAMP)
 		echo "  CLANG   $$f"; \
 		$(CLANG) $(SELFTEST_CFLAGS) -fsyntax-only $$f || exit 1; \
 	done
-	@for f in $(LIB_SRCS) $(SERVE_SRCS) userspace/serve/fuzz_http.c userspace/ctl/nrtlsctl.c; do \
+	@for f in $(LIB_SRCS) $(SERVE_SRCS) userspace/serve/fuzz_http.c userspace/ctl/nrtlsctl.c \
+			userspace/iplink/link_nrtls.c; do \
 		echo "  CLANG   $$f"; \
 		$(CLANG) $(UCFLAGS) -fsyntax-only $$f || exit 1; \
 	done

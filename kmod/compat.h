@@ -13,6 +13,7 @@
 #include <linux/btf_ids.h>
 #include <linux/net.h>
 #include <linux/pagemap.h>
+#include <linux/skbuff.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
@@ -134,6 +135,20 @@ static inline int nrtls_sock_send_pages(struct socket *sock,
 	return done;
 }
 #endif
+
+/* --- sk_buff ------------------------------------------------------------- */
+
+/* The "decrypted" bit: CONFIG_TLS_DEVICE's until 6.10, its own after. */
+static inline void nrtls_skb_clear_decrypted(struct sk_buff *skb)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#ifdef CONFIG_SKB_DECRYPTED
+	skb->decrypted = 0;
+#endif
+#elif IS_ENABLED(CONFIG_TLS_DEVICE)
+	skb->decrypted = 0;
+#endif
+}
 
 /* --- io_uring ------------------------------------------------------------ */
 

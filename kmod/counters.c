@@ -19,6 +19,9 @@ static const char *const obj_names[NRTLS_OBJ_NR] = {
 	[NRTLS_OBJ_SEG] = "segments",
 	[NRTLS_OBJ_FOLIO] = "folios",
 	[NRTLS_OBJ_PAGE] = "pages",
+	[NRTLS_OBJ_NIC_DESC] = "nic_descs",
+	[NRTLS_OBJ_NIC_HWCTX] = "nic_hwctx",
+	[NRTLS_OBJ_NIC_PENDING] = "nic_pending",
 };
 
 static const char *const event_names[NRTLS_EV_NR] = {
@@ -36,6 +39,7 @@ static const char *const event_names[NRTLS_EV_NR] = {
 	[NRTLS_EV_SF_FALLBACK] = "sf_fallback_reads",
 	[NRTLS_EV_SF_ABORTS] = "sf_aborts",
 	[NRTLS_EV_SF_PUSH_EAGAIN] = "sf_push_eagain",
+	[NRTLS_EV_CTX_MODE_CHANGES] = "ctx_mode_changes",
 };
 
 long nrtls_objs_live(void)

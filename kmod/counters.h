@@ -18,6 +18,9 @@ enum nrtls_obj {
 	NRTLS_OBJ_SEG,		/* queued segments */
 	NRTLS_OBJ_FOLIO,	/* page-cache folio references held */
 	NRTLS_OBJ_PAGE,		/* own page references (headers, copies) */
+	NRTLS_OBJ_NIC_DESC,	/* descriptors in emulated NICs' TX rings */
+	NRTLS_OBJ_NIC_HWCTX,	/* emulated NICs' context state, pools included */
+	NRTLS_OBJ_NIC_PENDING,	/* packets waiting for cxgb4 credits */
 	NRTLS_OBJ_NR,
 };
 
@@ -37,6 +40,7 @@ enum nrtls_event {
 	NRTLS_EV_SF_FALLBACK,	/* reads through the bounded workqueue */
 	NRTLS_EV_SF_ABORTS,	/* connections aborted */
 	NRTLS_EV_SF_PUSH_EAGAIN,
+	NRTLS_EV_CTX_MODE_CHANGES,
 	NRTLS_EV_NR,
 };
 

@@ -17,6 +17,7 @@
 #include <linux/socket.h>
 #include <linux/xarray.h>
 #include <linux/rtnetlink.h>
+#include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/netns/hash.h>
 
@@ -89,6 +90,7 @@ struct nrtls_ctx *nrtls_ctx_alloc(struct net_device *dev,
 	}
 	refcount_set(&ctx->ref, 1);
 	ctx->ifindex = dev->ifindex;
+	strscpy(ctx->ifname, dev->name, sizeof(ctx->ifname));
 	ctx->type = type;
 	ctx->mode = type == NRTLS_CTX_PLAIN ? NRTLS_MODE_NONE : NRTLS_MODE_SW;
 	ctx->flow = *flow;
@@ -117,16 +119,90 @@ err_count:
 	return ERR_PTR(err);
 }
 
+/*
+ * The device's state goes, then the hold on the device: once, either when
+ * the last reference goes or when the device unregisters.
+ */
+static void ctx_release_dev(struct nrtls_ctx *ctx)
+{
+	struct net_device *dev = ctx->dev;
+
+	if (test_and_set_bit(CTX_DETACHED, &ctx->flags))
+		return;
+	if (ctx->ops && ctx->ops->free)
+		ctx->ops->free(ctx);
+	WRITE_ONCE(ctx->dev, NULL);
+	netdev_put(dev, &ctx->dev_tracker);
+}
+
 static void ctx_free_rcu(struct rcu_head *head)
 {
 	struct nrtls_ctx *ctx = container_of(head, struct nrtls_ctx, rcu);
 
-	if (ctx->ops && ctx->ops->free)
-		ctx->ops->free(ctx);
-	if (!test_and_set_bit(CTX_DETACHED, &ctx->flags))
-		netdev_put(ctx->dev, &ctx->dev_tracker);
+	ctx_release_dev(ctx);
 	kfree(ctx);
 	nrtls_obj_dec(NRTLS_OBJ_CTX);
+}
+
+/* Whether @ctx was allocated on @dev and still holds it. */
+bool nrtls_ctx_on_dev(const struct nrtls_ctx *ctx,
+		      const struct net_device *dev)
+{
+	return READ_ONCE(ctx->dev) == dev &&
+	       !test_bit(CTX_DETACHED, &ctx->flags);
+}
+
+/*
+ * The transitions a context's mode may take (seed 002): a device context
+ * may fall back to software and a wrapper context may come back to the
+ * device; anything may be detached; nothing leaves detached.
+ */
+static bool mode_allowed(u8 from, u8 to)
+{
+	switch (from) {
+	case NRTLS_MODE_NONE:
+		return to == NRTLS_MODE_DETACHED;
+	case NRTLS_MODE_SW:
+		return to == NRTLS_MODE_DEVICE || to == NRTLS_MODE_DETACHED;
+	case NRTLS_MODE_DEVICE:
+		return to == NRTLS_MODE_SW || to == NRTLS_MODE_DETACHED;
+	default:
+		return false;
+	}
+}
+
+int nrtls_ctx_set_mode(struct nrtls_ctx *ctx, enum nrtls_ctx_mode mode)
+{
+	u8 old = READ_ONCE(ctx->mode);
+
+	do {
+		if (old == mode)
+			return 0;
+		if (!mode_allowed(old, mode))
+			return -EINVAL;
+	} while (!try_cmpxchg(&ctx->mode, &old, mode));
+	nrtls_event(NRTLS_EV_CTX_MODE_CHANGES);
+	return 0;
+}
+
+void nrtls_ctx_flow_of_sk(const struct sock *sk, struct nrtls_flow *flow)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	memset(flow, 0, sizeof(*flow));
+	flow->family = sk->sk_family;
+	flow->protocol = sk->sk_protocol;
+	flow->sport = inet->inet_sport;
+	flow->dport = inet->inet_dport;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		memcpy(flow->saddr, &sk->sk_v6_rcv_saddr, sizeof(flow->saddr));
+		memcpy(flow->daddr, &sk->sk_v6_daddr, sizeof(flow->daddr));
+		return;
+	}
+#endif
+	flow->saddr[0] = inet->inet_saddr;
+	flow->daddr[0] = inet->inet_daddr;
 }
 
 void nrtls_ctx_put(struct nrtls_ctx *ctx)
@@ -234,9 +310,9 @@ out:
 static void ctx_detach(struct nrtls_ctx *ctx)
 {
 	nrtls_ctx_unpublish(ctx);
-	WRITE_ONCE(ctx->mode, NRTLS_MODE_DETACHED);
-	if (!test_and_set_bit(CTX_DETACHED, &ctx->flags)) {
-		netdev_put(ctx->dev, &ctx->dev_tracker);
+	nrtls_ctx_set_mode(ctx, NRTLS_MODE_DETACHED);
+	if (!test_bit(CTX_DETACHED, &ctx->flags)) {
+		ctx_release_dev(ctx);
 		nrtls_event(NRTLS_EV_CTX_DETACHED);
 	}
 }
@@ -252,7 +328,7 @@ static int ctx_netdev_event(struct notifier_block *nb, unsigned long event,
 		return NOTIFY_DONE;
 	rcu_read_lock();
 	xa_for_each(&ctx_ids, id, ctx) {
-		if (ctx->dev != dev || test_bit(CTX_DETACHED, &ctx->flags))
+		if (!nrtls_ctx_on_dev(ctx, dev))
 			continue;
 		if (!refcount_inc_not_zero(&ctx->ref))
 			continue;
@@ -297,17 +373,23 @@ static int contexts_show(struct seq_file *m, void *v)
 	struct nrtls_ctx *ctx;
 	unsigned long id;
 
-	seq_puts(m, "id type mode ifindex refs proto src dst\n");
+	seq_puts(m, "id type mode ifindex refs proto src dst [dev=NAME key=value...]\n");
 	rcu_read_lock();
 	xa_for_each(&ctx_ids, id, ctx) {
-		unsigned int refs = refcount_read(&ctx->ref);
+		unsigned int refs;
 
-		if (!refs)
+		/* A reference keeps the device's state for ->show(). */
+		if (!nrtls_ctx_tryget(ctx))
 			continue;
+		refs = refcount_read(&ctx->ref) - 1;
 		seq_printf(m, "%u %s %s %u %u ", ctx->id, type_names[ctx->type],
 			   mode_names[READ_ONCE(ctx->mode)], ctx->ifindex, refs);
 		show_flow(m, &ctx->flow);
+		seq_printf(m, " dev=%s", ctx->ifname);
+		if (ctx->ops && ctx->ops->show && !test_bit(CTX_DETACHED, &ctx->flags))
+			ctx->ops->show(ctx, m);
 		seq_putc(m, '\n');
+		nrtls_ctx_put(ctx);
 	}
 	rcu_read_unlock();
 	return 0;

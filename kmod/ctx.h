@@ -11,15 +11,37 @@
 
 struct dentry;
 struct nrtls_ctx;
+struct seq_file;
+struct sock;
 
 /*
- * What a device (or the core, for plain contexts) provides for its
- * contexts.  @free releases the device's state once the last reference is
- * gone; it runs before the context drops its device, like FreeBSD's
- * snd_tag_free before if_rele, and must not free the context itself.
+ * What a device is asked for when it allocates or changes a context
+ * (FreeBSD's if_snd_tag_alloc and snd_tag_modify parameters).  For TLS TX
+ * it is the record state, when @synced: the next packet starts at TCP
+ * sequence @tcp_seq, in record @rcd_sn.  Without it the device finds the
+ * state at the first packet (a resync).
+ */
+struct nrtls_ctx_params {
+	struct nrtls_flow flow;
+	u32 tcp_seq;
+	u64 rcd_sn;
+	bool synced;
+};
+
+/*
+ * What a device provides for its contexts (FreeBSD's snd_tag_sw).
+ * @free releases the device's state exactly once: when the last reference
+ * goes, or earlier when the device unregisters; it runs before the
+ * context drops its device, like snd_tag_free before if_rele, may run in
+ * softirq context, and must not free the context itself.  @modify changes
+ * the record state (a resync).  @show appends the device's view of the
+ * context to its line in the listing.  @query reads the record state.
  */
 struct nrtls_ctx_ops {
 	void (*free)(struct nrtls_ctx *ctx);
+	int (*modify)(struct nrtls_ctx *ctx, const struct nrtls_ctx_params *p);
+	int (*query)(struct nrtls_ctx *ctx, struct nrtls_ctx_params *p);
+	void (*show)(struct nrtls_ctx *ctx, struct seq_file *m);
 };
 
 /*
@@ -30,11 +52,16 @@ struct nrtls_ctx_ops {
  * Lookups (by flow, from BPF and from the stack) run under RCU and take a
  * reference with refcount_inc_not_zero(); memory is freed after a grace
  * period.  BPF programs read the fields below through BTF.
+ *
+ * @mode changes only through nrtls_ctx_set_mode(), along the transitions
+ * it allows (seed 002: a flow's mode is visible and moves only in defined
+ * ways).
  */
 struct nrtls_ctx {
 	refcount_t ref;
 	u32 id;
 	u32 ifindex;		/* of the device it was created on */
+	char ifname[IFNAMSIZ];	/* its name then */
 	u8 type;		/* enum nrtls_ctx_type */
 	u8 mode;		/* enum nrtls_ctx_mode */
 	struct nrtls_flow flow;
@@ -62,11 +89,21 @@ struct nrtls_ctx *nrtls_ctx_lookup(struct net *net,
 struct nrtls_ctx *nrtls_ctx_create_plain(struct net *net, u32 ifindex,
 					 const struct nrtls_flow *flow);
 int nrtls_ctx_validate_flow(const struct nrtls_flow *flow);
+void nrtls_ctx_flow_of_sk(const struct sock *sk, struct nrtls_flow *flow);
+int nrtls_ctx_set_mode(struct nrtls_ctx *ctx, enum nrtls_ctx_mode mode);
+bool nrtls_ctx_on_dev(const struct nrtls_ctx *ctx,
+		      const struct net_device *dev);
 
 static inline struct nrtls_ctx *nrtls_ctx_get(struct nrtls_ctx *ctx)
 {
 	refcount_inc(&ctx->ref);
 	return ctx;
+}
+
+/* A reference, unless the context is already on its way out. */
+static inline struct nrtls_ctx *nrtls_ctx_tryget(struct nrtls_ctx *ctx)
+{
+	return refcount_inc_not_zero(&ctx->ref) ? ctx : NULL;
 }
 
 void nrtls_ctx_put(struct nrtls_ctx *ctx);

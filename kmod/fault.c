@@ -43,6 +43,11 @@ static struct fault_site sites[NRTLS_FAULT_NR] = {
 	[NRTLS_FAULT_FALLBACK_READ] = { .name = "fallback_read" },
 	[NRTLS_FAULT_PUSH] = { .name = "push" },
 	[NRTLS_FAULT_CHECK_SKEW] = { .name = "check_skew" },
+	[NRTLS_FAULT_NIC_DESC] = { .name = "nic_desc" },
+	[NRTLS_FAULT_NIC_HWCTX] = { .name = "nic_hwctx" },
+	[NRTLS_FAULT_NIC_REFILL] = { .name = "nic_refill" },
+	[NRTLS_FAULT_NIC_ENCRYPT] = { .name = "nic_encrypt" },
+	[NRTLS_FAULT_LAG_RESET] = { .name = "lag_reset" },
 };
 
 bool nrtls_should_fail(enum nrtls_fault_site site)

@@ -25,6 +25,11 @@ enum nrtls_fault_site {
 	NRTLS_FAULT_FALLBACK_READ,	/* that read */
 	NRTLS_FAULT_PUSH,		/* TCP refuses data with an error */
 	NRTLS_FAULT_CHECK_SKEW,		/* debug_check sees a bad count */
+	NRTLS_FAULT_NIC_DESC,		/* a NIC TX descriptor */
+	NRTLS_FAULT_NIC_HWCTX,		/* a NIC's context state (tls_dev_add) */
+	NRTLS_FAULT_NIC_REFILL,		/* mlx5 pool refill */
+	NRTLS_FAULT_NIC_ENCRYPT,	/* the NIC's encryption of a packet */
+	NRTLS_FAULT_LAG_RESET,		/* a new lower context on re-homing */
 	NRTLS_FAULT_NR,
 };
 

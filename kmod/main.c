@@ -12,6 +12,7 @@
 #include "dev.h"
 #include "fault.h"
 #include "kfunc.h"
+#include "link.h"
 #include "sendfile.h"
 #include "sockq.h"
 
@@ -40,12 +41,17 @@ static int __init nrtls_init(void)
 	err = nrtls_kfunc_init();
 	if (err)
 		goto err_sf;
-	err = nrtls_dev_init();
+	err = nrtls_link_init();
 	if (err)
 		goto err_sf;
+	err = nrtls_dev_init();
+	if (err)
+		goto err_link;
 	pr_info("nrtls " NRTLS_VERSION " loaded\n");
 	return 0;
 
+err_link:
+	nrtls_link_exit();
 err_sf:
 	nrtls_sf_exit();
 err_sockq:
@@ -60,6 +66,7 @@ err_debugfs:
 static void __exit nrtls_exit(void)
 {
 	nrtls_dev_exit();
+	nrtls_link_exit();
 	nrtls_sf_exit();
 	nrtls_sockq_exit();
 	nrtls_ctx_exit();

@@ -142,4 +142,54 @@ struct nrtls_uring_cmd {
 	__u32	flags;		/* must be 0 */
 };
 
+/*
+ * The emulated kTLS-offload NIC and the wrapper device: rtnetlink link
+ * kind "nrtls".  "ip link add NAME type nrtls ..." takes the options below
+ * through link_nrtls.so (built in userspace/iplink/).  Attributes of
+ * IFLA_INFO_DATA:
+ *
+ *   MODE         u8   NRTLS_LINK_NIC (default): a pair of NICs, like veth;
+ *                     NRTLS_LINK_LAG: a wrapper over NICs enslaved to it
+ *   PERSONALITY  u8   NRTLS_PERS_MLX5 (default) or NRTLS_PERS_CXGB4 (NIC)
+ *   PEER         nested struct ifinfomsg and IFLA_* of the peer (NIC)
+ *   RING         u32  TX ring descriptors, 1..65536 (default 256)
+ *   LATENCY      u32  TX completion latency in microseconds, up to 10 s
+ *                     (default 10)
+ *   POOL_LOW     u32  mlx5: refill the context pool below this (default 64)
+ *   POOL_HIGH    u32  mlx5: ...up to this many (default 256)
+ *   POOL_BULK    u32  mlx5: contexts made per refill step (default 16)
+ *   CREDITS      u32  cxgb4: work-request credits per flow (default 64)
+ *   COMPL_EVERY  u32  cxgb4: ask for a completion every N requests
+ *                     (default 8)
+ *
+ * MODE, PERSONALITY and PEER are fixed at creation; the rest can be
+ * changed with "ip link set NAME type nrtls ...".  A NIC and its peer share
+ * their settings.
+ */
+enum {
+	IFLA_NRTLS_UNSPEC,
+	IFLA_NRTLS_MODE,
+	IFLA_NRTLS_PERSONALITY,
+	IFLA_NRTLS_PEER,
+	IFLA_NRTLS_RING,
+	IFLA_NRTLS_LATENCY,
+	IFLA_NRTLS_POOL_LOW,
+	IFLA_NRTLS_POOL_HIGH,
+	IFLA_NRTLS_POOL_BULK,
+	IFLA_NRTLS_CREDITS,
+	IFLA_NRTLS_COMPL_EVERY,
+	__IFLA_NRTLS_MAX,
+};
+#define IFLA_NRTLS_MAX (__IFLA_NRTLS_MAX - 1)
+
+enum nrtls_link_mode {
+	NRTLS_LINK_NIC = 0,
+	NRTLS_LINK_LAG = 1,
+};
+
+enum nrtls_personality {
+	NRTLS_PERS_MLX5 = 0,	/* preallocated context pool */
+	NRTLS_PERS_CXGB4 = 1,	/* per-flow credits, batched completions */
+};
+
 #endif /* _UAPI_NRTLS_H */

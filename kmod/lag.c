@@ -1,0 +1,666 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The wrapper device (FreeBSD's lagg with wrapper send tags, seed 001):
+ * "ip link add lag0 type nrtls mode lag", then "ip link set nicN master
+ * lag0".  Stock kTLS offloads a flow routed through lag0 to lag0 itself;
+ * lag0 owns a wrapper context for it, and the wrapper context owns a
+ * context on the lower NIC the flow is steered to.
+ *
+ * Before each offloaded packet goes down, lag0 checks that the lower
+ * context belongs to the lower the flow is steered to now.  On a mismatch
+ * (that lower went down, or the steering changed) it never hands the old
+ * context to the new device: the packet goes through the new lower in
+ * software, the way stock kTLS encrypts packets that leave by another
+ * device, and a reset work item allocates a context on the new lower,
+ * carries the record state over and installs it (FreeBSD's
+ * ktls_reset_send_tag), after which the flow is offloaded again.  If no
+ * lower can offload, the wrapper context says "sw" until one can.
+ *
+ * Unlike FreeBSD, nothing is dropped while the reset is pending: Linux can
+ * encrypt any packet in software at any device.  Unlike bonding, which
+ * hands the flow to its slave's own context and falls back to software for
+ * good when that slave goes away, lag0 re-homes the flow.
+ */
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/jhash.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <net/tls.h>
+
+#include "counters.h"
+#include "ctx.h"
+#include "fault.h"
+#include "lag.h"
+#include "nic.h"
+
+struct nrtls_lag_lower {
+	struct list_head node;
+	struct net_device *dev;
+	u8 saved_addr[ETH_ALEN];
+	struct rcu_head rcu;
+};
+
+/*
+ * A wrapper context's state (ctx->priv).  @lower holds a reference on the
+ * lower context; it changes under @lock and is read under RCU.  A queued
+ * @reset holds a reference on the wrapper context and a hold on lag0.
+ */
+struct nrtls_lag_ctx {
+	struct nrtls_ctx *ctx;
+	struct nrtls_lag *lag;
+	spinlock_t lock;
+	struct nrtls_ctx __rcu *lower;
+	struct work_struct reset;
+	netdevice_tracker reset_tracker;
+	u32 hash;
+	bool reset_pending;
+	bool dead;
+};
+
+static const char lag_stat_names[LAG_ST_NR][ETH_GSTRING_LEN] = {
+	[LAG_ST_TX_PACKETS] = "tx_packets",
+	[LAG_ST_TX_BYTES] = "tx_bytes",
+	[LAG_ST_TX_DROPPED] = "tx_dropped",
+	[LAG_ST_RX_PACKETS] = "rx_packets",
+	[LAG_ST_RX_BYTES] = "rx_bytes",
+	[LAG_ST_TLS_ADD] = "tx_tls_ctx_add",
+	[LAG_ST_TLS_DEL] = "tx_tls_ctx_del",
+	[LAG_ST_TLS_OFFLOADED] = "tx_tls_offloaded_packets",
+	[LAG_ST_TLS_SW] = "tx_tls_sw_packets",
+	[LAG_ST_TLS_MISMATCH] = "tx_tls_ctx_mismatch",
+	[LAG_ST_RESETS] = "tx_tls_resets",
+	[LAG_ST_RESET_FAIL] = "tx_tls_reset_fail",
+	[LAG_ST_FALLBACKS] = "tx_tls_fallbacks",
+	[LAG_ST_LOWER_BUSY] = "tx_lower_busy",
+};
+
+static struct workqueue_struct *lag_wq;
+static const struct net_device_ops lag_netdev_ops;
+
+static void lag_stat_inc(struct nrtls_lag *lag, enum nrtls_lag_stat s)
+{
+	atomic64_inc(&lag->stats[s]);
+}
+
+static struct nrtls_lag *lag_of(const struct net_device *dev)
+{
+	return dev->netdev_ops == &lag_netdev_ops ? netdev_priv(dev) : NULL;
+}
+
+static struct nrtls_lag_ctx *lag_ctx(struct nrtls_ctx *ctx)
+{
+	return (struct nrtls_lag_ctx *)ctx->priv;
+}
+
+static bool lower_usable(const struct net_device *dev)
+{
+	return netif_running(dev) && netif_carrier_ok(dev);
+}
+
+/*
+ * The steering decision: the usable lowers in order, by flow hash, like
+ * bonding's layer3+4 policy.  Under RCU.
+ */
+static struct net_device *lag_pick(struct nrtls_lag *lag, u32 hash)
+{
+	struct nrtls_lag_lower *l;
+	unsigned int n = 0, i;
+
+	list_for_each_entry_rcu(l, &lag->lowers, node)
+		n += lower_usable(l->dev);
+	if (!n)
+		return NULL;
+	i = hash % n;
+	list_for_each_entry_rcu(l, &lag->lowers, node) {
+		if (!lower_usable(l->dev))
+			continue;
+		if (!i--)
+			return l->dev;
+	}
+	return NULL;
+}
+
+static void lag_update_carrier(struct nrtls_lag *lag)
+{
+	struct nrtls_lag_lower *l;
+	bool up = false;
+
+	ASSERT_RTNL();
+	list_for_each_entry(l, &lag->lowers, node)
+		up |= lower_usable(l->dev);
+	if (up)
+		netif_carrier_on(lag->dev);
+	else
+		netif_carrier_off(lag->dev);
+}
+
+/* --- wrapper contexts ------------------------------------------------------ */
+
+static void lag_reset_work(struct work_struct *work)
+{
+	struct nrtls_lag_ctx *lc = container_of(work, struct nrtls_lag_ctx, reset);
+	struct nrtls_ctx_params state = { .flow = lc->ctx->flow };
+	struct nrtls_lag *lag = lc->lag;
+	struct nrtls_ctx *new = NULL, *old;
+	struct net_device *lower;
+
+	rcu_read_lock();
+	lower = lag_pick(lag, lc->hash);
+	if (lower)
+		dev_hold(lower);
+	rcu_read_unlock();
+
+	/* Whatever the old lower context had reached is where to go on. */
+	rcu_read_lock();
+	old = rcu_dereference(lc->lower);
+	if (old && old->ops->query)
+		old->ops->query(old, &state);
+	rcu_read_unlock();
+
+	if (lower && nrtls_nic_can_offload(lower) && !READ_ONCE(lc->dead)) {
+		if (nrtls_should_fail(NRTLS_FAULT_LAG_RESET))
+			new = ERR_PTR(-ENOMEM);
+		else
+			new = nrtls_nic_ctx_alloc(lower, &state, GFP_KERNEL);
+		if (IS_ERR(new)) {
+			lag_stat_inc(lag, LAG_ST_RESET_FAIL);
+			new = NULL;
+		} else if (state.synced) {
+			new->ops->modify(new, &state);
+		}
+	}
+
+	spin_lock_bh(&lc->lock);
+	if (lc->dead) {
+		old = new;
+	} else {
+		old = rcu_replace_pointer(lc->lower, new,
+					  lockdep_is_held(&lc->lock));
+		if (new) {
+			nrtls_ctx_set_mode(lc->ctx, NRTLS_MODE_DEVICE);
+			lag_stat_inc(lag, LAG_ST_RESETS);
+		} else if (lc->ctx->mode == NRTLS_MODE_DEVICE) {
+			nrtls_ctx_set_mode(lc->ctx, NRTLS_MODE_SW);
+			lag_stat_inc(lag, LAG_ST_FALLBACKS);
+		}
+	}
+	lc->reset_pending = false;
+	spin_unlock_bh(&lc->lock);
+
+	if (old)
+		nrtls_ctx_put(old);
+	if (lower)
+		dev_put(lower);
+	netdev_put(lag->dev, &lc->reset_tracker);
+	nrtls_ctx_put(lc->ctx);
+}
+
+/* From the transmit path, which holds the socket's reference. */
+static void lag_schedule_reset(struct nrtls_lag_ctx *lc)
+{
+	spin_lock(&lc->lock);
+	if (!lc->reset_pending && !lc->dead) {
+		lc->reset_pending = true;
+		nrtls_ctx_get(lc->ctx);
+		netdev_hold(lc->lag->dev, &lc->reset_tracker, GFP_ATOMIC);
+		queue_work(lag_wq, &lc->reset);
+	}
+	spin_unlock(&lc->lock);
+}
+
+static void lag_ctx_free(struct nrtls_ctx *ctx)
+{
+	struct nrtls_lag_ctx *lc = lag_ctx(ctx);
+	struct nrtls_ctx *lower;
+
+	spin_lock_bh(&lc->lock);
+	lc->dead = true;
+	lower = rcu_replace_pointer(lc->lower, NULL, lockdep_is_held(&lc->lock));
+	spin_unlock_bh(&lc->lock);
+	if (lower)
+		nrtls_ctx_put(lower);
+}
+
+static void lag_ctx_show(struct nrtls_ctx *ctx, struct seq_file *m)
+{
+	struct nrtls_lag_ctx *lc = lag_ctx(ctx);
+	struct nrtls_ctx *lower;
+
+	rcu_read_lock();
+	lower = rcu_dereference(lc->lower);
+	if (lower)
+		seq_printf(m, " lower=%u lower_dev=%s", lower->id, lower->ifname);
+	else
+		seq_puts(m, " lower=none");
+	rcu_read_unlock();
+}
+
+static const struct nrtls_ctx_ops lag_ctx_ops = {
+	.free = lag_ctx_free,
+	.show = lag_ctx_show,
+};
+
+static int lag_tls_dev_add(struct net_device *dev, struct sock *sk,
+			   enum tls_offload_ctx_dir direction,
+			   struct tls_crypto_info *crypto_info,
+			   u32 start_offload_tcp_sn)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	struct nrtls_ctx_params p = {
+		.tcp_seq = start_offload_tcp_sn,
+		.rcd_sn = nrtls_nic_tls_rec_seq(crypto_info),
+		.synced = true,
+	};
+	struct nrtls_ctx *ctx, *lower_ctx = NULL;
+	struct nrtls_lag_ctx *lc;
+	struct net_device *lower;
+
+	if (direction != TLS_OFFLOAD_CTX_DIR_TX)
+		return -EOPNOTSUPP;
+	if (crypto_info->cipher_type != TLS_CIPHER_AES_GCM_128 &&
+	    crypto_info->cipher_type != TLS_CIPHER_AES_GCM_256)
+		return -EOPNOTSUPP;
+	nrtls_ctx_flow_of_sk(sk, &p.flow);
+	ctx = nrtls_ctx_alloc(dev, &p.flow, NRTLS_CTX_TLS_TX, &lag_ctx_ops,
+			      sizeof(*lc), GFP_KERNEL);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	lc = lag_ctx(ctx);
+	lc->ctx = ctx;
+	lc->lag = lag;
+	spin_lock_init(&lc->lock);
+	INIT_WORK(&lc->reset, lag_reset_work);
+	lc->hash = jhash(&p.flow, sizeof(p.flow), 0);
+
+	rcu_read_lock();
+	lower = lag_pick(lag, lc->hash);
+	if (lower)
+		dev_hold(lower);
+	rcu_read_unlock();
+	if (lower && nrtls_nic_can_offload(lower)) {
+		lower_ctx = nrtls_nic_ctx_alloc(lower, &p, GFP_KERNEL);
+		if (IS_ERR(lower_ctx))
+			lower_ctx = NULL;
+	}
+	if (lower)
+		dev_put(lower);
+	rcu_assign_pointer(lc->lower, lower_ctx);
+	if (lower_ctx)
+		nrtls_ctx_set_mode(ctx, NRTLS_MODE_DEVICE);
+
+	nrtls_ctx_publish(ctx);
+	*(struct nrtls_ctx **)__tls_driver_ctx(tls_get_ctx(sk),
+					       TLS_OFFLOAD_CTX_DIR_TX) = ctx;
+	lag_stat_inc(lag, LAG_ST_TLS_ADD);
+	return 0;
+}
+
+static void lag_tls_dev_del(struct net_device *dev, struct tls_context *tls_ctx,
+			    enum tls_offload_ctx_dir direction)
+{
+	struct nrtls_ctx **slot;
+	struct nrtls_ctx *ctx;
+
+	if (direction != TLS_OFFLOAD_CTX_DIR_TX)
+		return;
+	slot = __tls_driver_ctx(tls_ctx, TLS_OFFLOAD_CTX_DIR_TX);
+	ctx = *slot;
+	if (!ctx)
+		return;
+	*slot = NULL;
+	nrtls_ctx_unpublish(ctx);
+	nrtls_ctx_put(ctx);
+	lag_stat_inc(netdev_priv(dev), LAG_ST_TLS_DEL);
+}
+
+static int lag_tls_dev_resync(struct net_device *dev, struct sock *sk, u32 seq,
+			      u8 *rcd_sn, enum tls_offload_ctx_dir direction)
+{
+	return -EOPNOTSUPP;
+}
+
+static const struct tlsdev_ops lag_tlsdev_ops = {
+	.tls_dev_add = lag_tls_dev_add,
+	.tls_dev_del = lag_tls_dev_del,
+	.tls_dev_resync = lag_tls_dev_resync,
+};
+
+/* --- transmit and receive ------------------------------------------------- */
+
+static netdev_tx_t lag_to_lower(struct nrtls_lag *lag, struct sk_buff *skb,
+				struct net_device *lower)
+{
+	skb->dev = lower;
+	dev_queue_xmit(skb);
+	return NETDEV_TX_OK;
+}
+
+/* A packet of an offloaded flow: to its lower context, or through software. */
+static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
+				struct nrtls_ctx *ctx, struct net_device *lower)
+{
+	struct nrtls_lag_ctx *lc = lag_ctx(ctx);
+	struct nrtls_ctx *lower_ctx = rcu_dereference_bh(lc->lower);
+	struct netdev_queue *txq;
+	netdev_tx_t rc;
+
+	if (lower_ctx && nrtls_ctx_on_dev(lower_ctx, lower) &&
+	    nrtls_nic_can_offload(lower) && nrtls_ctx_tryget(lower_ctx)) {
+		txq = netdev_get_tx_queue(lower, 0);
+		__netif_tx_lock(txq, smp_processor_id());
+		if (netif_xmit_stopped(txq))
+			rc = NETDEV_TX_BUSY;
+		else
+			rc = nrtls_nic_xmit_ctx(netdev_priv(lower), skb, lower_ctx);
+		__netif_tx_unlock(txq);
+		nrtls_ctx_put(lower_ctx);
+		if (rc == NETDEV_TX_BUSY) {
+			/* The lower wakes us when its ring has room. */
+			lag_stat_inc(lag, LAG_ST_LOWER_BUSY);
+			netif_stop_queue(lag->dev);
+			return NETDEV_TX_BUSY;
+		}
+		lag_stat_inc(lag, LAG_ST_TLS_OFFLOADED);
+		return NETDEV_TX_OK;
+	}
+	/*
+	 * The context below is for another device (or none is): re-home the
+	 * flow, unless it is in software and stays there.
+	 */
+	if (READ_ONCE(ctx->mode) == NRTLS_MODE_DEVICE) {
+		lag_stat_inc(lag, LAG_ST_TLS_MISMATCH);
+		lag_schedule_reset(lc);
+	} else if (nrtls_nic_can_offload(lower)) {
+		lag_schedule_reset(lc);
+	}
+	lag_stat_inc(lag, LAG_ST_TLS_SW);
+	return lag_to_lower(lag, skb, lower);
+}
+
+static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	struct nrtls_ctx *ctx = nrtls_nic_tls_ctx(skb, dev);
+	struct net_device *lower;
+	unsigned int len = skb->len;
+	netdev_tx_t rc;
+
+	lower = lag_pick(lag, ctx ? lag_ctx(ctx)->hash : skb_get_hash(skb));
+	if (!lower) {
+		lag_stat_inc(lag, LAG_ST_TX_DROPPED);
+		kfree_skb(skb);
+		return NETDEV_TX_OK;
+	}
+	if (ctx)
+		rc = lag_xmit_tls(lag, skb, ctx, lower);
+	else
+		rc = lag_to_lower(lag, skb, lower);
+	if (rc == NETDEV_TX_OK) {
+		lag_stat_inc(lag, LAG_ST_TX_PACKETS);
+		atomic64_add(len, &lag->stats[LAG_ST_TX_BYTES]);
+	}
+	return rc;
+}
+
+void nrtls_lag_wake(struct net_device *dev)
+{
+	if (lag_of(dev) && netif_queue_stopped(dev) && netif_running(dev))
+		netif_wake_queue(dev);
+}
+
+static rx_handler_result_t lag_rx(struct sk_buff **pskb)
+{
+	struct sk_buff *skb = *pskb;
+	struct nrtls_lag *lag = rcu_dereference(skb->dev->rx_handler_data);
+
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (!skb)
+		return RX_HANDLER_CONSUMED;
+	*pskb = skb;
+	skb->dev = lag->dev;
+	lag_stat_inc(lag, LAG_ST_RX_PACKETS);
+	atomic64_add(skb->len, &lag->stats[LAG_ST_RX_BYTES]);
+	return RX_HANDLER_ANOTHER;
+}
+
+/* --- lowers ----------------------------------------------------------------- */
+
+static int lag_add_lower(struct net_device *dev, struct net_device *lower_dev,
+			 struct netlink_ext_ack *extack)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	struct nrtls_lag_lower *l;
+	struct sockaddr_storage ss;
+	int err;
+
+	if (lower_dev->type != ARPHRD_ETHER || lower_dev->flags & IFF_LOOPBACK) {
+		NL_SET_ERR_MSG(extack, "nrtls lag: lowers must be Ethernet devices");
+		return -EINVAL;
+	}
+	if (lag_of(lower_dev)) {
+		NL_SET_ERR_MSG(extack, "nrtls lag: cannot be a lower of a lag");
+		return -EINVAL;
+	}
+	if (netdev_master_upper_dev_get(lower_dev)) {
+		NL_SET_ERR_MSG(extack, "nrtls lag: device already has a master");
+		return -EBUSY;
+	}
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return -ENOMEM;
+	l->dev = lower_dev;
+	ether_addr_copy(l->saved_addr, lower_dev->dev_addr);
+
+	/* Frames for lag0 arrive on whichever lower: give them its address. */
+	ss.ss_family = lower_dev->type;
+	memcpy(ss.__data, dev->dev_addr, ETH_ALEN);
+	err = dev_set_mac_address(lower_dev, (struct sockaddr *)&ss, extack);
+	if (err)
+		goto err_free;
+	err = netdev_rx_handler_register(lower_dev, lag_rx, lag);
+	if (err)
+		goto err_addr;
+	err = netdev_master_upper_dev_link(lower_dev, dev, NULL, NULL, extack);
+	if (err)
+		goto err_handler;
+	list_add_tail_rcu(&l->node, &lag->lowers);
+	lag_update_carrier(lag);
+	return 0;
+
+err_handler:
+	netdev_rx_handler_unregister(lower_dev);
+err_addr:
+	memcpy(ss.__data, l->saved_addr, ETH_ALEN);
+	dev_set_mac_address(lower_dev, (struct sockaddr *)&ss, NULL);
+err_free:
+	kfree(l);
+	return err;
+}
+
+static void lag_release(struct nrtls_lag *lag, struct nrtls_lag_lower *l)
+{
+	struct sockaddr_storage ss;
+
+	list_del_rcu(&l->node);
+	netdev_upper_dev_unlink(l->dev, lag->dev);
+	netdev_rx_handler_unregister(l->dev);
+	ss.ss_family = l->dev->type;
+	memcpy(ss.__data, l->saved_addr, ETH_ALEN);
+	dev_set_mac_address(l->dev, (struct sockaddr *)&ss, NULL);
+	kfree_rcu(l, rcu);
+	lag_update_carrier(lag);
+}
+
+static int lag_del_lower(struct net_device *dev, struct net_device *lower_dev)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	struct nrtls_lag_lower *l;
+
+	list_for_each_entry(l, &lag->lowers, node) {
+		if (l->dev == lower_dev) {
+			lag_release(lag, l);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void lag_uninit(struct net_device *dev)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	struct nrtls_lag_lower *l, *tmp;
+
+	list_for_each_entry_safe(l, tmp, &lag->lowers, node)
+		lag_release(lag, l);
+}
+
+static int lag_open(struct net_device *dev)
+{
+	lag_update_carrier(netdev_priv(dev));
+	netif_start_queue(dev);
+	return 0;
+}
+
+static int lag_stop(struct net_device *dev)
+{
+	netif_stop_queue(dev);
+	return 0;
+}
+
+static void lag_get_stats64(struct net_device *dev,
+			    struct rtnl_link_stats64 *s)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+
+	s->tx_packets = atomic64_read(&lag->stats[LAG_ST_TX_PACKETS]);
+	s->tx_bytes = atomic64_read(&lag->stats[LAG_ST_TX_BYTES]);
+	s->tx_dropped = atomic64_read(&lag->stats[LAG_ST_TX_DROPPED]);
+	s->rx_packets = atomic64_read(&lag->stats[LAG_ST_RX_PACKETS]);
+	s->rx_bytes = atomic64_read(&lag->stats[LAG_ST_RX_BYTES]);
+}
+
+static const struct net_device_ops lag_netdev_ops = {
+	.ndo_open = lag_open,
+	.ndo_stop = lag_stop,
+	.ndo_uninit = lag_uninit,
+	.ndo_start_xmit = lag_start_xmit,
+	.ndo_get_stats64 = lag_get_stats64,
+	.ndo_add_slave = lag_add_lower,
+	.ndo_del_slave = lag_del_lower,
+	.ndo_validate_addr = eth_validate_addr,
+};
+
+static void lag_get_drvinfo(struct net_device *dev,
+			    struct ethtool_drvinfo *info)
+{
+	strscpy(info->driver, "nrtls", sizeof(info->driver));
+	strscpy(info->version, "lag", sizeof(info->version));
+}
+
+static int lag_get_sset_count(struct net_device *dev, int sset)
+{
+	return sset == ETH_SS_STATS ? LAG_ST_NR : -EOPNOTSUPP;
+}
+
+static void lag_get_strings(struct net_device *dev, u32 sset, u8 *buf)
+{
+	if (sset == ETH_SS_STATS)
+		memcpy(buf, lag_stat_names, sizeof(lag_stat_names));
+}
+
+static void lag_get_ethtool_stats(struct net_device *dev,
+				  struct ethtool_stats *stats, u64 *data)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	int i;
+
+	for (i = 0; i < LAG_ST_NR; i++)
+		data[i] = atomic64_read(&lag->stats[i]);
+}
+
+static const struct ethtool_ops lag_ethtool_ops = {
+	.get_drvinfo = lag_get_drvinfo,
+	.get_link = ethtool_op_get_link,
+	.get_sset_count = lag_get_sset_count,
+	.get_strings = lag_get_strings,
+	.get_ethtool_stats = lag_get_ethtool_stats,
+};
+
+#define LAG_FEATURES (NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_HIGHDMA | \
+		      NETIF_F_GSO_SOFTWARE)
+
+/* The device was set up as a NIC (the kind's setup); make it a wrapper. */
+int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[],
+		      struct netlink_ext_ack *extack)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	int err;
+
+	memset(lag, 0, sizeof(*lag));
+	lag->dev = dev;
+	INIT_LIST_HEAD(&lag->lowers);
+	dev->netdev_ops = &lag_netdev_ops;
+	dev->ethtool_ops = &lag_ethtool_ops;
+	dev->tlsdev_ops = &lag_tlsdev_ops;
+	dev->priv_destructor = NULL;
+	dev->features = LAG_FEATURES | NETIF_F_HW_TLS_TX;
+	dev->hw_features = LAG_FEATURES | NETIF_F_HW_TLS_TX;
+	dev->vlan_features = LAG_FEATURES;
+	netdev_lockdep_set_classes(dev);
+	if (!tb[IFLA_ADDRESS])
+		eth_hw_addr_random(dev);
+	err = register_netdevice(dev);
+	if (err)
+		return err;
+	netif_carrier_off(dev);
+	return 0;
+}
+
+/* Lowers going away, up or down. */
+static int lag_netdev_event(struct notifier_block *nb, unsigned long event,
+			    void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct net_device *master;
+	struct nrtls_lag *lag;
+
+	master = netdev_master_upper_dev_get(dev);
+	lag = master ? lag_of(master) : NULL;
+	if (!lag)
+		return NOTIFY_DONE;
+	switch (event) {
+	case NETDEV_UNREGISTER:
+		lag_del_lower(master, dev);
+		break;
+	case NETDEV_UP:
+	case NETDEV_DOWN:
+	case NETDEV_CHANGE:
+		lag_update_carrier(lag);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block lag_netdev_nb = {
+	.notifier_call = lag_netdev_event,
+};
+
+int nrtls_lag_init(void)
+{
+	int err;
+
+	lag_wq = alloc_workqueue("nrtls_lag", 0, 0);
+	if (!lag_wq)
+		return -ENOMEM;
+	err = register_netdevice_notifier(&lag_netdev_nb);
+	if (err)
+		destroy_workqueue(lag_wq);
+	return err;
+}
+
+void nrtls_lag_exit(void)
+{
+	unregister_netdevice_notifier(&lag_netdev_nb);
+	destroy_workqueue(lag_wq);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _NRTLS_LAG_H
+#define _NRTLS_LAG_H
+
+#include <linux/netdevice.h>
+
+struct netlink_ext_ack;
+
+enum nrtls_lag_stat {
+	LAG_ST_TX_PACKETS,
+	LAG_ST_TX_BYTES,
+	LAG_ST_TX_DROPPED,
+	LAG_ST_RX_PACKETS,
+	LAG_ST_RX_BYTES,
+	LAG_ST_TLS_ADD,
+	LAG_ST_TLS_DEL,
+	LAG_ST_TLS_OFFLOADED,
+	LAG_ST_TLS_SW,
+	LAG_ST_TLS_MISMATCH,
+	LAG_ST_RESETS,
+	LAG_ST_RESET_FAIL,
+	LAG_ST_FALLBACKS,
+	LAG_ST_LOWER_BUSY,
+	LAG_ST_NR,
+};
+
+/*
+ * The wrapper device (netdev_priv).  @lowers is an RCU list changed under
+ * RTNL.
+ */
+struct nrtls_lag {
+	struct net_device *dev;
+	struct list_head lowers;
+	atomic64_t stats[LAG_ST_NR];
+};
+
+int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[],
+		      struct netlink_ext_ack *extack);
+void nrtls_lag_wake(struct net_device *dev);
+int nrtls_lag_init(void);
+void nrtls_lag_exit(void);
+
+#endif /* _NRTLS_LAG_H */

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _NRTLS_NIC_H
+#define _NRTLS_NIC_H
+
+#include <linux/hrtimer.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "ctx.h"
+
+struct nlattr;
+struct netlink_ext_ack;
+
+/* Settings shared by a NIC and its peer (IFLA_NRTLS_*). */
+struct nrtls_nic_cfg {
+	u32 ring;
+	u32 latency_us;
+	u32 pool_low, pool_high, pool_bulk;
+	u32 credits, compl_every;
+};
+
+/* Per-device counters, shown by "ethtool -S". */
+enum nrtls_nic_stat {
+	NIC_ST_TX_PACKETS,
+	NIC_ST_TX_BYTES,
+	NIC_ST_TX_DROPPED,
+	NIC_ST_RX_PACKETS,
+	NIC_ST_RX_BYTES,
+	NIC_ST_RX_DROPPED,
+	NIC_ST_TLS_ADD,
+	NIC_ST_TLS_ADD_FAIL,
+	NIC_ST_TLS_DEL,
+	NIC_ST_TLS_RX_REFUSED,
+	NIC_ST_TLS_PKTS,
+	NIC_ST_TLS_BYTES,
+	NIC_ST_TLS_OOO,
+	NIC_ST_TLS_RESYNC,
+	NIC_ST_TLS_DUMP_BYTES,
+	NIC_ST_TLS_ENC_FAIL,
+	NIC_ST_TLS_CTX_MISMATCH,
+	NIC_ST_PLAIN_PKTS,
+	NIC_ST_NOSOCK_PKTS,
+	NIC_ST_RING_FULL,
+	NIC_ST_DESC_FAIL,
+	NIC_ST_RING_DROPPED,
+	NIC_ST_POOL_REFILLS,
+	NIC_ST_POOL_SYNC_ALLOC,
+	NIC_ST_POOL_ALLOC_FAIL,
+	NIC_ST_CREDIT_WAITS,
+	NIC_ST_COMPL_REQ,
+	NIC_ST_CREDITS_RETURNED,
+	NIC_ST_FLUSHES,
+	NIC_ST_NR,
+};
+
+/*
+ * A transmit descriptor in the NIC's ring.  The ring is the "hardware": a
+ * descriptor is completed @latency_us after it was posted, in order, by a
+ * timer.  An mlx5 descriptor of an offloaded packet holds a context
+ * reference until its completion (seed 001: packets reference their tag);
+ * a cxgb4 descriptor refers to its flow's state instead, whose credits
+ * come back with completions.  A flush carries no packet.
+ */
+struct nrtls_nic_desc {
+	struct list_head node;
+	ktime_t due;
+	struct sk_buff *skb;
+	struct nrtls_ctx *ctx;
+	struct nrtls_cx_flow *flow;
+	u16 credits;
+	u8 flags;
+};
+
+#define NRTLS_DESC_COMPL	BIT(0)	/* cxgb4: completion requested */
+#define NRTLS_DESC_FLUSH	BIT(1)	/* cxgb4: return all outstanding credits */
+#define NRTLS_DESC_RESERVED	BIT(2)	/* not counted against the ring size */
+
+struct nrtls_nic;
+
+/* What makes the two personalities differ. */
+struct nrtls_nic_pers {
+	const char *name;
+	/* Device state for a new TLS context (tls_dev_add). */
+	int (*bind)(struct nrtls_nic *nic, struct nrtls_ctx *ctx, gfp_t gfp);
+	/* Give it back: last reference, or the device unregisters. */
+	void (*unbind)(struct nrtls_nic *nic, struct nrtls_ctx *ctx);
+	/* An encrypted packet of @ctx, to the ring; called with nic->lock. */
+	void (*xmit)(struct nrtls_nic *nic, struct sk_buff *skb,
+		     struct nrtls_ctx *ctx);
+	/* A descriptor completed; with nic->lock. */
+	void (*complete)(struct nrtls_nic *nic, struct nrtls_nic_desc *d);
+	/* The ring has room again; with nic->lock. */
+	void (*resume)(struct nrtls_nic *nic);
+	/* The device stops: drop what waits; with nic->lock. */
+	void (*stop)(struct nrtls_nic *nic, struct list_head *freed);
+	/* Its part of the context's line in the listing; with nic->lock. */
+	void (*show)(struct nrtls_nic *nic, struct nrtls_ctx *ctx,
+		     struct seq_file *m);
+	void (*open)(struct nrtls_nic *nic);
+	/* The device unregisters (ndo_uninit). */
+	void (*destroy)(struct nrtls_nic *nic);
+};
+
+extern const struct nrtls_nic_pers nrtls_mlx5_pers;
+extern const struct nrtls_nic_pers nrtls_cxgb4_pers;
+
+/*
+ * One end of an emulated NIC pair (netdev_priv).  @lock covers the ring,
+ * the mlx5 pool, the cxgb4 flows and @running; the stack's TX queue lock
+ * serializes transmits.  @peer is RCU-protected, like veth's.
+ */
+struct nrtls_nic {
+	struct net_device *dev;
+	struct net_device __rcu *peer;
+	const struct nrtls_nic_pers *pers;
+	u8 personality;
+	struct nrtls_nic_cfg cfg;
+	spinlock_t lock;
+	bool running;
+	/* ring */
+	struct list_head ring;
+	u32 ring_count;		/* data descriptors */
+	struct hrtimer timer;
+	/* mlx5 */
+	struct list_head pool;
+	u32 pool_len;
+	bool dead;
+	struct work_struct refill;
+	/* cxgb4 */
+	struct list_head flows;
+	atomic64_t stats[NIC_ST_NR];
+};
+
+/*
+ * A TLS TX context's state in the NIC (ctx->priv).  @nic is valid while
+ * the context holds the device; the personality's part is cleared under
+ * nic->lock when it is given back.
+ */
+struct nrtls_nic_tx_ctx {
+	struct nrtls_nic *nic;
+	void *hw;		/* struct nrtls_mlx5_hw or nrtls_cx_flow */
+	/* under the TX queue lock */
+	u32 next_seq;
+	bool synced;
+	u64 rcd_sn;
+	u64 pkts, bytes, ooo, resyncs;
+};
+
+static inline void nrtls_nic_stat_add(struct nrtls_nic *nic,
+				      enum nrtls_nic_stat s, long n)
+{
+	atomic64_add(n, &nic->stats[s]);
+}
+
+static inline void nrtls_nic_stat_inc(struct nrtls_nic *nic,
+				      enum nrtls_nic_stat s)
+{
+	atomic64_inc(&nic->stats[s]);
+}
+
+bool nrtls_is_nic(const struct net_device *dev);
+/* Whether @dev is an nrtls NIC that offloads TLS TX now. */
+bool nrtls_nic_can_offload(const struct net_device *dev);
+
+/* nic.c */
+void nrtls_nic_setup(struct net_device *dev);
+int nrtls_nic_newlink(struct net *src_net, struct net_device *dev,
+		      struct nlattr *tb[], struct nlattr *peer_attr,
+		      u8 personality, const struct nrtls_nic_cfg *cfg,
+		      struct netlink_ext_ack *extack);
+void nrtls_nic_dellink(struct net_device *dev, struct list_head *head);
+void nrtls_nic_set_cfg(struct net_device *dev, const struct nrtls_nic_cfg *cfg);
+const struct nrtls_nic_cfg *nrtls_nic_cfg(const struct net_device *dev);
+u8 nrtls_nic_personality(const struct net_device *dev);
+struct net *nrtls_nic_link_net(const struct net_device *dev);
+void nrtls_nic_wake(struct nrtls_nic *nic);
+
+/* nic_mlx5.c */
+void nrtls_mlx5_refill(struct work_struct *work);
+
+/* nic_ring.c */
+struct nrtls_nic_desc *nrtls_nic_desc_alloc(void);
+void nrtls_nic_desc_free(struct nrtls_nic_desc *d);
+bool nrtls_nic_ring_full(const struct nrtls_nic *nic);
+void nrtls_nic_ring_post(struct nrtls_nic *nic, struct nrtls_nic_desc *d);
+void nrtls_nic_ring_init(struct nrtls_nic *nic);
+void nrtls_nic_ring_stop(struct nrtls_nic *nic);
+void nrtls_nic_desc_release(struct nrtls_nic_desc *d);
+void nrtls_nic_ring_release(struct list_head *descs);
+netdev_tx_t nrtls_nic_xmit_plain(struct nrtls_nic *nic, struct sk_buff *skb);
+int nrtls_nic_ring_cache_init(void);
+void nrtls_nic_ring_cache_exit(void);
+
+/* nic_tls.c */
+extern const struct tlsdev_ops nrtls_nic_tlsdev_ops;
+struct nrtls_ctx *nrtls_nic_tls_ctx(struct sk_buff *skb,
+				    const struct net_device *dev);
+netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
+			       struct nrtls_ctx *ctx);
+struct nrtls_ctx *nrtls_nic_ctx_alloc(struct net_device *dev,
+				      const struct nrtls_ctx_params *p,
+				      gfp_t gfp);
+struct tls_crypto_info;
+u64 nrtls_nic_tls_rec_seq(const struct tls_crypto_info *ci);
+
+#endif /* _NRTLS_NIC_H */
