@@ -49,7 +49,7 @@ struct nrtls_lag_lower {
 struct nrtls_lag_ctx {
 	struct nrtls_ctx *ctx;
 	struct nrtls_lag *lag;
-	spinlock_t lock;
+	spinlock_t lock;		/* @lower, @reset_pending, @dead */
 	struct nrtls_ctx __rcu *lower;
 	struct work_struct reset;
 	netdevice_tracker reset_tracker;

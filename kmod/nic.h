@@ -117,7 +117,7 @@ struct nrtls_nic {
 	const struct nrtls_nic_pers *pers;
 	u8 personality;
 	struct nrtls_nic_cfg cfg;
-	spinlock_t lock;
+	spinlock_t lock;		/* see above */
 	bool running;
 	/* ring */
 	struct list_head ring;

@@ -34,23 +34,39 @@ struct nrtls_cx_flow {
 	u32 id;
 	u32 total, credits;
 	u32 owed;			/* of completed requests, not returned */
-	u32 since_compl;
+	u32 nocompl;			/* credits sent since the last completion asked */
+	u32 since_compl;		/* requests sent since then */
+	u32 ncompl;			/* requests in the ring that ask for one */
 	u32 in_ring;			/* data requests in the ring */
 	bool dying, flushing, waiting;
 };
 
 static atomic_t flow_ids;
 
-/* Credits of a packet: one per request and one per 8 KiB, at most all. */
+/* Credits of a packet: one per request and one per 8 KiB, at most half. */
 static u32 cx_cost(const struct nrtls_cx_flow *flow, const struct sk_buff *skb)
 {
-	return min_t(u32, 1 + skb->len / 8192, flow->total);
+	return clamp_t(u32, 1 + skb->len / 8192, 1, max(1U, flow->total / 2));
 }
 
-/* A flow's credits are never below this without a completion requested. */
-static u32 cx_low(const struct nrtls_cx_flow *flow)
+/*
+ * Whether a request asks for a completion, as cxgbe decides: when none in
+ * the ring does, when it would leave more than half the credits behind
+ * requests that do not, or every compl_every requests.  So credits that
+ * are out without a completion coming are at most half, a packet never
+ * costs more than half, and a waiting packet always gets its credits.
+ */
+static bool cx_want_compl(struct nrtls_cx_flow *flow, u32 cost, u32 every)
 {
-	return min_t(u32, 1 + GSO_LEGACY_MAX_SIZE / 8192, flow->total);
+	if (!flow->ncompl || flow->nocompl + cost > flow->total / 2 ||
+	    ++flow->since_compl >= every) {
+		flow->ncompl++;
+		flow->nocompl = 0;
+		flow->since_compl = 0;
+		return true;
+	}
+	flow->nocompl += cost;
+	return false;
 }
 
 static void cx_flow_free(struct nrtls_cx_flow *flow)
@@ -141,10 +157,8 @@ static void cx_tx(struct nrtls_nic *nic, struct nrtls_cx_flow *flow)
 		flow->credits -= cost;
 		d->credits = cost;
 		d->flow = flow;
-		if (++flow->since_compl >= compl_every ||
-		    flow->credits < cx_low(flow)) {
+		if (cx_want_compl(flow, cost, compl_every)) {
 			d->flags |= NRTLS_DESC_COMPL;
-			flow->since_compl = 0;
 			nrtls_nic_stat_inc(nic, NIC_ST_COMPL_REQ);
 		}
 		skb_orphan(skb);
@@ -196,8 +210,10 @@ static void cx_complete(struct nrtls_nic *nic, struct nrtls_nic_desc *d)
 	} else {
 		flow->in_ring--;
 		flow->owed += d->credits;
-		if (d->flags & NRTLS_DESC_COMPL)
+		if (d->flags & NRTLS_DESC_COMPL) {
+			flow->ncompl--;
 			cx_return(nic, flow);
+		}
 	}
 	d->flow = NULL;
 	if (cx_flow_done(flow))
@@ -258,6 +274,8 @@ static void cx_stop(struct nrtls_nic *nic, struct list_head *freed)
 			cx_drop_pending(nic, flow);
 		flow->in_ring = 0;
 		flow->owed = 0;
+		flow->ncompl = 0;
+		flow->nocompl = 0;
 		flow->since_compl = 0;
 		flow->credits = flow->total;
 		flow->flushing = false;
@@ -273,23 +291,9 @@ static void cx_show(struct nrtls_nic *nic, struct nrtls_ctx *ctx,
 	struct nrtls_cx_flow *flow = tc->hw;
 
 	if (flow)
-		seq_printf(m, " flow=%u credits=%u/%u owed=%u pending=%u in_ring=%u",
+		seq_printf(m, " flow=%u credits=%u/%u owed=%u pending=%u in_ring=%u asked=%u",
 			   flow->id, flow->credits, flow->total, flow->owed,
-			   skb_queue_len(&flow->pending), flow->in_ring);
-}
-
-static void cx_destroy(struct nrtls_nic *nic)
-{
-	struct nrtls_cx_flow *flow, *tmp;
-
-	/* Every flow went with its context or its flush. */
-	spin_lock_bh(&nic->lock);
-	list_for_each_entry_safe(flow, tmp, &nic->flows, node) {
-		WARN_ON_ONCE(!flow->dying);
-		if (flow->dying && !flow->in_ring)
-			cx_flow_free(flow);
-	}
-	spin_unlock_bh(&nic->lock);
+			   skb_queue_len(&flow->pending), flow->in_ring, flow->ncompl);
 }
 
 const struct nrtls_nic_pers nrtls_cxgb4_pers = {
@@ -301,5 +305,4 @@ const struct nrtls_nic_pers nrtls_cxgb4_pers = {
 	.resume = cx_resume,
 	.stop = cx_stop,
 	.show = cx_show,
-	.destroy = cx_destroy,
 };

@@ -69,10 +69,13 @@ static void nic_deliver(struct nrtls_nic *nic, struct sk_buff *skb)
 		return;
 	}
 	/*
-	 * The frame is on the wire: "decrypted" meant "to be encrypted by
-	 * the device" here, and must not follow it into the peer, where any
-	 * egress (forwarding, ifb) would drop it as unencrypted.
+	 * The frame is on the wire now: it belongs to no socket, and
+	 * "decrypted" (to be encrypted by the device, here) does not follow
+	 * it.  Otherwise an egress on the peer's side (ifb, forwarding) would
+	 * run the sender's kTLS validation on it again, encrypting it twice,
+	 * or drop it as unencrypted.
 	 */
+	skb_orphan(skb);
 	nrtls_skb_clear_decrypted(skb);
 	if (__dev_forward_skb(peer, skb) == NET_RX_SUCCESS &&
 	    netif_rx(skb) == NET_RX_SUCCESS) {

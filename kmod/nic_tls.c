@@ -48,8 +48,10 @@ struct nrtls_ctx *nrtls_nic_tls_ctx(struct sk_buff *skb,
 	struct sock *sk = skb->sk;
 	struct tls_context *tls_ctx;
 
-	if (!sk || !sk_fullsock(sk) ||
-	    smp_load_acquire(&sk->sk_validate_xmit_skb) != tls_validate_xmit_skb)
+	if (!sk || !sk_fullsock(sk))
+		return NULL;
+	/* Pairs with the release in tls_set_device_offload(). */
+	if (smp_load_acquire(&sk->sk_validate_xmit_skb) != tls_validate_xmit_skb)
 		return NULL;
 	tls_ctx = tls_get_ctx(sk);
 	if (rcu_access_pointer(tls_ctx->netdev) != dev)

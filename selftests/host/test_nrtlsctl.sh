@@ -16,6 +16,8 @@ fi
 t "status says not loaded and exits 1" \
 	'out=$("$ctl" status); [ $? -eq 1 ] && [ "$out" = "nrtls: not loaded (insmod nrtls.ko)" ]'
 t "status --json says so too" '[ "$("$ctl" status --json)" = "{\"loaded\":false}" ]'
+t "contexts says not loaded and exits 1" \
+	'out=$("$ctl" contexts 2>&1); [ $? -eq 1 ] && [ "$out" = "nrtls: not loaded (insmod nrtls.ko)" ]'
 t "--help exits 0 and shows usage" '"$ctl" --help | grep -q "^usage: nrtlsctl status"'
 t "unknown commands and options exit 2" \
 	'"$ctl" frob 2> /dev/null; a=$?; "$ctl" status --bad 2> /dev/null; b=$?; [ $a -eq 2 ] && [ $b -eq 2 ]'

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,47 @@ fail:
 	return -errno ?: -EIO;
 }
 
+int nrtls_tcp_pair_ns(int ns_s, const char *saddr, int ns_r, int *sender,
+		      int *receiver)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int orig, lfd = -1, s = -1, c = -1, err = 0;
+
+	orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (orig < 0)
+		return -errno;
+	if (inet_pton(AF_INET, saddr, &sin.sin_addr) != 1) {
+		err = -EINVAL;
+		goto out;
+	}
+	if ((ns_s >= 0 && setns(ns_s, CLONE_NEWNET)) ||
+	    (lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(lfd, (void *)&sin, sizeof(sin)) || listen(lfd, 1) ||
+	    getsockname(lfd, (void *)&sin, &len) ||
+	    (ns_r >= 0 && setns(ns_r, CLONE_NEWNET)) ||
+	    (c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(c, (void *)&sin, sizeof(sin)) ||
+	    (s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		err = -errno ?: -EIO;
+out:
+	if (setns(orig, CLONE_NEWNET) && !err)
+		err = -errno;
+	close(orig);
+	if (lfd >= 0)
+		close(lfd);
+	if (err) {
+		if (c >= 0)
+			close(c);
+		if (s >= 0)
+			close(s);
+		return err;
+	}
+	*sender = s;
+	*receiver = c;
+	return 0;
+}
+
 /* A throw-away self-signed P-256 certificate for the sending side. */
 static int tls_make_cert(SSL_CTX *ctx)
 {
@@ -235,15 +277,39 @@ static void *tls_client_thread(void *arg)
 
 int nrtls_tls_pair(struct nrtls_tls *t, int version, const char *cipher)
 {
+	int s, r, ret;
+
+	memset(t, 0, sizeof(*t));
+	t->sender = t->receiver = -1;
+	ret = nrtls_tcp_pair(&s, &r);
+	if (ret)
+		return ret;
+	return nrtls_tls_over(t, s, r, version, cipher);
+}
+
+int nrtls_tls_pair_ns(struct nrtls_tls *t, int version, const char *cipher,
+		      int ns_s, const char *saddr, int ns_r)
+{
+	int s, r, ret;
+
+	memset(t, 0, sizeof(*t));
+	t->sender = t->receiver = -1;
+	ret = nrtls_tcp_pair_ns(ns_s, saddr, ns_r, &s, &r);
+	if (ret)
+		return ret;
+	return nrtls_tls_over(t, s, r, version, cipher);
+}
+
+int nrtls_tls_over(struct nrtls_tls *t, int sender, int receiver,
+		   int version, const char *cipher)
+{
 	pthread_t thr;
 	void *cok;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
-	t->sender = t->receiver = -1;
-	ret = nrtls_tcp_pair(&t->sender, &t->receiver);
-	if (ret)
-		return ret;
+	t->sender = sender;
+	t->receiver = receiver;
 	t->sctx = tls_ctx(true, version, cipher);
 	t->cctx = tls_ctx(false, version, cipher);
 	if (!t->sctx || !t->cctx)

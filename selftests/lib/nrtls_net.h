@@ -59,6 +59,13 @@ void nrtls_expected_sha(uint32_t seed, uint64_t off, uint64_t len,
 
 /* A connected loopback TCP pair in the current namespace. */
 int nrtls_tcp_pair(int *sender, int *receiver);
+/*
+ * A connected TCP pair across namespaces: the sender listens in @ns_s on
+ * @saddr (IPv4, any port), the receiver connects from @ns_r (namespace
+ * fds; -1 for the current one).  The calling thread ends up where it was.
+ */
+int nrtls_tcp_pair_ns(int ns_s, const char *saddr, int ns_r, int *sender,
+		      int *receiver);
 
 /*
  * A TLS connection over loopback: the sender has kTLS TX set up by OpenSSL
@@ -73,6 +80,12 @@ struct nrtls_tls {
 };
 /* 0, -EOPNOTSUPP if kTLS TX did not take, or another -errno. */
 int nrtls_tls_pair(struct nrtls_tls *t, int version, const char *cipher);
+/* The same over nrtls_tcp_pair_ns(). */
+int nrtls_tls_pair_ns(struct nrtls_tls *t, int version, const char *cipher,
+		      int ns_s, const char *saddr, int ns_r);
+/* TLS over two connected sockets, which @t then owns. */
+int nrtls_tls_over(struct nrtls_tls *t, int sender, int receiver,
+		   int version, const char *cipher);
 void nrtls_tls_close(struct nrtls_tls *t);
 
 /* Reads a connection (plain or TLS) in a thread. */

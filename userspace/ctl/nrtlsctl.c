@@ -3,6 +3,7 @@
  * nrtlsctl: the state of nrtls.ko, for people (default) and programs (--json).
  *
  *   nrtlsctl status [--json]
+ *   nrtlsctl contexts [--json]
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,12 +23,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nrtlsctl status [--json]\n"
+		"       nrtlsctl contexts [--json]\n"
 		"\n"
 		"  status    is nrtls.ko loaded, its version, parameters, live objects\n"
 		"            and event counters (the last two need root: debugfs)\n"
-		"  --json    one JSON object instead of text\n"
+		"  contexts  the live offload contexts: flow, type, mode, device,\n"
+		"            references, and what the device says of each (root)\n"
+		"  --json    JSON instead of text\n"
 		"\n"
-		"Exit status: 0 loaded, 1 not loaded, 2 usage.\n");
+		"Exit status: 0 loaded, 1 not loaded or unreadable, 2 usage.\n");
 }
 
 static bool read_line(const char *path, char *buf, size_t len)
@@ -181,6 +185,88 @@ static int status(bool json)
 	return 0;
 }
 
+/*
+ * One line of debugfs contexts: "id type mode ifindex refs proto src dst"
+ * then "key=value" words (dev=, and the device's own).
+ */
+static bool show_context(char *line, bool json, bool first)
+{
+	static const char *const names[] = {
+		"id", "type", "mode", "ifindex", "refs", "proto", "src", "dst",
+	};
+	char *save, *w;
+	int i = 0;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (json)
+		printf("%s{", first ? "" : ",");
+	for (w = strtok_r(line, " ", &save); w; w = strtok_r(NULL, " ", &save), i++) {
+		char *key = (char *)(i < 8 ? names[i] : w), *val = w, *eq;
+
+		if (i >= 8) {
+			eq = strchr(w, '=');
+			if (!eq)
+				continue;
+			*eq = '\0';
+			val = eq + 1;
+		}
+		if (json) {
+			printf("%s", i ? "," : "");
+			json_str(key);
+			putchar(':');
+			if (is_number(val))
+				printf("%s", val);
+			else
+				json_str(val);
+		} else if (i < 8) {
+			printf(i == 0 ? "%-5s" : i == 6 || i == 7 ? " %-22s" : " %-8s", val);
+		} else {
+			printf(" %s=%s", key, val);
+		}
+	}
+	if (json)
+		putchar('}');
+	else
+		putchar('\n');
+	return i >= 8;
+}
+
+static int contexts(bool json)
+{
+	FILE *f = fopen(DEBUGFS "/contexts", "r");
+	char line[1024];
+	bool first = true;
+	struct stat st;
+
+	if (stat(SYSMOD, &st)) {
+		fprintf(stderr, "nrtls: not loaded (insmod nrtls.ko)\n");
+		return 1;
+	}
+	if (!f) {
+		fprintf(stderr, "nrtlsctl: %s/contexts: %s (debugfs; run as root)\n",
+			DEBUGFS, strerror(errno));
+		return 1;
+	}
+	/* The first line names the columns. */
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return 1;
+	}
+	if (json)
+		putchar('[');
+	else
+		printf("%-5s %-8s %-8s %-8s %-8s %-8s %-22s %-22s\n", "id", "type", "mode",
+		       "ifindex", "refs", "proto", "src", "dst");
+	while (fgets(line, sizeof(line), f)) {
+		show_context(line, json, first);
+		first = false;
+	}
+	if (json)
+		printf("]\n");
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	bool json = false;
@@ -200,11 +286,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!cmd || strcmp(cmd, "status")) {
-		if (cmd)
-			fprintf(stderr, "nrtlsctl: unknown command '%s'\n", cmd);
-		usage(stderr);
-		return 2;
-	}
-	return status(json);
+	if (cmd && !strcmp(cmd, "status"))
+		return status(json);
+	if (cmd && !strcmp(cmd, "contexts"))
+		return contexts(json);
+	if (cmd)
+		fprintf(stderr, "nrtlsctl: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
 }

@@ -180,6 +180,7 @@ enum {
 	IFLA_NRTLS_COMPL_EVERY,
 	__IFLA_NRTLS_MAX,
 };
+
 #define IFLA_NRTLS_MAX (__IFLA_NRTLS_MAX - 1)
 
 enum nrtls_link_mode {

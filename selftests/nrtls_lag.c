@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The wrapper device (seed 001's lagg and route changes): a kTLS flow
+ * offloaded through lag0 moves between lower NICs while it runs, staying
+ * offloaded and byte-exact; with no lower that can offload it goes to
+ * software and comes back; a failed re-homing, a deleted lower.  And stock
+ * bonding over the same NICs, which falls back to software for good when
+ * its slave goes away.
+ *
+ *   a: lag0 192.0.2.1 over nic0 (mlx5), nic1 (cxgb4) [, v0 veth]
+ *   b: br0 192.0.2.2 over their peers
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "kselftest_harness.h"
+#include "nrtls_net.h"
+#include "nrtls_nic.h"
+#include "nrtls_test.h"
+
+#define MiB (1024 * 1024ull)
+#define SEED 91
+#define CIPHER "ECDHE-ECDSA-AES128-GCM-SHA256"
+
+static void __attribute__((constructor)) no_sigpipe(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void sleep_ms(int ms)
+{
+	usleep(ms * 1000);
+}
+
+static int ssl_send(SSL *ssl, uint64_t off, uint64_t len)
+{
+	static uint8_t buf[256 * 1024];
+
+	while (len) {
+		int n = len < sizeof(buf) ? len : sizeof(buf);
+
+		nrtls_file_fill(SEED, off, buf, n);
+		if (SSL_write(ssl, buf, n) != n)
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The listing's line for the wrapper context on lag0 (or bond), or false. */
+static bool wrapper_line(char *line, size_t len)
+{
+	char buf[1024];
+	bool found = false;
+	FILE *f = fopen(NRTLS_DEBUGFS "/contexts", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(buf, sizeof(buf), f)) {
+		if (strstr(buf, " dev=lag0 ")) {
+			found = true;
+			snprintf(line, len, "%s", buf);
+			line[strcspn(line, "\n")] = '\0';
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* "lower_dev=NAME" of the wrapper context, into @dev ("" if none). */
+static bool wrapper_lower(char *dev, size_t len, char *mode, size_t mlen)
+{
+	char line[1024], *p;
+
+	dev[0] = '\0';
+	if (!wrapper_line(line, sizeof(line)))
+		return false;
+	p = strstr(line, " lower_dev=");
+	if (p)
+		snprintf(dev, len, "%.*s", (int)strcspn(p + 11, " \n"), p + 11);
+	if (mode)
+		sscanf(line, "%*u %*s %31s", mode);
+	(void)mlen;
+	return true;
+}
+
+/* Until the wrapper context is in @mode on @dev (NULL: any), or timeout. */
+static bool wait_wrapper(const char *want_mode, const char *want_dev)
+{
+	char dev[32], mode[32];
+
+	for (int i = 0; i < 300; i++) {
+		if (wrapper_lower(dev, sizeof(dev), mode, sizeof(mode)) &&
+		    !strcmp(mode, want_mode) &&
+		    (!want_dev || !strcmp(dev, want_dev)))
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
+static void tls_abort(struct nrtls_tls *t)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(t->sender, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	setsockopt(t->receiver, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	nrtls_tls_close(t);
+}
+
+/* What the lag and bond fixtures share. */
+struct env {
+	struct nrtls_nicnet net;
+	struct nrtls_tls t;
+	bool have_tls;
+};
+
+static void env_setup(struct __test_metadata *_metadata, struct env *e,
+		      const char *master)
+{
+	const char *a, *b;
+
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+	ASSERT_EQ(0, nrtls_nicnet_ns(&e->net));
+	a = e->net.ns_a;
+	b = e->net.ns_b;
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add nic0 type nrtls personality mlx5 "
+			      "peer name nic0p netns %s", a, b));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add nic1 type nrtls personality cxgb4 "
+			      "peer name nic1p netns %s", a, b));
+	if (!strcmp(master, "bond0")) {
+		ASSERT_EQ(0, nrtls_sh("modprobe bonding max_bonds=0 && "
+				      "ip -n %s link add bond0 type bond mode balance-xor "
+				      "xmit_hash_policy layer3+4", a));
+	} else {
+		ASSERT_EQ(0, nrtls_sh("ip -n %s link add lag0 type nrtls mode lag", a));
+	}
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 master %s && "
+			      "ip -n %s link set nic1 master %s", a, master, a, master));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 up && ip -n %s link set nic1 up && "
+			      "ip -n %s link set %s up && ip -n %s addr add 192.0.2.1/24 dev %s",
+			      a, a, a, master, a, master));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add br0 type bridge && "
+			      "ip -n %s link set nic0p master br0 && ip -n %s link set nic1p master br0 && "
+			      "ip -n %s link set nic0p up && ip -n %s link set nic1p up && "
+			      "ip -n %s link set br0 up && ip -n %s addr add 192.0.2.2/24 dev br0",
+			      b, b, b, b, b, b, b));
+}
+
+static void env_teardown(struct __test_metadata *_metadata, struct env *e)
+{
+	if (e->have_tls)
+		tls_abort(&e->t);
+	nrtls_fault_cmd("reset");
+	nrtls_nicnet_teardown(&e->net);
+	EXPECT_TRUE(nrtls_wait_idle(20000));
+}
+
+static void open_flow(struct __test_metadata *_metadata, struct env *e)
+{
+	ASSERT_EQ(0, nrtls_tls_pair_ns(&e->t, TLS1_2_VERSION, CIPHER,
+				       e->net.fd_a, "192.0.2.1", e->net.fd_b));
+	e->have_tls = true;
+	ASSERT_EQ(1, nrtls_tls_stat(e->net.ns_a, "TlsCurrTxDevice"));
+}
+
+typedef void (*step_fn)(struct __test_metadata *, struct env *, int);
+
+/*
+ * Send @len bytes; after each MiB, @step(i) may change the lowers.  The
+ * peer must get exactly the plaintext.
+ */
+static void transfer(struct __test_metadata *_metadata, struct env *e,
+		     uint64_t len, step_fn step)
+{
+	struct nrtls_peer peer = { .fd = e->t.receiver, .ssl = e->t.cssl };
+	uint8_t want[SHA256_LEN];
+
+	peer.want = len;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	for (uint64_t off = 0; off < len; off += MiB) {
+		ASSERT_EQ(0, ssl_send(e->t.sssl, off, MiB));
+		if (step)
+			step(_metadata, e, off / MiB);
+	}
+	nrtls_peer_join(&peer);
+	nrtls_expected_sha(SEED, 0, len, NULL, 0, want);
+	EXPECT_EQ(0, peer.err);
+	EXPECT_EQ(len, peer.got);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+}
+
+static const char *other_nic(const char *nic)
+{
+	return strcmp(nic, "nic0") ? "nic0" : "nic1";
+}
+
+FIXTURE(lag) {
+	struct env e;
+};
+
+FIXTURE_SETUP(lag)
+{
+	env_setup(_metadata, &self->e, "lag0");
+}
+
+FIXTURE_TEARDOWN(lag)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+static char first_lower[32];
+
+/* Take the flow's lower down after 3 MiB and bring it back after 8. */
+static void bounce_lower(struct __test_metadata *_metadata, struct env *e, int mib)
+{
+	if (mib == 3)
+		ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s down", e->net.ns_a, first_lower));
+	/* Re-homed to the other NIC, and offloaded there. */
+	if (mib == 5)
+		EXPECT_TRUE(wait_wrapper("device", other_nic(first_lower)));
+	if (mib == 8)
+		ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s up", e->net.ns_a, first_lower));
+}
+
+/*
+ * The flow's lower goes down and comes back under a running transfer;
+ * each time a context is made on the new lower, the flow stays offloaded.
+ */
+TEST_F_TIMEOUT(lag, rehome_under_transfer, 300)
+{
+	const char *a = self->e.net.ns_a;
+	char mode[32];
+
+	open_flow(_metadata, &self->e);
+	ASSERT_TRUE(wrapper_lower(first_lower, sizeof(first_lower), mode, sizeof(mode)));
+	EXPECT_STREQ("device", mode);
+	ASSERT_TRUE(!strcmp(first_lower, "nic0") || !strcmp(first_lower, "nic1"));
+	TH_LOG("the flow starts on %s", first_lower);
+	transfer(_metadata, &self->e, 16 * MiB, bounce_lower);
+	EXPECT_LE(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_resets"));
+	EXPECT_LE(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_ctx_mismatch"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
+	EXPECT_LT(0, nrtls_ethtool_stat(a, "nic0", "tx_tls_encrypted_packets"));
+	EXPECT_LT(0, nrtls_ethtool_stat(a, "nic1", "tx_tls_encrypted_packets"));
+	/* Neither NIC was ever handed a context it did not make. */
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_mismatch"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic1", "tx_tls_ctx_mismatch"));
+	EXPECT_TRUE(wait_wrapper("device", NULL));
+}
+
+/* The flow's lower is deleted between two transfers. */
+TEST_F_TIMEOUT(lag, lower_deleted, 300)
+{
+	char mode[32];
+
+	open_flow(_metadata, &self->e);
+	ASSERT_TRUE(wrapper_lower(first_lower, sizeof(first_lower), mode, sizeof(mode)));
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	ASSERT_EQ(0, nrtls_sh("timeout 20 ip -n %s link del %s", self->e.net.ns_a,
+			      first_lower));
+	transfer(_metadata, &self->e, 4 * MiB, NULL);
+	EXPECT_TRUE(wait_wrapper("device", other_nic(first_lower)));
+}
+
+/* The reset fails once: software, then offloaded again at the next try. */
+TEST_F_TIMEOUT(lag, reset_fails_then_recovers, 300)
+{
+	const char *a = self->e.net.ns_a;
+	char mode[32];
+
+	open_flow(_metadata, &self->e);
+	ASSERT_TRUE(wrapper_lower(first_lower, sizeof(first_lower), mode, sizeof(mode)));
+	ASSERT_EQ(0, nrtls_fault_arm("lag_reset", 1, 1));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s down", a, first_lower));
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	EXPECT_EQ(1, nrtls_fault_hits("lag_reset"));
+	EXPECT_EQ(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_reset_fail"));
+	EXPECT_EQ(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
+	/* In software, a lower that can offload brings it back. */
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	EXPECT_TRUE(wait_wrapper("device", other_nic(first_lower)));
+	EXPECT_LE(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_resets"));
+}
+
+static void to_veth(struct __test_metadata *_metadata, struct env *e, int mib)
+{
+	const char *a = e->net.ns_a;
+
+	if (mib == 2)
+		ASSERT_EQ(0, nrtls_sh("ip -n %s link set v0 up && ip -n %s link set nic0 down",
+				      a, a));
+	if (mib == 4) {
+		/* Nothing below can offload: software, and it says so. */
+		EXPECT_TRUE(wait_wrapper("sw", NULL));
+		EXPECT_LE(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
+	}
+	if (mib == 6)
+		ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 up && ip -n %s link set v0 down",
+				      a, a));
+	if (mib == 9)
+		EXPECT_TRUE(wait_wrapper("device", "nic0"));
+}
+
+/*
+ * lag0 over nic0 and a veth, which cannot offload: device, then software
+ * while only the veth is up, then the device again.
+ */
+TEST_F_TIMEOUT(lag, software_and_back, 300)
+{
+	const char *a = self->e.net.ns_a, *b = self->e.net.ns_b;
+	long modes = nrtls_read_stat("events", "ctx_mode_changes");
+
+	/* Only nic0 and the veth below lag0. */
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link del nic1", a));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add v0 type veth peer name v0p netns %s", a, b));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set v0 master lag0 && "
+			      "ip -n %s link set v0p master br0 && ip -n %s link set v0p up",
+			      a, b, b));
+	open_flow(_metadata, &self->e);
+	EXPECT_TRUE(wait_wrapper("device", "nic0"));
+	transfer(_metadata, &self->e, 12 * MiB, to_veth);
+	EXPECT_LE(modes + 3, nrtls_read_stat("events", "ctx_mode_changes"));
+	EXPECT_LT(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets"));
+}
+
+FIXTURE(bond) {
+	struct env e;
+};
+
+FIXTURE_SETUP(bond)
+{
+	env_setup(_metadata, &self->e, "bond0");
+}
+
+FIXTURE_TEARDOWN(bond)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+/*
+ * Stock bonding hands the flow to one slave's own context; when that
+ * slave goes down, stock kTLS moves the flow to software for good.
+ */
+TEST_F_TIMEOUT(bond, falls_back_for_good, 300)
+{
+	const char *a = self->e.net.ns_a;
+	long enc0, enc1;
+	char slave[8];
+	char out[4096];
+
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip netns exec %s ethtool -k bond0", a));
+	EXPECT_NE(NULL, strstr(out, "tls-hw-tx-offload: on"));
+	open_flow(_metadata, &self->e);
+	snprintf(slave, sizeof(slave), "%s",
+		 nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_add") == 1 ? "nic0" : "nic1");
+	EXPECT_EQ(1, nrtls_ethtool_stat(a, slave, "tx_tls_ctx_add"));
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	EXPECT_LT(2 * (long)MiB, nrtls_ethtool_stat(a, slave, "tx_tls_encrypted_bytes"));
+
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s down", a, slave));
+	EXPECT_EQ(1, nrtls_ethtool_stat(a, slave, "tx_tls_ctx_del"));
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s up", a, slave));
+	enc0 = nrtls_ethtool_stat(a, "nic0", "tx_tls_encrypted_bytes");
+	enc1 = nrtls_ethtool_stat(a, "nic1", "tx_tls_encrypted_bytes");
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	/* Back up, no slave encrypts for the flow again: software for good. */
+	EXPECT_EQ(enc0, nrtls_ethtool_stat(a, "nic0", "tx_tls_encrypted_bytes"));
+	EXPECT_EQ(enc1, nrtls_ethtool_stat(a, "nic1", "tx_tls_encrypted_bytes"));
+	EXPECT_EQ(0, nrtls_read_stat("counters", "contexts"));
+}
+
+TEST_HARNESS_MAIN
