@@ -4,8 +4,8 @@
  * offloaded through lag0 moves between lower NICs while it runs, staying
  * offloaded and byte-exact; with no lower that can offload it goes to
  * software and comes back; a failed re-homing, a deleted lower.  And stock
- * bonding over the same NICs, which falls back to software for good when
- * its slave goes away.
+ * bonding over the same NICs: it offloads to a slave, and breaks the flow
+ * when that slave goes away.
  *
  *   a: lag0 192.0.2.1 over nic0 (mlx5), nic1 (cxgb4) [, v0 veth]
  *   b: br0 192.0.2.2 over their peers
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -185,14 +186,27 @@ static void transfer(struct __test_metadata *_metadata, struct env *e,
 	struct nrtls_peer peer = { .fd = e->t.receiver, .ssl = e->t.cssl };
 	uint8_t want[SHA256_LEN];
 
+	struct timeval tmo = { .tv_sec = 30 };
+	int sent = 0;
+
+	/* A peer that stopped reading must not hang the test. */
+	setsockopt(e->t.sender, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
 	peer.want = len;
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
 	for (uint64_t off = 0; off < len; off += MiB) {
-		ASSERT_EQ(0, ssl_send(e->t.sssl, off, MiB));
+		sent = ssl_send(e->t.sssl, off, MiB);
+		if (sent)
+			break;
 		if (step)
 			step(_metadata, e, off / MiB);
 	}
+	if (sent)
+		shutdown(e->t.receiver, SHUT_RDWR);
 	nrtls_peer_join(&peer);
+	EXPECT_EQ(0, sent) {
+		TH_LOG("the send stalled; the peer read %llu bytes, error %d",
+		       (unsigned long long)peer.got, peer.err);
+	}
 	nrtls_expected_sha(SEED, 0, len, NULL, 0, want);
 	EXPECT_EQ(0, peer.err);
 	EXPECT_EQ(len, peer.got);
@@ -348,18 +362,20 @@ FIXTURE_TEARDOWN(bond)
 }
 
 /*
- * Stock bonding hands the flow to one slave's own context; when that
- * slave goes down, stock kTLS moves the flow to software for good.
+ * Stock bonding hands the flow to one slave's own context, and that works.
+ * When the slave goes down, stock kTLS moves the flow to software for
+ * good (tls_device_down()); but then both bond0 (a queueless device, so it
+ * validates its packets) and the slave below it run the socket's software
+ * fallback on each packet: every record is encrypted twice and the peer
+ * fails on a bad record MAC.  Seen on 6.1 and 6.12.  lag0 re-homes the
+ * same flow instead (lag.rehome_under_transfer).
  */
-TEST_F_TIMEOUT(bond, falls_back_for_good, 300)
+TEST_F_TIMEOUT(bond, offloads_then_breaks_when_the_slave_goes_down, 300)
 {
+	struct nrtls_peer peer = { .fd = self->e.t.receiver };
 	const char *a = self->e.net.ns_a;
-	long enc0, enc1;
 	char slave[8];
-	char out[4096];
 
-	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip netns exec %s ethtool -k bond0", a));
-	EXPECT_NE(NULL, strstr(out, "tls-hw-tx-offload: on"));
 	open_flow(_metadata, &self->e);
 	snprintf(slave, sizeof(slave), "%s",
 		 nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_add") == 1 ? "nic0" : "nic1");
@@ -369,15 +385,15 @@ TEST_F_TIMEOUT(bond, falls_back_for_good, 300)
 
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s down", a, slave));
 	EXPECT_EQ(1, nrtls_ethtool_stat(a, slave, "tx_tls_ctx_del"));
-	transfer(_metadata, &self->e, 2 * MiB, NULL);
-	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s up", a, slave));
-	enc0 = nrtls_ethtool_stat(a, "nic0", "tx_tls_encrypted_bytes");
-	enc1 = nrtls_ethtool_stat(a, "nic1", "tx_tls_encrypted_bytes");
-	transfer(_metadata, &self->e, 2 * MiB, NULL);
-	/* Back up, no slave encrypts for the flow again: software for good. */
-	EXPECT_EQ(enc0, nrtls_ethtool_stat(a, "nic0", "tx_tls_encrypted_bytes"));
-	EXPECT_EQ(enc1, nrtls_ethtool_stat(a, "nic1", "tx_tls_encrypted_bytes"));
 	EXPECT_EQ(0, nrtls_read_stat("counters", "contexts"));
+	/* Small enough for the socket buffers: the sender does not block. */
+	peer.ssl = self->e.t.cssl;
+	peer.want = 64 * 1024;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, ssl_send(self->e.t.sssl, 0, peer.want));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(EPROTO, peer.err);
+	EXPECT_GT(peer.want, peer.got);
 }
 
 TEST_HARNESS_MAIN

@@ -20,6 +20,10 @@ t "installs the programs, libraries, headers, pkg-config file, unit" \
 	 [ -f $root/include/libnrtls.h ] && [ -f $root/include/linux/nrtls.h ] &&
 	 grep -q "^prefix=$prefix$" $root/lib/pkgconfig/libnrtls.pc &&
 	 grep -q "^ExecStart=$prefix/bin/nrtls-serve" $root/share/nrtls/nrtls-serve.service'
+iplib=$dest/usr/lib/$(cc -print-multiarch)/ip
+t "installs link_nrtls.so where ip(8) looks, and ip loads it" \
+	'[ -f $iplib/link_nrtls.so ] &&
+	 IP_LIB_DIR=$iplib ip link help nrtls 2>&1 | grep -q "personality { mlx5 | cxgb4 }"'
 cat > "$dest/prog.c" <<'PROG'
 #include <stdio.h>
 #include <liburing.h>
@@ -56,6 +60,6 @@ t "libnrtls.h compiles on its own as strict C11" \
 	    -x c -fsyntax-only -'
 t "make uninstall removes it all" \
 	'make -s uninstall PREFIX=$prefix DESTDIR="$dest" > /dev/null 2>&1 &&
-	 [ -z "$(find "$root" -type f)" ]'
+	 [ -z "$(find "$root" -type f)" ] && [ ! -e $iplib/link_nrtls.so ]'
 echo "1..$n"
 [ $fails -eq 0 ]

@@ -371,6 +371,9 @@ static void *peer_thread(void *arg)
 					p->eof = true;
 				else
 					p->err = errno ?: EPROTO;
+				/* Say why: a bad record MAC is worth knowing. */
+				if (e == SSL_ERROR_SSL)
+					ERR_print_errors_fp(stderr);
 				break;
 			}
 		} else {
