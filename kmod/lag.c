@@ -121,6 +121,10 @@ static struct net_device *lag_pick(struct nrtls_lag *lag, u32 hash)
 	return NULL;
 }
 
+/*
+ * The lowers changed.  Also restart the queue: it may have stopped for a
+ * lower that is gone or down now, whose ring would never wake it.
+ */
 static void lag_update_carrier(struct nrtls_lag *lag)
 {
 	struct nrtls_lag_lower *l;
@@ -133,10 +137,15 @@ static void lag_update_carrier(struct nrtls_lag *lag)
 		netif_carrier_on(lag->dev);
 	else
 		netif_carrier_off(lag->dev);
+	nrtls_lag_wake(lag->dev);
 }
 
 /* --- wrapper contexts ------------------------------------------------------ */
 
+/*
+ * Under RTNL, so that the lower cannot start unregistering between the
+ * check and the new context (whose device would then never be let go).
+ */
 static void lag_reset_work(struct work_struct *work)
 {
 	struct nrtls_lag_ctx *lc = container_of(work, struct nrtls_lag_ctx, reset);
@@ -145,11 +154,8 @@ static void lag_reset_work(struct work_struct *work)
 	struct nrtls_ctx *new = NULL, *old;
 	struct net_device *lower;
 
-	rcu_read_lock();
+	rtnl_lock();
 	lower = lag_pick(lag, lc->hash);
-	if (lower)
-		dev_hold(lower);
-	rcu_read_unlock();
 
 	/* Whatever the old lower context had reached is where to go on. */
 	rcu_read_lock();
@@ -185,28 +191,31 @@ static void lag_reset_work(struct work_struct *work)
 			lag_stat_inc(lag, LAG_ST_FALLBACKS);
 		}
 	}
+	/* The next reset may take the tracker once this one is let go. */
+	netdev_put(lag->dev, &lc->reset_tracker);
 	lc->reset_pending = false;
 	spin_unlock_bh(&lc->lock);
+	rtnl_unlock();
 
 	if (old)
 		nrtls_ctx_put(old);
-	if (lower)
-		dev_put(lower);
-	netdev_put(lag->dev, &lc->reset_tracker);
 	nrtls_ctx_put(lc->ctx);
 }
 
-/* From the transmit path, which holds the socket's reference. */
+/*
+ * Place the flow on the lower it is steered to now, in a work item.  The
+ * caller holds a reference (the socket's, from tls_dev_add or transmit).
+ */
 static void lag_schedule_reset(struct nrtls_lag_ctx *lc)
 {
-	spin_lock(&lc->lock);
+	spin_lock_bh(&lc->lock);
 	if (!lc->reset_pending && !lc->dead) {
 		lc->reset_pending = true;
 		nrtls_ctx_get(lc->ctx);
 		netdev_hold(lc->lag->dev, &lc->reset_tracker, GFP_ATOMIC);
 		queue_work(lag_wq, &lc->reset);
 	}
-	spin_unlock(&lc->lock);
+	spin_unlock_bh(&lc->lock);
 }
 
 static void lag_ctx_free(struct nrtls_ctx *ctx)
@@ -247,22 +256,16 @@ static int lag_tls_dev_add(struct net_device *dev, struct sock *sk,
 			   u32 start_offload_tcp_sn)
 {
 	struct nrtls_lag *lag = netdev_priv(dev);
-	struct nrtls_ctx_params p = {
-		.tcp_seq = start_offload_tcp_sn,
-		.rcd_sn = nrtls_nic_tls_rec_seq(crypto_info),
-		.synced = true,
-	};
-	struct nrtls_ctx *ctx, *lower_ctx = NULL;
+	struct nrtls_flow flow;
+	struct nrtls_ctx *ctx;
 	struct nrtls_lag_ctx *lc;
-	struct net_device *lower;
 
 	if (direction != TLS_OFFLOAD_CTX_DIR_TX)
 		return -EOPNOTSUPP;
-	if (crypto_info->cipher_type != TLS_CIPHER_AES_GCM_128 &&
-	    crypto_info->cipher_type != TLS_CIPHER_AES_GCM_256)
+	if (!nrtls_tls_offloadable(crypto_info))
 		return -EOPNOTSUPP;
-	nrtls_ctx_flow_of_sk(sk, &p.flow);
-	ctx = nrtls_ctx_alloc(dev, &p.flow, NRTLS_CTX_TLS_TX, &lag_ctx_ops,
+	nrtls_ctx_flow_of_sk(sk, &flow);
+	ctx = nrtls_ctx_alloc(dev, &flow, NRTLS_CTX_TLS_TX, &lag_ctx_ops,
 			      sizeof(*lc), GFP_KERNEL);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
@@ -271,27 +274,16 @@ static int lag_tls_dev_add(struct net_device *dev, struct sock *sk,
 	lc->lag = lag;
 	spin_lock_init(&lc->lock);
 	INIT_WORK(&lc->reset, lag_reset_work);
-	lc->hash = jhash(&p.flow, sizeof(p.flow), 0);
+	lc->hash = jhash(&flow, sizeof(flow), 0);
 
-	rcu_read_lock();
-	lower = lag_pick(lag, lc->hash);
-	if (lower)
-		dev_hold(lower);
-	rcu_read_unlock();
-	if (lower && nrtls_nic_can_offload(lower)) {
-		lower_ctx = nrtls_nic_ctx_alloc(lower, &p, GFP_KERNEL);
-		if (IS_ERR(lower_ctx))
-			lower_ctx = NULL;
-	}
-	if (lower)
-		dev_put(lower);
-	rcu_assign_pointer(lc->lower, lower_ctx);
-	if (lower_ctx)
-		nrtls_ctx_set_mode(ctx, NRTLS_MODE_DEVICE);
+	/*
+	 * kTLS holds its offload lock here, which it also takes under RTNL:
+	 * the lower context is made by the reset work, under RTNL.  Until
+	 * then the flow's packets are encrypted in software.
+	 */
+	lag_schedule_reset(lc);
 
-	nrtls_ctx_publish(ctx);
-	*(struct nrtls_ctx **)__tls_driver_ctx(tls_get_ctx(sk),
-					       TLS_OFFLOAD_CTX_DIR_TX) = ctx;
+	nrtls_tls_attach(sk, ctx);
 	lag_stat_inc(lag, LAG_ST_TLS_ADD);
 	return 0;
 }
@@ -299,31 +291,14 @@ static int lag_tls_dev_add(struct net_device *dev, struct sock *sk,
 static void lag_tls_dev_del(struct net_device *dev, struct tls_context *tls_ctx,
 			    enum tls_offload_ctx_dir direction)
 {
-	struct nrtls_ctx **slot;
-	struct nrtls_ctx *ctx;
-
-	if (direction != TLS_OFFLOAD_CTX_DIR_TX)
-		return;
-	slot = __tls_driver_ctx(tls_ctx, TLS_OFFLOAD_CTX_DIR_TX);
-	ctx = *slot;
-	if (!ctx)
-		return;
-	*slot = NULL;
-	nrtls_ctx_unpublish(ctx);
-	nrtls_ctx_put(ctx);
-	lag_stat_inc(netdev_priv(dev), LAG_ST_TLS_DEL);
-}
-
-static int lag_tls_dev_resync(struct net_device *dev, struct sock *sk, u32 seq,
-			      u8 *rcd_sn, enum tls_offload_ctx_dir direction)
-{
-	return -EOPNOTSUPP;
+	if (nrtls_tls_detach(tls_ctx, direction))
+		lag_stat_inc(netdev_priv(dev), LAG_ST_TLS_DEL);
 }
 
 static const struct tlsdev_ops lag_tlsdev_ops = {
 	.tls_dev_add = lag_tls_dev_add,
 	.tls_dev_del = lag_tls_dev_del,
-	.tls_dev_resync = lag_tls_dev_resync,
+	.tls_dev_resync = nrtls_tls_dev_resync,
 };
 
 /* --- transmit and receive ------------------------------------------------- */
@@ -356,9 +331,16 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 		__netif_tx_unlock(txq);
 		nrtls_ctx_put(lower_ctx);
 		if (rc == NETDEV_TX_BUSY) {
-			/* The lower wakes us when its ring has room. */
 			lag_stat_inc(lag, LAG_ST_LOWER_BUSY);
 			netif_stop_queue(lag->dev);
+			/*
+			 * The lower wakes us when its ring has room: if it
+			 * did before the stop was seen, wake ourselves.
+			 */
+			smp_mb__after_atomic();
+			if (!netif_xmit_stopped(txq) &&
+			    !nrtls_nic_ring_full(netdev_priv(lower)))
+				netif_wake_queue(lag->dev);
 			return NETDEV_TX_BUSY;
 		}
 		lag_stat_inc(lag, LAG_ST_TLS_OFFLOADED);

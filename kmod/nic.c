@@ -71,15 +71,32 @@ bool nrtls_nic_can_offload(const struct net_device *dev)
 	       netif_running(dev) && netif_carrier_ok(dev);
 }
 
-/* Room in the ring again: restart this queue and a wrapper's above it. */
-void nrtls_nic_wake(struct nrtls_nic *nic)
+/*
+ * The queue stops and restarts under nic->lock, where the ring's fill
+ * level changes, so that a completion cannot slip between a transmit that
+ * finds the ring full and its stopping the queue.
+ */
+void nrtls_nic_wake_locked(struct nrtls_nic *nic)
+{
+	if (nic->running && !nrtls_nic_ring_full(nic) &&
+	    netif_queue_stopped(nic->dev))
+		netif_wake_queue(nic->dev);
+}
+
+/* With nic->lock: whether the ring is full, stopping the queue if so. */
+bool nrtls_nic_full_stop(struct nrtls_nic *nic)
+{
+	if (!nrtls_nic_ring_full(nic))
+		return false;
+	netif_stop_queue(nic->dev);
+	return true;
+}
+
+/* Room in the ring: a wrapper above may have stopped for it. */
+void nrtls_nic_wake_master(struct nrtls_nic *nic)
 {
 	struct net_device *master;
 
-	if (nrtls_nic_ring_full(nic))
-		return;
-	if (netif_queue_stopped(nic->dev) && READ_ONCE(nic->running))
-		netif_wake_queue(nic->dev);
 	rcu_read_lock();
 	master = netdev_master_upper_dev_get_rcu(nic->dev);
 	if (master)
@@ -287,8 +304,9 @@ void nrtls_nic_set_cfg(struct net_device *dev, const struct nrtls_nic_cfg *cfg)
 	for (i = 0; i < 2 && ends[i]; i++) {
 		spin_lock_bh(&ends[i]->lock);
 		ends[i]->cfg = *cfg;
+		nrtls_nic_wake_locked(ends[i]);
 		spin_unlock_bh(&ends[i]->lock);
-		nrtls_nic_wake(ends[i]);
+		nrtls_nic_wake_master(ends[i]);
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <net/tls.h>
 
 #include "ctx.h"
 
@@ -123,6 +124,7 @@ struct nrtls_nic {
 	struct list_head ring;
 	u32 ring_count;		/* data descriptors */
 	struct hrtimer timer;
+	bool in_timer;		/* its callback runs: it re-arms itself */
 	/* mlx5 */
 	struct list_head pool;
 	u32 pool_len;
@@ -175,7 +177,9 @@ void nrtls_nic_set_cfg(struct net_device *dev, const struct nrtls_nic_cfg *cfg);
 const struct nrtls_nic_cfg *nrtls_nic_cfg(const struct net_device *dev);
 u8 nrtls_nic_personality(const struct net_device *dev);
 struct net *nrtls_nic_link_net(const struct net_device *dev);
-void nrtls_nic_wake(struct nrtls_nic *nic);
+void nrtls_nic_wake_locked(struct nrtls_nic *nic);
+void nrtls_nic_wake_master(struct nrtls_nic *nic);
+bool nrtls_nic_full_stop(struct nrtls_nic *nic);
 
 /* nic_mlx5.c */
 void nrtls_mlx5_refill(struct work_struct *work);
@@ -202,7 +206,12 @@ netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 struct nrtls_ctx *nrtls_nic_ctx_alloc(struct net_device *dev,
 				      const struct nrtls_ctx_params *p,
 				      gfp_t gfp);
-struct tls_crypto_info;
 u64 nrtls_nic_tls_rec_seq(const struct tls_crypto_info *ci);
+bool nrtls_tls_offloadable(const struct tls_crypto_info *ci);
+void nrtls_tls_attach(struct sock *sk, struct nrtls_ctx *ctx);
+bool nrtls_tls_detach(struct tls_context *tls_ctx,
+		      enum tls_offload_ctx_dir direction);
+int nrtls_tls_dev_resync(struct net_device *dev, struct sock *sk, u32 seq,
+			 u8 *rcd_sn, enum tls_offload_ctx_dir direction);
 
 #endif /* _NRTLS_NIC_H */

@@ -50,7 +50,8 @@ void nrtls_nic_ring_post(struct nrtls_nic *nic, struct nrtls_nic_desc *d)
 	list_add_tail(&d->node, &nic->ring);
 	if (!(d->flags & NRTLS_DESC_RESERVED))
 		nic->ring_count++;
-	if (first)
+	/* From inside the callback (cxgb4's resume), it re-arms itself. */
+	if (first && !nic->in_timer)
 		hrtimer_start(&nic->timer, d->due, HRTIMER_MODE_ABS_SOFT);
 }
 
@@ -118,6 +119,7 @@ static enum hrtimer_restart nic_ring_timer(struct hrtimer *t)
 	int n = 0;
 
 	spin_lock(&nic->lock);
+	nic->in_timer = true;
 	list_for_each_entry_safe(d, tmp, &nic->ring, node) {
 		if (ktime_after(d->due, now) || n++ == RING_BUDGET)
 			break;
@@ -133,6 +135,8 @@ static enum hrtimer_restart nic_ring_timer(struct hrtimer *t)
 	again = d;
 	if (again)
 		hrtimer_set_expires(t, ktime_after(d->due, now) ? d->due : now);
+	nic->in_timer = false;
+	nrtls_nic_wake_locked(nic);
 	spin_unlock(&nic->lock);
 
 	list_for_each_entry_safe(d, tmp, &done, node) {
@@ -143,7 +147,7 @@ static enum hrtimer_restart nic_ring_timer(struct hrtimer *t)
 		}
 		nrtls_nic_desc_release(d);
 	}
-	nrtls_nic_wake(nic);
+	nrtls_nic_wake_master(nic);
 	return again ? HRTIMER_RESTART : HRTIMER_NORESTART;
 }
 
@@ -158,10 +162,9 @@ netdev_tx_t nrtls_nic_xmit_plain(struct nrtls_nic *nic, struct sk_buff *skb)
 		kfree_skb(skb);
 		return NETDEV_TX_OK;
 	}
-	if (nrtls_nic_ring_full(nic)) {
+	if (nrtls_nic_full_stop(nic)) {
 		spin_unlock(&nic->lock);
 		nrtls_nic_stat_inc(nic, NIC_ST_RING_FULL);
-		netif_stop_queue(nic->dev);
 		return NETDEV_TX_BUSY;
 	}
 	d = nrtls_nic_desc_alloc();
@@ -174,8 +177,7 @@ netdev_tx_t nrtls_nic_xmit_plain(struct nrtls_nic *nic, struct sk_buff *skb)
 	}
 	d->skb = skb;
 	nrtls_nic_ring_post(nic, d);
-	if (nrtls_nic_ring_full(nic))
-		netif_stop_queue(nic->dev);
+	nrtls_nic_full_stop(nic);
 	spin_unlock(&nic->lock);
 	nrtls_nic_stat_inc(nic, NIC_ST_PLAIN_PKTS);
 	return NETDEV_TX_OK;

@@ -101,11 +101,13 @@ netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 	if (unlikely(!READ_ONCE(nic->running)))
 		goto drop;
 	/* Encrypting consumes the skb: make sure the ring can take it. */
-	if (nrtls_nic_ring_full(nic)) {
+	spin_lock(&nic->lock);
+	if (nrtls_nic_full_stop(nic)) {
+		spin_unlock(&nic->lock);
 		nrtls_nic_stat_inc(nic, NIC_ST_RING_FULL);
-		netif_stop_queue(nic->dev);
 		return NETDEV_TX_BUSY;
 	}
+	spin_unlock(&nic->lock);
 
 	seq = ntohl(tcp_hdr(skb)->seq);
 	len = skb->len - skb_tcp_all_headers(skb);
@@ -143,8 +145,7 @@ netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 		goto drop;
 	}
 	nic->pers->xmit(nic, skb, ctx);
-	if (nrtls_nic_ring_full(nic))
-		netif_stop_queue(nic->dev);
+	nrtls_nic_full_stop(nic);
 	spin_unlock(&nic->lock);
 	return NETDEV_TX_OK;
 
@@ -278,6 +279,46 @@ u64 nrtls_nic_tls_rec_seq(const struct tls_crypto_info *ci)
 	return be64_to_cpu(sn);
 }
 
+/* The ciphers Linux's TX device offload hands to a driver. */
+bool nrtls_tls_offloadable(const struct tls_crypto_info *ci)
+{
+	return ci->cipher_type == TLS_CIPHER_AES_GCM_128 ||
+	       ci->cipher_type == TLS_CIPHER_AES_GCM_256;
+}
+
+/*
+ * The socket's reference on @ctx, in kTLS's driver state.  BPF programs
+ * find the flow's context by its addresses; a context someone already made
+ * for the same flow keeps the key, and this one then works unlisted.
+ */
+void nrtls_tls_attach(struct sock *sk, struct nrtls_ctx *ctx)
+{
+	nrtls_ctx_publish(ctx);
+	*driver_slot(tls_get_ctx(sk)) = ctx;
+}
+
+/* tls_dev_del: the socket's reference goes; packets may hold more. */
+bool nrtls_tls_detach(struct tls_context *tls_ctx,
+		      enum tls_offload_ctx_dir direction)
+{
+	struct nrtls_ctx **slot = driver_slot(tls_ctx);
+	struct nrtls_ctx *ctx = *slot;
+
+	if (direction != TLS_OFFLOAD_CTX_DIR_TX || !ctx)
+		return false;
+	*slot = NULL;
+	nrtls_ctx_unpublish(ctx);
+	nrtls_ctx_put(ctx);
+	return true;
+}
+
+/* Only RX asks for resyncs, and RX is not offloaded. */
+int nrtls_tls_dev_resync(struct net_device *dev, struct sock *sk, u32 seq,
+			 u8 *rcd_sn, enum tls_offload_ctx_dir direction)
+{
+	return -EOPNOTSUPP;
+}
+
 static int nic_tls_dev_add(struct net_device *dev, struct sock *sk,
 			   enum tls_offload_ctx_dir direction,
 			   struct tls_crypto_info *crypto_info,
@@ -295,8 +336,7 @@ static int nic_tls_dev_add(struct net_device *dev, struct sock *sk,
 		nrtls_nic_stat_inc(nic, NIC_ST_TLS_RX_REFUSED);
 		return -EOPNOTSUPP;
 	}
-	if (crypto_info->cipher_type != TLS_CIPHER_AES_GCM_128 &&
-	    crypto_info->cipher_type != TLS_CIPHER_AES_GCM_256) {
+	if (!nrtls_tls_offloadable(crypto_info)) {
 		nrtls_nic_stat_inc(nic, NIC_ST_TLS_ADD_FAIL);
 		return -EOPNOTSUPP;
 	}
@@ -307,41 +347,20 @@ static int nic_tls_dev_add(struct net_device *dev, struct sock *sk,
 		nrtls_nic_stat_inc(nic, NIC_ST_TLS_ADD_FAIL);
 		return PTR_ERR(ctx);
 	}
-	/*
-	 * BPF programs find the flow's context by its addresses.  A context
-	 * someone already made for the same flow keeps the key; this one then
-	 * works unlisted in the flow table.
-	 */
-	nrtls_ctx_publish(ctx);
-	*driver_slot(tls_get_ctx(sk)) = ctx;
+	nrtls_tls_attach(sk, ctx);
 	nrtls_nic_stat_inc(nic, NIC_ST_TLS_ADD);
 	return 0;
 }
 
-/* The socket's reference goes; packets in the ring may hold more. */
 static void nic_tls_dev_del(struct net_device *dev, struct tls_context *tls_ctx,
 			    enum tls_offload_ctx_dir direction)
 {
-	struct nrtls_ctx **slot = driver_slot(tls_ctx);
-	struct nrtls_ctx *ctx = *slot;
-
-	if (direction != TLS_OFFLOAD_CTX_DIR_TX || !ctx)
-		return;
-	*slot = NULL;
-	nrtls_ctx_unpublish(ctx);
-	nrtls_ctx_put(ctx);
-	nrtls_nic_stat_inc(netdev_priv(dev), NIC_ST_TLS_DEL);
-}
-
-/* Only RX asks for resyncs, and RX is not offloaded. */
-static int nic_tls_dev_resync(struct net_device *dev, struct sock *sk, u32 seq,
-			      u8 *rcd_sn, enum tls_offload_ctx_dir direction)
-{
-	return -EOPNOTSUPP;
+	if (nrtls_tls_detach(tls_ctx, direction))
+		nrtls_nic_stat_inc(netdev_priv(dev), NIC_ST_TLS_DEL);
 }
 
 const struct tlsdev_ops nrtls_nic_tlsdev_ops = {
 	.tls_dev_add = nic_tls_dev_add,
 	.tls_dev_del = nic_tls_dev_del,
-	.tls_dev_resync = nic_tls_dev_resync,
+	.tls_dev_resync = nrtls_tls_dev_resync,
 };

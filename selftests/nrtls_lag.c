@@ -41,40 +41,10 @@ static void sleep_ms(int ms)
 	usleep(ms * 1000);
 }
 
-static int ssl_send(SSL *ssl, uint64_t off, uint64_t len)
-{
-	static uint8_t buf[256 * 1024];
-
-	while (len) {
-		int n = len < sizeof(buf) ? len : sizeof(buf);
-
-		nrtls_file_fill(SEED, off, buf, n);
-		if (SSL_write(ssl, buf, n) != n)
-			return -1;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* The listing's line for the wrapper context on lag0 (or bond), or false. */
+/* The listing's line for the wrapper context on lag0, or false. */
 static bool wrapper_line(char *line, size_t len)
 {
-	char buf[1024];
-	bool found = false;
-	FILE *f = fopen(NRTLS_DEBUGFS "/contexts", "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(buf, sizeof(buf), f)) {
-		if (strstr(buf, " dev=lag0 ")) {
-			found = true;
-			snprintf(line, len, "%s", buf);
-			line[strcspn(line, "\n")] = '\0';
-		}
-	}
-	fclose(f);
-	return found;
+	return nrtls_ctx_find(line, len, " dev=lag0 ", NULL);
 }
 
 /* "lower_dev=NAME" of the wrapper context, into @dev ("" if none). */
@@ -107,15 +77,6 @@ static bool wait_wrapper(const char *want_mode, const char *want_dev)
 		sleep_ms(20);
 	}
 	return false;
-}
-
-static void tls_abort(struct nrtls_tls *t)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	setsockopt(t->sender, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	setsockopt(t->receiver, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	nrtls_tls_close(t);
 }
 
 /* What the lag and bond fixtures share. */
@@ -160,7 +121,7 @@ static void env_setup(struct __test_metadata *_metadata, struct env *e,
 static void env_teardown(struct __test_metadata *_metadata, struct env *e)
 {
 	if (e->have_tls)
-		tls_abort(&e->t);
+		nrtls_tls_abort(&e->t);
 	nrtls_fault_cmd("reset");
 	nrtls_nicnet_teardown(&e->net);
 	EXPECT_TRUE(nrtls_wait_idle(20000));
@@ -172,6 +133,18 @@ static void open_flow(struct __test_metadata *_metadata, struct env *e)
 				       e->net.fd_a, "192.0.2.1", e->net.fd_b));
 	e->have_tls = true;
 	ASSERT_EQ(1, nrtls_tls_stat(e->net.ns_a, "TlsCurrTxDevice"));
+}
+
+/* lag0 places a new flow on a lower in its reset work: wait for that. */
+static void open_lag_flow(struct __test_metadata *_metadata, struct env *e,
+			  char *lower, size_t len)
+{
+	char mode[32];
+
+	open_flow(_metadata, e);
+	ASSERT_TRUE(wait_wrapper("device", NULL));
+	ASSERT_TRUE(wrapper_lower(lower, len, mode, sizeof(mode)));
+	ASSERT_TRUE(!strcmp(lower, "nic0") || !strcmp(lower, "nic1"));
 }
 
 typedef void (*step_fn)(struct __test_metadata *, struct env *, int);
@@ -194,7 +167,7 @@ static void transfer(struct __test_metadata *_metadata, struct env *e,
 	peer.want = len;
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
 	for (uint64_t off = 0; off < len; off += MiB) {
-		sent = ssl_send(e->t.sssl, off, MiB);
+		sent = nrtls_ssl_send(e->t.sssl, SEED, off, MiB);
 		if (sent)
 			break;
 		if (step)
@@ -253,12 +226,8 @@ static void bounce_lower(struct __test_metadata *_metadata, struct env *e, int m
 TEST_F_TIMEOUT(lag, rehome_under_transfer, 300)
 {
 	const char *a = self->e.net.ns_a;
-	char mode[32];
 
-	open_flow(_metadata, &self->e);
-	ASSERT_TRUE(wrapper_lower(first_lower, sizeof(first_lower), mode, sizeof(mode)));
-	EXPECT_STREQ("device", mode);
-	ASSERT_TRUE(!strcmp(first_lower, "nic0") || !strcmp(first_lower, "nic1"));
+	open_lag_flow(_metadata, &self->e, first_lower, sizeof(first_lower));
 	TH_LOG("the flow starts on %s", first_lower);
 	transfer(_metadata, &self->e, 16 * MiB, bounce_lower);
 	EXPECT_LE(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_resets"));
@@ -275,10 +244,7 @@ TEST_F_TIMEOUT(lag, rehome_under_transfer, 300)
 /* The flow's lower is deleted between two transfers. */
 TEST_F_TIMEOUT(lag, lower_deleted, 300)
 {
-	char mode[32];
-
-	open_flow(_metadata, &self->e);
-	ASSERT_TRUE(wrapper_lower(first_lower, sizeof(first_lower), mode, sizeof(mode)));
+	open_lag_flow(_metadata, &self->e, first_lower, sizeof(first_lower));
 	transfer(_metadata, &self->e, 2 * MiB, NULL);
 	ASSERT_EQ(0, nrtls_sh("timeout 20 ip -n %s link del %s", self->e.net.ns_a,
 			      first_lower));
@@ -290,10 +256,8 @@ TEST_F_TIMEOUT(lag, lower_deleted, 300)
 TEST_F_TIMEOUT(lag, reset_fails_then_recovers, 300)
 {
 	const char *a = self->e.net.ns_a;
-	char mode[32];
 
-	open_flow(_metadata, &self->e);
-	ASSERT_TRUE(wrapper_lower(first_lower, sizeof(first_lower), mode, sizeof(mode)));
+	open_lag_flow(_metadata, &self->e, first_lower, sizeof(first_lower));
 	ASSERT_EQ(0, nrtls_fault_arm("lag_reset", 1, 1));
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s down", a, first_lower));
 	transfer(_metadata, &self->e, 2 * MiB, NULL);
@@ -390,7 +354,7 @@ TEST_F_TIMEOUT(bond, offloads_then_breaks_when_the_slave_goes_down, 300)
 	peer.ssl = self->e.t.cssl;
 	peer.want = 64 * 1024;
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
-	ASSERT_EQ(0, ssl_send(self->e.t.sssl, 0, peer.want));
+	ASSERT_EQ(0, nrtls_ssl_send(self->e.t.sssl, SEED, 0, peer.want));
 	nrtls_peer_join(&peer);
 	EXPECT_EQ(EPROTO, peer.err);
 	EXPECT_GT(peer.want, peer.got);

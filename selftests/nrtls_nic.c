@@ -26,43 +26,6 @@
 #define MiB (1024 * 1024ull)
 #define SEED 77
 
-/* @len pattern bytes from @off through SSL_write (kTLS TX: write()). */
-static int ssl_send(SSL *ssl, uint64_t off, uint64_t len)
-{
-	static uint8_t buf[256 * 1024];
-
-	while (len) {
-		int n = len < sizeof(buf) ? len : sizeof(buf);
-
-		nrtls_file_fill(SEED, off, buf, n);
-		if (SSL_write(ssl, buf, n) != n)
-			return -1;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* The line of the contexts listing that holds every one of @needles. */
-static bool ctx_line(char *line, size_t len, const char *n1, const char *n2)
-{
-	char buf[1024];
-	bool found = false;
-	FILE *f = fopen(NRTLS_DEBUGFS "/contexts", "r");
-
-	if (!f)
-		return false;
-	while (!found && fgets(buf, sizeof(buf), f)) {
-		if (strstr(buf, n1) && (!n2 || strstr(buf, n2))) {
-			found = true;
-			if (line)
-				snprintf(line, len, "%s", buf);
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /* "key=N" in @line, or -1. */
 static long line_value(const char *line, const char *key)
 {
@@ -99,21 +62,6 @@ static bool flows_idle(int ms)
 		sleep_ms(20);
 	}
 	return false;
-}
-
-/*
- * Close both ends at once (SO_LINGER 0): a gracefully closed socket
- * lingers in FIN_WAIT and keeps its namespace, and so the devices, alive.
- */
-static void tls_abort(struct nrtls_tls *t)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	if (t->sender >= 0)
-		setsockopt(t->sender, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	if (t->receiver >= 0)
-		setsockopt(t->receiver, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	nrtls_tls_close(t);
 }
 
 /* Counters need a moment after the last packet (the ring's latency). */
@@ -163,7 +111,7 @@ FIXTURE_SETUP(nic)
 FIXTURE_TEARDOWN(nic)
 {
 	if (self->have_tls)
-		tls_abort(&self->t);
+		nrtls_tls_abort(&self->t);
 	nrtls_nicnet_teardown(&self->net);
 	EXPECT_TRUE(nrtls_wait_idle(20000));
 }
@@ -194,7 +142,7 @@ FIXTURE_SETUP(ring)
 FIXTURE_TEARDOWN(ring)
 {
 	if (self->have_tls)
-		tls_abort(&self->t);
+		nrtls_tls_abort(&self->t);
 	nrtls_nicnet_teardown(&self->net);
 	EXPECT_TRUE(nrtls_wait_idle(20000));
 }
@@ -208,7 +156,7 @@ TEST_F(nic, offloaded)
 	EXPECT_EQ(1, nrtls_tls_stat(self->net.ns_a, "TlsCurrTxDevice"));
 	EXPECT_EQ(0, nrtls_tls_stat(self->net.ns_a, "TlsCurrTxSw"));
 	EXPECT_EQ(1, nrtls_ethtool_stat(self->net.ns_a, "nic0", "tx_tls_ctx_add"));
-	ASSERT_TRUE(ctx_line(line, sizeof(line), " tls-tx device ", " dev=nic0 "));
+	ASSERT_TRUE(nrtls_ctx_find(line, sizeof(line), " tls-tx device ", " dev=nic0 "));
 	TH_LOG("%s", line);
 	EXPECT_NE(NULL, strstr(line, " tcp 192.0.2.1:"));
 	EXPECT_NE(NULL, strstr(line, variant->personality));
@@ -229,11 +177,11 @@ TEST_F(nic, offloaded)
 	EXPECT_NE(NULL, strstr(out, "tls-tx   device")) {
 		TH_LOG("%s", out);
 	}
-	tls_abort(&self->t);
+	nrtls_tls_abort(&self->t);
 	self->have_tls = false;
 	EXPECT_TRUE(flows_idle(20000));
 	EXPECT_EQ(1, wait_stat(self->net.ns_a, "nic0", "tx_tls_ctx_del", 1));
-	EXPECT_FALSE(ctx_line(NULL, 0, " dev=nic0 ", NULL));
+	EXPECT_FALSE(nrtls_ctx_find(NULL, 0, " dev=nic0 ", NULL));
 }
 
 /*
@@ -254,7 +202,7 @@ TEST_F_TIMEOUT(nic, sizes, 600)
 
 		peer.want = sizes[i];
 		ASSERT_EQ(0, nrtls_peer_start(&peer));
-		ASSERT_EQ(0, ssl_send(self->t.sssl, off, sizes[i]));
+		ASSERT_EQ(0, nrtls_ssl_send(self->t.sssl, SEED, off, sizes[i]));
 		nrtls_peer_join(&peer);
 		nrtls_expected_sha(SEED, off, sizes[i], NULL, 0, want);
 		EXPECT_EQ(0, peer.err);
@@ -320,7 +268,7 @@ TEST_F_TIMEOUT(nic, retransmissions, 300)
 			      "delay 2ms reorder 20%% 50%% loss 2%%", b));
 	peer.want = len;
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
-	ASSERT_EQ(0, ssl_send(self->t.sssl, 0, len));
+	ASSERT_EQ(0, nrtls_ssl_send(self->t.sssl, SEED, 0, len));
 	nrtls_peer_join(&peer);
 	nrtls_expected_sha(SEED, 0, len, NULL, 0, want);
 	EXPECT_EQ(len, peer.got);
@@ -344,7 +292,7 @@ static int fill_ring(struct __test_metadata *_metadata, FIXTURE_DATA(ring) *self
 	peer->fd = self->t.receiver;
 	peer->ssl = self->t.cssl;
 	peer->want = len;
-	if (nrtls_peer_start(peer) || ssl_send(self->t.sssl, 0, len))
+	if (nrtls_peer_start(peer) || nrtls_ssl_send(self->t.sssl, SEED, 0, len))
 		return -1;
 	for (int i = 0; i < 100 && descs <= 0; i++) {
 		descs = nrtls_ethtool_stat(self->net.ns_a, "nic0", "tx_ring_descs");
@@ -373,7 +321,7 @@ TEST_F_TIMEOUT(ring, close_with_packets_in_ring, 120)
 	EXPECT_EQ(len, peer.got);
 	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
 	/* The peer closes too: the sender goes once the ring has drained. */
-	tls_abort(&self->t);
+	nrtls_tls_abort(&self->t);
 	self->have_tls = false;
 	EXPECT_TRUE(flows_idle(20000));
 }
@@ -389,7 +337,7 @@ TEST_F_TIMEOUT(ring, killed_with_packets_in_ring, 120)
 	/* The peer sees the reset before all of it. */
 	EXPECT_GT(2 * MiB, peer.got);
 	/* Once the application lets go of the dead socket, all of it goes. */
-	tls_abort(&self->t);
+	nrtls_tls_abort(&self->t);
 	self->have_tls = false;
 	EXPECT_TRUE(flows_idle(20000));
 }
@@ -432,11 +380,11 @@ TEST_F(ring, offload_switches)
 	peer.ssl = t2.cssl;
 	peer.want = MiB;
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
-	ASSERT_EQ(0, ssl_send(t2.sssl, 0, MiB));
+	ASSERT_EQ(0, nrtls_ssl_send(t2.sssl, SEED, 0, MiB));
 	nrtls_peer_join(&peer);
 	nrtls_expected_sha(SEED, 0, MiB, NULL, 0, want);
 	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
-	tls_abort(&t2);
+	nrtls_tls_abort(&t2);
 }
 
 /*
@@ -484,7 +432,7 @@ TEST_F(ring, forwarded_not_offloaded)
 		nrtls_file_fill(SEED, off, buf, sizeof(buf));
 		ASSERT_EQ((ssize_t)sizeof(buf), write(r, buf, sizeof(buf)));
 	}
-	ASSERT_EQ(0, ssl_send(self->t.sssl, 0, len));
+	ASSERT_EQ(0, nrtls_ssl_send(self->t.sssl, SEED, 0, len));
 	nrtls_peer_join(&fwd);
 	nrtls_peer_join(&tls);
 	nrtls_expected_sha(SEED, 0, len, NULL, 0, want);
@@ -533,7 +481,7 @@ static int tls_move(struct nrtls_tls *t, uint64_t len)
 	struct nrtls_peer peer = { .fd = t->receiver, .ssl = t->cssl, .want = len };
 	uint8_t want[SHA256_LEN];
 
-	if (nrtls_peer_start(&peer) || ssl_send(t->sssl, 0, len))
+	if (nrtls_peer_start(&peer) || nrtls_ssl_send(t->sssl, SEED, 0, len))
 		return -1;
 	nrtls_peer_join(&peer);
 	nrtls_expected_sha(SEED, 0, len, NULL, 0, want);
@@ -571,7 +519,7 @@ TEST_F_TIMEOUT(mlx5, pool_runs_dry_then_fails, 180)
 	EXPECT_EQ(1, nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_add_fail"));
 	for (i = 0; i < 5; i++) {
 		EXPECT_EQ(0, tls_move(&t[i], 300000 + i));
-		tls_abort(&t[i]);
+		nrtls_tls_abort(&t[i]);
 	}
 	/* Released contexts refill the pool up to its high mark. */
 	EXPECT_EQ(2, wait_stat(a, "nic0", "mlx5_pool_size", 2));
@@ -588,7 +536,7 @@ TEST_F(mlx5, ctx_alloc_fault)
 	EXPECT_EQ(1, nrtls_fault_hits("ctx_alloc"));
 	EXPECT_EQ(0, nrtls_tls_stat(self->net.ns_a, "TlsCurrTxDevice"));
 	EXPECT_EQ(0, tls_move(&t, MiB));
-	tls_abort(&t);
+	nrtls_tls_abort(&t);
 }
 
 /*
@@ -612,7 +560,7 @@ TEST_F_TIMEOUT(mlx5, dropped_in_the_nic, 120)
 		EXPECT_EQ(hits + 3, nrtls_fault_hits(sites[i])) {
 			TH_LOG("%s", sites[i]);
 		}
-		tls_abort(&t);
+		nrtls_tls_abort(&t);
 	}
 	/* Either end may have lost the descriptors (ACKs come back). */
 	EXPECT_EQ(3, nrtls_ethtool_stat(self->net.ns_a, "nic0", "tx_desc_alloc_fail") +
@@ -638,7 +586,7 @@ FIXTURE_SETUP(cxgb4)
 
 FIXTURE_TEARDOWN(cxgb4)
 {
-	tls_abort(&self->t);
+	nrtls_tls_abort(&self->t);
 	nrtls_nicnet_teardown(&self->net);
 	EXPECT_TRUE(nrtls_wait_idle(20000));
 }
@@ -672,7 +620,7 @@ TEST_F_TIMEOUT(cxgb4, credits_and_flush, 180)
 	for (int i = 0; i < 5 && owed <= 0; i++) {
 		EXPECT_EQ(0, tls_move(&self->t, 20000));
 		sleep_ms(100);
-		ASSERT_TRUE(ctx_line(line, sizeof(line), " tls-tx ", " dev=nic0 "));
+		ASSERT_TRUE(nrtls_ctx_find(line, sizeof(line), " tls-tx ", " dev=nic0 "));
 		owed = line_value(line, "owed");
 	}
 	TH_LOG("%s", line);
@@ -685,7 +633,7 @@ TEST_F_TIMEOUT(cxgb4, credits_and_flush, 180)
 	 * when the socket, no longer charged for it, lets go of the context.
 	 */
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 type nrtls latency 500000", a));
-	tls_abort(&self->t);
+	nrtls_tls_abort(&self->t);
 	EXPECT_EQ(flushes0 + 1, wait_stat(a, "nic0", "cxgb4_flushes", flushes0 + 1));
 	EXPECT_TRUE(flows_idle(20000));
 	EXPECT_EQ(hw0 - 1, nrtls_read_stat("counters", "nic_hwctx"));

@@ -20,6 +20,10 @@ CHECK(offsetof(struct nrtls_ctx_create, flow) == 16);
 CHECK(offsetof(struct nrtls_ctx_create, reserved) == 56);
 CHECK(sizeof(struct nrtls_ctx_destroy) == 8);
 CHECK(NRTLS_ABI_VERSION == 1);
+/* Link attributes of "ip link ... type nrtls": numbers are ABI too. */
+CHECK(IFLA_NRTLS_MODE == 1 && IFLA_NRTLS_PEER == 3 && IFLA_NRTLS_COMPL_EVERY == 10);
+CHECK(IFLA_NRTLS_MAX == 10);
+CHECK(NRTLS_LINK_LAG == 1 && NRTLS_PERS_CXGB4 == 1);
 
 int main(void)
 {

@@ -346,6 +346,33 @@ void nrtls_tls_close(struct nrtls_tls *t)
 	t->sender = t->receiver = -1;
 }
 
+void nrtls_tls_abort(struct nrtls_tls *t)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (t->sender >= 0)
+		setsockopt(t->sender, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (t->receiver >= 0)
+		setsockopt(t->receiver, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	nrtls_tls_close(t);
+}
+
+int nrtls_ssl_send(SSL *ssl, uint32_t seed, uint64_t off, uint64_t len)
+{
+	static __thread uint8_t buf[256 * 1024];
+
+	while (len) {
+		int n = len < sizeof(buf) ? len : sizeof(buf);
+
+		nrtls_file_fill(seed, off, buf, n);
+		if (SSL_write(ssl, buf, n) != n)
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
 static void *peer_thread(void *arg)
 {
 	struct nrtls_peer *p = arg;

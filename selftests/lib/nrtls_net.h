@@ -87,6 +87,13 @@ int nrtls_tls_pair_ns(struct nrtls_tls *t, int version, const char *cipher,
 int nrtls_tls_over(struct nrtls_tls *t, int sender, int receiver,
 		   int version, const char *cipher);
 void nrtls_tls_close(struct nrtls_tls *t);
+/*
+ * Close both ends with SO_LINGER 0: a gracefully closed socket lingers in
+ * FIN_WAIT and keeps its namespace (and the devices in it) alive.
+ */
+void nrtls_tls_abort(struct nrtls_tls *t);
+/* @len bytes of the pattern @seed from @off, through SSL_write(): 0 or -1. */
+int nrtls_ssl_send(SSL *ssl, uint32_t seed, uint64_t off, uint64_t len);
 
 /* Reads a connection (plain or TLS) in a thread. */
 struct nrtls_peer {

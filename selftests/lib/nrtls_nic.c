@@ -81,6 +81,27 @@ void nrtls_nicnet_teardown(struct nrtls_nicnet *n)
 	n->fd_a = n->fd_b = -1;
 }
 
+bool nrtls_ctx_find(char *line, size_t len, const char *n1, const char *n2)
+{
+	char buf[1024];
+	bool found = false;
+	FILE *f = fopen(NRTLS_DEBUGFS "/contexts", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(buf, sizeof(buf), f)) {
+		if (strstr(buf, n1) && (!n2 || strstr(buf, n2))) {
+			found = true;
+			if (line) {
+				snprintf(line, len, "%s", buf);
+				line[strcspn(line, "\n")] = '\0';
+			}
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 int nrtls_sh_out(char *out, size_t len, const char *fmt, ...)
 {
 	char cmd[1024];

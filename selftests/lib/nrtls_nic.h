@@ -34,6 +34,11 @@ int nrtls_nicnet_ns(struct nrtls_nicnet *n);
 int nrtls_nicnet_setup(struct nrtls_nicnet *n, const char *opts);
 void nrtls_nicnet_teardown(struct nrtls_nicnet *n);
 
+/*
+ * The line of the contexts listing that holds @n1 and @n2 (if not NULL),
+ * without its newline, into @line (if not NULL).
+ */
+bool nrtls_ctx_find(char *line, size_t len, const char *n1, const char *n2);
 /* Counter @name of "ethtool -S @dev" in namespace @ns, or -1. */
 long nrtls_ethtool_stat(const char *ns, const char *dev, const char *name);
 /* Counter @name of /proc/net/tls_stat in namespace @ns, or -1. */
