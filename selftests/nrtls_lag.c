@@ -111,7 +111,12 @@ static void env_setup(struct __test_metadata *_metadata, struct env *e,
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 up && ip -n %s link set nic1 up && "
 			      "ip -n %s link set %s up && ip -n %s addr add 192.0.2.1/24 dev %s",
 			      a, a, a, master, a, master));
-	ASSERT_EQ(0, nrtls_sh("ip -n %s link add br0 type bridge && "
+	/*
+	 * br0 gets an address of its own: by default it takes the lowest of
+	 * its ports', and deleting that port would change it under a's
+	 * neighbour cache.
+	 */
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add br0 address 02:00:00:00:02:02 type bridge && "
 			      "ip -n %s link set nic0p master br0 && ip -n %s link set nic1p master br0 && "
 			      "ip -n %s link set nic0p up && ip -n %s link set nic1p up && "
 			      "ip -n %s link set br0 up && ip -n %s addr add 192.0.2.2/24 dev br0",
@@ -177,8 +182,14 @@ static void transfer(struct __test_metadata *_metadata, struct env *e,
 		shutdown(e->t.receiver, SHUT_RDWR);
 	nrtls_peer_join(&peer);
 	EXPECT_EQ(0, sent) {
+		static char out[8192];
+
 		TH_LOG("the send stalled; the peer read %llu bytes, error %d",
 		       (unsigned long long)peer.got, peer.err);
+		nrtls_sh_out(out, sizeof(out), "cat %s/contexts; ip netns exec %s ethtool -S lag0 |"
+			     " grep -v ': 0$'; ip -n %s link; ip netns exec %s ss -tin",
+			     NRTLS_DEBUGFS, e->net.ns_a, e->net.ns_a, e->net.ns_a);
+		TH_LOG("%s", out);
 	}
 	nrtls_expected_sha(SEED, 0, len, NULL, 0, want);
 	EXPECT_EQ(0, peer.err);
