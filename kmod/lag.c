@@ -155,10 +155,11 @@ static void lag_reset_work(struct work_struct *work)
 	struct net_device *lower;
 
 	rtnl_lock();
+	/* Lowers come and go under RTNL: @lower stays while it is held. */
+	rcu_read_lock();
 	lower = lag_pick(lag, lc->hash);
 
 	/* Whatever the old lower context had reached is where to go on. */
-	rcu_read_lock();
 	old = rcu_dereference(lc->lower);
 	if (old && old->ops->query)
 		old->ops->query(old, &state);
