@@ -425,10 +425,6 @@ static int lag_add_lower(struct net_device *dev, struct net_device *lower_dev,
 		NL_SET_ERR_MSG(extack, "nrtls lag: cannot be a lower of a lag");
 		return -EINVAL;
 	}
-	if (netdev_master_upper_dev_get(lower_dev)) {
-		NL_SET_ERR_MSG(extack, "nrtls lag: device already has a master");
-		return -EBUSY;
-	}
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
 	if (!l)
 		return -ENOMEM;

@@ -94,16 +94,19 @@ static int cx_bind(struct nrtls_nic *nic, struct nrtls_ctx *ctx, gfp_t gfp)
 {
 	struct nrtls_nic_tx_ctx *tc = (void *)ctx->priv;
 	struct nrtls_cx_flow *flow = NULL;
+	struct nrtls_nic_desc *flush = NULL;
 
-	if (!nrtls_should_fail(NRTLS_FAULT_NIC_HWCTX))
+	if (!nrtls_should_fail(NRTLS_FAULT_NIC_HWCTX)) {
 		flow = kzalloc(sizeof(*flow), gfp);
-	if (!flow)
-		return -ENOMEM;
-	flow->flush = nrtls_nic_desc_alloc();
-	if (!flow->flush) {
+		flush = nrtls_nic_desc_alloc();
+	}
+	if (!flow || !flush) {
 		kfree(flow);
+		if (flush)
+			nrtls_nic_desc_free(flush);
 		return -ENOMEM;
 	}
+	flow->flush = flush;
 	nrtls_obj_inc(NRTLS_OBJ_NIC_HWCTX);
 	flow->id = atomic_inc_return(&flow_ids);
 	flow->ctx = ctx;

@@ -123,11 +123,13 @@ netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 		}
 		if (after(end, tc->next_seq) || seq == tc->next_seq)
 			tc->next_seq = end;
+		/* The fault stands for tls_encrypt_skb() failing, as it may. */
 		if (nrtls_should_fail(NRTLS_FAULT_NIC_ENCRYPT)) {
-			nrtls_nic_stat_inc(nic, NIC_ST_TLS_ENC_FAIL);
-			goto drop;
+			kfree_skb(skb);
+			skb = NULL;
+		} else {
+			skb = tls_encrypt_skb(skb);
 		}
-		skb = tls_encrypt_skb(skb);
 		if (!skb) {
 			nrtls_nic_stat_inc(nic, NIC_ST_TLS_ENC_FAIL);
 			nrtls_nic_stat_inc(nic, NIC_ST_TX_DROPPED);

@@ -371,4 +371,36 @@ TEST_F_TIMEOUT(bond, offloads_then_breaks_when_the_slave_goes_down, 300)
 	EXPECT_GT(peer.want, peer.got);
 }
 
+/* What cannot be a lower says why, and leaves nothing behind. */
+TEST(lag_refuses_bad_lowers)
+{
+	struct nrtls_nicnet net;
+	char out[1024];
+	const char *a;
+
+	ASSERT_EQ(0, nrtls_nicnet_ns(&net));
+	a = net.ns_a;
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add lag0 type nrtls mode lag && "
+			      "ip -n %s link add lag1 type nrtls mode lag", a, a));
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link set lo master lag0 2>&1", a));
+	EXPECT_NE(NULL, strstr(out, "lowers must be Ethernet devices"));
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link set lag1 master lag0 2>&1", a));
+	EXPECT_NE(NULL, strstr(out, "cannot be a lower of a lag"));
+	/* A device with another receive handler (a macvlan's lower). */
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add v0 address 02:00:00:00:00:10 type veth "
+			      "peer name v0p && ip -n %s link add mv0 link v0 type macvlan", a, a));
+	EXPECT_NE(0, nrtls_sh("ip -n %s link set v0 master lag0", a));
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link show v0", a));
+	EXPECT_NE(NULL, strstr(out, "02:00:00:00:00:10")) {
+		TH_LOG("the lower's address was not given back: %s", out);
+	}
+	/* A device whose address cannot change (ipvlan). */
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add ipv0 link v0p type ipvlan", a));
+	EXPECT_NE(0, nrtls_sh("ip -n %s link set ipv0 master lag0", a));
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link show master lag0", a));
+	EXPECT_EQ(NULL, strstr(out, "ipv0"));
+	nrtls_nicnet_teardown(&net);
+	EXPECT_TRUE(nrtls_wait_idle(20000));
+}
+
 TEST_HARNESS_MAIN

@@ -641,6 +641,31 @@ TEST_F_TIMEOUT(cxgb4, credits_and_flush, 180)
 	EXPECT_EQ(hw0 - 1, nrtls_read_stat("counters", "nic_hwctx"));
 }
 
+/*
+ * The cxgb4 paths that fail: a packet without a descriptor is dropped and
+ * retransmitted; a flow that gets no state stays in software.
+ */
+TEST_F_TIMEOUT(cxgb4, faults, 180)
+{
+	const char *a = self->net.ns_a;
+	long hits = nrtls_fault_hits("nic_desc");
+	long sw0 = nrtls_tls_stat(a, "TlsTxSw");
+	struct nrtls_tls t;
+
+	ASSERT_EQ(0, nrtls_fault_arm("nic_desc", 20, 3));
+	EXPECT_EQ(0, tls_move(&self->t, 2 * MiB));
+	EXPECT_EQ(hits + 3, nrtls_fault_hits("nic_desc"));
+	ASSERT_EQ(0, nrtls_fault_arm("nic_hwctx", 1, 1));
+	ASSERT_EQ(0, nrtls_tls_pair_ns(&t, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256",
+				       self->net.fd_a, "192.0.2.1", self->net.fd_b));
+	EXPECT_EQ(1, nrtls_fault_hits("nic_hwctx"));
+	EXPECT_EQ(sw0 + 1, nrtls_tls_stat(a, "TlsTxSw"));
+	EXPECT_EQ(1, nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_add_fail"));
+	EXPECT_EQ(0, tls_move(&t, MiB));
+	nrtls_tls_abort(&t);
+	nrtls_fault_cmd("reset");
+}
+
 /* --- configuration ------------------------------------------------------- */
 
 TEST(bad_settings)
@@ -679,6 +704,15 @@ TEST(bad_settings)
 	EXPECT_NE(NULL, strstr(out, "\"personality\":\"cxgb4\""));
 	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip netns exec %s ethtool -i x", net.ns_a));
 	EXPECT_NE(NULL, strstr(out, "driver: nrtls"));
+	/* Names taken: the peer's (nothing made), then the device's (the peer goes). */
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
+				  "ip -n %s link add y type nrtls peer name x 2>&1", net.ns_a));
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
+				  "ip -n %s link add x type nrtls peer name y 2>&1", net.ns_a));
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link show", net.ns_a));
+	EXPECT_EQ(NULL, strstr(out, " y@")) {
+		TH_LOG("%s", out);
+	}
 	nrtls_nicnet_teardown(&net);
 }
 
