@@ -189,7 +189,7 @@ static int status(bool json)
  * One line of debugfs contexts: "id type mode ifindex refs proto src dst"
  * then "key=value" words (dev=, and the device's own).
  */
-static bool show_context(char *line, bool json, bool first)
+static void show_context(char *line, bool json, bool first)
 {
 	static const char *const names[] = {
 		"id", "type", "mode", "ifindex", "refs", "proto", "src", "dst",
@@ -228,20 +228,20 @@ static bool show_context(char *line, bool json, bool first)
 		putchar('}');
 	else
 		putchar('\n');
-	return i >= 8;
 }
 
 static int contexts(bool json)
 {
-	FILE *f = fopen(DEBUGFS "/contexts", "r");
 	char line[1024];
 	bool first = true;
 	struct stat st;
+	FILE *f;
 
 	if (stat(SYSMOD, &st)) {
 		fprintf(stderr, "nrtls: not loaded (insmod nrtls.ko)\n");
 		return 1;
 	}
+	f = fopen(DEBUGFS "/contexts", "r");
 	if (!f) {
 		fprintf(stderr, "nrtlsctl: %s/contexts: %s (debugfs; run as root)\n",
 			DEBUGFS, strerror(errno));
