@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -607,6 +609,7 @@ TEST_F_TIMEOUT(cxgb4, credits_and_flush, 180)
 	long hw0 = nrtls_read_stat("counters", "nic_hwctx");
 	long reqs, compl, owed = 0;
 	char line[1024];
+	int one = 1;
 
 	EXPECT_EQ(0, tls_move(&self->t, 4 * MiB));
 	EXPECT_LT(0, nrtls_ethtool_stat(a, "nic0", "cxgb4_credit_waits"));
@@ -619,11 +622,15 @@ TEST_F_TIMEOUT(cxgb4, credits_and_flush, 180)
 
 	/*
 	 * Two records back to back: the first asks for a completion, the
-	 * second need not, and its credits stay owed.
+	 * second need not, and its credits stay owed.  No Nagle, and a slow
+	 * ring, so that nothing of the write goes out after a completion
+	 * (which would ask for one again and take back what is owed).
 	 */
-	for (int i = 0; i < 5 && owed <= 0; i++) {
+	ASSERT_EQ(0, setsockopt(self->t.sender, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 type nrtls latency 200000", a));
+	for (int i = 0; i < 10 && owed <= 0; i++) {
 		EXPECT_EQ(0, tls_move(&self->t, 20000));
-		sleep_ms(100);
+		sleep_ms(500);
 		ASSERT_TRUE(nrtls_ctx_find(line, sizeof(line), " tls-tx ", " dev=nic0 "));
 		owed = line_value(line, "owed");
 	}
