@@ -37,6 +37,7 @@
 #include "response.h"
 #include "server.h"
 #include "stats.h"
+#include "tcpinfo.h"
 
 #define NBUFS		1024	/* provided receive buffers per thread */
 #define BUF_SIZE	4096
@@ -55,7 +56,7 @@ struct conn {
 	char *in;			/* request bytes, up to max_head */
 	size_t in_len;
 	uint64_t deadline;		/* ms; 0: none */
-	uint64_t acked;			/* send queue bytes at the last check */
+	uint64_t acked;			/* bytes the peer had acked at the last check */
 	uint64_t progress;		/* ms of the last change */
 	struct nrtls_op op;
 	char head[HEAD_MAX];
@@ -555,17 +556,19 @@ static void arm_timer(struct worker *w)
 }
 
 /*
- * A peer that takes no data for send_timeout seconds is dropped: its send
- * queue is not empty and has not shrunk.
+ * A peer that takes no data for send_timeout seconds is dropped: data waits
+ * in its send queue and it has acknowledged nothing more.  (The queue's
+ * length alone says nothing: a server that keeps it full sees it the same.)
  */
 static void check_progress(struct worker *w, struct conn *c)
 {
+	uint64_t acked;
 	int outq;
 
-	if (ioctl(c->fd, SIOCOUTQ, &outq))
+	if (ioctl(c->fd, SIOCOUTQ, &outq) || tcpinfo_bytes_acked(c->fd, &acked))
 		return;
-	if (!outq || (uint64_t)outq != c->acked) {
-		c->acked = outq;
+	if (!outq || acked != c->acked) {
+		c->acked = acked;
 		c->progress = w->now;
 	} else if (w->now - c->progress > cfg->send_timeout * 1000ull) {
 		stats.timeouts++;
