@@ -85,18 +85,19 @@ run_wrk() {
 		/^Transfer\/sec:/ { v = $2; u = substr(v, length(v) - 1); v += 0;
 				    if (u == "GB") v *= 1024; else if (u == "KB") v /= 1024;
 				    mbs = v }
-		END { printf "%.0f %.1f\n", rps, mbs }'
+		END { printf "%.0f %.2f\n", rps, mbs }'
 }
 
 echo "$scheme, $workers worker(s) each, wrk -t1 -c$conns -d${secs}s, keep-alive;" \
 	"nrtls-serve sendfile path: $path"
+# The ratio is of throughput: big files may see no whole request a second.
 printf '%-8s %12s %12s %12s %12s %9s\n' file "nginx req/s" "nrtls req/s" \
 	"nginx MB/s" "nrtls MB/s" ratio
 for f in 4k 256k 16m; do
 	read -r nr nm < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin")
 	read -r sr sm < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin")
 	printf '%-8s %12s %12s %12s %12s %9s\n' $f "$nr" "$sr" "$nm" "$sm" \
-		"$(awk "BEGIN { printf \"%.2f\", $sr / ($nr ? $nr : 1) }")"
+		"$(awk "BEGIN { printf \"%.2f\", $sm / ($nm ? $nm : 1) }")"
 done
 if [ -n "$ktls" ]; then
 	now=$(grep -E '^TlsTx(Sw|Device)' /proc/net/tls_stat | awk '{ s += $2 } END { print s + 0 }')
