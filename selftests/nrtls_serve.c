@@ -125,11 +125,31 @@ static int make_tree(struct server *s)
 			s->key, s->cert);
 }
 
+/* A raw request on a new connection; the whole response (Connection: close). */
+static int raw(int port, const char *req, char *resp, size_t len)
+{
+	int fd = connect_port(port);
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -1;
+	}
+	while (got + 1 < len && (n = read(fd, resp + got, len - got - 1)) > 0)
+		got += n;
+	resp[got] = '\0';
+	close(fd);
+	return got > 9 ? atoi(resp + 9) : -1;	/* "HTTP/1.1 NNN" */
+}
+
 static int start_server(struct server *s)
 {
 	struct rlimit rl = { 16384, 16384 };
-	char bin[PATH_MAX], http[32], https[32];
-	int i, fd;
+	char bin[PATH_MAX], http[32], https[32], resp[4096];
+	int i;
 
 	/* A thousand connections on both ends (the server inherits it). */
 	setrlimit(RLIMIT_NOFILE, &rl);
@@ -151,12 +171,13 @@ static int start_server(struct server *s)
 		      "--shutdown-timeout", "20", "--access-log", s->log, (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 200; i++) {
-		fd = connect_port(s->https);
-		if (fd >= 0) {
-			close(fd);
+	/*
+	 * Up once it answers: its listeners take connections before every
+	 * worker is set up, but workers run only once all are.
+	 */
+	for (i = 0; i < 400; i++) {
+		if (raw(s->http, "GET /.nrtls/stats HTTP/1.0\r\n\r\n", resp, sizeof(resp)) == 200)
 			return 0;
-		}
 		sleep_ms(25);
 	}
 	return -1;
@@ -237,26 +258,6 @@ static void file_sha(const char *path, uint8_t *out, uint64_t *len)
 		close(fd);
 }
 
-/* A raw request on a new connection; the whole response (Connection: close). */
-static int raw(int port, const char *req, char *resp, size_t len)
-{
-	int fd = connect_port(port);
-	size_t got = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		close(fd);
-		return -1;
-	}
-	while (got + 1 < len && (n = read(fd, resp + got, len - got - 1)) > 0)
-		got += n;
-	resp[got] = '\0';
-	close(fd);
-	return atoi(resp + 9);	/* "HTTP/1.1 NNN" */
-}
-
 /* A stats value: the number after "key": in the JSON, or -1. */
 static long stat_of(struct server *s, const char *key)
 {
@@ -272,23 +273,12 @@ static long stat_of(struct server *s, const char *key)
 	return *p == '"' ? (strncmp(p, "\"nrtls\"", 7) ? 0 : 1) : atol(p);
 }
 
-/*
- * The server's descriptors once it is up.  Its listeners take connections
- * before every worker is set up, so wait for an answer (workers run only
- * once all are ready), then for the probes' connections to go.
- */
+/* The server's descriptors once start_server()'s probe connection has gone. */
 static int settled_fds(struct server *s)
 {
-	char resp[4096];
-	int n, i;
+	int n = count_fds(s->pid);
 
-	for (i = 0; i < 400; i++) {
-		if (raw(s->http, "GET /.nrtls/stats HTTP/1.0\r\n\r\n", resp, sizeof(resp)) == 200)
-			break;
-		sleep_ms(25);
-	}
-	n = count_fds(s->pid);
-	for (i = 0; i < 20; i++) {
+	for (int i = 0; i < 20; i++) {
 		int now;
 
 		sleep_ms(50);
@@ -660,7 +650,6 @@ TEST_F_TIMEOUT(srv, graceful_shutdown, 60)
 	ASSERT_EQ(0, stop_server(&self->s));
 	self->s.send_timeout = "60";
 	ASSERT_EQ(0, start_server(&self->s));
-	self->fds = settled_fds(&self->s);
 	snprintf(out, sizeof(out), "%s/out", self->s.dir);
 	snprintf(cmd, sizeof(cmd), "curl -sf --limit-rate 2M -o %s "
 		 "http://127.0.0.1:%d/f16777216.bin; echo $?", out, self->s.http);
