@@ -651,7 +651,7 @@ static void sq_work(struct work_struct *work)
 
 int nrtls_sockq_init(void)
 {
-	sq_wq = alloc_workqueue("nrtls", WQ_UNBOUND, 0);
+	sq_wq = alloc_workqueue("nrtls", WQ_UNBOUND | WQ_SYSFS, 0);
 	if (!sq_wq)
 		return -ENOMEM;
 	seg_cache = KMEM_CACHE(nrtls_seg, 0);

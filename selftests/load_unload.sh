@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Load and unload nrtls.ko 20 times in a row, using it in between, then
-# leave it loaded.  Needs NRTLS_KO (the runner in the VM sets it).
+# Load and unload nrtls.ko 20 times in a row, using it in between (device,
+# counters, the workqueue's cpumask in sysfs), then leave it loaded.  Needs NRTLS_KO (the runner in the VM sets it).
 ROUNDS=20
 echo "TAP version 13"
 echo "1..2"
@@ -11,6 +11,7 @@ if [ -z "${NRTLS_KO:-}" ] || [ ! -r "$NRTLS_KO" ]; then
 	exit 4
 fi
 params=${NRTLS_MODPARAMS:-}
+wq=/sys/devices/virtual/workqueue/nrtls	# the push workqueue's CPUs (WQ_SYSFS)
 fail=
 if [ -d /sys/module/nrtls ] && ! rmmod nrtls; then
 	fail="initial rmmod failed"
@@ -25,10 +26,12 @@ while [ -z "$fail" ] && [ $i -lt $ROUNDS ]; do
 		fail="no usable /dev/nrtls in round $i"
 	elif exec 3>&- && ! grep -q '^contexts 0$' /sys/kernel/debug/nrtls/counters; then
 		fail="counters not readable in round $i"
+	elif ! mask=$(cat $wq/cpumask) || ! echo "$mask" > $wq/cpumask; then
+		fail="no settable $wq/cpumask in round $i"
 	elif ! rmmod nrtls; then
 		fail="rmmod failed in round $i"
-	elif [ -e /dev/nrtls ] || [ -d /sys/kernel/debug/nrtls ]; then
-		fail="device or debugfs left after rmmod in round $i"
+	elif [ -e /dev/nrtls ] || [ -d /sys/kernel/debug/nrtls ] || [ -e $wq ]; then
+		fail="device, debugfs or workqueue left after rmmod in round $i"
 	fi
 done
 if [ -z "$fail" ]; then
