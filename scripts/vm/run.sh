@@ -24,6 +24,8 @@ options:
   --mem MB         guest memory (default 3072)
   --cpus N         guest vCPUs (default 2)
   --append STR     extra kernel command line
+  --no-slub-debug  boot without slub_debug=FZPU (for benchmarks: it checks,
+                   poisons and records a stack trace on every allocation)
   --outdir DIR     keep the run directory (console.log, dmesg, rc, result)
   -h, --help       this text
 
@@ -35,6 +37,7 @@ EOF
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=6.1 ko= noko= params= cmd= shell= timeout=900 mem=3072 cpus=2 append= outdir=
+slub=slub_debug=FZPU
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kver) kver=$2; shift 2 ;;
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--cpus) cpus=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--no-slub-debug) slub=; shift ;;
 	--outdir) outdir=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
@@ -112,7 +116,7 @@ elif [ $# -gt 0 ]; then
 	echo >> "$outdir/cmd"
 fi
 
-kcmd="console=ttyS0 loglevel=3 slub_debug=FZPU panic=-1 nrtls_src=$top"
+kcmd="console=ttyS0 loglevel=3 $slub panic=-1 nrtls_src=$top"
 kcmd="$kcmd sysctl.kernel.hung_task_timeout_secs=60 $append"
 [ -z "$shell" ] && kcmd="$kcmd oops=panic"
 

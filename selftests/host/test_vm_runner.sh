@@ -25,8 +25,10 @@ expect() {
 	fi
 }
 
-expect "vm-run returns the command's output and exit status" 7 "out put" \
-	--no-module --cmd 'echo "out put"; exit 7'
+expect "vm-run returns the command's output and exit status, slub_debug on" 7 "out put" \
+	--no-module --cmd 'grep -q slub_debug=FZPU /proc/cmdline && echo "out put"; exit 7'
+expect "--no-slub-debug boots without slub_debug" 0 "slub_debug off" \
+	--no-module --no-slub-debug --cmd 'grep -q slub_debug /proc/cmdline || echo "slub_debug off"'
 expect "a hung guest is killed at the timeout, console tail shown" 124 "console tail" \
 	--no-module --timeout 20 -- sleep 600
 expect "a kernel splat in dmesg fails the run" 126 "kernel splat" \
