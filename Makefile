@@ -63,7 +63,7 @@ help:
 	@echo 'make install [PREFIX=] [DESTDIR=] install the userspace (default /usr/local)'
 	@echo 'make selftests                    build the selftests'
 	@echo 'make clang-check                  compile the userspace code with clang too'
-	@echo 'make bench [KVER=]                benchmarks in a VM (not part of make check)'
+	@echo 'make bench [KVER=]                benchmarks on the host and in a VM (not part of make check)'
 	@echo 'make check                        install deps, host tests, VM suites on 6.1 and 6.12'
 	@echo 'make demo [KVER=]                 boot a VM, load the module, show its state'
 	@echo 'make vm-shell [KVER=]             interactive guest with the module loaded'
@@ -218,8 +218,17 @@ $(BENCH): bench/nrtls-bench.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ $< -luring
 
-bench: kmod bench-build
-	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --timeout 1800 -- bench/run.sh $(BENCH)
+# BENCH_SECS and BENCH_ROUNDS set the length of the server comparison.
+BENCH_SECS ?= 10
+BENCH_ROUNDS ?= 3
+SERVE_BENCH = bench/serve.sh $(1) $(BENCH_SECS) 1 16 $(BENCH_ROUNDS)
+
+bench: kmod bench-build userspace
+	@echo '=== nrtls-serve vs nginx, plain HTTP, on this host'
+	@$(TOP)/$(call SERVE_BENCH,http)
+	@echo '=== in a $(KREL) VM without slub_debug: sendfile latency; nrtls-serve vs nginx over HTTPS'
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 1800 \
+		--cmd 'bench/run.sh $(BENCH) && echo && $(call SERVE_BENCH,https)'
 
 # Userspace must build without warnings from clang too.
 clang-check: $(BPF_SKELS) $(KSFT_STAMP)

@@ -1,23 +1,54 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # nrtls-serve against nginx, in one run, with the same number of workers:
-# requests per second and throughput with wrk, keep-alive, for 4 KiB,
-# 256 KiB and 16 MiB files.
+# requests per second, throughput and the servers' CPU time per MB with
+# wrk, keep-alive, for 4 KiB, 256 KiB and 16 MiB files.
 #
-#   bench/serve.sh http|https [SECONDS] [WORKERS] [CONNECTIONS]
+#   bench/serve.sh http|https [SECONDS] [WORKERS] [CONNECTIONS] [ROUNDS]
 #
 # http runs anywhere (the host: nrtls-serve takes the splice path without
 # the module); https is meant for the VM, where kTLS and nrtls.ko are.
+#
+# With more CPUs than WORKERS, the servers run on CPUs 0..WORKERS-1 and wrk
+# on the others, and so does nrtls.ko's push workqueue (its sysfs cpumask):
+# otherwise a single-threaded wrk that is busy decrypting shares its CPU
+# with whichever server the scheduler puts there, and on a 2-CPU guest that
+# decides the result more than the servers do.  Then "CPU ms/MB" is the
+# busy time of the server CPUs (user, system, irq, softirq) per MB served.
+#
+# Environment: SIZES="16m" runs only those files (of 4k 256k 16m); PIN=0
+# does not pin; VERBOSE=1 prints every run.
 set -eu
+case "${1:-}" in
+-h | --help)
+	sed -n '3,/^$/s/^# \{0,1\}//p' "$0"
+	exit 0
+	;;
+http | https | '') ;;
+*)
+	echo "usage: $0 http|https [SECONDS] [WORKERS] [CONNECTIONS] [ROUNDS] (--help)" >&2
+	exit 2
+	;;
+esac
 scheme=${1:-http}
 secs=${2:-10}
 workers=${3:-1}
 conns=${4:-16}
+rounds=${5:-1}
 top=$(cd "$(dirname "$0")/.." && pwd)
 serve=$top/build/user/bin/nrtls-serve
 dir=$(mktemp -d /tmp/nrtls-bench.XXXXXX)
 chmod 755 "$dir"
-trap 'kill $spid 2> /dev/null; [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2> /dev/null; sleep 0.5; rm -rf "$dir"' EXIT
+wqmask=/sys/devices/virtual/workqueue/nrtls/cpumask
+wqsaved=
+cleanup() {
+	kill $spid 2> /dev/null
+	[ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2> /dev/null
+	[ -z "$wqsaved" ] || echo "$wqsaved" > $wqmask
+	sleep 0.5
+	rm -rf "$dir"
+}
+trap cleanup EXIT
 spid=
 nport=18700
 sport=18701
@@ -27,6 +58,18 @@ for t in wrk nginx curl openssl; do
 done
 [ -x "$serve" ] || { echo "bench: $serve missing (make userspace)" >&2; exit 1; }
 [ "$scheme" = https ] && modprobe -q tls 2> /dev/null
+
+ncpu=$(nproc)
+spin='' cpin=''
+if [ "${PIN:-1}" != 0 ] && [ "$ncpu" -gt "$workers" ]; then
+	spin=0-$((workers - 1)) cpin=$workers-$((ncpu - 1))
+	[ "$workers" = 1 ] && spin=0
+	[ $((workers + 1)) = "$ncpu" ] && cpin=$workers
+	if [ -w $wqmask ]; then
+		wqsaved=$(cat $wqmask)
+		printf '%x\n' $(((1 << workers) - 1)) > $wqmask
+	fi
+fi
 
 mkdir -p "$dir/www"
 head -c 4096 /dev/urandom > "$dir/www/4k.bin"
@@ -61,9 +104,9 @@ http {
 }
 EOF
 mkdir -p "$dir/tmp"
-nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/nginx.err" || { cat "$dir/nginx.err"; exit 1; }
+${spin:+taskset -c $spin} nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/nginx.err" || { cat "$dir/nginx.err"; exit 1; }
 # shellcheck disable=SC2086
-"$serve" --root "$dir/www" $sflags --threads "$workers" --access-log off \
+${spin:+taskset -c $spin} "$serve" --root "$dir/www" $sflags --threads "$workers" --access-log off \
 	--max-conns 4096 2> "$dir/serve.err" &
 spid=$!
 for p in $nport $sport; do
@@ -78,27 +121,73 @@ if [ "$scheme" = https ]; then
 	ktls=$(grep -E '^TlsTx(Sw|Device)' /proc/net/tls_stat 2> /dev/null | awk '{ s += $2 } END { print s + 0 }')
 fi
 
-# wrk's summary: requests/s and transfer/s (in MB/s).
-run_wrk() {
-	wrk -t1 -c"$conns" -d"${secs}s" "$1" 2> /dev/null | awk '
-		/^Requests\/sec:/ { rps = $2 }
-		/^Transfer\/sec:/ { v = $2; u = substr(v, length(v) - 1); v += 0;
-				    if (u == "GB") v *= 1024; else if (u == "KB") v /= 1024;
-				    mbs = v }
-		END { printf "%.0f %.2f\n", rps, mbs }'
+# Busy jiffies (USER_HZ) of the server CPUs, from /proc/stat.
+busy() {
+	[ -n "$spin" ] || { echo 0; return; }
+	awk -v n="$workers" '$1 ~ /^cpu[0-9]+$/ && substr($1, 4) + 0 < n {
+		s += $2 + $3 + $4 + $7 + $8 } END { print s + 0 }' /proc/stat
 }
 
-echo "$scheme, $workers worker(s) each, wrk -t1 -c$conns -d${secs}s, keep-alive;" \
+# One wrk run: requests/s, MB/s, and server CPU ms per MB.
+run_wrk() {
+	local b0 b1
+	sleep 1	# let the previous run's connections go
+	b0=$(busy)
+	${cpin:+taskset -c $cpin} wrk -t1 -c"$conns" -d"${secs}s" "$1" 2> /dev/null > "$dir/wrk.out"
+	b1=$(busy)
+	awk -v cpu=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" '
+		function mib(v, u) { u = substr(v, length(v) - 1); v += 0
+				     return u == "GB" ? v * 1024 : u == "KB" ? v / 1024 : v }
+		/^Requests\/sec:/ { rps = $2 }
+		/^Transfer\/sec:/ { mbs = mib($2) }
+		/^ *[0-9]+ requests in/ { mb = mib($5) }
+		END { printf "%.0f %.2f %.2f\n", rps, mbs, (mb > 0 ? cpu * 1000 / hz / mb : 0) }' "$dir/wrk.out"
+}
+
+if [ -n "$spin" ]; then
+	pinned="servers on CPU $spin, wrk on CPU $cpin"
+	[ -n "$wqsaved" ] && pinned="$pinned, nrtls workqueue on CPU $spin"
+else
+	pinned="not pinned"
+fi
+echo "$scheme, $workers worker(s) each, wrk -t1 -c$conns -d${secs}s, keep-alive," \
+	"$rounds round(s) (means; the servers take turns going first); $pinned;" \
 	"nrtls-serve sendfile path: $path"
 # The ratio is of throughput: big files may see no whole request a second.
-printf '%-8s %12s %12s %12s %12s %9s\n' file "nginx req/s" "nrtls req/s" \
-	"nginx MB/s" "nrtls MB/s" ratio
-for f in 4k 256k 16m; do
-	read -r nr nm < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin")
-	read -r sr sm < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin")
-	printf '%-8s %12s %12s %12s %12s %9s\n' $f "$nr" "$sr" "$nm" "$sm" \
-		"$(awk "BEGIN { printf \"%.2f\", $sm / ($nm ? $nm : 1) }")"
+printf '%-5s %9s %9s %9s %9s %6s %10s %10s %6s  %s\n' file "nginx" "nrtls" "nginx" \
+	"nrtls" "" "nginx CPU" "nrtls CPU" "" "MB/s ratio"
+printf '%-5s %9s %9s %9s %9s %6s %10s %10s %6s  %s\n' "" "req/s" "req/s" "MB/s" \
+	"MB/s" ratio "ms/MB" "ms/MB" ratio "per round"
+ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
+for f in ${SIZES:-4k 256k 16m}; do
+	nr=0 nm=0 nc=0 sr=0 sm=0 sc=0 each=
+	for r in $(seq "$rounds"); do
+		if [ $((r % 2)) = 1 ]; then
+			read -r a b c < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin")
+			read -r d e g < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin")
+		else
+			read -r d e g < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin")
+			read -r a b c < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin")
+		fi
+		[ -z "${VERBOSE:-}" ] || echo "$f round $r: nginx $b MB/s $c ms/MB," \
+			"nrtls-serve $e MB/s $g ms/MB" >&2
+		read -r nr nm nc sr sm sc < <(awk "BEGIN { print $nr + $a, $nm + $b, $nc + $c,
+			$sr + $d, $sm + $e, $sc + $g }")
+		each="$each $(ratio "$b" "$e")"
+	done
+	read -r nr nm nc sr sm sc < <(awk "BEGIN { n = $rounds;
+		printf \"%.0f %.2f %.2f %.0f %.2f %.2f\\n\", $nr / n, $nm / n, $nc / n,
+		$sr / n, $sm / n, $sc / n }")
+	if [ -n "$spin" ]; then
+		cr=$(ratio "$sc" "$nc")
+	else
+		nc=- sc=- cr=-
+	fi
+	printf '%-5s %9s %9s %9s %9s %6s %10s %10s %6s %s\n' "$f" "$nr" "$sr" "$nm" "$sm" \
+		"$(ratio "$nm" "$sm")" "$nc" "$sc" "$cr" "$each"
 done
+echo "MB/s ratio: nrtls-serve over nginx (above 1: nrtls-serve faster);" \
+	"CPU ratio: nginx over nrtls-serve (above 1: nrtls-serve cheaper)"
 if [ -n "$ktls" ]; then
 	now=$(grep -E '^TlsTx(Sw|Device)' /proc/net/tls_stat | awk '{ s += $2 } END { print s + 0 }')
 	echo "kTLS TX sessions during the run: $((now - ktls)) (nginx's and nrtls-serve's)"
