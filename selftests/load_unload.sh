@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Load and unload nrtls.ko 20 times in a row, using it in between (device,
-# counters, the workqueue's cpumask in sysfs), then leave it loaded.  Needs NRTLS_KO (the runner in the VM sets it).
+# counters, the workqueue's cpumask in sysfs), then leave it loaded.
+# Needs NRTLS_KO (the runner in the VM sets it).
 ROUNDS=20
 echo "TAP version 13"
 echo "1..2"
