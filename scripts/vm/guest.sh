@@ -32,15 +32,33 @@ ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs tmpfs /dev/shm
-# Fresh scratch directories, unless that would hide the checkout (a clone
-# under /tmp); the overlay makes them writable either way.
+# Fresh tmpfs scratch directories, as on a normal host: the tests expect
+# /tmp to be tmpfs (on the overlay, files take overlayfs's paths, and its
+# files have no page cache of their own).  A checkout under one of them (a
+# clone in /tmp) is bind-mounted back at its path on top.
+keep=("$NRTLS_SRC")
+case "$NRTLS_CWD/" in
+"$NRTLS_SRC"/*) ;;
+*) keep+=("$NRTLS_CWD") ;;
+esac
 for d in /tmp /run /var/tmp; do
-	case "$NRTLS_SRC/ $NRTLS_CWD/" in
-	"$d"/* | *" $d"/*) continue ;;
-	esac
+	stashed=()
+	for p in "${keep[@]}"; do
+		case "$p/" in
+		"$d"/*)
+			mkdir -p "/mnt/nrtls-keep${#stashed[@]}"
+			mount --bind "$p" "/mnt/nrtls-keep${#stashed[@]}" || finish infra
+			stashed+=("$p")
+			;;
+		esac
+	done
 	mode=1777
 	[ $d = /run ] && mode=755
 	mount -t tmpfs -o mode=$mode tmpfs $d
+	for i in "${!stashed[@]}"; do
+		mkdir -p "${stashed[$i]}"
+		mount --move "/mnt/nrtls-keep$i" "${stashed[$i]}" || finish infra
+	done
 done
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null

@@ -29,6 +29,9 @@ expect "vm-run returns the command's output and exit status, slub_debug on" 7 "o
 	--no-module --cmd 'grep -q slub_debug=FZPU /proc/cmdline && echo "out put"; exit 7'
 expect "--no-slub-debug boots without slub_debug" 0 "slub_debug off" \
 	--no-module --no-slub-debug --cmd 'grep -q slub_debug /proc/cmdline || echo "slub_debug off"'
+expect "the guest's /tmp is a tmpfs, even for a checkout under /tmp" 0 "tmp is tmpfs" \
+	--no-module --cmd '[ "$(stat -f -c %T /tmp)" = tmpfs ] && [ -x scripts/vm/run.sh ] &&
+		echo "tmp is tmpfs"'
 expect "a hung guest is killed at the timeout, console tail shown" 124 "console tail" \
 	--no-module --timeout 20 -- sleep 600
 expect "a kernel splat in dmesg fails the run" 126 "kernel splat" \
