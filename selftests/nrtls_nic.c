@@ -598,7 +598,7 @@ FIXTURE(cxgb4) {
 FIXTURE_SETUP(cxgb4)
 {
 	ASSERT_EQ(0, nrtls_nicnet_setup(&self->net, "personality cxgb4 credits 24 "
-					"compl-every 8 latency 20000"));
+					"compl-every 8 latency 50000"));
 	ASSERT_EQ(0, nrtls_tls_pair_ns(&self->t, TLS1_2_VERSION,
 				       "ECDHE-ECDSA-AES128-GCM-SHA256",
 				       self->net.fd_a, "192.0.2.1", self->net.fd_b));
