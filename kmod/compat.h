@@ -88,15 +88,18 @@ static inline void nrtls_async_readahead(struct address_space *mapping,
  * or kTLS (kTLS replaces sk_prot and the socket's ops), without waiting and
  * without SIGPIPE.  The protocol takes its own page references.  Returns
  * the bytes taken, or -errno if none were.
+ *
+ * The last bytes go without MSG_MORE (or NOTLAST): kTLS closes its record
+ * and TCP pushes what it holds.  A tail left corked stalled transfers (seen
+ * on 6.1 with NOTLAST): nothing pushed it while kTLS refused more data for
+ * want of send-buffer space.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 static inline int nrtls_sock_send_pages(struct socket *sock,
-					struct bio_vec *bv, int nr, size_t len,
-					int flags)
+					struct bio_vec *bv, int nr, size_t len)
 {
 	struct msghdr msg = {
-		.msg_flags = MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL |
-			     flags,
+		.msg_flags = MSG_SPLICE_PAGES | MSG_DONTWAIT | MSG_NOSIGNAL,
 	};
 
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bv, nr, len);
@@ -104,8 +107,7 @@ static inline int nrtls_sock_send_pages(struct socket *sock,
 }
 #else
 static inline int nrtls_sock_send_pages(struct socket *sock,
-					struct bio_vec *bv, int nr, size_t len,
-					int flags)
+					struct bio_vec *bv, int nr, size_t len)
 {
 	size_t done = 0;
 	int i, ret;
@@ -117,7 +119,7 @@ static inline int nrtls_sock_send_pages(struct socket *sock,
 
 		while (left) {
 			size_t chunk = min_t(size_t, left, PAGE_SIZE - off);
-			int f = MSG_DONTWAIT | MSG_NOSIGNAL | flags;
+			int f = MSG_DONTWAIT | MSG_NOSIGNAL;
 
 			if (done + chunk < len)
 				f |= MSG_SENDPAGE_NOTLAST | MSG_MORE;

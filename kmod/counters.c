@@ -40,6 +40,8 @@ static const char *const event_names[NRTLS_EV_NR] = {
 	[NRTLS_EV_SF_ABORTS] = "sf_aborts",
 	[NRTLS_EV_SF_PUSH_EAGAIN] = "sf_push_eagain",
 	[NRTLS_EV_CTX_MODE_CHANGES] = "ctx_mode_changes",
+	[NRTLS_EV_SF_SEGS] = "sf_segments",
+	[NRTLS_EV_SF_PUSHES] = "sf_pushes",
 };
 
 long nrtls_objs_live(void)

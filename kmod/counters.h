@@ -41,6 +41,8 @@ enum nrtls_event {
 	NRTLS_EV_SF_ABORTS,	/* connections aborted */
 	NRTLS_EV_SF_PUSH_EAGAIN,
 	NRTLS_EV_CTX_MODE_CHANGES,
+	NRTLS_EV_SF_SEGS,	/* segments queued */
+	NRTLS_EV_SF_PUSHES,	/* hand-overs to the protocol */
 	NRTLS_EV_NR,
 };
 

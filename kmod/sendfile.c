@@ -12,6 +12,7 @@
 #include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/net.h>
+#include <linux/pagevec.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -294,15 +295,23 @@ static void sf_read_folio(struct nrtls_req *req, struct folio *folio)
 		nrtls_event(NRTLS_EV_SF_IO_ERRORS);
 }
 
+/* NRTLS_SF_READAHEAD: exactly the pages asked for; else the file's own. */
+static struct file_ra_state *sf_ra(struct nrtls_req *req)
+{
+	return req->readahead ? &req->ra : &req->file->f_ra;
+}
+
+static unsigned long sf_ra_pages(struct nrtls_req *req)
+{
+	return req->readahead ?: DIV_ROUND_UP(req->end - req->pos, PAGE_SIZE);
+}
+
 static void sf_readahead(struct nrtls_req *req, pgoff_t index)
 {
-	struct file_ra_state *ra = req->readahead ? &req->ra : &req->file->f_ra;
-	unsigned long count = req->readahead ?:
-		DIV_ROUND_UP(req->end - req->pos, PAGE_SIZE);
-
 	if (nrtls_should_fail(NRTLS_FAULT_READAHEAD))
 		return;
-	page_cache_sync_readahead(req->mapping, ra, req->file, index, count);
+	page_cache_sync_readahead(req->mapping, sf_ra(req), req->file, index,
+				  sf_ra_pages(req));
 }
 
 /*
@@ -318,15 +327,9 @@ static struct folio *sf_get_folio(struct nrtls_req *req, pgoff_t index)
 
 	folio = nrtls_folio_lookup(mapping, index);
 	if (folio) {
-		if (folio_test_readahead(folio) && !nodisk) {
-			struct file_ra_state *ra = req->readahead ?
-				&req->ra : &req->file->f_ra;
-
-			nrtls_async_readahead(mapping, ra, req->file, folio,
-					      req->readahead ?:
-					      DIV_ROUND_UP(req->end - req->pos,
-							   PAGE_SIZE));
-		}
+		if (folio_test_readahead(folio) && !nodisk)
+			nrtls_async_readahead(mapping, sf_ra(req), req->file,
+					      folio, sf_ra_pages(req));
 	} else {
 		if (nodisk)
 			return ERR_PTR(-EBUSY);
@@ -412,6 +415,66 @@ static struct nrtls_seg *sf_buf_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 	return seg;
 }
 
+/*
+ * A segment for the resident run of folios at the request's position, one
+ * lookup for them all; NULL if the first folio is not resident and up to
+ * date (the caller takes the one-folio path, which reads it).
+ */
+static struct nrtls_seg *sf_run_seg(struct nrtls_sq *sq, struct nrtls_req *req,
+				    long want)
+{
+	struct address_space *mapping = req->mapping;
+	loff_t end = min_t(loff_t, req->end, req->pos + want);
+	pgoff_t index = req->pos >> PAGE_SHIFT;
+	struct folio_batch fbatch;
+	struct nrtls_seg *seg;
+	unsigned int i, nr;
+	loff_t len;
+
+	folio_batch_init(&fbatch);
+	filemap_get_folios_contig(mapping, &index, (end - 1) >> PAGE_SHIFT,
+				  &fbatch);
+	for (nr = 0; nr < folio_batch_count(&fbatch) && nr < NRTLS_SEG_FOLIOS;
+	     nr++) {
+		if (!folio_test_uptodate(fbatch.folios[nr]))
+			break;
+	}
+	seg = NULL;
+	if (nr)
+		seg = nrtls_seg_alloc(req, NRTLS_SEG_FOLIO);
+	if (!seg) {
+		folio_batch_release(&fbatch);
+		return nr ? ERR_PTR(-ENOMEM) : NULL;
+	}
+	for (i = 0; i < folio_batch_count(&fbatch); i++) {
+		struct folio *folio = fbatch.folios[i];
+
+		if (i >= nr) {
+			folio_put(folio);
+			continue;
+		}
+		if (i)
+			seg->more[i - 1] = folio;
+		nrtls_obj_inc(NRTLS_OBJ_FOLIO);
+		/* Keep readahead ahead of us, as sf_get_folio() does. */
+		if (folio_test_readahead(folio) && mapping->a_ops->read_folio &&
+		    !(req->flags & NRTLS_SF_NODISKIO))
+			nrtls_async_readahead(mapping, sf_ra(req), req->file,
+					      folio, sf_ra_pages(req));
+	}
+	seg->folio = fbatch.folios[0];
+	seg->nr_folios = nr;
+	seg->off = req->pos - folio_pos(seg->folio);
+	seg->pos = req->pos;
+	len = folio_pos(fbatch.folios[nr - 1]) +
+	      folio_size(fbatch.folios[nr - 1]);
+	seg->len = min(len, end) - req->pos;
+	seg->ready = true;
+	nrtls_sq_link(sq, seg);
+	req->pos += seg->len;
+	return seg;
+}
+
 static struct nrtls_seg *sf_file_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 				     long want)
 {
@@ -424,6 +487,11 @@ static struct nrtls_seg *sf_file_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 	/* Truncated since the call: nothing past the new end goes out. */
 	if (req->pos >= i_size_read(inode))
 		return ERR_PTR(-EIO);
+	if (!IS_DAX(inode)) {
+		seg = sf_run_seg(sq, req, want);
+		if (seg)
+			return seg;
+	}
 	if (!mapping->a_ops->read_folio || IS_DAX(inode)) {
 		/* Use the page cache if it has the data, else copy it in. */
 		folio = nrtls_folio_lookup(mapping, req->pos >> PAGE_SHIFT);
@@ -447,6 +515,7 @@ static struct nrtls_seg *sf_file_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 	}
 	nrtls_obj_inc(NRTLS_OBJ_FOLIO);
 	seg->folio = folio;
+	seg->nr_folios = 1;
 	foff = req->pos - folio_pos(folio);
 	seg->off = foff;
 	seg->pos = req->pos;

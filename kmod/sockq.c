@@ -29,8 +29,6 @@ module_param_named(debug_check, nrtls_debug_check, bool, 0644);
 MODULE_PARM_DESC(debug_check,
 		 "Check each queue's accounting after every change, WARN on a mismatch");
 
-#define PUSH_BATCH 16
-
 static struct workqueue_struct *sq_wq;
 static struct kmem_cache *seg_cache;
 
@@ -56,10 +54,17 @@ struct nrtls_seg *nrtls_seg_alloc(struct nrtls_req *req, int kind)
 	return seg;
 }
 
+static struct folio *seg_folio(struct nrtls_seg *seg, unsigned int i)
+{
+	return i ? seg->more[i - 1] : seg->folio;
+}
+
 void nrtls_seg_free(struct nrtls_seg *seg)
 {
-	if (seg->folio) {
-		folio_put(seg->folio);
+	unsigned int i;
+
+	for (i = 0; seg->folio && i < seg->nr_folios; i++) {
+		folio_put(seg_folio(seg, i));
 		nrtls_obj_dec(NRTLS_OBJ_FOLIO);
 	}
 	if (seg->page) {
@@ -70,9 +75,50 @@ void nrtls_seg_free(struct nrtls_seg *seg)
 	nrtls_obj_dec(NRTLS_OBJ_SEG);
 }
 
-static struct page *seg_page(struct nrtls_seg *seg)
+/*
+ * Describe @seg in bvecs from @bv on, at most @max of them; returns how
+ * many, or 0 if it needs more.
+ */
+static int seg_bvecs(struct nrtls_seg *seg, struct bio_vec *bv, int max)
 {
-	return seg->kind == NRTLS_SEG_FOLIO ? &seg->folio->page : seg->page;
+	u32 off = seg->off, left = seg->len;
+	int n;
+
+	if (seg->kind != NRTLS_SEG_FOLIO) {
+		if (max < 1)
+			return 0;
+		bvec_set_page(bv, seg->page, seg->len, seg->off);
+		return 1;
+	}
+	if (seg->nr_folios > max)
+		return 0;
+	for (n = 0; left && n < seg->nr_folios; n++) {
+		struct folio *folio = seg_folio(seg, n);
+		u32 len = min_t(size_t, left, folio_size(folio) - off);
+
+		bvec_set_page(&bv[n], &folio->page, len, off);
+		left -= len;
+		off = 0;
+	}
+	return n;
+}
+
+/* @sent more bytes went out: let go of the folios wholly sent. */
+static void seg_advance(struct nrtls_seg *seg, u32 sent)
+{
+	seg->off += sent;
+	seg->len -= sent;
+	seg->pos += sent;
+	while (seg->kind == NRTLS_SEG_FOLIO && seg->nr_folios > 1 &&
+	       seg->off >= folio_size(seg->folio)) {
+		seg->off -= folio_size(seg->folio);
+		folio_put(seg->folio);
+		nrtls_obj_dec(NRTLS_OBJ_FOLIO);
+		seg->folio = seg->more[0];
+		seg->nr_folios--;
+		memmove(seg->more, seg->more + 1,
+			(seg->nr_folios - 1) * sizeof(seg->more[0]));
+	}
 }
 
 /* --- accounting ---------------------------------------------------------- */
@@ -122,6 +168,7 @@ void nrtls_sq_link(struct nrtls_sq *sq, struct nrtls_seg *seg)
 	else
 		sq->notready_bytes += seg->len;
 	nrtls_event_add(NRTLS_EV_SF_QUEUED, seg->len);
+	nrtls_event(NRTLS_EV_SF_SEGS);
 }
 
 /* Unlink and free a whole segment: sent, or dropped. */
@@ -509,80 +556,106 @@ static void sq_consume(struct nrtls_sq *sq, size_t sent)
 			sent -= seg_unlink(sq, seg, true);
 			continue;
 		}
-		seg->off += sent;
-		seg->len -= sent;
-		seg->pos += sent;
+		seg_advance(seg, sent);
 		seg->req->sent += sent;
 		sq->ready_bytes -= sent;
 		sent = 0;
 	}
 }
 
-/* Hand the ready prefix to the socket's protocol. */
+/*
+ * Hand the ready prefix to the socket's protocol.  Our whole charge is
+ * lifted while TCP takes the data, so that its room is judged by its own
+ * queue: not-ready data must never keep ready data out (the send buffer
+ * may have shrunk since).  It is put back before anything can fail the
+ * queue, whose refunds expect it in place.
+ */
 static void sq_push(struct nrtls_sq *sq)
 {
-	struct bio_vec bv[PUSH_BATCH];
+	struct bio_vec *bv = sq->bv;
+	bool lifted = false;
+	long charged = 0;
+	size_t pushed = 0;
+	int err = 0;
 
-	while (!sq->error && !list_empty(&sq->segs)) {
+	while (!list_empty(&sq->segs)) {
 		struct nrtls_seg *seg, *first;
 		size_t total = 0, sent;
-		bool more = false;
-		long charged;
-		int n = 0, ret;
+		int n = 0, k, ret;
 
 		first = list_first_entry(&sq->segs, struct nrtls_seg, node);
 		if (!first->ready)
-			return;
+			break;
 		list_for_each_entry(seg, &sq->segs, node) {
 			if (!seg->ready)
 				break;
-			if (n == PUSH_BATCH) {
-				more = true;
-				break;
-			}
 			/* Truncated since it was read: send nothing past EOF. */
-			ret = nrtls_sf_seg_eof(seg);
-			if (ret) {
-				nrtls_sq_fail(sq, ret);
-				return;
-			}
-			bv[n].bv_page = seg_page(seg);
-			bv[n].bv_offset = seg->off;
-			bv[n].bv_len = seg->len;
+			err = nrtls_sf_seg_eof(seg);
+			if (err)
+				break;
+			k = seg_bvecs(seg, bv + n, ARRAY_SIZE(sq->bv) - n);
+			if (!k)
+				break;
+			n += k;
 			total += seg->len;
-			n++;
 		}
+		if (!n)
+			break;
 
-		/*
-		 * Lift our whole charge while TCP takes the data, so that its
-		 * room is judged by its own queue: not-ready data must never
-		 * keep ready data out (the send buffer may have shrunk since).
-		 */
-		charged = sq->charged;
-		sq_account(sq, -charged);
+		if (!lifted) {
+			charged = sq->charged;
+			sq_account(sq, -charged);
+			lifted = true;
+		}
 		if (nrtls_should_fail(NRTLS_FAULT_PUSH))
 			ret = -EPIPE;
 		else
-			ret = nrtls_sock_send_pages(sq->sock, bv, n, total,
-						    more ? MSG_MORE : 0);
+			ret = nrtls_sock_send_pages(sq->sock, bv, n, total);
 		sent = ret > 0 ? ret : 0;
-		sq_account(sq, charged - sent);
+		nrtls_event(NRTLS_EV_SF_PUSHES);
 		trace_nrtls_sf_push(first->req->id, total, ret);
-		if (sent)
+		if (sent) {
 			sq_consume(sq, sent);
+			pushed += sent;
+		}
 		if (ret < 0 && ret != -EAGAIN) {
-			nrtls_sq_fail(sq, ret);
-			return;
+			err = ret;
+			break;
 		}
 		if (sent < total) {
 			nrtls_event(NRTLS_EV_SF_PUSH_EAGAIN);
 			sq_arm_reaper(sq);
-			return;
+			break;
 		}
+		if (err)
+			break;
 	}
+	if (lifted)
+		sq_account(sq, charged - pushed);
+	if (err)
+		nrtls_sq_fail(sq, err);
 }
 
 /* --- the invariant checker (FreeBSD's SBCHECK) --------------------------- */
+
+/* A FOLIO segment's folios hold its bytes; one under read has just one. */
+static bool seg_run_ok(struct nrtls_seg *seg)
+{
+	u64 held = 0;
+	unsigned int i;
+
+	if (seg->kind != NRTLS_SEG_FOLIO)
+		return true;
+	if (!seg->nr_folios || seg->nr_folios > NRTLS_SEG_FOLIOS ||
+	    (!seg->ready && seg->nr_folios != 1) ||
+	    seg->off >= folio_size(seg->folio))
+		return false;
+	for (i = 0; i < seg->nr_folios; i++)
+		held += folio_size(seg_folio(seg, i));
+	return held - seg->off >= seg->len &&
+	       held - folio_size(seg_folio(seg, seg->nr_folios - 1)) <
+	       seg->off + seg->len;
+}
 
 static void sq_check(struct nrtls_sq *sq)
 {
@@ -595,6 +668,8 @@ static void sq_check(struct nrtls_sq *sq)
 		return;
 	list_for_each_entry(seg, &sq->segs, node) {
 		WARN_ONCE(!seg->len, "nrtls: empty segment queued\n");
+		WARN_ONCE(!seg_run_ok(seg), "nrtls: bad run of %u folios\n",
+			  seg->nr_folios);
 		if (seg->ready) {
 			ready += seg->len;
 		} else {

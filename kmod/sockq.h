@@ -2,6 +2,7 @@
 #ifndef _NRTLS_SOCKQ_H
 #define _NRTLS_SOCKQ_H
 
+#include <linux/bvec.h>
 #include <linux/fs.h>
 #include <linux/llist.h>
 #include <linux/mutex.h>
@@ -18,8 +19,11 @@ struct nrtls_sq;
 
 /*
  * A queued piece of the byte stream: header bytes in a page of ours, file
- * bytes in a page-cache folio, or file bytes copied into a page of ours by
- * the bounded workqueue (file systems without ->read_folio).
+ * bytes in page-cache folios, or file bytes copied into a page of ours by
+ * the bounded workqueue (file systems without ->read_folio).  A FOLIO
+ * segment under read holds one folio; one that was resident when queued
+ * holds a run of up to NRTLS_SEG_FOLIOS contiguous folios, so that a hot
+ * file costs one segment per run, not one per page.
  *
  * Ownership (seed 000): a segment is owned by whoever built it until it is
  * linked into its queue; then by the queue while it is ready, and by its
@@ -33,21 +37,25 @@ enum nrtls_seg_kind {
 	NRTLS_SEG_BUF,
 };
 
+#define NRTLS_SEG_FOLIOS 16
+
 struct nrtls_seg {
 	struct list_head node;		/* in sq->segs */
 	struct nrtls_req *req;
 	struct nrtls_sq *sq;
 	struct page *page;		/* HDR, BUF */
-	struct folio *folio;		/* FOLIO */
-	u32 off;			/* in the page or folio */
+	struct folio *folio;		/* FOLIO: the first of the run */
+	u32 off;			/* in the page or the first folio */
 	u32 len;
 	loff_t pos;			/* file position (FOLIO, BUF) */
 	u8 kind;
+	u8 nr_folios;			/* FOLIO: @folio, then @more */
 	bool ready;
 	int err;			/* set by a failed read */
 	union {
-		struct wait_page_queue wpq;	/* FOLIO under read */
+		struct wait_page_queue wpq;	/* FOLIO under read: one folio */
 		struct work_struct read_work;	/* BUF under read */
+		struct folio *more[NRTLS_SEG_FOLIOS - 1]; /* FOLIO, resident */
 	};
 	struct llist_node done;		/* read completed, for the worker */
 };
@@ -106,6 +114,7 @@ struct nrtls_sq {
 	struct list_head reqs;
 	u64 ready_bytes, notready_bytes;
 	long charged;			/* our part of sk->sk_wmem_queued */
+	struct bio_vec bv[2 * NRTLS_SEG_FOLIOS];	/* one push */
 	unsigned int io_pending;	/* segments under read */
 	int error;			/* first error; stops everything */
 	bool dropping;			/* closed with SO_LINGER 0 */

@@ -245,6 +245,42 @@ TEST_F_TIMEOUT(sf, integrity, 300)
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 }
 
+/*
+ * A resident file is queued in runs of folios, not a segment per page, and
+ * handed to TCP in batches: both counts stay well under the page count
+ * (one per page would be 2048 of each here).
+ */
+TEST_F(arg, resident_file_in_runs)
+{
+	uint64_t size = 8 * MiB, pages = size / 4096, q;
+	struct nrtls_peer peer = { .fd = self->c.rcv, .want = size - 1000 };
+	uint8_t want[SHA256_LEN];
+	long segs, pushes;
+
+	self->c.fd = nrtls_make_file(self->c.path, size, 8);
+	ASSERT_LE(0, self->c.fd);
+	segs = nrtls_read_stat("events", "sf_segments");
+	pushes = nrtls_read_stat("events", "sf_pushes");
+	ASSERT_LE(0, segs);
+	ASSERT_LE(0, pushes);
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 1000,
+				    0, NULL, 0, 0, &q));
+	EXPECT_EQ(size - 1000, q);
+	nrtls_peer_join(&peer);
+	nrtls_expected_sha(8, 1000, size - 1000, NULL, 0, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+	segs = nrtls_read_stat("events", "sf_segments") - segs;
+	pushes = nrtls_read_stat("events", "sf_pushes") - pushes;
+	TH_LOG("%llu pages in %ld segments and %ld pushes",
+	       (unsigned long long)pages, segs, pushes);
+	EXPECT_LT(0, segs);
+	EXPECT_GE((long)pages / 4, segs);
+	EXPECT_LT(0, pushes);
+	EXPECT_GE((long)pages / 4, pushes);
+}
+
 
 /* --- ordering ------------------------------------------------------------ */
 
