@@ -44,6 +44,7 @@ int nrtls_nicnet_ns(struct nrtls_nicnet *n)
 {
 	memset(n, 0, sizeof(*n));
 	n->fd_a = n->fd_b = -1;
+	nrtls_reap_stale_ns();
 	snprintf(n->ns_a, sizeof(n->ns_a), "nrtls-na-%d", getpid());
 	snprintf(n->ns_b, sizeof(n->ns_b), "nrtls-nb-%d", getpid());
 	if (nrtls_use_ip_plugin() ||

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +232,31 @@ int nrtls_netns_enter(int fd)
 	return setns(fd, CLONE_NEWNET);
 }
 
+/*
+ * A test the harness killed on timeout never ran its teardown: its
+ * namespaces, and the devices and contexts in them, would outlive it and
+ * fail the idle checks of every test after it.  Remove them.
+ */
+void nrtls_reap_stale_ns(void)
+{
+	DIR *d = opendir("/run/netns");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char kind[8];
+		int pid, end = 0;
+
+		if (sscanf(e->d_name, "nrtls-%7[a-z]-%d%n", kind, &pid, &end) == 2 &&
+		    !e->d_name[end] && pid > 0 && kill(pid, 0) && errno == ESRCH) {
+			fprintf(stderr, "# removing namespace %s of a dead test\n", e->d_name);
+			nrtls_sh("ip netns del %s", e->d_name);
+		}
+	}
+	closedir(d);
+}
+
 static int open_netns(const char *name)
 {
 	char path[128];
@@ -246,6 +273,7 @@ int nrtls_netpair_setup(struct nrtls_netpair *p)
 	p->fd_a = p->fd_b = -1;
 	snprintf(p->ns_a, sizeof(p->ns_a), "nrtls-a-%d", pid);
 	snprintf(p->ns_b, sizeof(p->ns_b), "nrtls-b-%d", pid);
+	nrtls_reap_stale_ns();
 	p->fd_orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (p->fd_orig < 0)
 		return -1;

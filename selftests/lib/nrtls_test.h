@@ -57,6 +57,8 @@ struct nrtls_netpair {
 
 int nrtls_netpair_setup(struct nrtls_netpair *p);
 void nrtls_netpair_teardown(struct nrtls_netpair *p);
+/* Remove the namespaces of tests that died without their teardown. */
+void nrtls_reap_stale_ns(void);
 /* Switch the calling thread to a namespace fd (fd_a, fd_b or fd_orig). */
 int nrtls_netns_enter(int fd);
 
