@@ -32,14 +32,6 @@ int nrtls_use_ip_plugin(void)
 	return setenv("IP_LIB_DIR", dir, 1);
 }
 
-static int open_ns(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
 int nrtls_nicnet_ns(struct nrtls_nicnet *n)
 {
 	memset(n, 0, sizeof(*n));
@@ -52,8 +44,8 @@ int nrtls_nicnet_ns(struct nrtls_nicnet *n)
 		     "ip -n %s link set lo up && ip -n %s link set lo up",
 		     n->ns_a, n->ns_b, n->ns_a, n->ns_b))
 		return -1;
-	n->fd_a = open_ns(n->ns_a);
-	n->fd_b = open_ns(n->ns_b);
+	n->fd_a = nrtls_netns_open(n->ns_a);
+	n->fd_b = nrtls_netns_open(n->ns_b);
 	return n->fd_a >= 0 && n->fd_b >= 0 ? 0 : -1;
 }
 

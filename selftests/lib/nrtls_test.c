@@ -257,7 +257,7 @@ void nrtls_reap_stale_ns(void)
 	closedir(d);
 }
 
-static int open_netns(const char *name)
+int nrtls_netns_open(const char *name)
 {
 	char path[128];
 
@@ -287,8 +287,8 @@ int nrtls_netpair_setup(struct nrtls_netpair *p)
 		     "ip -n %s link set nrt-b up && ip -n %s link set lo up",
 		     p->ns_b, p->ns_b, p->ns_b))
 		return -1;
-	p->fd_a = open_netns(p->ns_a);
-	p->fd_b = open_netns(p->ns_b);
+	p->fd_a = nrtls_netns_open(p->ns_a);
+	p->fd_b = nrtls_netns_open(p->ns_b);
 	if (p->fd_a < 0 || p->fd_b < 0)
 		return -1;
 	if (nrtls_netns_enter(p->fd_a))

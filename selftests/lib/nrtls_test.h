@@ -59,6 +59,8 @@ int nrtls_netpair_setup(struct nrtls_netpair *p);
 void nrtls_netpair_teardown(struct nrtls_netpair *p);
 /* Remove the namespaces of tests that died without their teardown. */
 void nrtls_reap_stale_ns(void);
+/* An fd for the namespace "ip netns" calls @name, or -1. */
+int nrtls_netns_open(const char *name);
 /* Switch the calling thread to a namespace fd (fd_a, fd_b or fd_orig). */
 int nrtls_netns_enter(int fd);
 
