@@ -4,13 +4,13 @@
  *   /sys/kernel/debug/nrtls/counters  "name value" per live-object kind
  *   /sys/kernel/debug/nrtls/events    "name value" per event
  */
+#include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
 #include "counters.h"
 
-atomic_long_t nrtls_objs[NRTLS_OBJ_NR];
-atomic_long_t nrtls_events[NRTLS_EV_NR];
+DEFINE_PER_CPU(struct nrtls_stats, nrtls_stats);
 
 static const char *const obj_names[NRTLS_OBJ_NR] = {
 	[NRTLS_OBJ_CTX] = "contexts",
@@ -44,13 +44,34 @@ static const char *const event_names[NRTLS_EV_NR] = {
 	[NRTLS_EV_SF_PUSHES] = "sf_pushes",
 };
 
+/* A CPU that went offline keeps its counts: sum every possible CPU. */
+long nrtls_obj_read(enum nrtls_obj o)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(nrtls_stats.objs[o], cpu);
+	return sum;
+}
+
+static long event_read(enum nrtls_event e)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(nrtls_stats.events[e], cpu);
+	return sum;
+}
+
 long nrtls_objs_live(void)
 {
 	long sum = 0;
 	int i;
 
 	for (i = 0; i < NRTLS_OBJ_NR; i++)
-		sum += atomic_long_read(&nrtls_objs[i]);
+		sum += nrtls_obj_read(i);
 	return sum;
 }
 
@@ -59,8 +80,7 @@ static int counters_show(struct seq_file *m, void *v)
 	int i;
 
 	for (i = 0; i < NRTLS_OBJ_NR; i++)
-		seq_printf(m, "%s %ld\n", obj_names[i],
-			   atomic_long_read(&nrtls_objs[i]));
+		seq_printf(m, "%s %ld\n", obj_names[i], nrtls_obj_read(i));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(counters);
@@ -70,8 +90,7 @@ static int events_show(struct seq_file *m, void *v)
 	int i;
 
 	for (i = 0; i < NRTLS_EV_NR; i++)
-		seq_printf(m, "%s %ld\n", event_names[i],
-			   atomic_long_read(&nrtls_events[i]));
+		seq_printf(m, "%s %ld\n", event_names[i], event_read(i));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(events);

@@ -38,6 +38,9 @@ enum {
 static DEFINE_HASHTABLE(ctx_table, CTX_HASH_BITS);
 static DEFINE_SPINLOCK(ctx_table_lock);
 
+/* Contexts alive, against max_ctx (the per-CPU counter is for showing). */
+static atomic_t ctx_live;
+
 /* Every context from allocation to free, by id (listing, device removal). */
 static DEFINE_XARRAY_FLAGS(ctx_ids, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
 
@@ -75,7 +78,7 @@ struct nrtls_ctx *nrtls_ctx_alloc(struct net_device *dev,
 	struct nrtls_ctx *ctx;
 	int err;
 
-	if (atomic_long_inc_return(&nrtls_objs[NRTLS_OBJ_CTX]) > max_ctx) {
+	if (atomic_inc_return(&ctx_live) > max_ctx) {
 		err = -ENOSPC;
 		goto err_count;
 	}
@@ -108,6 +111,7 @@ struct nrtls_ctx *nrtls_ctx_alloc(struct net_device *dev,
 	if (err)
 		goto err_free;
 
+	nrtls_obj_inc(NRTLS_OBJ_CTX);
 	nrtls_event(NRTLS_EV_CTX_CREATED);
 	return ctx;
 
@@ -115,7 +119,7 @@ err_free:
 	netdev_put(dev, &ctx->dev_tracker);
 	kfree(ctx);
 err_count:
-	nrtls_obj_dec(NRTLS_OBJ_CTX);
+	atomic_dec(&ctx_live);
 	return ERR_PTR(err);
 }
 
@@ -142,6 +146,7 @@ static void ctx_free_rcu(struct rcu_head *head)
 	ctx_release_dev(ctx);
 	kfree(ctx);
 	nrtls_obj_dec(NRTLS_OBJ_CTX);
+	atomic_dec(&ctx_live);
 }
 
 /* Whether @ctx was allocated on @dev and still holds it. */

@@ -15,11 +15,14 @@
 
 #include "ctx.h"
 #include "dev.h"
+#include "fault.h"
+#include "quota.h"
 #include "sendfile.h"
 #include "uring.h"
 
 struct nrtls_file {
 	struct xarray ctxs;	/* id -> context, one owner reference each */
+	struct nrtls_quota *quota;	/* the opener's: charged per context */
 };
 
 /*
@@ -44,6 +47,19 @@ static int req_copy_out(void __user *uarg, unsigned int cmd, const void *k,
 		-EFAULT : 0;
 }
 
+/* The file lets go of a context it owned. */
+static void ctx_drop(struct nrtls_file *f, struct nrtls_ctx *ctx)
+{
+	nrtls_ctx_unpublish(ctx);
+	nrtls_ctx_put(ctx);
+	nrtls_quota_uncharge(f->quota, NRTLS_QUOTA_CTX);
+}
+
+/*
+ * The id becomes usable (NRTLS_IOC_CTX_DESTROY) only once it has reached
+ * the caller: until then its slot in the file is reserved, which reads as
+ * empty, so nothing else can destroy the context under us.
+ */
 static long ctx_create(struct nrtls_file *f, unsigned int cmd,
 		       void __user *uarg)
 {
@@ -61,24 +77,34 @@ static long ctx_create(struct nrtls_file *f, unsigned int cmd,
 		return -EOPNOTSUPP;
 	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
+	err = nrtls_quota_charge(f->quota, NRTLS_QUOTA_CTX);
+	if (err)
+		return err;
 
 	ctx = nrtls_ctx_create_plain(net, req.ifindex, &req.flow);
-	if (IS_ERR(ctx))
+	if (IS_ERR(ctx)) {
+		nrtls_quota_uncharge(f->quota, NRTLS_QUOTA_CTX);
 		return PTR_ERR(ctx);
-	err = xa_insert(&f->ctxs, ctx->id, ctx, GFP_KERNEL);
-	if (err)
-		goto err_put;
-	req.id = ctx->id;
-	err = req_copy_out(uarg, cmd, &req, sizeof(req));
-	if (err) {
-		xa_erase(&f->ctxs, ctx->id);
-		goto err_put;
 	}
+	err = -ENOMEM;
+	if (!nrtls_should_fail(NRTLS_FAULT_CTX_XA))
+		err = xa_reserve(&f->ctxs, ctx->id, GFP_KERNEL_ACCOUNT);
+	if (err)
+		goto err_drop;
+	req.id = ctx->id;
+	err = -EFAULT;
+	if (!nrtls_should_fail(NRTLS_FAULT_CTX_COPYOUT))
+		err = req_copy_out(uarg, cmd, &req, sizeof(req));
+	if (err) {
+		xa_release(&f->ctxs, ctx->id);
+		goto err_drop;
+	}
+	/* A reserved slot takes its entry without allocating. */
+	WARN_ON(xa_err(xa_store(&f->ctxs, ctx->id, ctx, GFP_KERNEL)));
 	return 0;
 
-err_put:
-	nrtls_ctx_unpublish(ctx);
-	nrtls_ctx_put(ctx);
+err_drop:
+	ctx_drop(f, ctx);
 	return err;
 }
 
@@ -97,8 +123,7 @@ static long ctx_destroy(struct nrtls_file *f, unsigned int cmd,
 	ctx = xa_erase(&f->ctxs, req.id);
 	if (!ctx)
 		return -ENOENT;
-	nrtls_ctx_unpublish(ctx);
-	nrtls_ctx_put(ctx);
+	ctx_drop(f, ctx);
 	return 0;
 }
 
@@ -129,11 +154,17 @@ static long nrtls_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static int nrtls_open(struct inode *inode, struct file *file)
 {
-	struct nrtls_file *f;
+	struct nrtls_file *f = NULL;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!nrtls_should_fail(NRTLS_FAULT_DEV_OPEN))
+		f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return -ENOMEM;
+	f->quota = nrtls_quota_get();
+	if (!f->quota) {
+		kfree(f);
+		return -ENOMEM;
+	}
 	xa_init(&f->ctxs);
 	file->private_data = f;
 	return 0;
@@ -147,10 +178,10 @@ static int nrtls_release(struct inode *inode, struct file *file)
 
 	xa_for_each(&f->ctxs, id, ctx) {
 		xa_erase(&f->ctxs, id);
-		nrtls_ctx_unpublish(ctx);
-		nrtls_ctx_put(ctx);
+		ctx_drop(f, ctx);
 	}
 	xa_destroy(&f->ctxs);
+	nrtls_quota_put(f->quota);
 	kfree(f);
 	return 0;
 }

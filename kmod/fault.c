@@ -5,7 +5,8 @@
  * work that runs from I/O completions anyway).
  *
  * /sys/kernel/debug/nrtls/fault:
- *   read:  "site calls countdown remaining hits" per site
+ *   read:  "site calls countdown remaining hits" per site (calls are
+ *          counted while some site is armed)
  *   write: "SITE N [COUNT]"  fail COUNT (default 1) calls at SITE,
  *                            starting with the N-th call from now
  *          "SITE 0"          disarm SITE
@@ -14,6 +15,7 @@
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/kernel.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -48,9 +50,20 @@ static struct fault_site sites[NRTLS_FAULT_NR] = {
 	[NRTLS_FAULT_NIC_REFILL] = { .name = "nic_refill" },
 	[NRTLS_FAULT_NIC_ENCRYPT] = { .name = "nic_encrypt" },
 	[NRTLS_FAULT_LAG_RESET] = { .name = "lag_reset" },
+	[NRTLS_FAULT_QUOTA_ALLOC] = { .name = "quota_alloc" },
+	[NRTLS_FAULT_CTX_XA] = { .name = "ctx_xa" },
+	[NRTLS_FAULT_CTX_COPYOUT] = { .name = "ctx_copyout" },
+	[NRTLS_FAULT_DEV_OPEN] = { .name = "dev_open" },
+	[NRTLS_FAULT_HDR_ARRAY] = { .name = "hdr_array" },
+	[NRTLS_FAULT_SF_COPYOUT] = { .name = "sf_copyout" },
+	[NRTLS_FAULT_URING_COPYIN] = { .name = "uring_copyin" },
 };
 
-bool nrtls_should_fail(enum nrtls_fault_site site)
+DEFINE_STATIC_KEY_FALSE(nrtls_fault_armed);
+/* Serialises arming, and the key with it. */
+static DEFINE_MUTEX(fault_lock);
+
+bool __nrtls_should_fail(enum nrtls_fault_site site)
 {
 	struct fault_site *s = &sites[site];
 
@@ -82,11 +95,26 @@ static int fault_show(struct seq_file *m, void *v)
 static void fault_arm(struct fault_site *s, unsigned int nth,
 		      unsigned int count)
 {
+	lockdep_assert_held(&fault_lock);
 	/* Disarm first so that a concurrent caller never sees a half state. */
 	atomic_set(&s->remaining, 0);
 	atomic_set(&s->countdown, nth);
 	if (nth)
 		atomic_set(&s->remaining, count);
+}
+
+/* The key stays on until a reset, so that "calls" counts consistently. */
+static void fault_key_update(void)
+{
+	int i;
+
+	lockdep_assert_held(&fault_lock);
+	for (i = 0; i < NRTLS_FAULT_NR; i++) {
+		if (atomic_read(&sites[i].remaining)) {
+			static_branch_enable(&nrtls_fault_armed);
+			return;
+		}
+	}
 }
 
 static ssize_t fault_write(struct file *file, const char __user *ubuf,
@@ -104,8 +132,11 @@ static ssize_t fault_write(struct file *file, const char __user *ubuf,
 	strim(buf);
 
 	if (!strcmp(buf, "reset")) {
+		mutex_lock(&fault_lock);
+		static_branch_disable(&nrtls_fault_armed);
 		for (i = 0; i < NRTLS_FAULT_NR; i++)
 			fault_arm(&sites[i], 0, 0);
+		mutex_unlock(&fault_lock);
 		return len;
 	}
 	n = sscanf(buf, "%31s %u %u", name, &nth, &count);
@@ -113,7 +144,10 @@ static ssize_t fault_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 	for (i = 0; i < NRTLS_FAULT_NR; i++) {
 		if (!strcmp(name, sites[i].name)) {
+			mutex_lock(&fault_lock);
 			fault_arm(&sites[i], nth, count);
+			fault_key_update();
+			mutex_unlock(&fault_lock);
 			return len;
 		}
 	}

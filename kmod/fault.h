@@ -2,6 +2,7 @@
 #ifndef _NRTLS_FAULT_H
 #define _NRTLS_FAULT_H
 
+#include <linux/jump_label.h>
 #include <linux/types.h>
 
 struct dentry;
@@ -30,10 +31,28 @@ enum nrtls_fault_site {
 	NRTLS_FAULT_NIC_REFILL,		/* mlx5 pool refill */
 	NRTLS_FAULT_NIC_ENCRYPT,	/* the NIC's encryption of a packet */
 	NRTLS_FAULT_LAG_RESET,		/* a new lower context on re-homing */
+	NRTLS_FAULT_QUOTA_ALLOC,	/* a user's quota entry */
+	NRTLS_FAULT_CTX_XA,		/* a context's slot in its file */
+	NRTLS_FAULT_CTX_COPYOUT,	/* the created context's id to the caller */
+	NRTLS_FAULT_DEV_OPEN,		/* opening /dev/nrtls */
+	NRTLS_FAULT_HDR_ARRAY,		/* the array of a request's header pages */
+	NRTLS_FAULT_SF_COPYOUT,		/* the ioctl's count back to the caller */
+	NRTLS_FAULT_URING_COPYIN,	/* an io_uring command's request struct */
 	NRTLS_FAULT_NR,
 };
 
-bool nrtls_should_fail(enum nrtls_fault_site site);
+/* On while any site is armed: a disarmed site costs a patched-out jump. */
+DECLARE_STATIC_KEY_FALSE(nrtls_fault_armed);
+
+bool __nrtls_should_fail(enum nrtls_fault_site site);
+
+static inline bool nrtls_should_fail(enum nrtls_fault_site site)
+{
+	if (!static_branch_unlikely(&nrtls_fault_armed))
+		return false;
+	return __nrtls_should_fail(site);
+}
+
 void nrtls_fault_init(struct dentry *dir);
 
 #endif /* _NRTLS_FAULT_H */

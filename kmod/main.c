@@ -13,6 +13,7 @@
 #include "fault.h"
 #include "kfunc.h"
 #include "link.h"
+#include "quota.h"
 #include "sendfile.h"
 #include "sockq.h"
 
@@ -27,6 +28,7 @@ static int __init nrtls_init(void)
 	nrtls_debugfs = debugfs_create_dir("nrtls", NULL);
 	nrtls_counters_init(nrtls_debugfs);
 	nrtls_fault_init(nrtls_debugfs);
+	nrtls_quota_init(nrtls_debugfs);
 
 	err = nrtls_ctx_init(nrtls_debugfs);
 	if (err)
@@ -70,6 +72,7 @@ static void __exit nrtls_exit(void)
 	nrtls_sf_exit();
 	nrtls_sockq_exit();
 	nrtls_ctx_exit();
+	nrtls_quota_exit();
 	debugfs_remove_recursive(nrtls_debugfs);
 }
 

@@ -101,7 +101,8 @@ static int sf_copy_header(struct nrtls_req *req, const void __user *hdr)
 
 	if (!n)
 		return 0;
-	req->hdr_pages = kcalloc(n, sizeof(*req->hdr_pages), GFP_KERNEL);
+	if (!nrtls_should_fail(NRTLS_FAULT_HDR_ARRAY))
+		req->hdr_pages = kcalloc(n, sizeof(*req->hdr_pages), GFP_KERNEL);
 	if (!req->hdr_pages)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
@@ -683,7 +684,9 @@ long nrtls_sf_ioctl(unsigned int cmd, void __user *uarg)
 	nrtls_sq_put(sq);
 	nrtls_req_put(req);
 
-	if (copy_to_user(uarg + offsetof(struct nrtls_sendfile, queued),
+	/* As write(2): the data went, only the count could not be told. */
+	if (nrtls_should_fail(NRTLS_FAULT_SF_COPYOUT) ||
+	    copy_to_user(uarg + offsetof(struct nrtls_sendfile, queued),
 			 &a.queued, sizeof(a.queued)))
 		return -EFAULT;
 	return err;

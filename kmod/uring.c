@@ -9,6 +9,7 @@
 #include <linux/uaccess.h>
 
 #include "compat.h"
+#include "fault.h"
 #include "sendfile.h"
 #include "sockq.h"
 #include "uring.h"
@@ -54,6 +55,8 @@ int nrtls_uring_cmd(struct io_uring_cmd *ucmd, unsigned int issue_flags)
 		return -EINVAL;
 	if (size < offsetofend(struct nrtls_sendfile, reserved))
 		return -EINVAL;
+	if (nrtls_should_fail(NRTLS_FAULT_URING_COPYIN))
+		return -EFAULT;
 	ret = copy_struct_from_user(&a, sizeof(a), u64_to_user_ptr(addr), size);
 	if (ret)
 		return ret;

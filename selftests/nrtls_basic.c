@@ -8,14 +8,18 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -184,6 +188,65 @@ TEST(ctx_lifecycle)
 	close(fd);
 }
 
+struct destroyer {
+	int fd;
+	volatile int stop;
+	long found;
+};
+
+static void *destroy_predicted_ids(void *arg)
+{
+	struct destroyer *d = arg;
+	__u32 id;
+
+	while (!d->stop) {
+		/* Ids are the lowest free ones: the next create gets one of these. */
+		for (id = 1; id <= 4; id++)
+			if (!nrtls_ctx_destroy(d->fd, id))
+				d->found++;
+	}
+	return NULL;
+}
+
+/*
+ * A create whose result cannot be copied out (the struct is in a read-only
+ * page) must fail without ever making the context reachable by id: a
+ * thread destroying the ids it predicts finds nothing, and nothing is used
+ * after it was freed (the VM runs with slub_debug).
+ */
+TEST(ctx_create_copy_out_fails_races_destroy)
+{
+	struct nrtls_ctx_create *ro;
+	struct destroyer d = {};
+	struct nrtls_flow flow;
+	pthread_t thr;
+	long efault = 0;
+	int i;
+
+	d.fd = open_dev();
+	ASSERT_LE(0, d.fd);
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	nrtls_flow_v4(&flow, IPPROTO_TCP, "127.0.0.1", 1006, "127.0.0.1", 2006);
+	ro->ifindex = LO;
+	ro->flow = flow;
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+
+	ASSERT_EQ(0, pthread_create(&thr, NULL, destroy_predicted_ids, &d));
+	for (i = 0; i < 20000; i++) {
+		if (ioctl(d.fd, NRTLS_IOC_CTX_CREATE, ro) == -1 && errno == EFAULT)
+			efault++;
+	}
+	d.stop = 1;
+	pthread_join(thr, NULL);
+	EXPECT_EQ(20000, efault);
+	EXPECT_EQ(0, d.found);
+	EXPECT_TRUE(nrtls_wait_stat("counters", "contexts", 0, 5000));
+	close(d.fd);
+	munmap(ro, 4096);
+	EXPECT_TRUE(nrtls_wait_idle(5000));
+}
+
 /* Another file cannot destroy a context it does not own. */
 TEST(ctx_owned_by_file)
 {
@@ -249,6 +312,37 @@ FIXTURE_TEARDOWN(limit)
 	nrtls_param_write("max_ctx", self->saved);
 }
 
+/* Contexts owned through /dev/nrtls count against their user's quota. */
+TEST_F(limit, max_user_ctx)
+{
+	struct nrtls_flow flow;
+	char saved[32];
+	int fd = open_dev(), fd2 = open_dev(), i;
+	__u32 id;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, nrtls_param_read("max_user_ctx", saved, sizeof(saved)));
+	ASSERT_EQ(0, nrtls_param_write("max_user_ctx", "3"));
+	for (i = 0; i < 3; i++) {
+		nrtls_flow_v4(&flow, IPPROTO_TCP, "127.0.0.1", 4200 + i,
+			      "127.0.0.1", 443);
+		/* Two files of the same user share the quota. */
+		ASSERT_EQ(0, nrtls_ctx_create(i ? fd : fd2, LO, &flow, &id));
+	}
+	nrtls_flow_v4(&flow, IPPROTO_TCP, "127.0.0.1", 4300, "127.0.0.1", 443);
+	EXPECT_EQ(-EDQUOT, nrtls_ctx_create(fd, LO, &flow, NULL));
+	EXPECT_EQ(-EDQUOT, nrtls_ctx_create(fd2, LO, &flow, NULL));
+	EXPECT_EQ(3, nrtls_quota_used(getuid(), "contexts"));
+	EXPECT_EQ(0, nrtls_ctx_destroy(fd, id));
+	EXPECT_EQ(0, nrtls_ctx_create(fd2, LO, &flow, NULL));
+	close(fd2);
+	EXPECT_EQ(1, nrtls_quota_used(getuid(), "contexts"));
+	nrtls_param_write("max_user_ctx", saved);
+	close(fd);
+	EXPECT_TRUE(nrtls_wait_idle(5000));
+}
+
 TEST_F(limit, max_ctx)
 {
 	struct nrtls_flow flow;
@@ -287,14 +381,29 @@ FIXTURE_TEARDOWN(fault)
 
 FIXTURE_VARIANT(fault) {
 	const char *site;
+	int err;
 };
 
 FIXTURE_VARIANT_ADD(fault, ctx_alloc) {
 	.site = "ctx_alloc",
+	.err = -ENOMEM,
 };
 
 FIXTURE_VARIANT_ADD(fault, ctx_id) {
 	.site = "ctx_id",
+	.err = -ENOMEM,
+};
+
+/* The context's slot in the file, reserved before its id goes out. */
+FIXTURE_VARIANT_ADD(fault, ctx_xa) {
+	.site = "ctx_xa",
+	.err = -ENOMEM,
+};
+
+/* The id cannot reach the caller: the context must not survive. */
+FIXTURE_VARIANT_ADD(fault, ctx_copyout) {
+	.site = "ctx_copyout",
+	.err = -EFAULT,
 };
 
 /* Each allocation step of a context fails cleanly: nothing is left over. */
@@ -308,17 +417,82 @@ TEST_F(fault, ctx_create)
 	nrtls_flow_v4(&flow, IPPROTO_TCP, "127.0.0.1", 5000, "127.0.0.1", 443);
 
 	ASSERT_EQ(0, nrtls_fault_arm(variant->site, 1, 1));
-	EXPECT_EQ(-ENOMEM, nrtls_ctx_create(self->fd, LO, &flow, NULL));
+	EXPECT_EQ(variant->err, nrtls_ctx_create(self->fd, LO, &flow, NULL));
 	EXPECT_EQ(hits + 1, nrtls_fault_hits(variant->site));
 	EXPECT_TRUE(nrtls_wait_idle(5000));
+	/* The file's quota was given back, and the flow is free again. */
+	EXPECT_EQ(0, nrtls_quota_used(getuid(), "contexts"));
 
 	/* The second call from now fails, the first succeeds. */
 	ASSERT_EQ(0, nrtls_fault_arm(variant->site, 2, 1));
 	ASSERT_EQ(0, nrtls_ctx_create(self->fd, LO, &flow, &id));
 	flow.sport = htons(5001);
-	EXPECT_EQ(-ENOMEM, nrtls_ctx_create(self->fd, LO, &flow, NULL));
+	EXPECT_EQ(variant->err, nrtls_ctx_create(self->fd, LO, &flow, NULL));
 	EXPECT_EQ(0, nrtls_ctx_create(self->fd, LO, &flow, NULL));
-	EXPECT_EQ(2, nrtls_read_stat("counters", "contexts"));
+	EXPECT_TRUE(nrtls_wait_stat("counters", "contexts", 2, 5000));
+	EXPECT_EQ(2, nrtls_quota_used(getuid(), "contexts"));
+	EXPECT_EQ(0, nrtls_ctx_destroy(self->fd, id));
+	EXPECT_EQ(1, nrtls_quota_used(getuid(), "contexts"));
+}
+
+/* Opening the device allocates its file state and finds the user's quota. */
+TEST(fault_dev_open)
+{
+	long hits = nrtls_fault_hits("dev_open");
+	int fd;
+
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+	ASSERT_EQ(0, nrtls_fault_arm("dev_open", 1, 1));
+	EXPECT_EQ(-1, open_dev());
+	EXPECT_EQ(ENOMEM, errno);
+	EXPECT_EQ(hits + 1, nrtls_fault_hits("dev_open"));
+	fd = open_dev();
+	EXPECT_LE(0, fd);
+	close(fd);
+	nrtls_fault_cmd("reset");
+}
+
+/* A user's first open makes its quota entry; the last close removes it. */
+TEST(fault_quota_alloc)
+{
+	long hits = nrtls_fault_hits("quota_alloc");
+	int status, sync[2];
+	char c;
+	pid_t pid;
+
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+	ASSERT_EQ(0, pipe(sync));
+	ASSERT_EQ(0, nrtls_fault_arm("quota_alloc", 1, 1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd;
+
+		close(sync[0]);
+		if (setresuid(4242, 4242, 4242))
+			_exit(10);
+		fd = open_dev();
+		if (fd >= 0 || errno != ENOMEM)
+			_exit(11);
+		fd = open_dev();
+		if (fd < 0)
+			_exit(12);
+		if (write(sync[1], "x", 1) != 1)
+			_exit(13);
+		/* Until the parent has looked. */
+		pause();
+		_exit(0);
+	}
+	close(sync[1]);
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	EXPECT_EQ(0, nrtls_quota_used(4242, "contexts"));
+	kill(pid, SIGTERM);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(hits + 1, nrtls_fault_hits("quota_alloc"));
+	EXPECT_EQ(-1, nrtls_quota_used(4242, "contexts"));
+	close(sync[0]);
+	nrtls_fault_cmd("reset");
 }
 
 TEST(fault_file_rejects_bad_input)

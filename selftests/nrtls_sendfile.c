@@ -506,6 +506,7 @@ FIXTURE_VARIANT_ADD(fault, sq_alloc) { .site = "sq_alloc", .nth = 1, .err = -ENO
 FIXTURE_VARIANT_ADD(fault, req_alloc) { .site = "req_alloc", .nth = 1, .err = -ENOMEM };
 FIXTURE_VARIANT_ADD(fault, hdr_alloc_1) { .site = "hdr_alloc", .nth = 1, .err = -ENOMEM };
 FIXTURE_VARIANT_ADD(fault, hdr_alloc_3) { .site = "hdr_alloc", .nth = 3, .err = -ENOMEM };
+FIXTURE_VARIANT_ADD(fault, hdr_array) { .site = "hdr_array", .nth = 1, .err = -ENOMEM };
 FIXTURE_VARIANT_ADD(fault, seg_alloc_1) { .site = "seg_alloc", .nth = 1, .err = -ENOMEM };
 FIXTURE_VARIANT_ADD(fault, seg_alloc_5) {
 	.site = "seg_alloc", .nth = 5, .err = -ENOMEM, .partial = true,
@@ -587,6 +588,34 @@ TEST_F(fault, site)
 	}
 	free(peer.data);
 	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/*
+ * The count cannot be written back: EFAULT, as write(2) would say, but the
+ * request was accepted and all of it is sent.
+ */
+TEST_F(arg, fault_sf_copyout)
+{
+	struct nrtls_peer peer = { .fd = self->c.rcv, .want = 5 + 1 * MiB };
+	long hits = nrtls_fault_hits("sf_copyout");
+	uint8_t want[SHA256_LEN];
+	uint64_t q = 7;
+
+	self->c.fd = nrtls_make_file(self->c.path, 1 * MiB, 10);
+	ASSERT_LE(0, self->c.fd);
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, nrtls_fault_arm("sf_copyout", 1, 1));
+	EXPECT_EQ(-EFAULT, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0, 0,
+					  "head\n", 5, 0, &q));
+	EXPECT_EQ(hits + 1, nrtls_fault_hits("sf_copyout"));
+	EXPECT_EQ(0, q);
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(5 + 1 * MiB, peer.got);
+	nrtls_expected_sha(10, 0, 1 * MiB, "head\n", 5, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+	nrtls_fault_cmd("reset");
 }
 
 /* --- connecting sockets (seed 000's implied open) ------------------------ */

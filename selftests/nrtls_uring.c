@@ -233,6 +233,7 @@ TEST_F(ur, bad_commands)
 	struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd, .count = 10 };
 	struct nrtls_uring_cmd cmd;
 	struct io_uring_sqe *sqe;
+	long hits;
 
 #define EXPECT_CMD_ERR(err, ...) do {					\
 		sqe = io_uring_get_sqe(&self->ring);			\
@@ -248,6 +249,13 @@ TEST_F(ur, bad_commands)
 	EXPECT_CMD_ERR(-EINVAL, cmd.flags = 1);
 	EXPECT_CMD_ERR(-EINVAL, cmd.size = 8);
 	EXPECT_CMD_ERR(-EFAULT, cmd.addr = 8);
+	/* The same error path, reached by fault injection on a good address. */
+	hits = nrtls_fault_hits("uring_copyin");
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+	ASSERT_EQ(0, nrtls_fault_arm("uring_copyin", 1, 1));
+	EXPECT_CMD_ERR(-EFAULT);
+	EXPECT_EQ(hits + 1, nrtls_fault_hits("uring_copyin"));
+	nrtls_fault_cmd("reset");
 	EXPECT_CMD_ERR(-EBADF, sf.sock_fd = -1);
 	sf.sock_fd = self->snd;
 	EXPECT_CMD_ERR(-EINVAL, sf.reserved[0] = 1);

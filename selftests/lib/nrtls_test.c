@@ -56,11 +56,41 @@ long nrtls_live_objects(void)
 	return n ? sum : -1;
 }
 
+long nrtls_quota_used(unsigned int uid, const char *what)
+{
+	long ctxs, socks, found = -1;
+	char line[128];
+	unsigned int u;
+	FILE *f;
+
+	f = fopen(NRTLS_DEBUGFS "/quotas", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %ld %ld", &u, &ctxs, &socks) == 3 && u == uid) {
+			found = strcmp(what, "contexts") ? socks : ctxs;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+bool nrtls_wait_stat(const char *file, const char *name, long val, int ms)
+{
+	for (; ms > 0; ms -= 20) {
+		if (nrtls_read_stat(file, name) == val)
+			return true;
+		sleep_ms(20);
+	}
+	return nrtls_read_stat(file, name) == val;
 }
 
 bool nrtls_wait_idle(int ms)

@@ -19,8 +19,13 @@
 long nrtls_read_stat(const char *file, const char *name);
 /* Sum of all live-object counters, or -1 if they cannot be read. */
 long nrtls_live_objects(void);
+/* Wait (up to @ms) for a counter to read @val (contexts go after RCU). */
+bool nrtls_wait_stat(const char *file, const char *name, long val, int ms);
 /* Wait (up to @ms) for every live-object counter to reach zero. */
 bool nrtls_wait_idle(int ms);
+
+/* What user @uid holds of @what ("contexts", "sockets"), or -1 if nothing. */
+long nrtls_quota_used(unsigned int uid, const char *what);
 
 int nrtls_param_read(const char *name, char *buf, size_t len);
 int nrtls_param_write(const char *name, const char *val);

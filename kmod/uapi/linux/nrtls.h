@@ -53,7 +53,11 @@ enum nrtls_ctx_mode {
  * the caller's network namespace; needs CAP_NET_ADMIN there.  The context
  * belongs to the open file: it lives until NRTLS_IOC_CTX_DESTROY, until
  * the file is closed, or until the device goes away, whichever is first
- * (BPF programs may hold it a little longer).  On success @id is set.
+ * (BPF programs may hold it a little longer).  On success @id is set;
+ * the id is usable only once the call returned it.  Errors besides
+ * EINVAL: EPERM (no CAP_NET_ADMIN), ENODEV, EEXIST (the flow has a
+ * context), ENOSPC (max_ctx contexts alive), EDQUOT (the opener's user
+ * owns max_user_ctx contexts), ENOMEM, EFAULT (nothing was created).
  */
 struct nrtls_ctx_create {
 	__u32	ifindex;

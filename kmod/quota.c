@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-user quotas (see quota.h).  A user's entry lives while anything
+ * charged to it or holding it does; lookups are lock-free.
+ *
+ * /sys/kernel/debug/nrtls/quotas: "uid contexts sockets" per user that has
+ * /dev/nrtls open or anything charged; empty when idle.
+ */
+#include <linux/cred.h>
+#include <linux/debugfs.h>
+#include <linux/hashtable.h>
+#include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "fault.h"
+#include "quota.h"
+
+static unsigned int max_user_ctx = 4096;
+module_param(max_user_ctx, uint, 0644);
+MODULE_PARM_DESC(max_user_ctx,
+		 "Most contexts one user may own through /dev/nrtls (default 4096)");
+
+static unsigned int max_user_socks = 65536;
+module_param(max_user_socks, uint, 0644);
+MODULE_PARM_DESC(max_user_socks,
+		 "Most sockets with queued nrtls data one user may have (default 65536)");
+
+struct nrtls_quota {
+	struct hlist_node node;
+	kuid_t uid;
+	refcount_t ref;
+	atomic_t used[NRTLS_QUOTA_NR];
+	struct rcu_head rcu;
+};
+
+#define QUOTA_HASH_BITS 6
+static DEFINE_HASHTABLE(quotas, QUOTA_HASH_BITS);
+static DEFINE_SPINLOCK(quotas_lock);
+
+static unsigned int quota_limit(enum nrtls_quota_kind kind)
+{
+	if (kind == NRTLS_QUOTA_CTX)
+		return READ_ONCE(max_user_ctx);
+	return READ_ONCE(max_user_socks);
+}
+
+static struct nrtls_quota *quota_find(kuid_t uid)
+{
+	struct nrtls_quota *q;
+
+	hash_for_each_possible_rcu(quotas, q, node, __kuid_val(uid)) {
+		if (uid_eq(q->uid, uid) && refcount_inc_not_zero(&q->ref))
+			return q;
+	}
+	return NULL;
+}
+
+struct nrtls_quota *nrtls_quota_get(void)
+{
+	kuid_t uid = current_uid();
+	struct nrtls_quota *q, *new;
+
+	rcu_read_lock();
+	q = quota_find(uid);
+	rcu_read_unlock();
+	if (q)
+		return q;
+
+	if (nrtls_should_fail(NRTLS_FAULT_QUOTA_ALLOC))
+		return NULL;
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return NULL;
+	new->uid = uid;
+	refcount_set(&new->ref, 1);
+	spin_lock(&quotas_lock);
+	q = quota_find(uid);
+	if (!q) {
+		hash_add_rcu(quotas, &new->node, __kuid_val(uid));
+		q = new;
+		new = NULL;
+	}
+	spin_unlock(&quotas_lock);
+	kfree(new);
+	return q;
+}
+
+struct nrtls_quota *nrtls_quota_hold(struct nrtls_quota *q)
+{
+	refcount_inc(&q->ref);
+	return q;
+}
+
+void nrtls_quota_put(struct nrtls_quota *q)
+{
+	if (!refcount_dec_and_lock(&q->ref, &quotas_lock))
+		return;
+	hash_del_rcu(&q->node);
+	spin_unlock(&quotas_lock);
+	kfree_rcu(q, rcu);
+}
+
+int nrtls_quota_charge(struct nrtls_quota *q, enum nrtls_quota_kind kind)
+{
+	if (atomic_inc_return(&q->used[kind]) > quota_limit(kind)) {
+		atomic_dec(&q->used[kind]);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+void nrtls_quota_uncharge(struct nrtls_quota *q, enum nrtls_quota_kind kind)
+{
+	atomic_dec(&q->used[kind]);
+}
+
+static int quotas_show(struct seq_file *m, void *v)
+{
+	struct nrtls_quota *q;
+	unsigned int bkt;
+
+	seq_puts(m, "uid contexts sockets\n");
+	rcu_read_lock();
+	hash_for_each_rcu(quotas, bkt, q, node)
+		seq_printf(m, "%u %d %d\n", from_kuid(&init_user_ns, q->uid),
+			   atomic_read(&q->used[NRTLS_QUOTA_CTX]),
+			   atomic_read(&q->used[NRTLS_QUOTA_SOCK]));
+	rcu_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(quotas);
+
+void nrtls_quota_init(struct dentry *dir)
+{
+	debugfs_create_file("quotas", 0400, dir, NULL, &quotas_fops);
+}
+
+void nrtls_quota_exit(void)
+{
+	/* Entries go with their last user: /dev/nrtls is closed by now. */
+	WARN_ON(!hash_empty(quotas));
+}

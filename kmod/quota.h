@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _NRTLS_QUOTA_H
+#define _NRTLS_QUOTA_H
+
+#include <linux/types.h>
+#include <linux/uidgid.h>
+
+/*
+ * Per-user quotas on what /dev/nrtls lets anyone create, keyed by the real
+ * uid in the initial user namespace, so that a user in a namespace of its
+ * own (where it holds CAP_NET_ADMIN) is still the same user.  Exceeding
+ * one fails with EDQUOT, as the kernel's key quotas do.
+ */
+enum nrtls_quota_kind {
+	NRTLS_QUOTA_CTX,	/* contexts owned through /dev/nrtls */
+	NRTLS_QUOTA_SOCK,	/* sockets with an nrtls queue */
+	NRTLS_QUOTA_NR,
+};
+
+struct nrtls_quota;
+
+/* The caller's quota, referenced; NULL when out of memory. */
+struct nrtls_quota *nrtls_quota_get(void);
+struct nrtls_quota *nrtls_quota_hold(struct nrtls_quota *q);
+void nrtls_quota_put(struct nrtls_quota *q);
+/* Take one of @kind: 0, or -EDQUOT over the limit. */
+int nrtls_quota_charge(struct nrtls_quota *q, enum nrtls_quota_kind kind);
+void nrtls_quota_uncharge(struct nrtls_quota *q, enum nrtls_quota_kind kind);
+
+struct dentry;
+
+void nrtls_quota_init(struct dentry *dir);
+void nrtls_quota_exit(void);
+
+#endif /* _NRTLS_QUOTA_H */
