@@ -52,6 +52,11 @@ SELFTEST_LIB := $(wildcard selftests/lib/*.c)
 # The 6.1 harness's TEST() expands an unused 'variant' parameter into our code.
 SELFTEST_CFLAGS = $(USER_CFLAGS) -Wno-unused-parameter -isystem $(KSFT_DIR) -Iselftests/lib
 SELFTEST_HDRS := $(wildcard selftests/lib/*.h)
+# Programs the tests start (not tests themselves): build/<release>/selftests/helpers/.
+HELPER_SRCS := $(wildcard selftests/helpers/*.c)
+HELPER_BINS := $(patsubst selftests/helpers/%.c,$(O)/selftests/helpers/%,$(HELPER_SRCS))
+FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
+FUSE_LIBS = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
 
 .PHONY: all kmod bpf userspace install uninstall fuzz host-tests selftests clang-check bench bench-build check deps vm-shell vm-run demo clean distclean help FORCE
 
@@ -198,7 +203,11 @@ $(U)/fuzz/fuzz_http: userspace/serve/fuzz_http.c userspace/serve/http.c userspac
 
 # --- selftests -------------------------------------------------------------
 
-selftests: $(SELFTEST_BINS) kmod
+selftests: $(SELFTEST_BINS) $(HELPER_BINS) kmod
+
+$(O)/selftests/helpers/%: selftests/helpers/%.c selftests/lib/nrtls_pattern.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Iselftests/lib $(FUSE_CFLAGS) -o $@ $< $(FUSE_LIBS)
 
 $(KSFT_STAMP):
 	@$(TOP)/scripts/ksource.sh 6.1 > /dev/null
@@ -237,6 +246,10 @@ clang-check: $(BPF_SKELS) $(KSFT_STAMP)
 	@for f in $(SELFTEST_SRCS) $(SELFTEST_LIB) bench/nrtls-bench.c; do \
 		echo "  CLANG   $$f"; \
 		$(CLANG) $(SELFTEST_CFLAGS) -fsyntax-only $$f || exit 1; \
+	done
+	@for f in $(HELPER_SRCS); do \
+		echo "  CLANG   $$f"; \
+		$(CLANG) $(BASE_CFLAGS) -Iselftests/lib $(FUSE_CFLAGS) -fsyntax-only $$f || exit 1; \
 	done
 	@for f in $(LIB_SRCS) $(SERVE_SRCS) userspace/serve/fuzz_http.c userspace/ctl/nrtlsctl.c \
 			userspace/iplink/link_nrtls.c; do \

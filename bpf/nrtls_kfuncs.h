@@ -9,7 +9,11 @@
 
 #include <bpf/bpf_helpers.h>
 
-/* Return a referenced context or NULL; release it with nrtls_ctx_release(). */
+/*
+ * Return a referenced context or NULL; release it with nrtls_ctx_release().
+ * @flow__sz is sizeof(struct nrtls_flow), or more if the program was built
+ * with a larger one: then the bytes past what the module knows must be 0.
+ */
 extern struct nrtls_ctx *nrtls_xdp_ctx_lookup(struct xdp_md *xdp_ctx,
 					      struct nrtls_flow *flow,
 					      __u32 flow__sz) __ksym;

@@ -12,6 +12,8 @@ __u64 hits;
 __u32 last_id;
 __u32 last_ifindex;
 __u32 last_type;
+__u64 big_hits;		/* a larger flow struct, zero tail */
+__u64 bad_tail_hits;	/* ...with a non-zero tail: never found */
 
 static __always_inline void seen(struct nrtls_ctx *ctx)
 {
@@ -55,6 +57,37 @@ int tc_lookup(struct __sk_buff *skb)
 	seen(ctx);
 	nrtls_ctx_release(ctx);
 	return 0;
+}
+
+/* A program built against a newer, larger struct nrtls_flow. */
+struct flow_v2 {
+	struct nrtls_flow flow;
+	__u64 tail;
+};
+
+SEC("xdp")
+int xdp_lookup_sizes(struct xdp_md *xdp)
+{
+	struct flow_v2 big = {};
+	struct nrtls_ctx *ctx;
+
+	if (nrtls_flow_parse((void *)(long)xdp->data,
+			     (void *)(long)xdp->data_end, &big.flow))
+		return XDP_PASS;
+	__sync_fetch_and_add(&packets, 1);
+	ctx = nrtls_xdp_ctx_lookup(xdp, &big.flow, sizeof(big));
+	if (ctx) {
+		seen(ctx);
+		__sync_fetch_and_add(&big_hits, 1);
+		nrtls_ctx_release(ctx);
+	}
+	big.tail = 1;
+	ctx = nrtls_xdp_ctx_lookup(xdp, &big.flow, sizeof(big));
+	if (ctx) {
+		__sync_fetch_and_add(&bad_tail_hits, 1);
+		nrtls_ctx_release(ctx);
+	}
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -56,14 +56,13 @@ static inline struct folio *nrtls_folio_lookup(struct address_space *mapping,
 	return IS_ERR_OR_NULL(folio) ? NULL : folio;
 }
 
-/* A new locked folio for a miss, never waiting on another's lock; or NULL. */
+/* The locked folio at @index, created for a miss (may sleep); or NULL. */
 static inline struct folio *nrtls_folio_create(struct address_space *mapping,
 					       pgoff_t index)
 {
 	struct folio *folio;
 
-	folio = __filemap_get_folio(mapping, index,
-				    FGP_LOCK | FGP_CREAT | FGP_NOWAIT,
+	folio = __filemap_get_folio(mapping, index, FGP_LOCK | FGP_CREAT,
 				    mapping_gfp_mask(mapping));
 	return IS_ERR_OR_NULL(folio) ? NULL : folio;
 }
@@ -159,10 +158,48 @@ static inline const void *nrtls_uring_payload(struct io_uring_cmd *cmd)
 {
 	return io_uring_sqe_cmd(cmd->sqe);
 }
+
+/* io_uring calls ->uring_cmd() with this to cancel a marked command. */
+#define NRTLS_URING_F_CANCEL	IO_URING_F_CANCEL
+
+static inline void nrtls_uring_mark_cancelable(struct io_uring_cmd *cmd,
+					       unsigned int issue_flags)
+{
+	io_uring_cmd_mark_cancelable(cmd, issue_flags);
+}
+
+/* io_uring cancels through NRTLS_URING_F_CANCEL: nothing to look for. */
+static inline bool nrtls_uring_cmd_orphaned(struct io_uring_cmd *cmd)
+{
+	return false;
+}
 #else
+#include <linux/io_uring_types.h>
+
 static inline const void *nrtls_uring_payload(struct io_uring_cmd *cmd)
 {
 	return cmd->cmd;
+}
+
+#define NRTLS_URING_F_CANCEL	0
+
+static inline void nrtls_uring_mark_cancelable(struct io_uring_cmd *cmd,
+					       unsigned int issue_flags)
+{
+}
+
+/*
+ * Before 6.7 io_uring cannot cancel a driver's command: it waits for it,
+ * in the exiting task or in the ring's teardown.  The command is as good
+ * as cancelled once its task exits or its ring is being torn down; both
+ * outlive the command, so looking is safe while its CQE is not posted.
+ */
+static inline bool nrtls_uring_cmd_orphaned(struct io_uring_cmd *cmd)
+{
+	struct io_kiocb *req = cmd_to_io_kiocb(cmd);
+
+	return (READ_ONCE(req->task->flags) & PF_EXITING) ||
+	       percpu_ref_is_dying(&req->ctx->refs);
 }
 #endif
 

@@ -42,6 +42,12 @@ static const char *const event_names[NRTLS_EV_NR] = {
 	[NRTLS_EV_CTX_MODE_CHANGES] = "ctx_mode_changes",
 	[NRTLS_EV_SF_SEGS] = "sf_segments",
 	[NRTLS_EV_SF_PUSHES] = "sf_pushes",
+	[NRTLS_EV_SF_REAPER_PUSHES] = "sf_reaper_pushes",
+	[NRTLS_EV_SF_CANCELLED] = "sf_cancelled",
+	[NRTLS_EV_SF_SHUTDOWNS] = "sf_shutdowns",
+	[NRTLS_EV_SF_ORPHAN_TIMEOUTS] = "sf_orphan_timeouts",
+	[NRTLS_EV_SF_READ_JOBS] = "sf_read_jobs",
+	[NRTLS_EV_SF_HANDOVERS] = "sf_handovers",
 };
 
 /* A CPU that went offline keeps its counts: sum every possible CPU. */

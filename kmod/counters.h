@@ -43,6 +43,12 @@ enum nrtls_event {
 	NRTLS_EV_CTX_MODE_CHANGES,
 	NRTLS_EV_SF_SEGS,	/* segments queued */
 	NRTLS_EV_SF_PUSHES,	/* hand-overs to the protocol */
+	NRTLS_EV_SF_REAPER_PUSHES, /* pushes only the periodic look found */
+	NRTLS_EV_SF_CANCELLED,	/* requests io_uring cancelled */
+	NRTLS_EV_SF_SHUTDOWNS,	/* NRTLS_SF_SHUT_WR done */
+	NRTLS_EV_SF_ORPHAN_TIMEOUTS, /* closed sockets given up on */
+	NRTLS_EV_SF_READ_JOBS,	/* reads started on the read pool */
+	NRTLS_EV_SF_HANDOVERS,	/* submissions handed to the lock holder */
 	NRTLS_EV_NR,
 };
 

@@ -293,8 +293,9 @@ struct nrtls_ctx *nrtls_ctx_create_plain(struct net *net, u32 ifindex,
 		ctx = ERR_PTR(-ENODEV);
 		goto out;
 	}
+	/* Made at a user's request: charged to its memcg. */
 	ctx = nrtls_ctx_alloc(dev, flow, NRTLS_CTX_PLAIN, &plain_ops, 0,
-			      GFP_KERNEL);
+			      GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(ctx))
 		goto out;
 	err = nrtls_ctx_publish(ctx);

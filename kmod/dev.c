@@ -19,6 +19,7 @@
 #include "quota.h"
 #include "sendfile.h"
 #include "uring.h"
+#include "version.h"
 
 struct nrtls_file {
 	struct xarray ctxs;	/* id -> context, one owner reference each */
@@ -127,6 +128,23 @@ static long ctx_destroy(struct nrtls_file *f, unsigned int cmd,
 	return 0;
 }
 
+static long version(unsigned int cmd, void __user *uarg)
+{
+	struct nrtls_version v = {
+		.abi = NRTLS_ABI_VERSION,
+		.sf_flags = NRTLS_SF_FLAGS,
+		.release = NRTLS_VERSION,
+	};
+
+	if (_IOC_SIZE(cmd) < offsetofend(struct nrtls_version, release))
+		return -EINVAL;
+	/* A newer caller's larger struct: what we do not know reads as zero. */
+	if (_IOC_SIZE(cmd) > sizeof(v) &&
+	    clear_user(uarg + sizeof(v), _IOC_SIZE(cmd) - sizeof(v)))
+		return -EFAULT;
+	return req_copy_out(uarg, cmd, &v, sizeof(v));
+}
+
 static long nrtls_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct nrtls_file *f = file->private_data;
@@ -135,6 +153,10 @@ static long nrtls_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (_IOC_TYPE(cmd) != NRTLS_IOC_MAGIC)
 		return -ENOTTY;
 	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(NRTLS_IOC_VERSION):
+		if (_IOC_DIR(cmd) != _IOC_DIR(NRTLS_IOC_VERSION))
+			return -ENOTTY;
+		return version(cmd, uarg);
 	case _IOC_NR(NRTLS_IOC_CTX_CREATE):
 		if (_IOC_DIR(cmd) != _IOC_DIR(NRTLS_IOC_CTX_CREATE))
 			return -ENOTTY;

@@ -7,6 +7,7 @@
 #include <linux/bpf.h>
 #include <linux/filter.h>
 #include <linux/skbuff.h>
+#include <linux/string.h>
 #include <net/sock.h>
 #include <net/xdp.h>
 
@@ -22,7 +23,10 @@ static struct nrtls_ctx *kfunc_lookup(struct net *net,
 	struct nrtls_ctx *ctx;
 
 	nrtls_event(NRTLS_EV_BPF_LOOKUP);
-	if (!net || flow__sz != sizeof(*flow))
+	/* A newer program's larger struct: the part we do not know is zero. */
+	if (!net || flow__sz < sizeof(*flow) ||
+	    memchr_inv((const u8 *)flow + sizeof(*flow), 0,
+		       flow__sz - sizeof(*flow)))
 		return NULL;
 	ctx = nrtls_ctx_lookup(net, flow);
 	if (ctx)
@@ -36,7 +40,7 @@ __bpf_kfunc_start_defs();
  * nrtls_xdp_ctx_lookup - find the context of a flow and take a reference
  * @xdp_ctx: the program's context; the lookup is in its device's netns
  * @flow: the flow, all padding zero
- * @flow__sz: sizeof(struct nrtls_flow)
+ * @flow__sz: its size: sizeof(struct nrtls_flow), or more with a zero tail
  *
  * Return: the context, to be released with nrtls_ctx_release(), or NULL.
  */
@@ -53,7 +57,7 @@ nrtls_xdp_ctx_lookup(struct xdp_md *xdp_ctx, struct nrtls_flow *flow,
  * nrtls_skb_ctx_lookup - as nrtls_xdp_ctx_lookup(), for TC programs
  * @skb_ctx: the program's context
  * @flow: the flow, all padding zero
- * @flow__sz: sizeof(struct nrtls_flow)
+ * @flow__sz: its size: sizeof(struct nrtls_flow), or more with a zero tail
  *
  * Return: the context, to be released with nrtls_ctx_release(), or NULL.
  */

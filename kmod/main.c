@@ -16,8 +16,7 @@
 #include "quota.h"
 #include "sendfile.h"
 #include "sockq.h"
-
-#define NRTLS_VERSION "0.1.0"
+#include "version.h"
 
 static struct dentry *nrtls_debugfs;
 

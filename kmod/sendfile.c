@@ -2,18 +2,31 @@
 /*
  * Asynchronous sendfile (seed 000): requests, and the segments they queue.
  *
- * A page-cache miss starts readahead and puts a waiter on the folio's wait
- * queue; the call returns at once and the waiter, which runs when the read
- * unlocks the folio, hands the segment to the queue's worker.  No thread
- * waits for a read.  File systems without ->read_folio (tmpfs holes, DAX)
- * are read by a bounded workqueue instead.
+ * The submitter only looks in the page cache: what is there and up to date
+ * is queued ready; a run of folios under read is queued with a waiter on
+ * the first of them; a miss is queued as a segment for a read job.  Read
+ * jobs run on a bounded pool (io_workers), never in the submitter: they
+ * do the readahead and, for folios readahead did not bring, ->read_folio,
+ * which on some file systems (9p, FUSE, NFS) waits for the read.  They run
+ * as the submitter: its memory and block cgroups, the file opener's
+ * credentials.  When a job is done, or a folio waited on is unlocked, the
+ * queue's worker marks the segment ready or waits on its next folio.  No
+ * thread waits for a read on behalf of a request; a pool thread may, on
+ * the file systems that wait, and there are at most io_workers of them.
+ * File systems without ->read_folio (tmpfs holes, DAX) are read by the
+ * pool into pages of ours.
  */
+#include <linux/blkdev.h>
+#include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/pagevec.h>
-#include <linux/sched/signal.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <net/sock.h>
@@ -29,7 +42,7 @@
 static unsigned int io_workers = 4;
 module_param(io_workers, uint, 0444);
 MODULE_PARM_DESC(io_workers,
-		 "Reads in flight for file systems without ->read_folio (default 4)");
+		 "Read jobs running at once, for all file systems (default 4)");
 
 /* Most pages an NRTLS_SF_READAHEAD hint may ask for. */
 #define SF_RA_MAX	4096
@@ -37,7 +50,61 @@ MODULE_PARM_DESC(io_workers,
 static struct workqueue_struct *io_wq;
 static atomic64_t req_ids;
 
+/* --- who a request runs as ----------------------------------------------- */
+
+static void owner_init(struct nrtls_owner *o)
+{
+	o->memcg = get_mem_cgroup_from_mm(current->mm);
+#ifdef CONFIG_BLK_CGROUP
+	o->blkcg = task_get_css(current, io_cgrp_id);
+#endif
+}
+
+static void owner_release(struct nrtls_owner *o)
+{
+	mem_cgroup_put(o->memcg);
+	if (o->blkcg)
+		css_put(o->blkcg);
+}
+
+/* Allocations in the worker are charged to the submitter's memcg. */
+struct mem_cgroup *nrtls_owner_enter(struct nrtls_req *req)
+{
+	return set_active_memcg(req->owner.memcg);
+}
+
+void nrtls_owner_leave(struct mem_cgroup *old)
+{
+	set_active_memcg(old);
+}
+
+struct owner_ctx {
+	struct mem_cgroup *memcg;
+	const struct cred *cred;
+};
+
+/*
+ * A read job reads as the submitter: page cache charged to its memcg, the
+ * I/O to its blkcg (the pool's threads are kthreads), the file opener's
+ * credentials for the file system.
+ */
+static void job_enter(struct nrtls_req *req, struct owner_ctx *c)
+{
+	c->memcg = set_active_memcg(req->owner.memcg);
+	kthread_associate_blkcg(req->owner.blkcg);
+	c->cred = override_creds(req->file->f_cred);
+}
+
+static void job_leave(struct owner_ctx *c)
+{
+	revert_creds(c->cred);
+	kthread_associate_blkcg(NULL);
+	set_active_memcg(c->memcg);
+}
+
 /* --- requests ------------------------------------------------------------ */
+
+static void sf_ra_job(struct work_struct *work);
 
 void nrtls_sf_req_release(struct nrtls_req *req)
 {
@@ -50,8 +117,13 @@ void nrtls_sf_req_release(struct nrtls_req *req)
 		}
 	}
 	kfree(req->hdr_pages);
+	if (req->sockfile)
+		fput(req->sockfile);
 	if (req->file)
 		fput(req->file);
+	owner_release(&req->owner);
+	if (req->sq)
+		nrtls_sq_put(req->sq);
 	kfree(req);
 	nrtls_obj_dec(NRTLS_OBJ_REQ);
 }
@@ -95,6 +167,7 @@ static int sf_check_socket(struct socket *sock)
 	return sock_error(sk);
 }
 
+/* Header pages are the caller's memory, charged to its memcg. */
 static int sf_copy_header(struct nrtls_req *req, const void __user *hdr)
 {
 	unsigned int i, n = DIV_ROUND_UP(req->hdr_len, PAGE_SIZE);
@@ -102,7 +175,7 @@ static int sf_copy_header(struct nrtls_req *req, const void __user *hdr)
 	if (!n)
 		return 0;
 	if (!nrtls_should_fail(NRTLS_FAULT_HDR_ARRAY))
-		req->hdr_pages = kcalloc(n, sizeof(*req->hdr_pages), GFP_KERNEL);
+		req->hdr_pages = kcalloc(n, sizeof(*req->hdr_pages), NRTLS_GFP);
 	if (!req->hdr_pages)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
@@ -110,7 +183,7 @@ static int sf_copy_header(struct nrtls_req *req, const void __user *hdr)
 		struct page *page = NULL;
 
 		if (!nrtls_should_fail(NRTLS_FAULT_HDR_ALLOC))
-			page = alloc_page(GFP_KERNEL);
+			page = alloc_page(NRTLS_GFP);
 		if (!page)
 			return -ENOMEM;
 		req->hdr_pages[i] = page;
@@ -121,16 +194,13 @@ static int sf_copy_header(struct nrtls_req *req, const void __user *hdr)
 	return 0;
 }
 
-/*
- * Check everything and build a request; on success the request owns a
- * reference to the file and the caller one to the socket's file.
- */
-static struct nrtls_req *sf_req_create(const struct nrtls_sendfile *a,
-				       struct file **sockfilep)
+struct nrtls_req *nrtls_sf_req_new(const struct nrtls_sendfile *a,
+				   struct io_uring_cmd *ucmd)
 {
 	struct file *sockfile, *file;
 	struct nrtls_req *req;
 	struct socket *sock;
+	u64 count;
 	loff_t size;
 	int err;
 
@@ -161,40 +231,66 @@ static struct nrtls_req *sf_req_create(const struct nrtls_sendfile *a,
 	err = -ENOMEM;
 	if (nrtls_should_fail(NRTLS_FAULT_REQ_ALLOC))
 		goto err_file;
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	req = kzalloc(sizeof(*req), NRTLS_GFP);
 	if (!req)
 		goto err_file;
 	nrtls_obj_inc(NRTLS_OBJ_REQ);
-	refcount_set(&req->ref, 2);	/* the queue's and the caller's */
+	/* The queue's, the issuer's, and the command's until its CQE. */
+	refcount_set(&req->ref, ucmd ? 3 : 2);
 	INIT_LIST_HEAD(&req->node);
+	INIT_WORK(&req->ra_work, sf_ra_job);
 	init_waitqueue_head(&req->wait);
 	req->id = atomic64_inc_return(&req_ids);
+	req->sockfile = sockfile;
 	req->file = file;
 	req->mapping = file->f_mapping;
+	req->ucmd = ucmd;
 	req->flags = a->flags;
+	/* As read(2) and write(2): a CQE's count must fit in an int. */
+	count = min_t(u64, a->count ?: size - a->offset, size - a->offset);
+	count = min_t(u64, count, MAX_RW_COUNT - a->hdr_len);
 	req->pos = a->offset;
-	req->end = a->count ? min_t(loff_t, a->offset + a->count, size) : size;
+	req->end = a->offset + count;
 	req->hdr_len = a->hdr_len;
-	req->total = req->hdr_len + (req->end - req->pos);
+	req->total = req->hdr_len + count;
 	req->nocache_from = a->offset >> PAGE_SHIFT;
+	req->nowait = a->flags & NRTLS_SF_NOWAIT ||
+		      ((sockfile->f_flags & O_NONBLOCK) && !ucmd);
 	if (a->flags & NRTLS_SF_READAHEAD) {
 		file_ra_state_init(&req->ra, req->mapping);
 		req->ra.ra_pages = min_t(u32, a->readahead, SF_RA_MAX);
 		req->readahead = req->ra.ra_pages;
 	}
+	owner_init(&req->owner);
+	err = -EINVAL;
+	if (req->nowait && (req->flags & NRTLS_SF_WAIT_SENT))
+		goto err_req;
 	err = sf_copy_header(req, u64_to_user_ptr(a->hdr));
-	if (err) {
-		nrtls_sf_req_release(req);
-		goto err_sock;
-	}
-	*sockfilep = sockfile;
+	if (err)
+		goto err_req;
 	return req;
 
+err_req:
+	nrtls_sf_req_release(req);
+	return ERR_PTR(err);
 err_file:
 	fput(file);
 err_sock:
 	fput(sockfile);
 	return ERR_PTR(err);
+}
+
+int nrtls_sf_req_submit(struct nrtls_req *req, bool trylock)
+{
+	struct file *sockfile = req->sockfile;
+	int ret;
+
+	ret = nrtls_sq_submit(sock_from_file(sockfile), sockfile, req, trylock);
+	req->sockfile = NULL;
+	fput(sockfile);
+	if (ret < 0)
+		nrtls_req_put(req);	/* the queue's: it never had it */
+	return ret;
 }
 
 /* --- segments ------------------------------------------------------------ */
@@ -207,20 +303,6 @@ int nrtls_sf_seg_eof(struct nrtls_seg *seg)
 	if (seg->pos + seg->len > i_size_read(seg->req->mapping->host))
 		return -EIO;
 	return 0;
-}
-
-/* A read completed: is the data good? */
-int nrtls_sf_seg_check(struct nrtls_seg *seg)
-{
-	if (nrtls_should_fail(NRTLS_FAULT_IO_ERROR))
-		return -EIO;
-	if (seg->kind == NRTLS_SEG_BUF)
-		return seg->err ?: nrtls_sf_seg_eof(seg);
-	/* Not up to date: the read failed.  No mapping: truncated away. */
-	if (!folio_test_uptodate(seg->folio) ||
-	    READ_ONCE(seg->folio->mapping) != seg->req->mapping)
-		return -EIO;
-	return nrtls_sf_seg_eof(seg);
 }
 
 static struct nrtls_seg *sf_hdr_seg(struct nrtls_sq *sq, struct nrtls_req *req,
@@ -261,14 +343,18 @@ static int sf_folio_wake(struct wait_queue_entry *wait, unsigned int mode,
 	return 1;
 }
 
-static void sf_wait_folio(struct nrtls_sq *sq, struct nrtls_seg *seg)
+/* Wait for folio @i of @seg to be unlocked (under sq->lock, seg not ready). */
+static void sf_wait_folio(struct nrtls_seg *seg, unsigned int i)
 {
-	struct folio *folio = seg->folio;
+	struct folio *folio = nrtls_seg_folio(seg, i);
 
+	lockdep_assert_held(&seg->sq->lock);
+	seg->wait_idx = i;
 	seg->wpq.folio = folio;
 	seg->wpq.bit_nr = PG_locked;
 	init_waitqueue_func_entry(&seg->wpq.wait, sf_folio_wake);
-	nrtls_sq_io_start(sq, seg);
+	/* The waiter's reference, dropped by nrtls_sq_io_done(). */
+	refcount_inc(&seg->sq->ref);
 	folio_add_wait_queue(folio, &seg->wpq.wait);
 	/*
 	 * The read may have unlocked the folio before the waiter was added,
@@ -281,7 +367,52 @@ static void sf_wait_folio(struct nrtls_sq *sq, struct nrtls_seg *seg)
 		folio_unlock(folio);
 }
 
-/* Start reading a folio that is not up to date; it is unlocked when done. */
+/*
+ * A not-ready segment's job is done or the folio it waited on was
+ * unlocked: is all of it good now?  Waits on the next folio still under
+ * read.  Once the queue has failed (@failing) nothing is good any more,
+ * but the segment still belongs to its reads until they all completed.
+ */
+int nrtls_sf_seg_check(struct nrtls_seg *seg, bool failing)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&seg->sq->lock);
+	if (!failing && nrtls_should_fail(NRTLS_FAULT_IO_ERROR))
+		return -EIO;
+	if (!failing && seg->err)
+		return seg->err;
+	for (i = seg->wait_idx; i < seg->nr_folios; i++) {
+		struct folio *folio = nrtls_seg_folio(seg, i);
+
+		if (folio_test_locked(folio)) {
+			sf_wait_folio(seg, i);
+			return 1;
+		}
+		if (failing)
+			continue;
+		/* No mapping: truncated away. */
+		if (READ_ONCE(folio->mapping) != seg->req->mapping)
+			return -EIO;
+		/* Unlocked and not up to date: the read failed. */
+		if (!folio_test_uptodate(folio))
+			return -EIO;
+	}
+	return failing ? 0 : nrtls_sf_seg_eof(seg);
+}
+
+/* NRTLS_SF_READAHEAD: exactly the pages asked for; else the file's own. */
+static struct file_ra_state *sf_ra(struct nrtls_req *req)
+{
+	return req->readahead ? &req->ra : &req->file->f_ra;
+}
+
+static unsigned long sf_ra_pages(struct nrtls_req *req)
+{
+	return req->readahead ?: DIV_ROUND_UP(req->end - req->pos, PAGE_SIZE);
+}
+
+/* Start reading a locked folio that is not up to date; unlocked when done. */
 static void sf_read_folio(struct nrtls_req *req, struct folio *folio)
 {
 	int err;
@@ -296,71 +427,31 @@ static void sf_read_folio(struct nrtls_req *req, struct folio *folio)
 		nrtls_event(NRTLS_EV_SF_IO_ERRORS);
 }
 
-/* NRTLS_SF_READAHEAD: exactly the pages asked for; else the file's own. */
-static struct file_ra_state *sf_ra(struct nrtls_req *req)
-{
-	return req->readahead ? &req->ra : &req->file->f_ra;
-}
-
-static unsigned long sf_ra_pages(struct nrtls_req *req)
-{
-	return req->readahead ?: DIV_ROUND_UP(req->end - req->pos, PAGE_SIZE);
-}
-
-static void sf_readahead(struct nrtls_req *req, pgoff_t index)
-{
-	if (nrtls_should_fail(NRTLS_FAULT_READAHEAD))
-		return;
-	page_cache_sync_readahead(req->mapping, sf_ra(req), req->file, index,
-				  sf_ra_pages(req));
-}
-
 /*
- * A referenced folio for @index: found, brought in by readahead, or created
- * and read.  It may still be under read.  ERR_PTR(-EBUSY) if it would need
- * a read and the request said NODISKIO.
+ * The folio at @index for a read job: found, or created and read.  It may
+ * still be under read.  NULL and *err on failure.
  */
-static struct folio *sf_get_folio(struct nrtls_req *req, pgoff_t index)
+static struct folio *job_folio(struct nrtls_req *req, pgoff_t index, int *err)
 {
 	struct address_space *mapping = req->mapping;
-	bool nodisk = req->flags & NRTLS_SF_NODISKIO;
 	struct folio *folio;
 
 	folio = nrtls_folio_lookup(mapping, index);
-	if (folio) {
-		if (folio_test_readahead(folio) && !nodisk)
-			nrtls_async_readahead(mapping, sf_ra(req), req->file,
-					      folio, sf_ra_pages(req));
-	} else {
-		if (nodisk)
-			return ERR_PTR(-EBUSY);
-		sf_readahead(req, index);
-		folio = nrtls_folio_lookup(mapping, index);
-	}
 	if (!folio) {
 		if (!nrtls_should_fail(NRTLS_FAULT_FOLIO_ALLOC))
 			folio = nrtls_folio_create(mapping, index);
 		if (!folio) {
-			/* Lost a race with another creator?  Then it is there. */
-			folio = nrtls_folio_lookup(mapping, index);
-			if (!folio)
-				return ERR_PTR(-ENOMEM);
-		} else if (folio_test_uptodate(folio)) {
-			folio_unlock(folio);
-		} else {
-			/* One read per call: its failure is the answer. */
-			sf_read_folio(req, folio);
-			return folio;
+			*err = -ENOMEM;
+			return NULL;
 		}
-	}
-	if (folio_test_uptodate(folio))
+		if (folio_test_uptodate(folio))
+			folio_unlock(folio);
+		else
+			sf_read_folio(req, folio);
 		return folio;
-	if (nodisk) {
-		folio_put(folio);
-		return ERR_PTR(-EBUSY);
 	}
 	/* Not up to date and unlocked: a read failed before, or never ran. */
-	if (folio_trylock(folio)) {
+	if (!folio_test_uptodate(folio) && folio_trylock(folio)) {
 		if (folio_test_uptodate(folio) || folio->mapping != mapping)
 			folio_unlock(folio);
 		else
@@ -369,24 +460,94 @@ static struct folio *sf_get_folio(struct nrtls_req *req, pgoff_t index)
 	return folio;
 }
 
+/*
+ * The read job of a FOLIO segment queued on a miss: readahead for it (and
+ * on), then its folios, read where readahead did not bring them.  The
+ * segment is the job's until nrtls_sq_io_done().
+ */
+static void sf_read_job(struct work_struct *work)
+{
+	struct nrtls_seg *seg = container_of(work, struct nrtls_seg, read_work);
+	struct nrtls_req *req = seg->req;
+	pgoff_t index = seg->pos >> PAGE_SHIFT;
+	loff_t end = seg->pos + seg->len;
+	struct owner_ctx c;
+	struct blk_plug plug;
+	unsigned int n = 0;
+	int err = 0;
+
+	trace_nrtls_sf_read(req->id, seg->pos, seg->len);
+	job_enter(req, &c);
+	blk_start_plug(&plug);
+	if (!nrtls_should_fail(NRTLS_FAULT_READAHEAD))
+		page_cache_sync_readahead(req->mapping, sf_ra(req), req->file,
+					  index, sf_ra_pages(req));
+	while (n < NRTLS_SEG_FOLIOS) {
+		struct folio *folio = job_folio(req, index, &err);
+
+		if (!folio)
+			break;
+		if (n)
+			seg->more[n - 1] = folio;
+		else
+			seg->folio = folio;
+		n++;
+		nrtls_obj_inc(NRTLS_OBJ_FOLIO);
+		if (folio_pos(folio) + folio_size(folio) >= end)
+			break;
+		index = folio_next_index(folio);
+	}
+	blk_finish_plug(&plug);
+	job_leave(&c);
+	seg->nr_folios = n;
+	if (n) {
+		struct folio *last = nrtls_seg_folio(seg, n - 1);
+
+		seg->off = seg->pos - folio_pos(seg->folio);
+		if (!err && folio_pos(last) + folio_size(last) < end)
+			err = -EIO;
+	}
+	seg->err = err ?: (n ? 0 : -EIO);
+	nrtls_sq_io_done(seg);
+}
+
 static void sf_buf_read(struct work_struct *work)
 {
 	struct nrtls_seg *seg = container_of(work, struct nrtls_seg, read_work);
+	struct nrtls_req *req = seg->req;
 	loff_t pos = seg->pos;
+	struct owner_ctx c;
 	ssize_t n;
 
+	trace_nrtls_sf_read(req->id, seg->pos, seg->len);
 	if (nrtls_should_fail(NRTLS_FAULT_FALLBACK_READ)) {
 		seg->err = -EIO;
 	} else {
-		n = kernel_read(seg->req->file, page_address(seg->page),
-				seg->len, &pos);
+		job_enter(req, &c);
+		n = kernel_read(req->file, page_address(seg->page), seg->len,
+				&pos);
+		job_leave(&c);
 		if (n != seg->len)
 			seg->err = n < 0 ? n : -EIO;
 	}
 	nrtls_sq_io_done(seg);
 }
 
-/* No ->read_folio: copy the data in on the bounded workqueue. */
+/* Link a not-ready segment and hand it to its read job. */
+static void sf_queue_job(struct nrtls_sq *sq, struct nrtls_seg *seg,
+			 work_func_t fn)
+{
+	nrtls_sq_link(sq, seg);
+	nrtls_sq_io_start(sq, seg);
+	seg->req->pos += seg->len;
+	INIT_WORK(&seg->read_work, fn);
+	/* The job's reference, dropped by nrtls_sq_io_done(). */
+	refcount_inc(&sq->ref);
+	nrtls_event(NRTLS_EV_SF_READ_JOBS);
+	queue_work(io_wq, &seg->read_work);
+}
+
+/* No ->read_folio: copy the data in on the read pool. */
 static struct nrtls_seg *sf_buf_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 				    long want)
 {
@@ -397,7 +558,7 @@ static struct nrtls_seg *sf_buf_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 	if (!seg)
 		return ERR_PTR(-ENOMEM);
 	if (!nrtls_should_fail(NRTLS_FAULT_BUF_ALLOC))
-		page = alloc_page(GFP_KERNEL);
+		page = alloc_page(NRTLS_GFP);
 	if (!page) {
 		nrtls_seg_free(seg);
 		return ERR_PTR(-ENOMEM);
@@ -407,19 +568,60 @@ static struct nrtls_seg *sf_buf_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 	seg->pos = req->pos;
 	seg->len = min_t(loff_t, min_t(loff_t, PAGE_SIZE, want),
 			 req->end - req->pos);
-	nrtls_sq_link(sq, seg);
-	req->pos += seg->len;
-	INIT_WORK(&seg->read_work, sf_buf_read);
-	nrtls_sq_io_start(sq, seg);
 	nrtls_event(NRTLS_EV_SF_FALLBACK);
-	queue_work(io_wq, &seg->read_work);
+	sf_queue_job(sq, seg, sf_buf_read);
 	return seg;
 }
 
+/* A miss: a segment of up to NRTLS_SEG_FOLIOS pages for a read job. */
+static struct nrtls_seg *sf_miss_seg(struct nrtls_sq *sq, struct nrtls_req *req,
+				     long want)
+{
+	loff_t span = NRTLS_SEG_FOLIOS * PAGE_SIZE - offset_in_page(req->pos);
+	struct nrtls_seg *seg;
+
+	seg = nrtls_seg_alloc(req, NRTLS_SEG_FOLIO);
+	if (!seg)
+		return ERR_PTR(-ENOMEM);
+	seg->pos = req->pos;
+	seg->len = min3((loff_t)want, req->end - req->pos, span);
+	sf_queue_job(sq, seg, sf_read_job);
+	return seg;
+}
+
+static void sf_ra_job(struct work_struct *work)
+{
+	struct nrtls_req *req = container_of(work, struct nrtls_req, ra_work);
+	struct folio *folio = req->ra_folio;
+	struct owner_ctx c;
+
+	job_enter(req, &c);
+	nrtls_async_readahead(req->mapping, sf_ra(req), req->file, folio,
+			      sf_ra_pages(req));
+	job_leave(&c);
+	folio_put(folio);
+	clear_bit(NRTLS_REQ_RA_QUEUED, &req->cmd_flags);
+	nrtls_req_put(req);
+}
+
+/* Readahead marker reached: keep readahead ahead of us, on the pool. */
+static void sf_async_readahead(struct nrtls_req *req, struct folio *folio)
+{
+	if (!folio_test_readahead(folio) || !req->mapping->a_ops->read_folio ||
+	    (req->flags & NRTLS_SF_NODISKIO) ||
+	    test_and_set_bit(NRTLS_REQ_RA_QUEUED, &req->cmd_flags))
+		return;
+	folio_get(folio);
+	req->ra_folio = folio;
+	refcount_inc(&req->ref);
+	queue_work(io_wq, &req->ra_work);
+}
+
 /*
- * A segment for the resident run of folios at the request's position, one
- * lookup for them all; NULL if the first folio is not resident and up to
- * date (the caller takes the one-folio path, which reads it).
+ * The run of folios in the page cache at the request's position, one
+ * lookup for them all: ready if all are up to date, else waiting on the
+ * first that is not.  NULL if there is none to take (a miss, or a folio
+ * that needs a read); ERR_PTR(-EBUSY) for NODISKIO when it would wait.
  */
 static struct nrtls_seg *sf_run_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 				    long want)
@@ -427,6 +629,8 @@ static struct nrtls_seg *sf_run_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 	struct address_space *mapping = req->mapping;
 	loff_t end = min_t(loff_t, req->end, req->pos + want);
 	pgoff_t index = req->pos >> PAGE_SHIFT;
+	bool nodisk = req->flags & NRTLS_SF_NODISKIO;
+	int wait = -1;
 	struct folio_batch fbatch;
 	struct nrtls_seg *seg;
 	unsigned int i, nr;
@@ -437,14 +641,22 @@ static struct nrtls_seg *sf_run_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 				  &fbatch);
 	for (nr = 0; nr < folio_batch_count(&fbatch) && nr < NRTLS_SEG_FOLIOS;
 	     nr++) {
-		if (!folio_test_uptodate(fbatch.folios[nr]))
+		struct folio *folio = fbatch.folios[nr];
+
+		if (folio_test_uptodate(folio))
+			continue;
+		/* Under read by someone: wait for it; else it needs a read. */
+		if (nodisk || !folio_test_locked(folio))
 			break;
+		if (wait < 0)
+			wait = nr;
 	}
 	seg = NULL;
 	if (nr)
 		seg = nrtls_seg_alloc(req, NRTLS_SEG_FOLIO);
 	if (!seg) {
 		folio_batch_release(&fbatch);
+		/* None to take: the caller reads, or says EBUSY (NODISKIO). */
 		return nr ? ERR_PTR(-ENOMEM) : NULL;
 	}
 	for (i = 0; i < folio_batch_count(&fbatch); i++) {
@@ -457,11 +669,7 @@ static struct nrtls_seg *sf_run_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 		if (i)
 			seg->more[i - 1] = folio;
 		nrtls_obj_inc(NRTLS_OBJ_FOLIO);
-		/* Keep readahead ahead of us, as sf_get_folio() does. */
-		if (folio_test_readahead(folio) && mapping->a_ops->read_folio &&
-		    !(req->flags & NRTLS_SF_NODISKIO))
-			nrtls_async_readahead(mapping, sf_ra(req), req->file,
-					      folio, sf_ra_pages(req));
+		sf_async_readahead(req, folio);
 	}
 	seg->folio = fbatch.folios[0];
 	seg->nr_folios = nr;
@@ -470,9 +678,13 @@ static struct nrtls_seg *sf_run_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 	len = folio_pos(fbatch.folios[nr - 1]) +
 	      folio_size(fbatch.folios[nr - 1]);
 	seg->len = min(len, end) - req->pos;
-	seg->ready = true;
+	seg->ready = wait < 0;
 	nrtls_sq_link(sq, seg);
 	req->pos += seg->len;
+	if (!seg->ready) {
+		nrtls_sq_io_start(sq, seg);
+		sf_wait_folio(seg, wait);
+	}
 	return seg;
 }
 
@@ -482,8 +694,6 @@ static struct nrtls_seg *sf_file_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 	struct address_space *mapping = req->mapping;
 	struct inode *inode = mapping->host;
 	struct nrtls_seg *seg;
-	struct folio *folio;
-	loff_t foff;
 
 	/* Truncated since the call: nothing past the new end goes out. */
 	if (req->pos >= i_size_read(inode))
@@ -493,41 +703,11 @@ static struct nrtls_seg *sf_file_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 		if (seg)
 			return seg;
 	}
-	if (!mapping->a_ops->read_folio || IS_DAX(inode)) {
-		/* Use the page cache if it has the data, else copy it in. */
-		folio = nrtls_folio_lookup(mapping, req->pos >> PAGE_SHIFT);
-		if (!folio || !folio_test_uptodate(folio)) {
-			if (folio)
-				folio_put(folio);
-			if (req->flags & NRTLS_SF_NODISKIO)
-				return ERR_PTR(-EBUSY);
-			return sf_buf_seg(sq, req, want);
-		}
-	} else {
-		folio = sf_get_folio(req, req->pos >> PAGE_SHIFT);
-		if (IS_ERR(folio))
-			return ERR_CAST(folio);
-	}
-
-	seg = nrtls_seg_alloc(req, NRTLS_SEG_FOLIO);
-	if (!seg) {
-		folio_put(folio);
-		return ERR_PTR(-ENOMEM);
-	}
-	nrtls_obj_inc(NRTLS_OBJ_FOLIO);
-	seg->folio = folio;
-	seg->nr_folios = 1;
-	foff = req->pos - folio_pos(folio);
-	seg->off = foff;
-	seg->pos = req->pos;
-	seg->len = min3((loff_t)folio_size(folio) - foff, req->end - req->pos,
-			(loff_t)want);
-	seg->ready = folio_test_uptodate(folio);
-	nrtls_sq_link(sq, seg);
-	req->pos += seg->len;
-	if (!seg->ready)
-		sf_wait_folio(sq, seg);
-	return seg;
+	if (req->flags & NRTLS_SF_NODISKIO)
+		return ERR_PTR(-EBUSY);
+	if (!mapping->a_ops->read_folio || IS_DAX(inode))
+		return sf_buf_seg(sq, req, want);
+	return sf_miss_seg(sq, req, want);
 }
 
 /* Queue up to @budget more bytes of @req (under sq->lock). */
@@ -537,6 +717,7 @@ int nrtls_sf_fill(struct nrtls_sq *sq, struct nrtls_req *req, long budget)
 	u32 hdr = 0;
 	long n = 0;
 
+	lockdep_assert_held(&sq->lock);
 	while (n < budget && req->state == NRTLS_REQ_QUEUEING) {
 		struct nrtls_seg *seg;
 
@@ -566,7 +747,6 @@ int nrtls_sf_fill(struct nrtls_sq *sq, struct nrtls_req *req, long budget)
 	if (req->state == NRTLS_REQ_QUEUEING && req->hdr_done == req->hdr_len &&
 	    req->pos >= req->end)
 		req->state = NRTLS_REQ_QUEUED;
-	nrtls_sq_charge(sq, n);
 	if (n)
 		trace_nrtls_sf_queued(req->id, hdr, ready, notready);
 	return n;
@@ -588,57 +768,14 @@ void nrtls_sf_nocache(struct nrtls_req *req)
 	invalidate_mapping_pages(req->mapping, req->nocache_from, last);
 }
 
-/* --- submission ---------------------------------------------------------- */
-
-/*
- * Build @a into a request, queue what the send buffer takes now and start
- * sending.  Returns the request (the caller holds a reference) and its
- * socket's queue, locked; or an error.
- */
-struct nrtls_req *nrtls_sf_submit(const struct nrtls_sendfile *a,
-				  struct io_uring_cmd *ucmd, bool nowait,
-				  struct nrtls_sq **sqp, struct file **putp)
-{
-	struct file *sockfile;
-	struct nrtls_req *req;
-	struct nrtls_sq *sq;
-
-	req = sf_req_create(a, &sockfile);
-	if (IS_ERR(req))
-		return req;
-	if ((sockfile->f_flags & O_NONBLOCK) && !ucmd)
-		nowait = true;
-	if (nowait && (req->flags & NRTLS_SF_WAIT_SENT)) {
-		fput(sockfile);
-		nrtls_sf_req_release(req);
-		return ERR_PTR(-EINVAL);
-	}
-	sq = nrtls_sq_get(sock_from_file(sockfile), sockfile);
-	fput(sockfile);
-	if (IS_ERR(sq)) {
-		nrtls_sf_req_release(req);
-		return ERR_CAST(sq);
-	}
-	req->ucmd = ucmd;
-	req->issuing = true;
-	nrtls_sq_add_req(sq, req);
-	*putp = nrtls_sq_run(sq);
-	if (nowait && req->state == NRTLS_REQ_QUEUEING) {
-		nrtls_req_stop(req, -EAGAIN);
-		WARN_ON(*putp);
-		*putp = nrtls_sq_run(sq);
-	}
-	req->issuing = false;
-	*sqp = sq;
-	return req;
-}
+/* --- the ioctl ----------------------------------------------------------- */
 
 long nrtls_sf_ioctl(unsigned int cmd, void __user *uarg)
 {
 	struct nrtls_sendfile a;
 	struct nrtls_req *req;
 	struct nrtls_sq *sq;
-	struct file *put = NULL;
+	struct file *put;
 	long timeo, ret;
 	int err;
 
@@ -647,19 +784,22 @@ long nrtls_sf_ioctl(unsigned int cmd, void __user *uarg)
 	err = copy_struct_from_user(&a, sizeof(a), uarg, _IOC_SIZE(cmd));
 	if (err)
 		return err;
-	req = nrtls_sf_submit(&a, NULL, a.flags & NRTLS_SF_NOWAIT, &sq, &put);
+	req = nrtls_sf_req_new(&a, NULL);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	timeo = sock_sndtimeo(sq->sk, false);
-	mutex_unlock(&sq->lock);
-	if (put)
-		fput(put);
-	put = NULL;
+	timeo = sock_sndtimeo(sock_from_file(req->sockfile)->sk, false);
+	err = nrtls_sf_req_submit(req, false);
+	if (err < 0) {
+		nrtls_req_put(req);
+		return err;
+	}
+	sq = req->sq;
 
 	ret = wait_event_interruptible_timeout(req->wait,
 					       READ_ONCE(req->notified), timeo);
 	if (ret <= 0) {
 		/* Signal or SO_SNDTIMEO: keep what is queued, stop the rest. */
+		put = NULL;
 		mutex_lock(&sq->lock);
 		if (!req->notified) {
 			nrtls_req_stop(req, ret ? -EINTR : -EAGAIN);
@@ -681,7 +821,6 @@ long nrtls_sf_ioctl(unsigned int cmd, void __user *uarg)
 	else
 		err = req->stop_err ?: req->err ?: -EIO;
 	mutex_unlock(&sq->lock);
-	nrtls_sq_put(sq);
 	nrtls_req_put(req);
 
 	/* As write(2): the data went, only the count could not be told. */

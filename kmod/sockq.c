@@ -20,6 +20,7 @@
 #include "compat.h"
 #include "counters.h"
 #include "fault.h"
+#include "quota.h"
 #include "sockq.h"
 #include "trace.h"
 #include "uring.h"
@@ -29,12 +30,28 @@ module_param_named(debug_check, nrtls_debug_check, bool, 0644);
 MODULE_PARM_DESC(debug_check,
 		 "Check each queue's accounting after every change, WARN on a mismatch");
 
+static unsigned int max_sock_reqs = 256;
+module_param(max_sock_reqs, uint, 0644);
+MODULE_PARM_DESC(max_sock_reqs,
+		 "Most requests queued on one socket; more fail with ENOBUFS (default 256)");
+
+static unsigned int max_sock_hdr = 1 << 20;
+module_param(max_sock_hdr, uint, 0644);
+MODULE_PARM_DESC(max_sock_hdr,
+		 "Most header bytes the requests queued on one socket hold; more fail with ENOBUFS (default 1 MiB)");
+
+static unsigned int orphan_timeout = 60;
+module_param(orphan_timeout, uint, 0644);
+MODULE_PARM_DESC(orphan_timeout,
+		 "Seconds a queue whose socket the application closed may make no progress before its connection is aborted (default 60; 0: never)");
+
 static struct workqueue_struct *sq_wq;
 static struct kmem_cache *seg_cache;
 
-#define SQ_HASH_BITS 8
+/* Lookups are lock-free; the lock orders insertions and removals. */
+#define SQ_HASH_BITS 10
 static DEFINE_HASHTABLE(sq_table, SQ_HASH_BITS);
-static DEFINE_MUTEX(sq_table_lock);
+static DEFINE_SPINLOCK(sq_table_lock);
 
 /* --- segments ------------------------------------------------------------ */
 
@@ -44,7 +61,8 @@ struct nrtls_seg *nrtls_seg_alloc(struct nrtls_req *req, int kind)
 
 	if (nrtls_should_fail(NRTLS_FAULT_SEG_ALLOC))
 		return NULL;
-	seg = kmem_cache_zalloc(seg_cache, GFP_KERNEL);
+	/* The cache is SLAB_ACCOUNT: charged to the active memcg. */
+	seg = kmem_cache_zalloc(seg_cache, NRTLS_GFP);
 	if (!seg)
 		return NULL;
 	INIT_LIST_HEAD(&seg->node);
@@ -54,7 +72,7 @@ struct nrtls_seg *nrtls_seg_alloc(struct nrtls_req *req, int kind)
 	return seg;
 }
 
-static struct folio *seg_folio(struct nrtls_seg *seg, unsigned int i)
+struct folio *nrtls_seg_folio(struct nrtls_seg *seg, unsigned int i)
 {
 	return i ? seg->more[i - 1] : seg->folio;
 }
@@ -63,8 +81,8 @@ void nrtls_seg_free(struct nrtls_seg *seg)
 {
 	unsigned int i;
 
-	for (i = 0; seg->folio && i < seg->nr_folios; i++) {
-		folio_put(seg_folio(seg, i));
+	for (i = 0; i < seg->nr_folios; i++) {
+		folio_put(nrtls_seg_folio(seg, i));
 		nrtls_obj_dec(NRTLS_OBJ_FOLIO);
 	}
 	if (seg->page) {
@@ -93,7 +111,7 @@ static int seg_bvecs(struct nrtls_seg *seg, struct bio_vec *bv, int max)
 	if (seg->nr_folios > max)
 		return 0;
 	for (n = 0; left && n < seg->nr_folios; n++) {
-		struct folio *folio = seg_folio(seg, n);
+		struct folio *folio = nrtls_seg_folio(seg, n);
 		u32 len = min_t(size_t, left, folio_size(folio) - off);
 
 		bvec_set_page(&bv[n], &folio->page, len, off);
@@ -127,17 +145,16 @@ static void sq_account(struct nrtls_sq *sq, long bytes)
 {
 	struct sock *sk = sq->sk;
 
+	lockdep_assert_held(&sq->lock);
 	if (!bytes)
 		return;
 	lock_sock(sk);
 	sk_wmem_queued_add(sk, bytes);
 	release_sock(sk);
 	sq->charged += bytes;
-}
-
-void nrtls_sq_charge(struct nrtls_sq *sq, long bytes)
-{
-	sq_account(sq, bytes);
+	/* A refund of bytes never charged (SBCHECK's class of bug). */
+	WARN_ONCE(nrtls_debug_check && sq->charged < 0,
+		  "nrtls: queue charge went negative: %ld\n", sq->charged);
 }
 
 /*
@@ -148,6 +165,7 @@ static void sq_refund(struct nrtls_sq *sq, long bytes)
 {
 	struct sock *sk = sq->sk;
 
+	lockdep_assert_held(&sq->lock);
 	if (!bytes)
 		return;
 	lock_sock(sk);
@@ -155,10 +173,14 @@ static void sq_refund(struct nrtls_sq *sq, long bytes)
 	sk->sk_write_space(sk);
 	release_sock(sk);
 	sq->charged -= bytes;
+	WARN_ONCE(nrtls_debug_check && sq->charged < 0,
+		  "nrtls: queue charge went negative: %ld\n", sq->charged);
 }
 
+/* Queue @seg and charge its bytes to the socket, in that order. */
 void nrtls_sq_link(struct nrtls_sq *sq, struct nrtls_seg *seg)
 {
+	lockdep_assert_held(&sq->lock);
 	seg->sq = sq;
 	list_add_tail(&seg->node, &sq->segs);
 	seg->req->segs++;
@@ -167,6 +189,7 @@ void nrtls_sq_link(struct nrtls_sq *sq, struct nrtls_seg *seg)
 		sq->ready_bytes += seg->len;
 	else
 		sq->notready_bytes += seg->len;
+	sq_account(sq, seg->len);
 	nrtls_event_add(NRTLS_EV_SF_QUEUED, seg->len);
 	nrtls_event(NRTLS_EV_SF_SEGS);
 }
@@ -177,6 +200,7 @@ static u32 seg_unlink(struct nrtls_sq *sq, struct nrtls_seg *seg, bool sent)
 	struct nrtls_req *req = seg->req;
 	u32 len = seg->len;
 
+	lockdep_assert_held(&sq->lock);
 	list_del(&seg->node);
 	if (seg->ready)
 		sq->ready_bytes -= len;
@@ -200,38 +224,49 @@ void nrtls_sq_put(struct nrtls_sq *sq)
 	if (!refcount_dec_and_test(&sq->ref))
 		return;
 	WARN_ON(!list_empty(&sq->segs) || !list_empty(&sq->reqs) ||
-		sq->charged || sq->io_pending);
-	kfree(sq);
+		!list_empty(&sq->submitted) || sq->charged || sq->io_pending);
+	/* Lookups may still be looking at it. */
+	kfree_rcu(sq, rcu);
 	nrtls_obj_dec(NRTLS_OBJ_SOCK);
 	/*
-	 * The last reference goes in the worker (our workqueue, drained before
-	 * the module's code goes), or in a caller that holds /dev/nrtls open.
+	 * The last reference goes in the worker or a read job (our
+	 * workqueues, drained before the module's code goes), or in a caller
+	 * that holds /dev/nrtls open.
 	 */
 	module_put(THIS_MODULE);
 }
 
-void nrtls_sq_kick(struct nrtls_sq *sq)
+static void sq_kick(struct nrtls_sq *sq, int reason)
 {
+	set_bit(reason, &sq->kick_reasons);
 	refcount_inc(&sq->ref);
 	if (!queue_work(sq_wq, &sq->work))
 		nrtls_sq_put(sq);
 }
 
-/* A read completed (any context, IRQs maybe off): hand it to the worker. */
+void nrtls_sq_kick(struct nrtls_sq *sq)
+{
+	sq_kick(sq, NRTLS_KICK_EVENT);
+}
+
+/*
+ * A segment's read job finished, or the folio its waiter was on was
+ * unlocked (any context, IRQs maybe off): hand it to the worker.  Drops
+ * the reference that the job or waiter held, after the kick took one.
+ */
 void nrtls_sq_io_done(struct nrtls_seg *seg)
 {
 	struct nrtls_sq *sq = seg->sq;
 
 	llist_add(&seg->done, &sq->io_done);
 	nrtls_sq_kick(sq);
-	/* The read's reference; the queued work holds another. */
 	nrtls_sq_put(sq);
 }
 
-/* A read that will call nrtls_sq_io_done() exactly once. */
+/* @seg was linked not ready: something will complete it. */
 void nrtls_sq_io_start(struct nrtls_sq *sq, struct nrtls_seg *seg)
 {
-	refcount_inc(&sq->ref);
+	lockdep_assert_held(&sq->lock);
 	sq->io_pending++;
 	nrtls_event(NRTLS_EV_SF_IO_STARTED);
 }
@@ -241,19 +276,23 @@ static void sq_reaper(struct work_struct *work)
 	struct nrtls_sq *sq = container_of(to_delayed_work(work),
 					   struct nrtls_sq, reaper);
 
-	nrtls_sq_kick(sq);
+	sq_kick(sq, NRTLS_KICK_REAPER);
 	nrtls_sq_put(sq);
 }
 
 /*
- * Waiting for the network: look again in a second, so that an application
- * that closed the socket with SO_LINGER 0 is noticed even if nothing moves.
+ * Waiting for the network: look again after a second in which nothing
+ * happened, so that an application that closed the socket (with SO_LINGER
+ * 0, or for good) and a cancelled command on 6.1 are noticed even if
+ * nothing moves.  Each wait pushes the look further out: progress comes
+ * from the socket's wake-ups, and a push the reaper finds means one was
+ * missed (sf_reaper_pushes).
  */
 static void sq_arm_reaper(struct nrtls_sq *sq)
 {
 	refcount_inc(&sq->ref);
-	if (!queue_delayed_work(sq_wq, &sq->reaper, HZ))
-		nrtls_sq_put(sq);
+	if (mod_delayed_work(sq_wq, &sq->reaper, HZ))
+		nrtls_sq_put(sq);	/* it was pending, with its reference */
 }
 
 /* Socket wake-ups: room to send, state changes, errors. */
@@ -271,55 +310,87 @@ static int sq_sk_wake(struct wait_queue_entry *wait, unsigned int mode,
 
 static void sq_work(struct work_struct *work);
 
-/*
- * The queue of @sock, created on first use; returned referenced and locked.
- * A queue that went idle and detached while we waited for its lock is
- * skipped for a new one.
- */
-struct nrtls_sq *nrtls_sq_get(struct socket *sock, struct file *sockfile)
+static struct nrtls_sq *sq_lookup(struct sock *sk)
 {
-	struct sock *sk = sock->sk;
 	struct nrtls_sq *sq;
 
-again:
-	mutex_lock(&sq_table_lock);
-	hash_for_each_possible(sq_table, sq, hnode, (unsigned long)sk) {
-		if (sq->sk == sk && !sq->detached) {
-			refcount_inc(&sq->ref);
-			goto found;
-		}
+	hash_for_each_possible_rcu(sq_table, sq, hnode, (unsigned long)sk) {
+		if (sq->sk == sk && !READ_ONCE(sq->detached) &&
+		    refcount_inc_not_zero(&sq->ref))
+			return sq;
 	}
-	sq = NULL;
-	if (!nrtls_should_fail(NRTLS_FAULT_SQ_ALLOC))
-		sq = kzalloc(sizeof(*sq), GFP_KERNEL);
-	if (!sq) {
-		mutex_unlock(&sq_table_lock);
+	return NULL;
+}
+
+/*
+ * The queue of @sock, created on first use (charged to the caller's
+ * quota); returned referenced, not locked.  It may detach before the
+ * caller locks it: callers check sq->detached and come back.
+ */
+static struct nrtls_sq *sq_get(struct socket *sock, struct file *sockfile)
+{
+	struct sock *sk = sock->sk;
+	struct nrtls_quota *quota;
+	struct nrtls_sq *sq, *new = NULL;
+	int err;
+
+	rcu_read_lock();
+	sq = sq_lookup(sk);
+	rcu_read_unlock();
+	if (sq)
+		return sq;
+
+	quota = nrtls_quota_get();
+	if (!quota)
 		return ERR_PTR(-ENOMEM);
+	err = nrtls_quota_charge(quota, NRTLS_QUOTA_SOCK);
+	if (err)
+		goto err_quota;
+	err = -ENOMEM;
+	if (!nrtls_should_fail(NRTLS_FAULT_SQ_ALLOC))
+		new = kzalloc(sizeof(*new), NRTLS_GFP);
+	if (!new)
+		goto err_charge;
+	refcount_set(&new->ref, 2);	/* the table's and ours */
+	mutex_init(&new->lock);
+	spin_lock_init(&new->submit_lock);
+	INIT_LIST_HEAD(&new->segs);
+	INIT_LIST_HEAD(&new->reqs);
+	INIT_LIST_HEAD(&new->submitted);
+	init_llist_head(&new->io_done);
+	INIT_WORK(&new->work, sq_work);
+	INIT_DELAYED_WORK(&new->reaper, sq_reaper);
+	new->sk = sk;
+	new->sock = sock;
+	new->quota = quota;
+	new->last_progress = jiffies;
+	init_waitqueue_func_entry(&new->sk_wait, sq_sk_wake);
+
+	spin_lock(&sq_table_lock);
+	sq = sq_lookup(sk);
+	if (!sq) {
+		new->file = get_file(sockfile);
+		add_wait_queue(sk_sleep(sk), &new->sk_wait);
+		hash_add_rcu(sq_table, &new->hnode, (unsigned long)sk);
+		__module_get(THIS_MODULE);
+		nrtls_obj_inc(NRTLS_OBJ_SOCK);
+		sq = new;
+		new = NULL;
 	}
-	refcount_set(&sq->ref, 2);	/* the table's and ours */
-	mutex_init(&sq->lock);
-	INIT_LIST_HEAD(&sq->segs);
-	INIT_LIST_HEAD(&sq->reqs);
-	init_llist_head(&sq->io_done);
-	INIT_WORK(&sq->work, sq_work);
-	INIT_DELAYED_WORK(&sq->reaper, sq_reaper);
-	sq->sk = sk;
-	sq->sock = sock;
-	sq->file = get_file(sockfile);
-	init_waitqueue_func_entry(&sq->sk_wait, sq_sk_wake);
-	add_wait_queue(sk_sleep(sk), &sq->sk_wait);
-	hash_add(sq_table, &sq->hnode, (unsigned long)sk);
-	__module_get(THIS_MODULE);
-	nrtls_obj_inc(NRTLS_OBJ_SOCK);
-found:
-	mutex_unlock(&sq_table_lock);
-	mutex_lock(&sq->lock);
-	if (sq->detached) {
-		mutex_unlock(&sq->lock);
-		nrtls_sq_put(sq);
-		goto again;
-	}
+	spin_unlock(&sq_table_lock);
+	if (!new)
+		return sq;
+	/* Another submitter made it first. */
+	kfree(new);
+	nrtls_quota_uncharge(quota, NRTLS_QUOTA_SOCK);
+	nrtls_quota_put(quota);
 	return sq;
+
+err_charge:
+	nrtls_quota_uncharge(quota, NRTLS_QUOTA_SOCK);
+err_quota:
+	nrtls_quota_put(quota);
+	return ERR_PTR(err);
 }
 
 /* Idle: unhook from the socket and give its file back (to fput unlocked). */
@@ -327,17 +398,28 @@ static struct file *sq_maybe_detach(struct nrtls_sq *sq)
 {
 	struct file *file;
 
+	lockdep_assert_held(&sq->lock);
 	if (sq->detached || !list_empty(&sq->segs) ||
 	    !list_empty(&sq->reqs) || sq->io_pending)
 		return NULL;
+	spin_lock(&sq->submit_lock);
+	if (!list_empty(&sq->submitted)) {
+		/* Handed over after this run took the list: it kicked us. */
+		spin_unlock(&sq->submit_lock);
+		return NULL;
+	}
+	WRITE_ONCE(sq->detached, true);
+	spin_unlock(&sq->submit_lock);
 	WARN_ON(sq->charged);
-	mutex_lock(&sq_table_lock);
-	hash_del(&sq->hnode);
-	sq->detached = true;
-	mutex_unlock(&sq_table_lock);
+	spin_lock(&sq_table_lock);
+	hash_del_rcu(&sq->hnode);
+	spin_unlock(&sq_table_lock);
 	remove_wait_queue(sk_sleep(sq->sk), &sq->sk_wait);
 	if (cancel_delayed_work(&sq->reaper))
 		nrtls_sq_put(sq);
+	nrtls_quota_uncharge(sq->quota, NRTLS_QUOTA_SOCK);
+	nrtls_quota_put(sq->quota);
+	sq->quota = NULL;
 	file = sq->file;
 	sq->file = NULL;
 	/* The table's reference; the caller still holds one. */
@@ -346,12 +428,6 @@ static struct file *sq_maybe_detach(struct nrtls_sq *sq)
 }
 
 /* --- requests ------------------------------------------------------------ */
-
-void nrtls_sq_add_req(struct nrtls_sq *sq, struct nrtls_req *req)
-{
-	list_add_tail(&req->node, &sq->reqs);
-	nrtls_event(NRTLS_EV_SF_REQUESTS);
-}
 
 void nrtls_req_stop(struct nrtls_req *req, int err)
 {
@@ -368,6 +444,124 @@ void nrtls_req_put(struct nrtls_req *req)
 	nrtls_sf_req_release(req);
 }
 
+/*
+ * Take @req into the queue.  A queue that has failed, or will shut its
+ * write side, completes it at once with that error: nothing may be queued
+ * behind either.
+ */
+static void sq_add_req(struct nrtls_sq *sq, struct nrtls_req *req)
+{
+	int err = 0;
+
+	lockdep_assert_held(&sq->lock);
+	list_add_tail(&req->node, &sq->reqs);
+	nrtls_event(NRTLS_EV_SF_REQUESTS);
+	if (sq->error)
+		err = sq->error;
+	else if (sq->shut_queued || sq->shut_done)
+		err = -EPIPE;
+	else if (sq->hdr_bytes + req->hdr_len > READ_ONCE(max_sock_hdr))
+		err = -ENOBUFS;
+	if (err) {
+		nrtls_req_stop(req, err);
+		return;
+	}
+	sq->hdr_bytes += req->hdr_len;
+	req->hdr_counted = true;
+	if (req->flags & NRTLS_SF_SHUT_WR)
+		sq->shut_queued = true;
+}
+
+/* Requests handed over while the lock was busy go first, in order. */
+static void sq_take_submitted(struct nrtls_sq *sq)
+{
+	struct nrtls_req *req, *tmp;
+	LIST_HEAD(list);
+
+	lockdep_assert_held(&sq->lock);
+	spin_lock(&sq->submit_lock);
+	list_splice_init(&sq->submitted, &list);
+	spin_unlock(&sq->submit_lock);
+	list_for_each_entry_safe(req, tmp, &list, node) {
+		list_del(&req->node);
+		sq_add_req(sq, req);
+	}
+}
+
+/* Whether a request reserves a slot on the socket: ENOBUFS past the cap. */
+static int sq_reserve_req(struct nrtls_sq *sq)
+{
+	if (atomic_inc_return(&sq->nr_reqs) > READ_ONCE(max_sock_reqs)) {
+		atomic_dec(&sq->nr_reqs);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+int nrtls_sq_submit(struct socket *sock, struct file *sockfile,
+		    struct nrtls_req *req, bool trylock)
+{
+	struct nrtls_sq *sq;
+	struct file *put;
+	int ret = 0;
+
+again:
+	sq = sq_get(sock, sockfile);
+	if (IS_ERR(sq))
+		return PTR_ERR(sq);
+	if (!mutex_trylock(&sq->lock)) {
+		if (trylock) {
+			spin_lock(&sq->submit_lock);
+			if (!sq->detached) {
+				ret = sq_reserve_req(sq);
+				if (!ret) {
+					req->sq = sq;
+					list_add_tail(&req->node, &sq->submitted);
+				}
+				spin_unlock(&sq->submit_lock);
+				if (ret) {
+					nrtls_sq_put(sq);
+					return ret;
+				}
+				nrtls_event(NRTLS_EV_SF_HANDOVERS);
+				nrtls_sq_kick(sq);
+				return 0;
+			}
+			spin_unlock(&sq->submit_lock);
+			nrtls_sq_put(sq);
+			goto again;
+		}
+		mutex_lock(&sq->lock);
+	}
+	if (sq->detached) {
+		mutex_unlock(&sq->lock);
+		nrtls_sq_put(sq);
+		goto again;
+	}
+	ret = sq_reserve_req(sq);
+	if (ret) {
+		mutex_unlock(&sq->lock);
+		nrtls_sq_put(sq);
+		return ret;
+	}
+	req->sq = sq;
+	req->issuing = true;
+	sq_take_submitted(sq);
+	sq_add_req(sq, req);
+	put = nrtls_sq_run(sq);
+	req->issuing = false;
+	/*
+	 * Claimed under the lock, where the worker looks at commands whose
+	 * CQE nobody claimed yet (nrtls_uring_gone()).
+	 */
+	if (req->notified && (!req->ucmd || nrtls_uring_claim(req)))
+		ret = 1;
+	mutex_unlock(&sq->lock);
+	if (put)
+		fput(put);
+	return ret;
+}
+
 static void req_deliver(struct nrtls_req *req)
 {
 	bool sent_mode = req->flags & NRTLS_SF_WAIT_SENT;
@@ -375,8 +569,8 @@ static void req_deliver(struct nrtls_req *req)
 	if (sent_mode && req->dropped)
 		req->result = req->err ?: -EIO;
 	else if (req->queued)
-		req->result = min_t(u64, sent_mode ? req->sent : req->queued,
-				    INT_MAX);
+		req->result = req->flags & NRTLS_SF_WAIT_SENT ? req->sent :
+			      req->queued;
 	else if (req->total)
 		req->result = req->stop_err ?: req->err ?: -EIO;
 	else
@@ -384,16 +578,32 @@ static void req_deliver(struct nrtls_req *req)
 	req->notified = true;
 	if (req->issuing)
 		return;
-	if (req->ucmd)
-		nrtls_uring_complete(req);
-	else
+	if (req->ucmd) {
+		if (nrtls_uring_claim(req))
+			nrtls_uring_complete(req);
+	} else {
 		wake_up(&req->wait);
+	}
+}
+
+/* The request's last byte is with TCP: send the FIN behind it. */
+static void sq_shut(struct nrtls_sq *sq, struct nrtls_req *req)
+{
+	lockdep_assert_held(&sq->lock);
+	sq->shut_queued = false;
+	/* Cut short: the caller sees the count and decides. */
+	if (req->sent != req->total || sq->error)
+		return;
+	sq->shut_done = true;
+	kernel_sock_shutdown(sq->sock, SHUT_WR);
+	nrtls_event(NRTLS_EV_SF_SHUTDOWNS);
 }
 
 static void sq_notify(struct nrtls_sq *sq)
 {
 	struct nrtls_req *req, *tmp;
 
+	lockdep_assert_held(&sq->lock);
 	list_for_each_entry_safe(req, tmp, &sq->reqs, node) {
 		bool queued = req->state != NRTLS_REQ_QUEUEING;
 		bool gone = queued && req->sent + req->dropped == req->queued;
@@ -405,9 +615,14 @@ static void sq_notify(struct nrtls_sq *sq)
 			continue;
 		if (req->flags & NRTLS_SF_NOCACHE)
 			nrtls_sf_nocache(req);
+		if ((req->flags & NRTLS_SF_SHUT_WR) && req->hdr_counted)
+			sq_shut(sq, req);
 		trace_nrtls_sf_done(req->id, req->queued, req->sent,
 				    req->result);
 		list_del(&req->node);
+		atomic_dec(&sq->nr_reqs);
+		if (req->hdr_counted)
+			sq->hdr_bytes -= req->hdr_len;
 		nrtls_req_put(req);
 	}
 }
@@ -425,6 +640,7 @@ void nrtls_sq_fail(struct nrtls_sq *sq, int err)
 	struct nrtls_req *req;
 	long freed = 0;
 
+	lockdep_assert_held(&sq->lock);
 	if (sq->error)
 		return;
 	sq->error = err;
@@ -447,6 +663,7 @@ static void sq_finish_error(struct nrtls_sq *sq)
 	struct sock *sk = sq->sk;
 	int state;
 
+	lockdep_assert_held(&sq->lock);
 	if (!sq->error || sq->io_pending || sq->aborted)
 		return;
 	sq->aborted = true;
@@ -462,9 +679,12 @@ static void sq_finish_error(struct nrtls_sq *sq)
 static void sq_check_socket(struct nrtls_sq *sq)
 {
 	struct sock *sk = sq->sk;
+	bool closed;
 	int err;
 
-	if (sq->error)
+	lockdep_assert_held(&sq->lock);
+	/* Nothing to protect; an idle queue detaches at the end of the run. */
+	if (sq->error || (list_empty(&sq->segs) && list_empty(&sq->reqs)))
 		return;
 	/* Peek: the application still gets the error from its next call. */
 	err = READ_ONCE(sk->sk_err);
@@ -473,16 +693,73 @@ static void sq_check_socket(struct nrtls_sq *sq)
 		return;
 	}
 	if (READ_ONCE(sk->sk_state) == TCP_CLOSE ||
-	    (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)) {
+	    ((READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) && !sq->shut_done)) {
 		nrtls_sq_fail(sq, -EPIPE);
 		return;
 	}
 	/* Only our pin is left: the application closed the socket. */
-	if (file_count(sq->file) == 1 && sock_flag(sk, SOCK_LINGER) &&
+	closed = file_count(sq->file) == 1;
+	if (closed && sock_flag(sk, SOCK_LINGER) &&
 	    !READ_ONCE(sk->sk_lingertime)) {
 		sq->dropping = true;
 		nrtls_sq_fail(sq, -ECONNRESET);
+		return;
 	}
+	/*
+	 * Closed, and the peer takes nothing: as TCP gives up on an orphan
+	 * whose window stays shut, so as not to pin the socket for ever.
+	 */
+	if (closed && READ_ONCE(orphan_timeout) && !sq->io_pending &&
+	    time_after(jiffies, sq->last_progress +
+			       READ_ONCE(orphan_timeout) * HZ)) {
+		nrtls_event(NRTLS_EV_SF_ORPHAN_TIMEOUTS);
+		nrtls_sq_fail(sq, -ETIMEDOUT);
+	}
+}
+
+/*
+ * io_uring gave up on requests whose CQE is not posted yet.  One that
+ * queued nothing just goes; one that did leaves a hole in the stream, so
+ * the connection is aborted, as for any error after the call.
+ */
+static void sq_cancel(struct nrtls_sq *sq)
+{
+	struct nrtls_req *req;
+
+	lockdep_assert_held(&sq->lock);
+	list_for_each_entry(req, &sq->reqs, node) {
+		/* 6.1: nothing calls us when the task or the ring goes. */
+		if (req->ucmd && !req->notified && nrtls_uring_gone(req) &&
+		    nrtls_uring_claim(req)) {
+			req->result = -ECANCELED;
+			nrtls_uring_complete(req);
+			set_bit(NRTLS_REQ_CANCELLED, &req->cmd_flags);
+			nrtls_event(NRTLS_EV_SF_CANCELLED);
+		}
+		if (!test_bit(NRTLS_REQ_CANCELLED, &req->cmd_flags))
+			continue;
+		/* Its CQE is posted: deliver nothing more. */
+		req->notified = true;
+		if (req->state != NRTLS_REQ_QUEUEING)
+			continue;
+		if (req->queued)
+			nrtls_sq_fail(sq, -ECANCELED);
+		else
+			nrtls_req_stop(req, -ECANCELED);
+	}
+}
+
+void nrtls_req_cancel(struct nrtls_req *req)
+{
+	struct nrtls_sq *sq;
+
+	set_bit(NRTLS_REQ_CANCELLED, &req->cmd_flags);
+	nrtls_event(NRTLS_EV_SF_CANCELLED);
+	/* Pairs with the submitter setting req->sq before it runs the queue. */
+	smp_mb__after_atomic();
+	sq = READ_ONCE(req->sq);
+	if (sq)
+		nrtls_sq_kick(sq);
 }
 
 /* --- reads completing ---------------------------------------------------- */
@@ -493,9 +770,13 @@ static void sq_complete_io(struct nrtls_sq *sq)
 	struct nrtls_seg *seg, *tmp;
 	long freed = 0;
 
+	lockdep_assert_held(&sq->lock);
 	llist_for_each_entry_safe(seg, tmp, list, done) {
-		int err = nrtls_sf_seg_check(seg);
+		int err = nrtls_sf_seg_check(seg, sq->error);
 
+		/* Another of its folios is still under read. */
+		if (err > 0)
+			continue;
 		sq->io_pending--;
 		nrtls_event(NRTLS_EV_SF_IO_DONE);
 		trace_nrtls_sf_io_done(seg->req->id, seg->pos, seg->len, err);
@@ -516,37 +797,82 @@ static void sq_complete_io(struct nrtls_sq *sq)
 
 /* --- queueing and sending ------------------------------------------------ */
 
-/* Ask TCP to wake us when there is room again (tcp_check_space()). */
-static void sq_wait_space(struct nrtls_sq *sq)
+/*
+ * Room for more queued bytes now: what the send buffer has, and no more
+ * than TCP takes now under TCP_NOTSENT_LOWAT.  Ready bytes that TCP would
+ * refuse would only sit charged to the buffer, and keep the socket from
+ * ever looking writable, which is what wakes us.
+ */
+static long sq_room(struct nrtls_sq *sq)
 {
-	set_bit(SOCK_NOSPACE, &sq->sock->flags);
+	struct sock *sk = sq->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	long room = sk_stream_wspace(sk);
+	u32 lowat = tcp_notsent_lowat(tp);
+	long unsent;
+
+	if (lowat == UINT_MAX)
+		return room;
+	unsent = (u32)(READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_nxt));
+	return min_t(long, room, (long)lowat - unsent - sq->charged);
+}
+
+/*
+ * Out of room: NRTLS_SF_NOWAIT requests stop here, behind it included; the
+ * others wait for the socket's wake-up.
+ */
+static void sq_wait_room(struct nrtls_sq *sq, struct nrtls_req *from)
+{
+	struct nrtls_req *req = from;
+
+	lockdep_assert_held(&sq->lock);
+	list_for_each_entry_from(req, &sq->reqs, node) {
+		if (req->nowait)
+			nrtls_req_stop(req, -EAGAIN);
+	}
 	sq_arm_reaper(sq);
 }
 
-/* Queue the requests in order, as far as the send buffer has room. */
+/* Queue the requests in order, as far as there is room. */
 static void sq_fill(struct nrtls_sq *sq)
 {
 	struct nrtls_req *req;
+	bool armed = false;
 
+	lockdep_assert_held(&sq->lock);
 	list_for_each_entry(req, &sq->reqs, node) {
-		int space;
+		long room;
 
 		if (req->state != NRTLS_REQ_QUEUEING)
 			continue;
-		space = sk_stream_wspace(sq->sk);
-		if (space > 0)
-			nrtls_sf_fill(sq, req, space);
+again:
+		room = sq_room(sq);
+		if (room > 0) {
+			struct mem_cgroup *old = nrtls_owner_enter(req);
+
+			nrtls_sf_fill(sq, req, room);
+			nrtls_owner_leave(old);
+		}
 		if (sq->error)
 			return;
-		if (req->state == NRTLS_REQ_QUEUEING) {
-			sq_wait_space(sq);
-			return;
+		if (req->state != NRTLS_REQ_QUEUEING)
+			continue;
+		if (!armed) {
+			/* Ask TCP to wake us (tcp_check_space())... */
+			set_bit(SOCK_NOSPACE, &sq->sock->flags);
+			/* ...then look again: room made in between woke nobody. */
+			smp_mb__after_atomic();
+			armed = true;
+			goto again;
 		}
+		sq_wait_room(sq, req);
+		return;
 	}
 }
 
 static void sq_consume(struct nrtls_sq *sq, size_t sent)
 {
+	lockdep_assert_held(&sq->lock);
 	nrtls_event_add(NRTLS_EV_SF_SENT, sent);
 	while (sent) {
 		struct nrtls_seg *seg = list_first_entry(&sq->segs,
@@ -568,9 +894,9 @@ static void sq_consume(struct nrtls_sq *sq, size_t sent)
  * lifted while TCP takes the data, so that its room is judged by its own
  * queue: not-ready data must never keep ready data out (the send buffer
  * may have shrunk since).  It is put back before anything can fail the
- * queue, whose refunds expect it in place.
+ * queue, whose refunds expect it in place.  Returns the bytes pushed.
  */
-static void sq_push(struct nrtls_sq *sq)
+static size_t sq_push(struct nrtls_sq *sq)
 {
 	struct bio_vec *bv = sq->bv;
 	bool lifted = false;
@@ -578,6 +904,7 @@ static void sq_push(struct nrtls_sq *sq)
 	size_t pushed = 0;
 	int err = 0;
 
+	lockdep_assert_held(&sq->lock);
 	while (!list_empty(&sq->segs)) {
 		struct nrtls_seg *seg, *first;
 		size_t total = 0, sent;
@@ -617,12 +944,14 @@ static void sq_push(struct nrtls_sq *sq)
 		if (sent) {
 			sq_consume(sq, sent);
 			pushed += sent;
+			sq->last_progress = jiffies;
 		}
 		if (ret < 0 && ret != -EAGAIN) {
 			err = ret;
 			break;
 		}
 		if (sent < total) {
+			/* TCP set SOCK_NOSPACE: its wake-up brings us back. */
 			nrtls_event(NRTLS_EV_SF_PUSH_EAGAIN);
 			sq_arm_reaper(sq);
 			break;
@@ -634,42 +963,44 @@ static void sq_push(struct nrtls_sq *sq)
 		sq_account(sq, charged - pushed);
 	if (err)
 		nrtls_sq_fail(sq, err);
+	return pushed;
 }
 
 /* --- the invariant checker (FreeBSD's SBCHECK) --------------------------- */
 
-/* A FOLIO segment's folios hold its bytes; one under read has just one. */
+/* A FOLIO segment's folios hold its bytes; one waiting for its job none. */
 static bool seg_run_ok(struct nrtls_seg *seg)
 {
 	u64 held = 0;
 	unsigned int i;
 
-	if (seg->kind != NRTLS_SEG_FOLIO)
+	if (seg->kind != NRTLS_SEG_FOLIO || (!seg->ready && !seg->nr_folios))
 		return true;
 	if (!seg->nr_folios || seg->nr_folios > NRTLS_SEG_FOLIOS ||
-	    (!seg->ready && seg->nr_folios != 1) ||
 	    seg->off >= folio_size(seg->folio))
 		return false;
 	for (i = 0; i < seg->nr_folios; i++)
-		held += folio_size(seg_folio(seg, i));
+		held += folio_size(nrtls_seg_folio(seg, i));
 	return held - seg->off >= seg->len &&
-	       held - folio_size(seg_folio(seg, seg->nr_folios - 1)) <
+	       held - folio_size(nrtls_seg_folio(seg, seg->nr_folios - 1)) <
 	       seg->off + seg->len;
 }
 
 static void sq_check(struct nrtls_sq *sq)
 {
 	u64 ready = 0, notready = 0, req_bytes = 0, seg_bytes = 0;
-	unsigned int io = 0, segs = 0, req_segs = 0;
+	unsigned int io = 0, segs = 0, req_segs = 0, nreqs = 0, hdr = 0;
 	struct nrtls_seg *seg;
 	struct nrtls_req *req;
 
+	lockdep_assert_held(&sq->lock);
 	if (!nrtls_debug_check)
 		return;
 	list_for_each_entry(seg, &sq->segs, node) {
 		WARN_ONCE(!seg->len, "nrtls: empty segment queued\n");
-		WARN_ONCE(!seg_run_ok(seg), "nrtls: bad run of %u folios\n",
-			  seg->nr_folios);
+		/* Not-ready segments belong to their reads: hands off. */
+		WARN_ONCE(seg->ready && !seg_run_ok(seg),
+			  "nrtls: bad run of %u folios\n", seg->nr_folios);
 		if (seg->ready) {
 			ready += seg->len;
 		} else {
@@ -682,16 +1013,22 @@ static void sq_check(struct nrtls_sq *sq)
 	list_for_each_entry(req, &sq->reqs, node) {
 		req_bytes += req->queued - req->sent - req->dropped;
 		req_segs += req->segs;
+		nreqs++;
+		if (req->hdr_counted)
+			hdr += req->hdr_len;
 	}
 	if (nrtls_should_fail(NRTLS_FAULT_CHECK_SKEW))
 		ready++;
 	WARN_ONCE(ready != sq->ready_bytes || notready != sq->notready_bytes ||
 		  io != sq->io_pending || ready + notready != sq->charged ||
 		  seg_bytes != req_bytes || segs != req_segs ||
+		  hdr != sq->hdr_bytes || nreqs > atomic_read(&sq->nr_reqs) ||
+		  sq->charged < 0 ||
 		  READ_ONCE(sq->sk->sk_wmem_queued) < sq->charged,
-		  "nrtls: queue accounting mismatch: ready %llu/%llu notready %llu/%llu io %u/%u charged %ld wmem_queued %d requests %llu bytes in %u/%u segments\n",
+		  "nrtls: queue accounting mismatch: ready %llu/%llu notready %llu/%llu io %u/%u charged %ld wmem_queued %d requests %u/%d (%u header bytes/%u) %llu bytes in %u/%u segments\n",
 		  ready, sq->ready_bytes, notready, sq->notready_bytes, io,
 		  sq->io_pending, sq->charged, READ_ONCE(sq->sk->sk_wmem_queued),
+		  nreqs, atomic_read(&sq->nr_reqs), hdr, sq->hdr_bytes,
 		  req_bytes, req_segs, segs);
 }
 
@@ -699,12 +1036,22 @@ static void sq_check(struct nrtls_sq *sq)
 
 struct file *nrtls_sq_run(struct nrtls_sq *sq)
 {
+	unsigned long reasons;
+	size_t pushed = 0;
+
+	lockdep_assert_held(&sq->lock);
+	reasons = xchg(&sq->kick_reasons, 0);
+	sq_take_submitted(sq);
 	sq_complete_io(sq);
 	sq_check_socket(sq);
+	sq_cancel(sq);
 	if (!sq->error) {
 		sq_fill(sq);
-		sq_push(sq);
+		pushed = sq_push(sq);
 	}
+	/* Progress that only the reaper found: a wake-up was missed. */
+	if (pushed && reasons == BIT(NRTLS_KICK_REAPER))
+		nrtls_event(NRTLS_EV_SF_REAPER_PUSHES);
 	sq_finish_error(sq);
 	sq_notify(sq);
 	sq_check(sq);
@@ -729,7 +1076,7 @@ int nrtls_sockq_init(void)
 	sq_wq = alloc_workqueue("nrtls", WQ_UNBOUND | WQ_SYSFS, 0);
 	if (!sq_wq)
 		return -ENOMEM;
-	seg_cache = KMEM_CACHE(nrtls_seg, 0);
+	seg_cache = KMEM_CACHE(nrtls_seg, SLAB_ACCOUNT);
 	if (!seg_cache) {
 		destroy_workqueue(sq_wq);
 		return -ENOMEM;

@@ -50,6 +50,24 @@ TRACE_EVENT(nrtls_sf_io_done,
 		  __entry->pos, __entry->len, __entry->err)
 );
 
+/* A read job starts on the pool (its common_pid is the pool's thread). */
+TRACE_EVENT(nrtls_sf_read,
+	TP_PROTO(u64 req, loff_t pos, u32 len),
+	TP_ARGS(req, pos, len),
+	TP_STRUCT__entry(
+		__field(u64, req)
+		__field(loff_t, pos)
+		__field(u32, len)
+	),
+	TP_fast_assign(
+		__entry->req = req;
+		__entry->pos = pos;
+		__entry->len = len;
+	),
+	TP_printk("req=%llu pos=%lld len=%u", __entry->req, __entry->pos,
+		  __entry->len)
+);
+
 TRACE_EVENT(nrtls_sf_push,
 	TP_PROTO(u64 req, u64 bytes, int ret),
 	TP_ARGS(req, bytes, ret),

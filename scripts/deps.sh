@@ -8,7 +8,7 @@ set -eu
 PACKAGES="
 build-essential make gcc clang llvm libclang-rt-14-dev pkg-config binutils
 dwarves bpftool libbpf-dev libelf-dev zlib1g-dev
-liburing-dev libssl-dev openssl
+liburing-dev libssl-dev openssl libfuse3-dev fuse3
 linux-headers-amd64 linux-image-amd64 linux-source-6.1
 linux-headers-6.12-amd64 linux-image-6.12-amd64
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod

@@ -70,6 +70,41 @@ TEST(counters_start_at_zero)
 	EXPECT_EQ(0, nrtls_live_objects());
 }
 
+/* Which ABI the loaded module speaks, for callers built against any header. */
+TEST(abi_version)
+{
+	struct {
+		struct nrtls_version v;
+		__u64 tail[2];
+	} big;
+	struct nrtls_version v;
+	char release[64] = "";
+	int fd = open_dev(), sys;
+
+	ASSERT_LE(0, fd);
+	memset(&v, 0xff, sizeof(v));
+	ASSERT_EQ(0, ioctl(fd, NRTLS_IOC_VERSION, &v));
+	EXPECT_EQ(NRTLS_ABI_VERSION, v.abi);
+	EXPECT_EQ(NRTLS_SF_FLAGS, v.sf_flags);
+	EXPECT_EQ(0, v.reserved[0] | v.reserved[1]);
+	sys = open("/sys/module/nrtls/version", O_RDONLY);
+	ASSERT_LE(0, sys);
+	ASSERT_LT(0, read(sys, release, sizeof(release) - 1));
+	close(sys);
+	release[strcspn(release, "\n")] = '\0';
+	EXPECT_STREQ(release, v.release);
+
+	memset(&big, 0xff, sizeof(big));
+	ASSERT_EQ(0, ioctl(fd, _IOR(NRTLS_IOC_MAGIC, 0x01, big), &big));
+	EXPECT_EQ(NRTLS_ABI_VERSION, big.v.abi);
+	EXPECT_EQ(0, big.tail[0] | big.tail[1]);
+	EXPECT_EQ(-1, ioctl(fd, _IOR(NRTLS_IOC_MAGIC, 0x01, char[16]), &v));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(fd, _IOW(NRTLS_IOC_MAGIC, 0x01, struct nrtls_version), &v));
+	EXPECT_EQ(ENOTTY, errno);
+	close(fd);
+}
+
 TEST(ioctl_unknown_commands)
 {
 	char buf[64] = {};

@@ -174,6 +174,28 @@ TEST_F(veth, tc_lookup_release)
 	run_traffic(_metadata, self);
 }
 
+/*
+ * A program built against a larger struct nrtls_flow finds contexts when
+ * the part this module does not know is zero, and never otherwise.
+ */
+TEST_F(veth, lookup_larger_flow_struct)
+{
+	int fd = bpf_program__fd(self->skel->progs.xdp_lookup_sizes);
+	struct nrtls_flow flow;
+	__u32 id;
+
+	nrtls_flow_v4(&flow, IPPROTO_UDP, "192.0.2.1", SPORT, "192.0.2.2", DPORT);
+	ASSERT_EQ(0, nrtls_ctx_create(self->dev, self->net.ifindex_b, &flow, &id));
+	ASSERT_EQ(0, bpf_xdp_attach(self->net.ifindex_b, fd, 0, NULL));
+	self->xdp = true;
+	ASSERT_EQ(6, send_from(self->sock, 6));
+	ASSERT_TRUE(wait_packets(self->skel, 6));
+	EXPECT_EQ(6, self->skel->bss->big_hits);
+	EXPECT_EQ(id, self->skel->bss->last_id);
+	EXPECT_EQ(0, self->skel->bss->bad_tail_hits);
+	EXPECT_EQ(0, nrtls_ctx_destroy(self->dev, id));
+}
+
 /* A context in another namespace is invisible, even for the same flow. */
 TEST_F(veth, lookup_is_per_netns)
 {

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -471,6 +473,97 @@ TEST_F(arg, sndtimeo_partial)
 					  NULL, 0, 0, &q));
 	EXPECT_LT(0, q);
 	EXPECT_GT(16 * MiB, q);
+}
+
+/*
+ * The application closed the socket and the peer takes nothing: the queue
+ * gives up after orphan_timeout seconds without progress, as TCP gives up
+ * on an orphan whose window stays shut, instead of pinning it for ever.
+ */
+TEST_F(arg, orphan_timeout)
+{
+	long timeouts = nrtls_read_stat("events", "sf_orphan_timeouts");
+	struct nrtls_sendfile sf = { .sock_fd = self->c.snd };
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	int small = 65536, err;
+	char saved[16], buf[65536];
+	ssize_t n;
+
+	self->c.fd = nrtls_make_file(self->c.path, 8 * MiB, 7);
+	ASSERT_LE(0, self->c.fd);
+	ASSERT_EQ(0, nrtls_param_read("orphan_timeout", saved, sizeof(saved)));
+	ASSERT_EQ(0, nrtls_param_write("orphan_timeout", "2"));
+	ASSERT_EQ(0, setsockopt(self->c.snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, setsockopt(self->c.rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	/* More than TCP will ever take: the rest waits in the queue. */
+	sf.file_fd = self->c.fd;
+	ASSERT_EQ(0, io_uring_queue_init(4, &ring, 0));
+	nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), self->c.dev, &sf, 1);
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	close(self->c.snd);
+	self->c.snd = -1;
+	/* Its command comes back with the part that was queued. */
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_LT(0, cqe->res);
+	EXPECT_GT((int)(8 * MiB), cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+	EXPECT_EQ(timeouts + 1, nrtls_read_stat("events", "sf_orphan_timeouts"));
+	nrtls_param_write("orphan_timeout", saved);
+	/* The peer gets what TCP had, then the reset. */
+	do {
+		n = read(self->c.rcv, buf, sizeof(buf));
+	} while (n > 0);
+	err = n ? errno : 0;
+	EXPECT_EQ(ECONNRESET, err);
+}
+
+/*
+ * TCP_NOTSENT_LOWAT: TCP takes little at a time, and each time it has room
+ * again it is the socket's wake-up that brings the next push, never the
+ * periodic look.  The throughput with and without it is logged (a
+ * benchmark, not asserted).
+ */
+TEST_F_TIMEOUT(arg, notsent_lowat_woken_by_the_socket, 600)
+{
+	const uint64_t size = 64 * MiB;
+	double secs[2];
+
+	self->c.fd = nrtls_make_file(self->c.path, size, 8);
+	ASSERT_LE(0, self->c.fd);
+	for (int lowat = 0; lowat < 2; lowat++) {
+		long reaped = nrtls_read_stat("events", "sf_reaper_pushes");
+		struct nrtls_peer peer = { .want = size };
+		struct timespec t0, t1;
+		int snd, rcv, v = 16384;
+		uint8_t want[SHA256_LEN];
+		uint64_t q;
+
+		ASSERT_EQ(0, nrtls_tcp_pair(&snd, &rcv));
+		if (lowat)
+			ASSERT_EQ(0, setsockopt(snd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)));
+		peer.fd = rcv;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ASSERT_EQ(0, nrtls_peer_start(&peer));
+		ASSERT_EQ(0, nrtls_sendfile(self->c.dev, snd, self->c.fd, 0, 0, NULL, 0,
+					    NRTLS_SF_WAIT_SENT, &q));
+		nrtls_peer_join(&peer);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs[lowat] = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		EXPECT_EQ(size, peer.got);
+		nrtls_expected_sha(8, 0, size, NULL, 0, want);
+		EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+		EXPECT_EQ(reaped, nrtls_read_stat("events", "sf_reaper_pushes"))
+			TH_LOG("%s: pushes only the periodic look found",
+			       lowat ? "NOTSENT_LOWAT 16 KiB" : "default");
+		close(snd);
+		close(rcv);
+		EXPECT_TRUE(nrtls_wait_idle(10000));
+	}
+	TH_LOG("64 MiB: %.0f MB/s by default, %.0f MB/s with TCP_NOTSENT_LOWAT 16 KiB (%.2fx)",
+	       size / 1e6 / secs[0], size / 1e6 / secs[1], secs[0] / secs[1]);
 }
 
 /* --- fault injection ----------------------------------------------------- */

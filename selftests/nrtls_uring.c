@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -208,11 +210,16 @@ TEST_F(ur, socket_closed_while_waiting)
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 }
 
-/* The ring goes away with a command waiting: nothing leaks or breaks. */
+/*
+ * The ring goes away with a command waiting for room: the command is
+ * cancelled.  It had queued part of its data, so the stream has a hole
+ * and the connection is aborted: the peer gets a prefix, then a reset.
+ */
 TEST_F(ur, ring_closed_while_waiting)
 {
 	struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd };
 	struct nrtls_peer peer = { .fd = self->rcv, .want = 8 * MiB };
+	long cancelled = nrtls_read_stat("events", "sf_cancelled");
 	int small = 65536;
 
 	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
@@ -222,10 +229,87 @@ TEST_F(ur, ring_closed_while_waiting)
 	EXPECT_EQ(-ETIME, reap(&self->ring, 300, NULL));
 	io_uring_queue_exit(&self->ring);
 	self->ring_up = false;
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+	EXPECT_EQ(cancelled + 1, nrtls_read_stat("events", "sf_cancelled"));
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
 	nrtls_peer_join(&peer);
-	EXPECT_EQ(8 * MiB, peer.got);
+	EXPECT_EQ(ECONNRESET, peer.err);
+	EXPECT_GT(8 * MiB, peer.got);
+}
+
+/*
+ * NRTLS_SF_NOWAIT on a full send buffer: io_uring issues the command once
+ * (an inline -EAGAIN would make it issue it again from io-wq): one CQE,
+ * one request.
+ */
+TEST_F(ur, nowait_full_buffer_runs_once)
+{
+	struct nrtls_sendfile sf = {
+		.sock_fd = self->snd, .file_fd = self->fd, .flags = NRTLS_SF_NOWAIT,
+	};
+	int small = 4096;
+	char buf[4096] = { 0 };
+	long reqs;
+
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	while (send(self->snd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	reqs = nrtls_read_stat("events", "sf_requests");
+	nrtls_uring_prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-EAGAIN, reap(&self->ring, 5000, NULL));
+	EXPECT_EQ(-ETIME, reap(&self->ring, 500, NULL));
+	EXPECT_EQ(reqs + 1, nrtls_read_stat("events", "sf_requests"));
 	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/*
+ * A process exits with commands waiting for room on a peer that reads
+ * nothing (its window stays shut): io_uring cancels them (6.12), or the
+ * module notices (6.1), and nothing of them is left: not the requests,
+ * not the socket they pinned.
+ */
+TEST_F_TIMEOUT(ur, exit_cancels_waiting_commands, 120)
+{
+	long cancelled = nrtls_read_stat("events", "sf_cancelled");
+	int small = 65536, sync[2], status;
+	char c;
+	pid_t pid;
+
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd };
+		struct io_uring ring;
+
+		if (io_uring_queue_init(8, &ring, 0))
+			_exit(1);
+		for (int i = 0; i < 2; i++)
+			nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), self->dev, &sf, i);
+		if (io_uring_submit(&ring) != 2 || write(sync[1], "x", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(3);
+	}
+	close(sync[1]);
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	close(sync[0]);
+	EXPECT_EQ(2, nrtls_read_stat("counters", "requests"));
+	/* The child's descriptors are the last ones to the socket now. */
+	close(self->snd);
+	self->snd = -1;
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(nrtls_wait_idle(30000)) {
+		TH_LOG("left: %ld requests, %ld sockets", nrtls_read_stat("counters", "requests"),
+		       nrtls_read_stat("counters", "sockets"));
+	}
+	EXPECT_EQ(cancelled + 2, nrtls_read_stat("events", "sf_cancelled"));
 }
 
 TEST_F(ur, bad_commands)
@@ -248,6 +332,8 @@ TEST_F(ur, bad_commands)
 	EXPECT_CMD_ERR(-EOPNOTSUPP, sqe->cmd_op = 0x99);
 	EXPECT_CMD_ERR(-EINVAL, cmd.flags = 1);
 	EXPECT_CMD_ERR(-EINVAL, cmd.size = 8);
+	/* Not scanned for a zero tail past a page. */
+	EXPECT_CMD_ERR(-E2BIG, cmd.size = 4097);
 	EXPECT_CMD_ERR(-EFAULT, cmd.addr = 8);
 	/* The same error path, reached by fault injection on a good address. */
 	hits = nrtls_fault_hits("uring_copyin");

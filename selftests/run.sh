@@ -36,7 +36,7 @@ if [ $# -gt 0 ]; then
 else
 	tests=()
 	for t in "$build"/selftests/*; do
-		[ -x "$t" ] && tests+=("$(basename "$t")")
+		[ -f "$t" ] && [ -x "$t" ] && tests+=("$(basename "$t")")
 	done
 	for t in "$here"/*.sh; do
 		[ "$(basename "$t")" = run.sh ] || tests+=("$(basename "$t" .sh)")

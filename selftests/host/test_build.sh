@@ -76,10 +76,10 @@ for cc in gcc clang; do
 	if $cc -std=c11 -pedantic -Wall -Wextra -Werror -Ikmod/uapi \
 		-o "$tmp/abi-$cc" selftests/host/uapi_abi.c > "$tmp/abi.log" 2>&1; then
 		"$tmp/abi-$cc" | sed -n 's/^ok 1 /ok - /p' | grep -q . &&
-			ok "uapi header: strict C11, v1 layout ($cc)" ||
-			not_ok "uapi header: strict C11, v1 layout ($cc)"
+			ok "uapi header: strict C11, its ABI layout ($cc)" ||
+			not_ok "uapi header: strict C11, its ABI layout ($cc)"
 	else
-		not_ok "uapi header: strict C11, v1 layout ($cc)" "$(cat "$tmp/abi.log")"
+		not_ok "uapi header: strict C11, its ABI layout ($cc)" "$(cat "$tmp/abi.log")"
 	fi
 done
 

@@ -19,7 +19,12 @@ CHECK(sizeof(struct nrtls_ctx_create) == 72);
 CHECK(offsetof(struct nrtls_ctx_create, flow) == 16);
 CHECK(offsetof(struct nrtls_ctx_create, reserved) == 56);
 CHECK(sizeof(struct nrtls_ctx_destroy) == 8);
-CHECK(NRTLS_ABI_VERSION == 1);
+CHECK(sizeof(struct nrtls_version) == 56);
+CHECK(offsetof(struct nrtls_version, release) == 8);
+CHECK(sizeof(struct nrtls_sendfile) == 72);
+CHECK(sizeof(struct nrtls_uring_cmd) == 16);
+CHECK(NRTLS_SF_FLAGS == 0x3f);
+CHECK(NRTLS_ABI_VERSION == 2);
 /* Link attributes of "ip link ... type nrtls": numbers are ABI too. */
 CHECK(IFLA_NRTLS_MODE == 1 && IFLA_NRTLS_PEER == 3 && IFLA_NRTLS_COMPL_EVERY == 10);
 CHECK(IFLA_NRTLS_MAX == 10);

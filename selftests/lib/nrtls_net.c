@@ -56,26 +56,6 @@ int nrtls_sendfile(int dev, int sock, int file, uint64_t off, uint64_t count,
 	return ret;
 }
 
-void nrtls_file_fill(uint32_t seed, uint64_t off, uint8_t *buf, size_t len)
-{
-	size_t i = 0;
-
-	/* Unaligned head, whole words, tail: same bytes as nrtls_file_byte(). */
-	for (; i < len && (off + i) % 8; i++)
-		buf[i] = nrtls_file_byte(seed, off + i);
-	for (; i + 8 <= len; i += 8) {
-		uint64_t x = ((off + i) / 8 + 1) * 0x9E3779B97F4A7C15ull ^
-			     seed * 0xBF58476D1CE4E5B9ull;
-
-		x ^= x >> 31;
-		x *= 0x94D049BB133111EBull;
-		x ^= x >> 29;
-		memcpy(buf + i, &x, 8);
-	}
-	for (; i < len; i++)
-		buf[i] = nrtls_file_byte(seed, off + i);
-}
-
 int nrtls_make_file(const char *path, uint64_t size, uint32_t seed)
 {
 	static uint8_t buf[1 << 16];

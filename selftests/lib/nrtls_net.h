@@ -17,6 +17,8 @@
 
 #include <linux/nrtls.h>
 
+#include "nrtls_pattern.h"
+
 #define SHA256_LEN 32
 
 /* NRTLS_IOC_SENDFILE: 0 or -errno; *queued gets the bytes accepted. */
@@ -32,20 +34,6 @@ struct io_uring_sqe;
  */
 void nrtls_uring_prep_sendfile(struct io_uring_sqe *sqe, int dev,
 			       const struct nrtls_sendfile *sf, uint64_t data);
-
-/* Byte @i of the test file with @seed. */
-static inline uint8_t nrtls_file_byte(uint32_t seed, uint64_t i)
-{
-	uint64_t x = (i / 8 + 1) * 0x9E3779B97F4A7C15ull ^ seed * 0xBF58476D1CE4E5B9ull;
-
-	x ^= x >> 31;
-	x *= 0x94D049BB133111EBull;
-	x ^= x >> 29;
-	return x >> ((i % 8) * 8);
-}
-
-/* Bytes [@off, @off + @len) of the pattern @seed, 8 at a time. */
-void nrtls_file_fill(uint32_t seed, uint64_t off, uint8_t *buf, size_t len);
 
 /* Create @path holding @size bytes of the pattern @seed; an fd, or -errno. */
 int nrtls_make_file(const char *path, uint64_t size, uint32_t seed);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -237,6 +238,100 @@ void nrtls_flow_v4(struct nrtls_flow *flow, int protocol, const char *saddr,
 	flow->dport = htons(dport);
 	inet_pton(AF_INET, saddr, &flow->saddr[0]);
 	inet_pton(AF_INET, daddr, &flow->daddr[0]);
+}
+
+#define CGROOT "/sys/fs/cgroup"
+
+int nrtls_cgroup_create(char *path, size_t len, const char *controllers,
+			char *why, size_t why_len)
+{
+	char have[256] = "", want[64], *c, *save = NULL;
+	FILE *f = fopen(CGROOT "/cgroup.controllers", "r");
+
+	if (!f || !fgets(have, sizeof(have), f)) {
+		if (f)
+			fclose(f);
+		snprintf(why, why_len, "no cgroup v2 at " CGROOT);
+		return -1;
+	}
+	fclose(f);
+	snprintf(want, sizeof(want), "%s", controllers);
+	for (c = strtok_r(want, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
+		char plus[32];
+
+		if (!strstr(have, c)) {
+			snprintf(why, why_len, "no %s controller in cgroup v2", c);
+			return -1;
+		}
+		snprintf(plus, sizeof(plus), "+%s", c);
+		if (nrtls_cgroup_write(CGROOT, "cgroup.subtree_control", plus)) {
+			snprintf(why, why_len, "cannot enable the %s controller", c);
+			return -1;
+		}
+	}
+	snprintf(path, len, CGROOT "/nrtls-test-%d", getpid());
+	if (mkdir(path, 0755) && errno != EEXIST) {
+		snprintf(why, why_len, "cannot create %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int nrtls_cgroup_write(const char *path, const char *file, const char *val)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", path, file);
+	return write_file(p, val);
+}
+
+int nrtls_cgroup_enter(const char *path)
+{
+	char pid[16];
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return nrtls_cgroup_write(path, "cgroup.procs", pid);
+}
+
+long long nrtls_cgroup_read(const char *path, const char *file,
+			    const char *prefix, const char *key)
+{
+	char p[256], line[1024], *at;
+	long long val = -1;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", path, file);
+	f = fopen(p, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!key) {
+			val = atoll(line);
+			break;
+		}
+		if (prefix && strncmp(line, prefix, strlen(prefix)))
+			continue;
+		/* "key value" (memory.stat) or "key=value" (io.stat) */
+		for (at = line; (at = strstr(at, key)); at++) {
+			char sep = at[strlen(key)];
+
+			if ((at == line || at[-1] == ' ') && (sep == ' ' || sep == '=')) {
+				val = atoll(at + strlen(key) + 1);
+				break;
+			}
+		}
+		if (val >= 0)
+			break;
+	}
+	fclose(f);
+	return val;
+}
+
+void nrtls_cgroup_destroy(const char *path)
+{
+	/* Its processes are gone; the kernel may take a moment to agree. */
+	for (int i = 0; i < 100 && rmdir(path) && errno == EBUSY; i++)
+		sleep_ms(50);
 }
 
 int nrtls_sh(const char *fmt, ...)

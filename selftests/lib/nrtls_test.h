@@ -46,6 +46,25 @@ bool nrtls_ctx_listed(__u32 id, char *line, size_t len);
 void nrtls_flow_v4(struct nrtls_flow *flow, int protocol, const char *saddr,
 		   int sport, const char *daddr, int dport);
 
+/*
+ * cgroup v2, at /sys/fs/cgroup: a child cgroup with @controllers ("memory
+ * io") enabled at the root.  0 with @path set, or -1 with @why set.
+ */
+int nrtls_cgroup_create(char *path, size_t len, const char *controllers,
+			char *why, size_t why_len);
+/* Move the calling process into @path: 0 or -errno. */
+int nrtls_cgroup_enter(const char *path);
+/* Write @val to @path/@file: 0 or -errno. */
+int nrtls_cgroup_write(const char *path, const char *file, const char *val);
+/*
+ * A number from @path/@file: the whole file (memory.current), or the value
+ * of @key ("file" in memory.stat, "rbytes" in io.stat) on the first line
+ * that starts with @prefix (NULL: any).  -1 if not found.
+ */
+long long nrtls_cgroup_read(const char *path, const char *file,
+			    const char *prefix, const char *key);
+void nrtls_cgroup_destroy(const char *path);
+
 /* Run a shell command (quiet unless NRTLS_TEST_VERBOSE); its exit status. */
 int nrtls_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,12 +144,28 @@ static void show_params(bool json)
 		putchar('}');
 }
 
+/* The loaded module's ABI: from NRTLS_IOC_VERSION, or 1 before it existed. */
+static int module_abi(void)
+{
+	struct nrtls_version v;
+	int fd = open(NRTLS_DEVICE, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, NRTLS_IOC_VERSION, &v);
+	close(fd);
+	if (ret)
+		return errno == ENOTTY ? 1 : -1;
+	return v.abi;
+}
+
 static int status(bool json)
 {
 	char version[64] = "unknown";
 	struct stat st;
 	bool loaded = !stat(SYSMOD, &st);
 	bool dev = !stat(NRTLS_DEVICE, &st) && S_ISCHR(st.st_mode);
+	int abi = dev ? module_abi() : -1;
 
 	if (!loaded) {
 		if (json)
@@ -165,7 +183,10 @@ static int status(bool json)
 			json_str(NRTLS_DEVICE);
 		else
 			printf("null");
-		printf(",\"abi\":%d,\"parameters\":", NRTLS_ABI_VERSION);
+		if (abi > 0)
+			printf(",\"abi\":%d,\"parameters\":", abi);
+		else
+			printf(",\"abi\":null,\"parameters\":");
 		show_params(true);
 		printf(",\"counters\":");
 		if (!show_pairs(DEBUGFS "/counters", true, NULL))
@@ -176,7 +197,11 @@ static int status(bool json)
 		printf("}\n");
 		return 0;
 	}
-	printf("nrtls: loaded, version %s, ABI %d\n", version, NRTLS_ABI_VERSION);
+	if (abi > 0)
+		printf("nrtls: loaded, version %s, ABI %d\n", version, abi);
+	else
+		printf("nrtls: loaded, version %s, ABI unknown (%s)\n", version,
+		       NRTLS_DEVICE " not usable");
 	printf("device: %s\n", dev ? NRTLS_DEVICE : "missing");
 	show_params(false);
 	if (!show_pairs(DEBUGFS "/counters", false, "live objects") ||

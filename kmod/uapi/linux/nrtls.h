@@ -5,8 +5,18 @@
  * Every request is an extensible struct: the ioctl number encodes the size
  * the caller was built with.  A caller built against an older header passes
  * a smaller struct (missing fields read as zero); a newer caller may pass a
- * larger one as long as the bytes this module does not know are zero.
- * Unknown flags and non-zero reserved fields are rejected with EINVAL.
+ * larger one as long as the bytes this module does not know are zero
+ * (E2BIG otherwise).  Unknown flags and non-zero reserved fields are
+ * rejected with EINVAL; a struct smaller than the first version's, with
+ * EINVAL.  NRTLS_IOC_VERSION tells which ABI the loaded module speaks.
+ *
+ * Who may do what: /dev/nrtls is open to everyone.  Sendfile acts only on
+ * the caller's own descriptors; contexts need CAP_NET_ADMIN in the network
+ * namespace whose device they name (which a user has in a namespace of its
+ * own).  What a user makes is bounded by per-user quotas (contexts,
+ * sockets with queued data: EDQUOT), per-socket caps (requests, header
+ * bytes: ENOBUFS) and its memory cgroup, which everything it makes is
+ * charged to (ENOMEM when full).  See the module's parameters.
  */
 #ifndef _UAPI_NRTLS_H
 #define _UAPI_NRTLS_H
@@ -14,9 +24,26 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define NRTLS_ABI_VERSION	1
+/*
+ * 1: contexts, sendfile.  2: NRTLS_IOC_VERSION, NRTLS_SF_SHUT_WR, counts
+ * capped at 2 GiB - 4 KiB, io_uring commands cancelable.
+ */
+#define NRTLS_ABI_VERSION	2
 #define NRTLS_DEVICE		"/dev/nrtls"
 #define NRTLS_IOC_MAGIC		0xBA
+
+/*
+ * NRTLS_IOC_VERSION: what the loaded module speaks (a module of ABI 1
+ * answers ENOTTY).  Needs no privilege.
+ */
+struct nrtls_version {
+	__u32	abi;		/* out: NRTLS_ABI_VERSION */
+	__u32	sf_flags;	/* out: the NRTLS_SF_* flags it knows */
+	char	release[32];	/* out: the module's version, NUL-terminated */
+	__u64	reserved[2];	/* out: zero */
+};
+
+#define NRTLS_IOC_VERSION	_IOR(NRTLS_IOC_MAGIC, 0x01, struct nrtls_version)
 
 /*
  * A flow: the key under which an offload context is found, by the kernel
@@ -82,9 +109,12 @@ struct nrtls_ctx_destroy {
  * Queues @hdr_len bytes from @hdr, then @count bytes of @file_fd from
  * @offset (0: to the end of the file), on the connected TCP socket
  * @sock_fd, plain or kTLS.  Returns once the data is queued, not once it
- * is read from disk: page-cache misses start readahead and the data is
- * sent, in order, as the reads complete.  Queued data counts against the
- * socket's send buffer.
+ * is read from disk: page-cache misses are read by the module's read
+ * pool, never in the caller, and the data is sent, in order, as the reads
+ * complete.  Queued data counts against the socket's send buffer.  As
+ * with read(2) and write(2), one request takes at most MAX_RW_COUNT (2 GiB
+ * - 4 KiB) bytes, header included: a longer one is cut there, and its
+ * count says so (send the rest with another request).
  *
  * ioctl: returns 0 when everything was queued, and sets @queued to the
  * bytes accepted (header included).  Otherwise -1 with errno, and @queued
@@ -92,14 +122,23 @@ struct nrtls_ctx_destroy {
  *   EAGAIN  the send buffer is full (non-blocking socket, or NRTLS_SF_NOWAIT)
  *   EBUSY   NRTLS_SF_NODISKIO and the next page is not in memory
  *   EINTR   a signal arrived while waiting for send-buffer space
+ *   EIO, ...  the socket's queue failed before (its error), nothing queued
+ *   EPIPE   a request before it carries NRTLS_SF_SHUT_WR
+ *   ENOBUFS the socket has max_sock_reqs requests queued, or they hold
+ *           max_sock_hdr header bytes
+ *   EDQUOT  the caller's user has max_user_socks sockets with queued data
+ *   ENOMEM  out of memory, or the caller's memory cgroup is full
+ *   EFAULT  @queued could not be written: the data was accepted
  * A blocking socket waits for send-buffer space, never for the disk.
  *
  * After the call, a failure reading the file or sending it aborts the
  * connection: the peer sees a reset, the application EIO on its next call.
  * The socket stays open while data is queued, even if the application
  * closes it; it is then closed once the data has gone (with SO_LINGER 0:
- * dropped, everything freed).  While data is queued, send other bytes on
- * the socket only through nrtls (the header), or they may overtake it.
+ * dropped, everything freed; if the peer takes nothing for orphan_timeout
+ * seconds: aborted).  While data is queued, send other bytes on the socket
+ * only through nrtls (the header), or they may overtake it; to close the
+ * write side behind the data, use NRTLS_SF_SHUT_WR, not shutdown(2).
  */
 struct nrtls_sendfile {
 	__s32	sock_fd;
@@ -120,7 +159,8 @@ struct nrtls_sendfile {
 #define NRTLS_SF_NOCACHE	(1U << 2)	/* drop the file's pages once sent */
 #define NRTLS_SF_NOWAIT		(1U << 3)	/* never wait for send-buffer space */
 #define NRTLS_SF_WAIT_SENT	(1U << 4)	/* complete once handed to TCP */
-#define NRTLS_SF_FLAGS		0x1f
+#define NRTLS_SF_SHUT_WR	(1U << 5)	/* FIN behind the last byte */
+#define NRTLS_SF_FLAGS		0x3f
 
 #define NRTLS_SF_HDR_MAX	65536
 
@@ -134,9 +174,14 @@ struct nrtls_sendfile {
  *
  * The CQE comes once everything is queued (with NRTLS_SF_WAIT_SENT: once
  * it is handed to TCP).  cqe->res is the bytes accepted, or -errno if none
- * were; a short count means the request stopped early (NRTLS_SF_NODISKIO,
- * NRTLS_SF_NOWAIT, or the connection failed).  The command never waits in
- * the submitting task: it waits for send-buffer space asynchronously.
+ * were (as for the ioctl); a short count means the request stopped early
+ * (NRTLS_SF_NODISKIO, NRTLS_SF_NOWAIT, or the connection failed).  The
+ * command never waits in the submitting task, for send-buffer space, for
+ * the socket's queue or for a read, and is issued once.  @size may exceed
+ * the struct this module knows, up to 4096 (E2BIG beyond), with a zero
+ * tail.  io_uring cancelling the command (its task exits, or its ring is
+ * torn down) completes it with -ECANCELED; a request that had queued part
+ * of its data leaves a hole in the stream, so its connection is aborted.
  */
 #define NRTLS_URING_SENDFILE	0x20
 

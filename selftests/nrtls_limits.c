@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What an unprivileged user can do with nrtls, from a user and network
+ * namespace of its own (where it holds CAP_NET_ADMIN, as anyone can after
+ * "unshare -rn"), and what bounds it: the per-user quotas (contexts,
+ * sockets with queued data), the per-socket caps (requests, header bytes),
+ * and its memory cgroup, which every allocation is charged to.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <liburing.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "nrtls_net.h"
+#include "nrtls_test.h"
+
+#define MiB (1024 * 1024ull)
+#define USER 4243
+#define LO 1
+
+static const char *const params[] = {
+	"max_user_ctx", "max_user_socks", "max_sock_reqs", "max_sock_hdr",
+};
+#define NPARAMS (sizeof(params) / sizeof(params[0]))
+
+FIXTURE(limits) {
+	char saved[NPARAMS][32];
+	char path[64];
+};
+
+FIXTURE_SETUP(limits)
+{
+	static const char *const low[NPARAMS] = { "3", "2", "4", "8192" };
+	int fd;
+
+	for (size_t i = 0; i < NPARAMS; i++) {
+		ASSERT_EQ(0, nrtls_param_read(params[i], self->saved[i], sizeof(self->saved[i])));
+		ASSERT_EQ(0, nrtls_param_write(params[i], low[i]));
+	}
+	snprintf(self->path, sizeof(self->path), "/tmp/nrtls-limits-%d", getpid());
+	fd = nrtls_make_file(self->path, 8 * MiB, 71);
+	ASSERT_LE(0, fd);
+	close(fd);
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	for (size_t i = 0; i < NPARAMS; i++)
+		nrtls_param_write(params[i], self->saved[i]);
+	unlink(self->path);
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Become USER, alone in a user and network namespace of its own. */
+static int become_unprivileged(void)
+{
+	char map[32];
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int s;
+
+	if (setgroups(0, NULL) || setresgid(USER, USER, USER) || setresuid(USER, USER, USER))
+		return -1;
+	/* Changing uid made /proc/self root's; it must be ours to map ids. */
+	if (prctl(PR_SET_DUMPABLE, 1))
+		return -1;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+		return -1;
+	snprintf(map, sizeof(map), "0 %d 1", USER);
+	if (write_str("/proc/self/setgroups", "deny") ||
+	    write_str("/proc/self/uid_map", map) || write_str("/proc/self/gid_map", map))
+		return -1;
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr))
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr))
+		return -1;
+	close(s);
+	return 0;
+}
+
+/* A loopback pair whose receiver reads nothing and holds little. */
+static int stuck_pair(int *snd, int *rcv)
+{
+	int small = 4096;
+
+	if (nrtls_tcp_pair(snd, rcv))
+		return -1;
+	setsockopt(*snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	setsockopt(*rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	return 0;
+}
+
+/* The one CQE that came within @ms, or -ETIME. */
+static int reap_one(struct io_uring *ring, int ms)
+{
+	struct __kernel_timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+	if (ret)
+		return ret;
+	ret = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return ret;
+}
+
+#define STEP(n, cond) do {						\
+		if (!(cond)) {						\
+			fprintf(stderr, "# step %d failed: %s (errno %d)\n", n, #cond, errno); \
+			return n;					\
+		}							\
+	} while (0)
+
+/* The unprivileged user's side: 0, or the number of the step that failed. */
+static int unprivileged(const char *path)
+{
+	static char hdr[4096];
+	struct nrtls_sendfile sf = { 0 };
+	struct nrtls_flow flow;
+	struct io_uring ring;
+	int dev, file, a[2], b[2], c[2], i;
+	uint64_t q;
+
+	STEP(1, !become_unprivileged());
+	dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	STEP(2, dev >= 0);
+	file = open(path, O_RDONLY);
+	STEP(3, file >= 0);
+
+	/* Contexts in its own namespace, up to its quota. */
+	for (i = 0; i < 3; i++) {
+		nrtls_flow_v4(&flow, IPPROTO_TCP, "127.0.0.1", 6000 + i, "127.0.0.1", 443);
+		/* Only its own namespace's devices: none but lo. */
+		STEP(10 + i, nrtls_ctx_create(dev, 2, &flow, NULL) == -ENODEV);
+		STEP(13 + i, !nrtls_ctx_create(dev, LO, &flow, NULL));
+	}
+	nrtls_flow_v4(&flow, IPPROTO_TCP, "127.0.0.1", 6100, "127.0.0.1", 443);
+	STEP(16, nrtls_ctx_create(dev, LO, &flow, NULL) == -EDQUOT);
+
+	/* None of the module's controls. */
+	STEP(20, open(NRTLS_DEBUGFS "/fault", O_WRONLY) < 0);
+	STEP(21, open(NRTLS_DEBUGFS "/counters", O_RDONLY) < 0);
+	STEP(22, open(NRTLS_PARAMS "/max_ctx", O_WRONLY) < 0);
+	STEP(23, open(NRTLS_PARAMS "/max_user_ctx", O_WRONLY) < 0);
+
+	/* Requests queued on one socket, up to the cap: then ENOBUFS. */
+	STEP(30, !io_uring_queue_init(16, &ring, 0));
+	STEP(31, !stuck_pair(&a[0], &a[1]));
+	sf.sock_fd = a[0];
+	sf.file_fd = file;
+	for (i = 0; i < 5; i++)
+		nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), dev, &sf, i);
+	STEP(32, io_uring_submit(&ring) == 5);
+	STEP(33, reap_one(&ring, 3000) == -ENOBUFS);
+	STEP(34, reap_one(&ring, 300) == -ETIME);
+
+	/* Header bytes held on one socket, up to the cap: then ENOBUFS. */
+	STEP(40, !stuck_pair(&b[0], &b[1]));
+	sf.sock_fd = b[0];
+	sf.hdr = (uintptr_t)hdr;
+	sf.hdr_len = sizeof(hdr);
+	for (i = 0; i < 3; i++)
+		nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), dev, &sf, 10 + i);
+	STEP(41, io_uring_submit(&ring) == 3);
+	STEP(42, reap_one(&ring, 3000) == -ENOBUFS);
+	STEP(43, reap_one(&ring, 300) == -ETIME);
+
+	/* Sockets with queued data, up to its quota: then EDQUOT. */
+	STEP(50, !stuck_pair(&c[0], &c[1]));
+	STEP(51, nrtls_sendfile(dev, c[0], file, 0, 0, NULL, 0, NRTLS_SF_NOWAIT, &q) == -EDQUOT);
+	STEP(52, q == 0);
+
+	/* Going away takes all of it along (checked by the parent). */
+	return 0;
+}
+
+TEST_F_TIMEOUT(limits, unprivileged_user, 120)
+{
+	struct nrtls_flow flow;
+	int status, fd;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(unprivileged(self->path));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the unprivileged side failed at step %d",
+						  WEXITSTATUS(status));
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+	/* Its quota entry went with it; another user's quota is its own. */
+	EXPECT_EQ(-1, nrtls_quota_used(USER, "contexts"));
+	fd = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	nrtls_flow_v4(&flow, IPPROTO_TCP, "127.0.0.1", 6200, "127.0.0.1", 443);
+	EXPECT_EQ(0, nrtls_ctx_create(fd, LO, &flow, NULL));
+	close(fd);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/*
+ * Requests, their header pages and their segments are charged to the
+ * submitter's memory cgroup: the charge shows in memory.current, a full
+ * cgroup refuses more (the OOM killer of that cgroup, or ENOMEM), and all
+ * of it goes when the cgroup's processes exit.
+ */
+TEST_F_TIMEOUT(limits, memcg_charged_and_bounded, 120)
+{
+	long long base, queued, after;
+	char cg[128], why[128], max[32], c;
+	int status, go[2], done[2];
+	pid_t pid;
+
+	if (nrtls_cgroup_create(cg, sizeof(cg), "memory", why, sizeof(why)))
+		SKIP(return, "%s", why);
+	/* This test is about memory, not the caps: lift them. */
+	nrtls_param_write("max_sock_reqs", "256");
+	nrtls_param_write("max_sock_hdr", "1048576");
+	nrtls_param_write("max_user_socks", "65536");
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		static char hdr[NRTLS_SF_HDR_MAX];
+		struct nrtls_sendfile sf = {
+			.hdr = (uintptr_t)hdr, .hdr_len = sizeof(hdr),
+		};
+		struct io_uring ring;
+		int dev, snd, rcv, ret = 0;
+
+		if (nrtls_cgroup_enter(cg) || io_uring_queue_init(64, &ring, 0))
+			_exit(1);
+		dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+		sf.file_fd = open(self->path, O_RDONLY);
+		if (dev < 0 || sf.file_fd < 0 || write(done[1], "r", 1) != 1 ||
+		    read(go[0], &c, 1) != 1)
+			_exit(2);
+		/* 8 requests of 64 KiB of header each, waiting for room. */
+		if (stuck_pair(&snd, &rcv))
+			_exit(3);
+		sf.sock_fd = snd;
+		for (int i = 0; i < 8; i++)
+			nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), dev, &sf, i);
+		if (io_uring_submit(&ring) != 8 || reap_one(&ring, 300) != -ETIME ||
+		    write(done[1], "q", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(4);
+		/* The cgroup is full now: more until refused. */
+		for (int i = 0; i < 64 && ret != -ENOMEM; i++) {
+			if (stuck_pair(&snd, &rcv))
+				_exit(0);	/* refused a socket: also the cgroup */
+			sf.sock_fd = snd;
+			for (int j = 0; j < 4; j++)
+				nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), dev, &sf, j);
+			io_uring_submit(&ring);
+			ret = reap_one(&ring, 200);
+		}
+		_exit(ret == -ENOMEM ? 0 : 5);
+	}
+	close(go[0]);
+	close(done[1]);
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	base = nrtls_cgroup_read(cg, "memory.current", NULL, NULL);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	queued = nrtls_cgroup_read(cg, "memory.current", NULL, NULL);
+	TH_LOG("memory.current: %lld before, %lld with 8 x 64 KiB of headers queued",
+	       base, queued);
+	EXPECT_LE(base + 8 * NRTLS_SF_HDR_MAX, queued);
+	snprintf(max, sizeof(max), "%lld", queued + 256 * 1024);
+	ASSERT_EQ(0, nrtls_cgroup_write(cg, "memory.max", max));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	/* Refused: by ENOMEM, or by the cgroup's OOM killer. */
+	EXPECT_TRUE((WIFEXITED(status) && !WEXITSTATUS(status)) ||
+		    (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+		TH_LOG("child: exit %d, signal %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	EXPECT_LT(0, nrtls_cgroup_read(cg, "memory.events", "max", "max"));
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+	/* Sockets and queues are freed after an RCU grace period. */
+	for (int i = 0; i < 100; i++) {
+		after = nrtls_cgroup_read(cg, "memory.current", NULL, NULL);
+		if (after <= base)
+			break;
+		usleep(50000);
+	}
+	TH_LOG("memory.current once its processes exited: %lld", after);
+	/* Per-CPU charge caches may keep a page each. */
+	EXPECT_GE(base + 4 * 4096, after);
+	close(go[1]);
+	close(done[0]);
+	nrtls_cgroup_destroy(cg);
+}
+
+TEST_HARNESS_MAIN

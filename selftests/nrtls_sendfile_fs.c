@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * File systems whose ->read_folio waits for the read (FUSE, 9p): no
+ * submitter waits for a read, on any file system.  Reads run on the
+ * module's bounded read pool, the call returns before they complete, and
+ * a hot request on another socket is not held up by them.  Gated FUSE
+ * reads also give a read that stays pending for as long as a test likes:
+ * a queue that fails meanwhile must complete new requests at once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "nrtls_disk.h"
+#include "nrtls_fs.h"
+#include "nrtls_net.h"
+#include "nrtls_test.h"
+
+#define MiB (1024 * 1024ull)
+
+static const char hdr[] = "HTTP/1.1 200 OK\r\n\r\n";
+#define HLEN (sizeof(hdr) - 1)
+
+static long reads_in_flight(void)
+{
+	return nrtls_read_stat("events", "sf_io_started") -
+	       nrtls_read_stat("events", "sf_io_done");
+}
+
+/* Every read job in @trace ran in a thread other than @pid; how many. */
+static int reads_not_by(struct __test_metadata *_metadata, const char *trace,
+			pid_t pid)
+{
+	const char *line = trace;
+	char me[32], buf[512];
+	int n = 0;
+
+	/* "comm-PID [cpu] ...": the thread that hit the tracepoint. */
+	snprintf(me, sizeof(me), "-%d ", pid);
+	for (; *line; line += strcspn(line, "\n") + !!line[strcspn(line, "\n")]) {
+		size_t len = strcspn(line, "\n");
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)len, line);
+		if (!strstr(buf, "nrtls_sf_read:"))
+			continue;
+		EXPECT_EQ(NULL, strstr(buf, me)) TH_LOG("read in the submitter: %s", buf);
+		n++;
+	}
+	return n;
+}
+
+FIXTURE(fuse) {
+	struct nrtls_slowfs fs;
+	int dev, snd, rcv, fd;
+	char path[160];
+};
+
+FIXTURE_SETUP(fuse)
+{
+	struct timeval tv = { .tv_sec = 60 };
+
+	self->dev = self->snd = self->rcv = self->fd = -1;
+	if (nrtls_slowfs_start(&self->fs, 100))
+		SKIP(return, "%s", self->fs.skip);
+	self->dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, nrtls_tcp_pair(&self->snd, &self->rcv));
+	setsockopt(self->rcv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+}
+
+FIXTURE_TEARDOWN(fuse)
+{
+	nrtls_fault_cmd("reset");
+	nrtls_trace_stop();
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->snd >= 0)
+		close(self->snd);
+	if (self->rcv >= 0)
+		close(self->rcv);
+	if (self->dev >= 0)
+		close(self->dev);
+	nrtls_slowfs_stop(&self->fs);
+}
+
+static int open_fs_file(struct nrtls_slowfs *fs, const char *kind, uint64_t size,
+			uint32_t seed)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s-%llu-%u", fs->mnt, kind,
+		 (unsigned long long)size, seed);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Reads wait at the gate: the call still returns with everything queued,
+ * and the read jobs ran on the pool, not in the caller.
+ */
+TEST_F(fuse, call_returns_before_read)
+{
+	struct nrtls_peer peer = { .fd = 0 };
+	uint8_t want[SHA256_LEN];
+	char *trace, buf[64];
+	uint64_t q;
+
+	self->fd = open_fs_file(&self->fs, "gated", 1 * MiB, 51);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, nrtls_trace_start());
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, hdr, HLEN, 0, &q));
+	EXPECT_EQ(HLEN + 1 * MiB, q);
+	EXPECT_LT(0, reads_in_flight());
+	/* Only the header can have gone: the file's reads are at the gate. */
+	usleep(200 * 1000);
+	EXPECT_EQ((ssize_t)HLEN, recv(self->rcv, buf, sizeof(buf), MSG_DONTWAIT));
+
+	nrtls_slowfs_gate(&self->fs, true);
+	peer.fd = self->rcv;
+	peer.want = 1 * MiB;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(1 * MiB, peer.got);
+	nrtls_expected_sha(51, 0, 1 * MiB, NULL, 0, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	trace = nrtls_trace_read();
+	ASSERT_NE(NULL, trace);
+	EXPECT_LT(0, reads_not_by(_metadata, trace, getpid()));
+	free(trace);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* A hot request on another socket goes out while cold reads wait. */
+TEST_F(fuse, hot_request_not_delayed)
+{
+	struct nrtls_peer hot_peer = { .want = HLEN + 256 * 1024 };
+	int hsnd, hrcv, hot;
+	char path[64];
+	uint64_t q;
+
+	self->fd = open_fs_file(&self->fs, "gated", 1 * MiB, 52);
+	ASSERT_LE(0, self->fd);
+	snprintf(path, sizeof(path), "/tmp/nrtls-hot-%d", getpid());
+	hot = nrtls_make_file(path, 256 * 1024, 53);
+	ASSERT_LE(0, hot);
+	unlink(path);
+	ASSERT_EQ(0, nrtls_tcp_pair(&hsnd, &hrcv));
+
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, hdr, HLEN, 0, &q));
+	EXPECT_LT(0, reads_in_flight());
+	hot_peer.fd = hrcv;
+	ASSERT_EQ(0, nrtls_peer_start(&hot_peer));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, hsnd, hot, 0, 0, hdr, HLEN, 0, &q));
+	nrtls_peer_join(&hot_peer);
+	EXPECT_EQ(HLEN + 256 * 1024, hot_peer.got);
+	/* ...and the cold reads are still at the gate. */
+	EXPECT_LT(0, reads_in_flight());
+
+	nrtls_slowfs_gate(&self->fs, true);
+	close(hsnd);
+	close(hrcv);
+	close(hot);
+	close(self->snd);
+	self->snd = -1;
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+}
+
+/* Every read takes 100 ms: a file bigger than the send buffer arrives intact. */
+TEST_F_TIMEOUT(fuse, slow_reads_intact, 300)
+{
+	struct nrtls_peer peer = { .want = 4 * MiB };
+	uint8_t want[SHA256_LEN];
+	int small = 65536;
+	uint64_t q;
+
+	self->fd = open_fs_file(&self->fs, "f", 4 * MiB, 54);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	peer.fd = self->rcv;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, NULL, 0, 0, &q));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(4 * MiB, peer.got);
+	nrtls_expected_sha(54, 0, 4 * MiB, NULL, 0, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/*
+ * A queue fails (a read error) while another read is still pending: the
+ * requests submitted after that complete at once with the queue's error,
+ * through each caller, instead of waiting for ever.
+ */
+TEST_F_TIMEOUT(fuse, failed_queue_completes_new_requests, 120)
+{
+	struct timeval tmo = { .tv_sec = 10 };
+	struct __kernel_timespec cqe_tmo = { .tv_sec = 10 };
+	long errors = nrtls_read_stat("events", "sf_io_errors");
+	struct nrtls_sendfile sf = { .sock_fd = self->snd };
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	char path[64], c;
+	int sparse, i;
+	uint64_t q;
+
+	self->fd = open_fs_file(&self->fs, "gated", 64 * 1024, 55);
+	ASSERT_LE(0, self->fd);
+	snprintf(path, sizeof(path), "/tmp/nrtls-sparse-%d", getpid());
+	sparse = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, sparse);
+	unlink(path);
+	ASSERT_EQ(0, ftruncate(sparse, 64 * 1024));
+	/* A blocking caller that waited for ever would come back with EAGAIN. */
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)));
+
+	/* A read stays pending at the gate... */
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, NULL, 0, 0, &q));
+	/* ...while a hole's read (on the pool) fails: the queue fails. */
+	ASSERT_EQ(0, nrtls_fault_arm("fallback_read", 1, 1));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, sparse, 0, 0, NULL, 0, 0, &q));
+	for (i = 0; i < 500 && nrtls_read_stat("events", "sf_io_errors") == errors; i++)
+		usleep(10000);
+	ASSERT_LT(errors, nrtls_read_stat("events", "sf_io_errors"));
+	ASSERT_LT(0, reads_in_flight());
+
+	EXPECT_EQ(-EIO, nrtls_sendfile(self->dev, self->snd, sparse, 0, 0, hdr, HLEN, 0, &q));
+	EXPECT_EQ(0, q);
+	EXPECT_EQ(-EIO, nrtls_sendfile(self->dev, self->snd, sparse, 0, 0, hdr, HLEN,
+				       NRTLS_SF_NOWAIT, &q));
+	ASSERT_EQ(0, io_uring_queue_init(4, &ring, 0));
+	sf.file_fd = sparse;
+	nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), self->dev, &sf, 7);
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	ASSERT_EQ(0, io_uring_wait_cqe_timeout(&ring, &cqe, &cqe_tmo));
+	EXPECT_EQ(-EIO, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	/* All of that while the first read was still at the gate. */
+	EXPECT_LT(0, reads_in_flight());
+
+	nrtls_slowfs_gate(&self->fs, true);
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+	EXPECT_EQ(-1, send(self->snd, &c, 1, MSG_NOSIGNAL));
+	EXPECT_EQ(EIO, errno);
+	close(sparse);
+}
+
+/*
+ * 9p (the VM's run directory): ->read_folio sends the read to the host and
+ * waits.  The reads run on the pool, and the data arrives intact.
+ */
+TEST(p9_reads_on_the_pool)
+{
+	struct nrtls_peer peer = { .want = HLEN + 2 * MiB };
+	uint8_t want[SHA256_LEN];
+	char dir[128], path[192], *trace;
+	int dev, snd, rcv, fd;
+	uint64_t q;
+
+	if (!nrtls_find_9p(dir, sizeof(dir)))
+		SKIP(return, "no writable 9p mount (the VM's run directory is one)");
+	snprintf(path, sizeof(path), "%s/nrtls-9p-%d", dir, getpid());
+	fd = nrtls_make_file(path, 2 * MiB, 56);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, nrtls_drop_cache(fd));
+	dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, nrtls_tcp_pair(&snd, &rcv));
+	ASSERT_EQ(0, nrtls_trace_start());
+	peer.fd = rcv;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, nrtls_sendfile(dev, snd, fd, 0, 0, hdr, HLEN, 0, &q));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(HLEN + 2 * MiB, peer.got);
+	nrtls_expected_sha(56, 0, 2 * MiB, hdr, HLEN, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	trace = nrtls_trace_read();
+	ASSERT_NE(NULL, trace);
+	EXPECT_LT(0, reads_not_by(_metadata, trace, getpid()));
+	free(trace);
+	nrtls_trace_stop();
+	close(snd);
+	close(rcv);
+	close(fd);
+	unlink(path);
+	close(dev);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+TEST_HARNESS_MAIN
