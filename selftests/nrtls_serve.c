@@ -391,6 +391,49 @@ TEST_F_TIMEOUT(tls, https_files, 300)
 	}
 }
 
+/*
+ * "Connection: close": the last response completes once queued and asks
+ * for the FIN behind its last byte (NRTLS_SF_SHUT_WR on the module, a
+ * shutdown once sent on the other paths).  The client gets every byte,
+ * then a clean end of stream, never a reset, though it reads slowly.
+ */
+TEST_F_TIMEOUT(srv, closing_response_ends_with_fin, 120)
+{
+	const char req[] = "GET /f16777216.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	uint64_t body = 0, want = 16 * MiB;
+	char buf[65536], *eoh;
+	size_t head = 0;
+	int fd, err = 0;
+	ssize_t n;
+	bool in_head = true;
+
+	fd = connect_port(self->s.http);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)strlen(req), write(fd, req, strlen(req)));
+	while ((n = read(fd, buf + head, sizeof(buf) - head)) > 0) {
+		if (in_head) {
+			head += n;
+			eoh = memmem(buf, head, "\r\n\r\n", 4);
+			if (!eoh && head < sizeof(buf))
+				continue;
+			ASSERT_NE(NULL, eoh);
+			body = head - (eoh + 4 - buf);
+			in_head = false;
+			head = 0;
+			continue;
+		}
+		body += n;
+		/* A slow reader: the response waits in the server meanwhile. */
+		if (body < MiB)
+			usleep(1000);
+	}
+	if (n < 0)
+		err = errno;
+	EXPECT_EQ(0, err);
+	EXPECT_EQ(want, body);
+	close(fd);
+}
+
 TEST_F(srv, ranges)
 {
 	char resp[8192], req[256];

@@ -102,7 +102,8 @@ struct nrtls_op {
 	uint64_t count;		/* bytes of the file; 0 sends only the header */
 	const void *hdr;	/* bytes to send first, or NULL */
 	uint32_t hdr_len;	/* at most NRTLS_SF_HDR_MAX */
-	uint32_t flags;		/* NRTLS_SF_* for the module; ignored otherwise */
+	uint32_t flags;		/* NRTLS_SF_* for the module; of them, SHUT_WR
+				 * is honoured on every path */
 	SSL *ssl;		/* the TLS connection, if @sock has one */
 	void *data;		/* the caller's */
 	int64_t res;		/* bytes sent (header included), or -errno */

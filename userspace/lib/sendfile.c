@@ -500,6 +500,9 @@ static struct nrtls_op *op_finish(struct nrtls *n, struct nrtls_op *op)
 	else if (s->copy)
 		sent = s->copied;
 	op->res = s->err && !sent ? s->err : (int64_t)sent;
+	/* What the module does on its path, done here on the others. */
+	if (!s->err && sent == op_total(op) && (op->flags & NRTLS_SF_SHUT_WR))
+		shutdown(op->sock, SHUT_WR);
 	if (s->err)
 		n->st.errors++;
 	n->st.bytes += sent;

@@ -52,6 +52,7 @@ struct conn {
 	int fd;
 	bool used, tls, handshaking, closing, eof;
 	bool recv_armed, poll_armed, responding, keep_alive;
+	bool shut_wr;			/* the last response shuts the write side */
 	unsigned int pending;		/* SQEs and operations in flight */
 	SSL *ssl;
 	char *in;			/* request bytes, up to max_head */
@@ -169,14 +170,16 @@ static void conn_free(struct worker *w, struct conn *c)
 
 /*
  * Closing waits for every SQE of the connection: shutdown() makes pending
- * recvs and polls complete, and a response in flight fail.
+ * recvs and polls complete, and a response in flight fail.  A last
+ * response that shuts the write side itself may still be queued in the
+ * module behind reads: only the read side is shut under it.
  */
 static void conn_close(struct worker *w, struct conn *c)
 {
 	if (!c->closing) {
 		c->closing = true;
 		if (c->pending)
-			shutdown(c->fd, SHUT_RDWR);
+			shutdown(c->fd, c->shut_wr ? SHUT_RD : SHUT_RDWR);
 	}
 	if (!c->pending)
 		conn_free(w, c);
@@ -212,6 +215,7 @@ static void respond(struct worker *w, struct conn *c, const struct response *r,
 
 	c->status = r->status;
 	c->keep_alive = keep_alive && !w->stopping;
+	c->shut_wr = !c->keep_alive;
 	c->file = file;
 	c->op = (struct nrtls_op){
 		.sock = c->fd,
@@ -223,8 +227,10 @@ static void respond(struct worker *w, struct conn *c, const struct response *r,
 		/*
 		 * Complete once handed to TCP: what is written next (a head
 		 * sent directly) must not overtake data nrtls still queues.
+		 * The last response instead completes once queued, and the
+		 * FIN follows its last byte (the socket may be closed before).
 		 */
-		.flags = NRTLS_SF_WAIT_SENT,
+		.flags = c->keep_alive ? NRTLS_SF_WAIT_SENT : NRTLS_SF_SHUT_WR,
 		.ssl = c->tls ? c->ssl : NULL,
 		.data = c,
 	};
@@ -361,6 +367,9 @@ static void response_done(struct worker *w, struct nrtls_op *op)
 	}
 	log_request(c, op->res > 0 ? op->res : 0);
 	if (op->res < 0 || (uint64_t)op->res != want || !c->keep_alive || c->closing) {
+		/* Cut short: no FIN that would make it look complete. */
+		if (op->res < 0 || (uint64_t)op->res != want)
+			c->shut_wr = false;
 		conn_close(w, c);
 		return;
 	}
