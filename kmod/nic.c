@@ -78,6 +78,7 @@ bool nrtls_nic_can_offload(const struct net_device *dev)
  */
 void nrtls_nic_wake_locked(struct nrtls_nic *nic)
 {
+	lockdep_assert_held(&nic->lock);
 	if (nic->running && !nrtls_nic_ring_full(nic) &&
 	    netif_queue_stopped(nic->dev))
 		netif_wake_queue(nic->dev);
@@ -86,6 +87,7 @@ void nrtls_nic_wake_locked(struct nrtls_nic *nic)
 /* With nic->lock: whether the ring is full, stopping the queue if so. */
 bool nrtls_nic_full_stop(struct nrtls_nic *nic)
 {
+	lockdep_assert_held(&nic->lock);
 	if (!nrtls_nic_ring_full(nic))
 		return false;
 	netif_stop_queue(nic->dev);

@@ -143,7 +143,12 @@ struct nrtls_nic {
 struct nrtls_nic_tx_ctx {
 	struct nrtls_nic *nic;
 	void *hw;		/* struct nrtls_mlx5_hw or nrtls_cx_flow */
-	/* under the TX queue lock */
+	/*
+	 * The record state, under @lock: a flow's packets may come through
+	 * any TX queue (and a wrapper's through the lower's queue 0), so no
+	 * queue lock covers them all.
+	 */
+	spinlock_t lock;
 	u32 next_seq;
 	bool synced;
 	u64 rcd_sn;

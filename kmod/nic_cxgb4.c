@@ -127,6 +127,8 @@ static void cx_tx(struct nrtls_nic *nic, struct nrtls_cx_flow *flow)
 	u32 compl_every = nic->cfg.compl_every;
 	struct sk_buff *skb;
 
+	lockdep_assert_held(&nic->lock);
+
 	if (!ctx || skb_queue_empty(&flow->pending))
 		return;
 	/* Pending packets hold references, so this one cannot be the first. */
@@ -181,6 +183,8 @@ static void cx_xmit(struct nrtls_nic *nic, struct sk_buff *skb,
 	struct nrtls_nic_tx_ctx *tc = (void *)ctx->priv;
 	struct nrtls_cx_flow *flow = tc->hw;
 
+	lockdep_assert_held(&nic->lock);
+
 	__skb_queue_tail(&flow->pending, skb);
 	nrtls_obj_inc(NRTLS_OBJ_NIC_PENDING);
 	nrtls_ctx_get(ctx);
@@ -203,6 +207,8 @@ static void cx_return(struct nrtls_nic *nic, struct nrtls_cx_flow *flow)
 static void cx_complete(struct nrtls_nic *nic, struct nrtls_nic_desc *d)
 {
 	struct nrtls_cx_flow *flow = d->flow;
+
+	lockdep_assert_held(&nic->lock);
 
 	if (!flow)
 		return;
@@ -227,6 +233,8 @@ static void cx_complete(struct nrtls_nic *nic, struct nrtls_nic_desc *d)
 static void cx_resume(struct nrtls_nic *nic)
 {
 	struct nrtls_cx_flow *flow;
+
+	lockdep_assert_held(&nic->lock);
 
 	list_for_each_entry(flow, &nic->flows, node)
 		cx_tx(nic, flow);
@@ -268,6 +276,8 @@ static void cx_stop(struct nrtls_nic *nic, struct list_head *freed)
 {
 	struct nrtls_cx_flow *flow, *tmp;
 	struct nrtls_nic_desc *d;
+
+	lockdep_assert_held(&nic->lock);
 
 	/* The dropped descriptors must not point at flows freed below. */
 	list_for_each_entry(d, freed, node)

@@ -144,6 +144,8 @@ static void mlx5_xmit(struct nrtls_nic *nic, struct sk_buff *skb,
 {
 	struct nrtls_nic_desc *d = nrtls_nic_desc_alloc();
 
+	lockdep_assert_held(&nic->lock);
+
 	if (unlikely(!d)) {
 		nrtls_nic_stat_inc(nic, NIC_ST_DESC_FAIL);
 		nrtls_nic_stat_inc(nic, NIC_ST_TX_DROPPED);

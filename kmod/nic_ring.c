@@ -46,6 +46,8 @@ void nrtls_nic_ring_post(struct nrtls_nic *nic, struct nrtls_nic_desc *d)
 {
 	bool first = list_empty(&nic->ring);
 
+	lockdep_assert_held(&nic->lock);
+
 	d->due = ktime_add_us(ktime_get(), READ_ONCE(nic->cfg.latency_us));
 	list_add_tail(&d->node, &nic->ring);
 	if (!(d->flags & NRTLS_DESC_RESERVED))

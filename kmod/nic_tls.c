@@ -69,6 +69,7 @@ static void nic_resync(struct nrtls_nic *nic, struct nrtls_nic_tx_ctx *tc,
 	unsigned long flags;
 	u64 rcd_sn;
 
+	lockdep_assert_held(&tc->lock);
 	spin_lock_irqsave(&octx->lock, flags);
 	rec = tls_get_record(octx, seq, &rcd_sn);
 	if (rec && !tls_record_is_start_marker(rec)) {
@@ -113,6 +114,8 @@ netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 	len = skb->len - skb_tcp_all_headers(skb);
 	if (len) {
 		end = seq + len;
+		/* One flow's packets encrypt one at a time, as on a NIC. */
+		spin_lock(&tc->lock);
 		if (!tc->synced || seq != tc->next_seq) {
 			if (tc->synced) {
 				tc->ooo++;
@@ -130,13 +133,16 @@ netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 		} else {
 			skb = tls_encrypt_skb(skb);
 		}
+		if (skb) {
+			tc->pkts++;
+			tc->bytes += len;
+		}
+		spin_unlock(&tc->lock);
 		if (!skb) {
 			nrtls_nic_stat_inc(nic, NIC_ST_TLS_ENC_FAIL);
 			nrtls_nic_stat_inc(nic, NIC_ST_TX_DROPPED);
 			return NETDEV_TX_OK;
 		}
-		tc->pkts++;
-		tc->bytes += len;
 		nrtls_nic_stat_inc(nic, NIC_ST_TLS_PKTS);
 		nrtls_nic_stat_add(nic, NIC_ST_TLS_BYTES, len);
 	}
@@ -178,26 +184,25 @@ static int nic_ctx_modify(struct nrtls_ctx *ctx,
 
 	if (!nic)
 		return -ENODEV;
-	netif_tx_lock_bh(nic->dev);
+	spin_lock_bh(&tc->lock);
 	tc->next_seq = p->tcp_seq;
 	tc->rcd_sn = p->rcd_sn;
 	tc->synced = p->synced;
-	netif_tx_unlock_bh(nic->dev);
+	spin_unlock_bh(&tc->lock);
 	return 0;
 }
 
-/*
- * The record state as the transmit path last left it: a snapshot without
- * the TX lock (the device may be going away), good as a starting point.
- */
+/* The record state as the transmit path last left it, all of one packet. */
 static int nic_ctx_query(struct nrtls_ctx *ctx, struct nrtls_ctx_params *p)
 {
 	struct nrtls_nic_tx_ctx *tc = tx_ctx(ctx);
 
 	p->flow = ctx->flow;
-	p->tcp_seq = READ_ONCE(tc->next_seq);
-	p->rcd_sn = READ_ONCE(tc->rcd_sn);
-	p->synced = READ_ONCE(tc->synced);
+	spin_lock_bh(&tc->lock);
+	p->tcp_seq = tc->next_seq;
+	p->rcd_sn = tc->rcd_sn;
+	p->synced = tc->synced;
+	spin_unlock_bh(&tc->lock);
 	return 0;
 }
 
@@ -249,6 +254,7 @@ struct nrtls_ctx *nrtls_nic_ctx_alloc(struct net_device *dev,
 		return ctx;
 	tc = tx_ctx(ctx);
 	tc->nic = nic;
+	spin_lock_init(&tc->lock);
 	tc->next_seq = p->tcp_seq;
 	tc->rcd_sn = p->rcd_sn;
 	tc->synced = p->synced;
