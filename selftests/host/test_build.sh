@@ -87,6 +87,19 @@ out=$(scripts/checkpatch.sh 2>&1)
 if [ $? -eq 0 ]; then ok "checkpatch --strict: kmod/ is clean"; else not_ok "checkpatch --strict: kmod/ is clean" "$out"; fi
 check "userspace builds without warnings under clang" make --no-print-directory -s clang-check
 
+# Every kernel error path is exercised: each fault site is armed by a test.
+untested=
+for site in $(sed -n 's/^\t\[NRTLS_FAULT_[A-Z0-9_]*\] = { .name = "\([a-z0-9_]*\)" },$/\1/p' kmod/fault.c); do
+	grep -rqE "\"$site[ \"]|\.site = \"$site\"" selftests/*.c selftests/*.sh selftests/host/*.sh ||
+		untested="$untested $site"
+done
+nsites=$(grep -cP '^\t\[NRTLS_FAULT_' kmod/fault.c)
+if [ "$nsites" -gt 20 ] && [ -z "$untested" ]; then
+	ok "every one of the $nsites fault sites is armed by a test"
+else
+	not_ok "every fault site is armed by a test" "sites: $nsites; never armed:$untested"
+fi
+
 fails_with "vm/run.sh rejects unknown options" "unknown option" scripts/vm/run.sh --bogus
 fails_with "vm/run.sh wants a command" "no command" scripts/vm/run.sh
 fails_with "vm/run.sh names the package for a missing kernel" \
