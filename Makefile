@@ -227,18 +227,24 @@ $(BENCH): bench/nrtls-bench.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ $< -luring
 
-# BENCH_SECS and BENCH_ROUNDS set the length of the server comparison.
+# BENCH_SECS and BENCH_ROUNDS set the length of the server comparison,
+# BENCH_SOAK_SECS that of the soak (make check runs it for 120 s).
 BENCH_SECS ?= 10
 BENCH_ROUNDS ?= 3
+BENCH_SOAK_SECS ?= 1800
 SERVE_BENCH = bench/serve.sh $(1) $(BENCH_SECS) 1 16 $(BENCH_ROUNDS)
 
-bench: kmod bench-build userspace
+bench: kmod bench-build userspace selftests
 	@echo '=== nrtls-serve vs nginx, plain HTTP, on this host'
 	@$(TOP)/$(call SERVE_BENCH,http)
 	@echo '=== in a $(KREL) VM without slub_debug: sendfile latency; nrtls-serve vs nginx over HTTP and HTTPS'
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 2400 \
 		--cmd 'bench/run.sh $(BENCH) && echo && $(call SERVE_BENCH,http) && echo && \
 		$(call SERVE_BENCH,https)'
+	@echo '=== soak: $(BENCH_SOAK_SECS) s of nrtls-serve under faults, in a $(KREL) VM with slub_debug'
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --params debug_check=1 \
+		--timeout $$(($(BENCH_SOAK_SECS) + 900)) \
+		--cmd 'NRTLS_SOAK_SECS=$(BENCH_SOAK_SECS) selftests/run.sh -t $$(($(BENCH_SOAK_SECS) + 800)) nrtls_soak'
 
 # Userspace must build without warnings from clang too.
 clang-check: $(BPF_SKELS) $(KSFT_STAMP)

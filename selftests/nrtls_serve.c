@@ -52,48 +52,6 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static int free_port(void)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (void *)&sin, sizeof(sin));
-	getsockname(fd, (void *)&sin, &len);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
-static int connect_port(int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (void *)&sin, sizeof(sin))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* nrtls-serve from this checkout: build/user/bin, next to build/<krel>/. */
-static void serve_path(char *out, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (getenv("NRTLS_SERVE")) {
-		snprintf(out, len, "%s", getenv("NRTLS_SERVE"));
-		return;
-	}
-	self[n > 0 ? n : 0] = '\0';
-	*strrchr(self, '/') = '\0';	/* build/<krel>/selftests */
-	snprintf(out, len, "%.3900s/../../user/bin/nrtls-serve", self);
-}
-
 static int make_tree(struct server *s)
 {
 	char path[200];
@@ -128,7 +86,7 @@ static int make_tree(struct server *s)
 /* A raw request on a new connection; the whole response (Connection: close). */
 static int raw(int port, const char *req, char *resp, size_t len)
 {
-	int fd = connect_port(port);
+	int fd = nrtls_connect_port(port);
 	size_t got = 0;
 	ssize_t n;
 
@@ -154,9 +112,9 @@ static int start_server(struct server *s)
 	/* A thousand connections on both ends (the server inherits it). */
 	setrlimit(RLIMIT_NOFILE, &rl);
 
-	serve_path(bin, sizeof(bin));
-	s->http = free_port();
-	s->https = free_port();
+	nrtls_serve_path(bin, sizeof(bin));
+	s->http = nrtls_free_port();
+	s->https = nrtls_free_port();
 	snprintf(http, sizeof(http), "127.0.0.1:%d", s->http);
 	snprintf(https, sizeof(https), "127.0.0.1:%d", s->https);
 	s->pid = fork();
@@ -407,7 +365,7 @@ TEST_F_TIMEOUT(srv, closing_response_ends_with_fin, 120)
 	ssize_t n;
 	bool in_head = true;
 
-	fd = connect_port(self->s.http);
+	fd = nrtls_connect_port(self->s.http);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ((ssize_t)strlen(req), write(fd, req, strlen(req)));
 	while ((n = read(fd, buf + head, sizeof(buf) - head)) > 0) {
@@ -567,7 +525,7 @@ TEST_F(srv, half_open_connections)
 	char resp[4096];
 
 	for (i = 0; i < 50; i++) {
-		fds[i] = connect_port(self->s.http);
+		fds[i] = nrtls_connect_port(self->s.http);
 		ASSERT_LE(0, fds[i]);
 		ASSERT_EQ(8, write(fds[i], "GET / HT", 8));
 	}
@@ -588,7 +546,7 @@ TEST_F(srv, half_open_connections)
 /* A client that stops reading does not hold up others, and is dropped. */
 TEST_F(srv, slow_reader_does_not_block_others)
 {
-	int fd = connect_port(self->s.http);
+	int fd = nrtls_connect_port(self->s.http);
 	const char *req = "GET /f16777216.bin HTTP/1.1\r\nHost: x\r\n\r\n";
 	char resp[4096], buf[65536];
 	long timeouts = stat_of(&self->s, "timed_out");
@@ -625,7 +583,7 @@ TEST_F_TIMEOUT(srv, thousand_connections, 120)
 	int i, ok = 0;
 
 	for (i = 0; i < N; i++) {
-		fds[i] = connect_port(self->s.http);
+		fds[i] = nrtls_connect_port(self->s.http);
 		ASSERT_LE(0, fds[i]) TH_LOG("connection %d: %s", i, strerror(errno));
 		ASSERT_EQ((ssize_t)strlen(req), write(fds[i], req, strlen(req)));
 	}
@@ -662,7 +620,7 @@ TEST_F(srv, reset_mid_response)
 	char buf[65536], resp[4096];
 
 	for (int i = 0; i < 20; i++) {
-		int fd = connect_port(self->s.http);
+		int fd = nrtls_connect_port(self->s.http);
 
 		ASSERT_LE(0, fd);
 		ASSERT_EQ((ssize_t)strlen(req), write(fd, req, strlen(req)));
@@ -702,7 +660,7 @@ TEST_F_TIMEOUT(srv, graceful_shutdown, 60)
 	for (int i = 0; i < 400 && (stat(out, &st) || st.st_size == 0); i++)
 		sleep_ms(50);
 	kill(self->s.pid, SIGTERM);
-	for (int i = 0; i < 100 && (fd = connect_port(self->s.http)) >= 0; i++) {
+	for (int i = 0; i < 100 && (fd = nrtls_connect_port(self->s.http)) >= 0; i++) {
 		close(fd);
 		sleep_ms(50);
 	}

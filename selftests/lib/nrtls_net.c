@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -54,6 +55,47 @@ int nrtls_sendfile(int dev, int sock, int file, uint64_t off, uint64_t count,
 	if (queued)
 		*queued = sf.queued;
 	return ret;
+}
+
+int nrtls_free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(fd, (void *)&sin, sizeof(sin));
+	getsockname(fd, (void *)&sin, &len);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+int nrtls_connect_port(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (void *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void nrtls_serve_path(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (getenv("NRTLS_SERVE")) {
+		snprintf(out, len, "%s", getenv("NRTLS_SERVE"));
+		return;
+	}
+	self[n > 0 ? n : 0] = '\0';
+	*strrchr(self, '/') = '\0';	/* build/<krel>/selftests */
+	snprintf(out, len, "%.3900s/../../user/bin/nrtls-serve", self);
 }
 
 int nrtls_make_file(const char *path, uint64_t size, uint32_t seed)

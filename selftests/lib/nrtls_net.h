@@ -45,6 +45,13 @@ long nrtls_resident_pages(int fd, uint64_t len);
 void nrtls_expected_sha(uint32_t seed, uint64_t off, uint64_t len,
 			const void *hdr, size_t hdr_len, uint8_t *out);
 
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int nrtls_free_port(void);
+/* A blocking connection to 127.0.0.1:@port, or -1. */
+int nrtls_connect_port(int port);
+/* nrtls-serve of this checkout (build/user/bin), or $NRTLS_SERVE. */
+void nrtls_serve_path(char *out, size_t len);
+
 /* A connected loopback TCP pair in the current namespace. */
 int nrtls_tcp_pair(int *sender, int *receiver);
 /*
