@@ -1,61 +1,105 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make bench (in the VM): the hot client's latency while cold clients
-# read from a slow disk, for blocking sendfile(2), io_uring splice and
-# nrtls, in one run.  Prints a table; latencies are ratios to the same
-# path's unloaded latency.
+# make bench (in the VM): the hot client's latency while cold clients read
+# from a slow disk, for blocking sendfile(2), io_uring splice and nrtls, in
+# one run, over a matrix of cold file sizes and disk delays.  Prints a
+# table per cell: p50, p99 and max of the hot client's latency under load,
+# as ratios to the same path's unloaded latency, and the absolute values.
 #
-#   bench/run.sh NRTLS-BENCH [LATENCY_MS] [COLD_CLIENTS] [SECONDS]
+#   bench/run.sh NRTLS-BENCH [SIZES] [DELAYS_MS] [COLD_CLIENTS] [SECONDS]
+#
+# SIZES like "64k 1m 16m", DELAYS_MS like "5 25 100" (the defaults).
 set -eu
 bench=$1
-latency=${2:-100}
-clients=${3:-8}
-secs=${4:-10}
-files=40		# per cold client; each is read once
-size=$((256 * 1024))
+sizes=${2:-64k 1m 16m}
+delays=${3:-5 25 100}
+clients=${4:-8}
+secs=${5:-10}
 name=nrtlsbench
 cfg=/sys/kernel/config/nullb/$name
 mnt=/tmp/$name
+modes="sendfile splice nrtls"
 
-modprobe null_blk nr_devices=0
-mkdir $cfg
-echo 1024 > $cfg/size
-echo 4096 > $cfg/blocksize
-echo 1 > $cfg/memory_backed
-echo 2 > $cfg/irqmode
-echo $((latency * 1000000)) > $cfg/completion_nsec
-echo 1 > $cfg/power
-dev=/dev/$name
-[ -b $dev ] || dev=/dev/nullb$(cat $cfg/index)
-mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1,nodiscard $dev
-mkdir -p $mnt
-mount -o noatime $dev $mnt
-trap 'umount $mnt; echo 0 > $cfg/power; rmdir $cfg' EXIT
+bytes() {
+	local n=${1%[kKmM]}
+	case $1 in
+	*[kK]) echo $((n * 1024)) ;;
+	*[mM]) echo $((n * 1024 * 1024)) ;;
+	*) echo "$n" ;;
+	esac
+}
 
-mkdir $mnt/cold
-for c in $(seq 0 $((clients - 1))); do
-	for n in $(seq 0 $((files - 1))); do
-		head -c $size /dev/urandom > $mnt/cold/cold-$c-$n
-	done
-done
-head -c 4096 /dev/urandom > /tmp/hot
-sync
+disk_up() {
+	modprobe null_blk nr_devices=0
+	mkdir $cfg
+	echo 1024 > $cfg/size
+	echo 4096 > $cfg/blocksize
+	echo 1 > $cfg/memory_backed
+	echo 2 > $cfg/irqmode
+	echo $(($1 * 1000000)) > $cfg/completion_nsec
+	echo 1 > $cfg/power
+	dev=/dev/$name
+	[ -b $dev ] || dev=/dev/nullb$(cat $cfg/index)
+	mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1,nodiscard $dev
+	mkdir -p $mnt
+	mount -o noatime $dev $mnt
+}
 
-echo "slow disk: ${latency} ms per request; $clients cold clients, ${size}-byte files; hot: 4 KiB"
-echo
-printf '%-9s %12s %12s %10s %10s %9s %9s %8s %8s\n' path "unloaded p50" "unloaded p99" \
-	"p50 x" "p99 x" "hot reqs" "cold MB/s" "threads" "kthreads"
-for mode in sendfile splice nrtls; do
-	read -r _ _ _ u50 u99 _ _ _ < <("$bench" --mode $mode --hot /tmp/hot --seconds 3)
-	echo 3 > /proc/sys/vm/drop_caches
-	read -r _ _ n l50 l99 mbs thr kthr < <("$bench" --mode $mode --hot /tmp/hot \
-		--cold-dir $mnt/cold --cold-clients "$clients" --seconds "$secs")
-	if [ "$n" -gt 0 ]; then
-		r50=$(awk "BEGIN { printf \"%.1f\", $l50 / $u50 }")
-		r99=$(awk "BEGIN { printf \"%.1f\", $l99 / $u99 }")
-	else
-		r50=starved r99=starved	# not one hot reply in the whole run
+disk_down() {
+	if mountpoint -q $mnt; then umount $mnt; fi
+	if [ -d $cfg ]; then
+		echo 0 > $cfg/power
+		rmdir $cfg
 	fi
-	printf '%-9s %10s us %10s us %10s %10s %9s %9s %8s %8s\n' $mode "$u50" "$u99" \
-		"$r50" "$r99" "$n" "$mbs" "$thr" "$kthr"
+}
+trap disk_down EXIT
+
+head -c 4096 /dev/urandom > /tmp/hot
+
+# Unloaded latency: once per path, the reference for every cell.
+declare -A u50 u99 umax
+for mode in $modes; do
+	read -r _ _ _ u50[$mode] u99[$mode] umax[$mode] _ _ _ < <("$bench" --mode $mode \
+		--hot /tmp/hot --seconds 3)
+done
+
+echo "hot client: 4 KiB, $clients cold clients each fetching its files over and over,"
+echo "every fetch from the disk; latencies as ratios to the same path unloaded:"
+for mode in $modes; do
+	printf '  %-8s unloaded p50 %6s us, p99 %6s us, max %6s us\n' $mode \
+		"${u50[$mode]}" "${u99[$mode]}" "${umax[$mode]}"
+done
+echo
+printf '%-6s %-5s %-9s %7s %7s %7s %9s %9s %9s %8s %9s %7s %8s\n' delay size path \
+	"p50 x" "p99 x" "max x" "p50 us" "p99 us" "max us" "hot reqs" "cold MB/s" threads kthreads
+for delay in $delays; do
+	disk_up "$delay"
+	for size in $sizes; do
+		b=$(bytes "$size")
+		# Enough files to keep the clients reading, little enough to fit.
+		files=$((64 * 1024 * 1024 / b))
+		[ $files -gt 16 ] && files=16
+		[ $files -lt 2 ] && files=2
+		mkdir -p $mnt/$size
+		"$bench" --make-cold $mnt/$size --size "$b" --files $files --cold-clients "$clients"
+		for mode in $modes; do
+			echo 3 > /proc/sys/vm/drop_caches
+			n=0
+			read -r _ _ n l50 l99 lmax mbs thr kthr < <("$bench" --mode $mode \
+				--hot /tmp/hot --cold-dir $mnt/$size --cold-clients "$clients" \
+				--seconds "$secs") || true
+			if [ "$n" -gt 0 ]; then
+				r50=$(awk "BEGIN { printf \"%.1f\", $l50 / ${u50[$mode]} }")
+				r99=$(awk "BEGIN { printf \"%.1f\", $l99 / ${u99[$mode]} }")
+				rmax=$(awk "BEGIN { printf \"%.1f\", $lmax / ${umax[$mode]} }")
+			else
+				r50=starved r99=starved rmax=starved	# not one hot reply
+			fi
+			printf '%-6s %-5s %-9s %7s %7s %7s %9s %9s %9s %8s %9s %7s %8s\n' \
+				"${delay}ms" "$size" $mode "$r50" "$r99" "$rmax" "$l50" "$l99" \
+				"$lmax" "$n" "$mbs" "$thr" "$kthr"
+		done
+		rm -rf "${mnt:?}/$size"
+	done
+	disk_down
 done

@@ -57,6 +57,7 @@ static struct fault_site sites[NRTLS_FAULT_NR] = {
 	[NRTLS_FAULT_HDR_ARRAY] = { .name = "hdr_array" },
 	[NRTLS_FAULT_SF_COPYOUT] = { .name = "sf_copyout" },
 	[NRTLS_FAULT_URING_COPYIN] = { .name = "uring_copyin" },
+	[NRTLS_FAULT_SQ_BUSY] = { .name = "sq_busy" },
 };
 
 DEFINE_STATIC_KEY_FALSE(nrtls_fault_armed);

@@ -38,6 +38,7 @@ enum nrtls_fault_site {
 	NRTLS_FAULT_HDR_ARRAY,		/* the array of a request's header pages */
 	NRTLS_FAULT_SF_COPYOUT,		/* the ioctl's count back to the caller */
 	NRTLS_FAULT_URING_COPYIN,	/* an io_uring command's request struct */
+	NRTLS_FAULT_SQ_BUSY,		/* a non-blocking submitter finds the lock busy */
 	NRTLS_FAULT_NR,
 };
 

@@ -833,7 +833,8 @@ long nrtls_sf_ioctl(unsigned int cmd, void __user *uarg)
 
 int nrtls_sf_init(void)
 {
-	io_wq = alloc_workqueue("nrtls_io", WQ_UNBOUND, io_workers ?: 1);
+	/* Its CPUs are settable like the push workqueue's (WQ_SYSFS). */
+	io_wq = alloc_workqueue("nrtls_io", WQ_UNBOUND | WQ_SYSFS, io_workers ?: 1);
 	return io_wq ? 0 : -ENOMEM;
 }
 

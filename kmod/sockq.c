@@ -236,12 +236,18 @@ void nrtls_sq_put(struct nrtls_sq *sq)
 	module_put(THIS_MODULE);
 }
 
-static void sq_kick(struct nrtls_sq *sq, int reason)
+/* Run the worker, with a reference the caller already took for it. */
+static void sq_kick_held(struct nrtls_sq *sq, int reason)
 {
 	set_bit(reason, &sq->kick_reasons);
-	refcount_inc(&sq->ref);
 	if (!queue_work(sq_wq, &sq->work))
 		nrtls_sq_put(sq);
+}
+
+static void sq_kick(struct nrtls_sq *sq, int reason)
+{
+	refcount_inc(&sq->ref);
+	sq_kick_held(sq, reason);
 }
 
 void nrtls_sq_kick(struct nrtls_sq *sq)
@@ -509,12 +515,19 @@ again:
 	sq = sq_get(sock, sockfile);
 	if (IS_ERR(sq))
 		return PTR_ERR(sq);
-	if (!mutex_trylock(&sq->lock)) {
+	if ((trylock && nrtls_should_fail(NRTLS_FAULT_SQ_BUSY)) ||
+	    !mutex_trylock(&sq->lock)) {
 		if (trylock) {
 			spin_lock(&sq->submit_lock);
 			if (!sq->detached) {
 				ret = sq_reserve_req(sq);
 				if (!ret) {
+					/*
+					 * Once listed the holder may finish the
+					 * request, and its reference with it:
+					 * the kick's is taken first.
+					 */
+					refcount_inc(&sq->ref);
 					req->sq = sq;
 					list_add_tail(&req->node, &sq->submitted);
 				}
@@ -524,7 +537,7 @@ again:
 					return ret;
 				}
 				nrtls_event(NRTLS_EV_SF_HANDOVERS);
-				nrtls_sq_kick(sq);
+				sq_kick_held(sq, NRTLS_KICK_EVENT);
 				return 0;
 			}
 			spin_unlock(&sq->submit_lock);
@@ -617,7 +630,7 @@ static void sq_notify(struct nrtls_sq *sq)
 			nrtls_sf_nocache(req);
 		if ((req->flags & NRTLS_SF_SHUT_WR) && req->hdr_counted)
 			sq_shut(sq, req);
-		trace_nrtls_sf_done(req->id, req->queued, req->sent,
+		trace_nrtls_sf_done(req->id, req->total, req->queued, req->sent,
 				    req->result);
 		list_del(&req->node);
 		atomic_dec(&sq->nr_reqs);

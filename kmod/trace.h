@@ -113,23 +113,27 @@ TRACE_EVENT(nrtls_sf_abort,
 	TP_printk("err=%d tcp_state=%d", __entry->err, __entry->state)
 );
 
+/* @total: header and file bytes the request took on (at most 2 GiB - 4 KiB). */
 TRACE_EVENT(nrtls_sf_done,
-	TP_PROTO(u64 req, u64 queued, u64 sent, int result),
-	TP_ARGS(req, queued, sent, result),
+	TP_PROTO(u64 req, u64 total, u64 queued, u64 sent, int result),
+	TP_ARGS(req, total, queued, sent, result),
 	TP_STRUCT__entry(
 		__field(u64, req)
+		__field(u64, total)
 		__field(u64, queued)
 		__field(u64, sent)
 		__field(int, result)
 	),
 	TP_fast_assign(
 		__entry->req = req;
+		__entry->total = total;
 		__entry->queued = queued;
 		__entry->sent = sent;
 		__entry->result = result;
 	),
-	TP_printk("req=%llu queued=%llu sent=%llu result=%d", __entry->req,
-		  __entry->queued, __entry->sent, __entry->result)
+	TP_printk("req=%llu total=%llu queued=%llu sent=%llu result=%d",
+		  __entry->req, __entry->total, __entry->queued, __entry->sent,
+		  __entry->result)
 );
 
 #endif /* _NRTLS_TRACE_H */

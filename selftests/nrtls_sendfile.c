@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "kselftest_harness.h"
+#include "nrtls_disk.h"
 #include "nrtls_net.h"
 #include "nrtls_test.h"
 
@@ -564,6 +565,38 @@ TEST_F_TIMEOUT(arg, notsent_lowat_woken_by_the_socket, 600)
 	}
 	TH_LOG("64 MiB: %.0f MB/s by default, %.0f MB/s with TCP_NOTSENT_LOWAT 16 KiB (%.2fx)",
 	       size / 1e6 / secs[0], size / 1e6 / secs[1], secs[0] / secs[1]);
+}
+
+/*
+ * As read(2) and write(2), one request takes at most MAX_RW_COUNT bytes
+ * (2 GiB - 4 KiB), header included, so that its count always fits a CQE:
+ * asked for 3 GiB, it takes on exactly that much (seen in its trace).
+ */
+TEST_F(arg, count_capped_at_max_rw_count)
+{
+	const uint64_t max_rw = 0x7ffff000;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char *trace, want[64];
+	uint64_t q;
+
+	self->c.fd = open(self->c.path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, self->c.fd);
+	ASSERT_EQ(0, ftruncate(self->c.fd, 3ull << 30));
+	ASSERT_EQ(0, nrtls_trace_start());
+	/* Some of it queued, then the peer's window is full; drop the rest. */
+	EXPECT_EQ(-EAGAIN, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0, 0,
+					  hdr100, sizeof(hdr100) - 1, NRTLS_SF_NOWAIT, &q));
+	EXPECT_LT(0, q);
+	ASSERT_EQ(0, setsockopt(self->c.snd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	close(self->c.snd);
+	self->c.snd = -1;
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+	trace = nrtls_trace_read();
+	ASSERT_NE(NULL, trace);
+	snprintf(want, sizeof(want), "total=%llu ", (unsigned long long)max_rw);
+	EXPECT_LE(0, nrtls_trace_find(trace, 0, want)) TH_LOG("no request of %s", want);
+	free(trace);
+	nrtls_trace_stop();
 }
 
 /* --- fault injection ----------------------------------------------------- */

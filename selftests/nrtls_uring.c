@@ -238,6 +238,58 @@ TEST_F(ur, ring_closed_while_waiting)
 }
 
 /*
+ * A non-blocking issue that finds the socket's queue lock busy hands its
+ * request to the holder (here: every other one, by fault injection): all
+ * still complete, and arrive in the order they were submitted.
+ */
+TEST_F(ur, handed_over_in_order)
+{
+	enum { N = 8 };
+	struct nrtls_sendfile sf[N];
+	struct nrtls_peer peer = { .fd = self->rcv, .keep = true };
+	long handovers = nrtls_read_stat("events", "sf_handovers");
+	char hdr[N][16];
+	uint64_t want = 0, off = 0;
+	int i;
+
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+	for (i = 0; i < N; i++) {
+		int hl = snprintf(hdr[i], sizeof(hdr[i]), "request %d\n", i);
+
+		sf[i] = (struct nrtls_sendfile){
+			.sock_fd = self->snd, .file_fd = self->fd, .offset = i * 4096,
+			.count = 100000, .hdr = (uintptr_t)hdr[i], .hdr_len = hl,
+		};
+		want += hl + 100000;
+	}
+	peer.want = want;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	for (i = 0; i < N; i++) {
+		/* Every other submission finds the lock "busy". */
+		if (i % 2 == 0)
+			ASSERT_EQ(0, nrtls_fault_arm("sq_busy", 1, 1));
+		nrtls_uring_prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf[i], i);
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+	}
+	for (i = 0; i < N; i++)
+		EXPECT_EQ((int)(sf[i].hdr_len + 100000), reap(&self->ring, 30000, NULL));
+	nrtls_peer_join(&peer);
+	nrtls_fault_cmd("reset");
+	ASSERT_EQ(want, peer.got);
+	for (i = 0; i < N; i++) {
+		uint64_t hl = sf[i].hdr_len;
+
+		EXPECT_EQ(0, memcmp(peer.data + off, hdr[i], hl)) TH_LOG("request %d out of place", i);
+		for (uint64_t j = 0; j < 100000; j += 4099)
+			ASSERT_EQ(nrtls_file_byte(61, i * 4096 + j), peer.data[off + hl + j]);
+		off += hl + 100000;
+	}
+	EXPECT_LE(handovers + N / 2, nrtls_read_stat("events", "sf_handovers"));
+	free(peer.data);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/*
  * NRTLS_SF_NOWAIT on a full send buffer: io_uring issues the command once
  * (an inline -EAGAIN would make it issue it again from io-wq): one CQE,
  * one request.
