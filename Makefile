@@ -170,6 +170,7 @@ install: userspace
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libnrtls.pc
 	sed 's|@PREFIX@|$(PREFIX)|g' userspace/serve/nrtls-serve.service.in \
 		> $(DESTDIR)$(PREFIX)/share/nrtls/nrtls-serve.service
+	install -m 644 userspace/udev/60-nrtls.rules $(DESTDIR)$(PREFIX)/share/nrtls/
 	install -d $(DESTDIR)$(IPLIBDIR)
 	install -m 644 $(U)/ip/link_nrtls.so $(DESTDIR)$(IPLIBDIR)/
 

@@ -18,7 +18,8 @@ secs=${5:-10}
 name=nrtlsbench
 cfg=/sys/kernel/config/nullb/$name
 mnt=/tmp/$name
-modes="sendfile splice nrtls"
+modes="sendfile splice nrtls nrtls-n10"
+wq=/sys/devices/virtual/workqueue
 
 bytes() {
 	local n=${1%[kKmM]}
@@ -45,6 +46,17 @@ disk_up() {
 	mount -o noatime $dev $mnt
 }
 
+# nrtls-n10: nrtls with its workqueues (pushes, reads) at nice 10, as the
+# udev rule in userspace/ sets them: bulk work yields to the hot path.
+wq_nice() {
+	echo "$1" > $wq/nrtls/nice
+	echo "$1" > $wq/nrtls_io/nice
+}
+
+path_of() {
+	echo "${1%-n10}"
+}
+
 disk_down() {
 	if mountpoint -q $mnt; then umount $mnt; fi
 	if [ -d $cfg ]; then
@@ -52,21 +64,23 @@ disk_down() {
 		rmdir $cfg
 	fi
 }
-trap disk_down EXIT
+trap 'wq_nice 0; disk_down' EXIT
 
 head -c 4096 /dev/urandom > /tmp/hot
 
 # Unloaded latency: once per path, the reference for every cell.
 declare -A u50 u99 umax
 for mode in $modes; do
-	read -r _ _ _ u50[$mode] u99[$mode] umax[$mode] _ _ _ < <("$bench" --mode $mode \
-		--hot /tmp/hot --seconds 3)
+	[ "$mode" = nrtls-n10 ] && wq_nice 10
+	read -r _ _ _ u50[$mode] u99[$mode] umax[$mode] _ _ _ < <("$bench" \
+		--mode "$(path_of $mode)" --hot /tmp/hot --seconds 3)
+	wq_nice 0
 done
 
 echo "hot client: 4 KiB, $clients cold clients each fetching its files over and over,"
 echo "every fetch from the disk; latencies as ratios to the same path unloaded:"
 for mode in $modes; do
-	printf '  %-8s unloaded p50 %6s us, p99 %6s us, max %6s us\n' $mode \
+	printf '  %-9s unloaded p50 %6s us, p99 %6s us, max %6s us\n' $mode \
 		"${u50[$mode]}" "${u99[$mode]}" "${umax[$mode]}"
 done
 echo
@@ -84,10 +98,12 @@ for delay in $delays; do
 		"$bench" --make-cold $mnt/$size --size "$b" --files $files --cold-clients "$clients"
 		for mode in $modes; do
 			echo 3 > /proc/sys/vm/drop_caches
+			[ "$mode" = nrtls-n10 ] && wq_nice 10
 			n=0
-			read -r _ _ n l50 l99 lmax mbs thr kthr < <("$bench" --mode $mode \
-				--hot /tmp/hot --cold-dir $mnt/$size --cold-clients "$clients" \
-				--seconds "$secs") || true
+			read -r _ _ n l50 l99 lmax mbs thr kthr < <("$bench" \
+				--mode "$(path_of $mode)" --hot /tmp/hot --cold-dir $mnt/$size \
+				--cold-clients "$clients" --seconds "$secs") || true
+			wq_nice 0
 			if [ "$n" -gt 0 ]; then
 				r50=$(awk "BEGIN { printf \"%.1f\", $l50 / ${u50[$mode]} }")
 				r99=$(awk "BEGIN { printf \"%.1f\", $l99 / ${u99[$mode]} }")

@@ -17,7 +17,10 @@
 # busy time of the server CPUs (user, system, irq, softirq) per MB served.
 #
 # Environment: SIZES="16m" runs only those files (of 4k 256k 16m); PIN=0
-# does not pin; VERBOSE=1 prints every run.
+# does not pin; VERBOSE=1 prints every run; PROFILE=DIR records the server
+# CPU with perf (cpu-clock, call graphs) during each run, into
+# DIR/{nginx,nrtls}-FILE-rROUND.data, and writes each one's hottest
+# symbols next to it (.txt).
 set -eu
 case "${1:-}" in
 -h | --help)
@@ -58,6 +61,14 @@ for t in wrk nginx curl openssl; do
 done
 [ -x "$serve" ] || { echo "bench: $serve missing (make userspace)" >&2; exit 1; }
 [ "$scheme" = https ] && modprobe -q tls 2> /dev/null
+if [ -n "${PROFILE:-}" ]; then
+	if ! perf version > /dev/null 2>&1; then
+		echo "bench: PROFILE needs perf (apt-get install linux-perf)" >&2
+		exit 1
+	fi
+	# Kernel symbols in the reports.
+	echo 0 > /proc/sys/kernel/kptr_restrict
+fi
 
 ncpu=$(nproc)
 spin='' cpin=''
@@ -128,13 +139,23 @@ busy() {
 		s += $2 + $3 + $4 + $7 + $8 } END { print s + 0 }' /proc/stat
 }
 
-# One wrk run: requests/s, MB/s, and server CPU ms per MB.
+# One wrk run ($1: URL, $2: name for PROFILE): requests/s, MB/s, and
+# server CPU ms per MB.
 run_wrk() {
-	local b0 b1
+	local b0 b1 prof=()
 	sleep 1	# let the previous run's connections go
+	if [ -n "${PROFILE:-}" ] && [ -n "$spin" ]; then
+		mkdir -p "$PROFILE"
+		prof=(perf record -q -C "$spin" -e cpu-clock -g -o "$PROFILE/$2.data" --)
+	fi
 	b0=$(busy)
-	${cpin:+taskset -c $cpin} wrk -t1 -c"$conns" -d"${secs}s" "$1" 2> /dev/null > "$dir/wrk.out"
+	"${prof[@]}" ${cpin:+taskset -c $cpin} wrk -t1 -c"$conns" -d"${secs}s" "$1" 2> /dev/null \
+		> "$dir/wrk.out"
 	b1=$(busy)
+	if [ ${#prof[@]} -gt 0 ]; then
+		perf report -q -i "$PROFILE/$2.data" --no-children --sort sym -g none 2> /dev/null |
+			grep -v '^$' | head -40 > "$PROFILE/$2.txt"
+	fi
 	awk -v cpu=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" '
 		function mib(v, u) { u = substr(v, length(v) - 1); v += 0
 				     return u == "GB" ? v * 1024 : u == "KB" ? v / 1024 : v }
@@ -163,11 +184,11 @@ for f in ${SIZES:-4k 256k 16m}; do
 	nr=0 nm=0 nc=0 sr=0 sm=0 sc=0 each=
 	for r in $(seq "$rounds"); do
 		if [ $((r % 2)) = 1 ]; then
-			read -r a b c < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin")
-			read -r d e g < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin")
+			read -r a b c < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
+			read -r d e g < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
 		else
-			read -r d e g < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin")
-			read -r a b c < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin")
+			read -r d e g < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
+			read -r a b c < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
 		fi
 		[ -z "${VERBOSE:-}" ] || echo "$f round $r: nginx $b MB/s $c ms/MB," \
 			"nrtls-serve $e MB/s $g ms/MB" >&2

@@ -19,7 +19,8 @@ t "installs the programs, libraries, headers, pkg-config file, unit" \
 	 [ -f $root/lib/libnrtls.a ] && [ -L $root/lib/libnrtls.so ] &&
 	 [ -f $root/include/libnrtls.h ] && [ -f $root/include/linux/nrtls.h ] &&
 	 grep -q "^prefix=$prefix$" $root/lib/pkgconfig/libnrtls.pc &&
-	 grep -q "^ExecStart=$prefix/bin/nrtls-serve" $root/share/nrtls/nrtls-serve.service'
+	 grep -q "^ExecStart=$prefix/bin/nrtls-serve" $root/share/nrtls/nrtls-serve.service &&
+	 grep -q "ATTR{nice}" $root/share/nrtls/60-nrtls.rules'
 iplib=$dest/usr/lib/$(cc -print-multiarch)/ip
 t "installs link_nrtls.so where ip(8) looks, and ip loads it" \
 	'[ -f $iplib/link_nrtls.so ] &&
