@@ -452,7 +452,7 @@ TEST_F(ring, forwarded_not_offloaded)
 			      self->net.ns_a, ns_c));
 	ASSERT_EQ(0, nrtls_sh("ip -n %s addr add 198.51.100.1/24 dev fwd0 && "
 			      "ip -n %s link set fwd0 up && "
-			      "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1",
+			      "ip netns exec %s sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'",
 			      self->net.ns_a, self->net.ns_a, self->net.ns_a));
 	ASSERT_EQ(0, nrtls_sh("ip -n %s addr add 198.51.100.2/24 dev fwd0p && "
 			      "ip -n %s link set fwd0p up && "
