@@ -52,6 +52,14 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* A real OpenSSL made certificate for 127.0.0.1, with a key of its own. */
+static int make_cert(const char *key, const char *cert)
+{
+	return nrtls_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+			"-nodes -days 2 -subj /CN=127.0.0.1 "
+			"-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s", key, cert);
+}
+
 static int make_tree(struct server *s)
 {
 	char path[200];
@@ -76,11 +84,7 @@ static int make_tree(struct server *s)
 			return -1;
 		close(fd);
 	}
-	/* A real OpenSSL made certificate for 127.0.0.1. */
-	return nrtls_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-			"-nodes -days 2 -subj /CN=127.0.0.1 "
-			"-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s",
-			s->key, s->cert);
+	return make_cert(s->key, s->cert);
 }
 
 /* A raw request on a new connection; the whole response (Connection: close). */
@@ -670,6 +674,311 @@ TEST_F_TIMEOUT(srv, graceful_shutdown, 60)
 	EXPECT_EQ(0, status) TH_LOG("curl failed: the download was cut");
 	check_file(_metadata, out, NSIZES - 1);
 	EXPECT_EQ(0, stop_server(&self->s));
+}
+
+/* --- operations: arguments, listeners, signals ---------------------------- */
+
+FIXTURE(ops) {
+	struct server s;
+	char err[128], bin[PATH_MAX];
+};
+
+FIXTURE_SETUP(ops)
+{
+	ASSERT_EQ(0, make_tree(&self->s));
+	snprintf(self->err, sizeof(self->err), "%s/err", self->s.dir);
+	nrtls_serve_path(self->bin, sizeof(self->bin));
+}
+
+FIXTURE_TEARDOWN(ops)
+{
+	EXPECT_EQ(0, stop_server(&self->s));
+	nrtls_sh("rm -rf %s", self->s.dir);
+}
+
+/* nrtls-serve --root ROOT @args, to its end; its exit status. */
+static int serve_status(FIXTURE_DATA(ops) *self, const char *args)
+{
+	return nrtls_sh("(%s --root %s %s 2> %s)", self->bin, self->s.root, args, self->err);
+}
+
+/* The file's text (up to 16 KiB), or "" */
+static const char *slurp(const char *path)
+{
+	static char buf[16384];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, sizeof(buf) - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+/*
+ * nrtls-serve --root ROOT @args in the background, its standard error in
+ * self->err; up once @port takes a connection, failed if it exited.
+ */
+static int spawn_server(FIXTURE_DATA(ops) *self, int port, const char *args)
+{
+	char cmd[PATH_MAX + 2048];
+	int status;
+
+	if (snprintf(cmd, sizeof(cmd), "exec %s --root %s %s > /dev/null 2> %s", self->bin,
+		     self->s.root, args, self->err) >= (int)sizeof(cmd))
+		return -1;
+	self->s.pid = fork();
+	if (!self->s.pid) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 400; i++) {
+		int fd = nrtls_connect_port(port);
+
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (waitpid(self->s.pid, &status, WNOHANG) == self->s.pid) {
+			self->s.pid = 0;
+			return -1;
+		}
+		sleep_ms(25);
+	}
+	return -1;
+}
+
+static int curl_ok(const char *opts, const char *url)
+{
+	return nrtls_sh("curl -sf -g --max-time 20 %s -o /dev/null '%s'", opts, url);
+}
+
+/* Each bad argument is named, with the option it was given to, and exits 2. */
+TEST_F(ops, bad_arguments)
+{
+	int p = nrtls_free_port();
+	char args[512], other[160];
+	const struct {
+		const char *args;	/* %1$d: a port, %2$s: the directory */
+		int status;
+		const char *says;
+	} cases[] = {
+		{ "--http 127.0.0.1:%1$d --threads 0", 2, "bad value '0' for --threads (1 to 256)" },
+		{ "--http 127.0.0.1:%1$d --max-conns=lots", 2, "bad value 'lots' for --max-conns" },
+		{ "--http 127.0.0.1:%1$d --idle-timeout", 2, "requires an argument" },
+		{ "--http 1.2.3:80", 2, "bad address '1.2.3:80' for --http" },
+		{ "--https [::1:80", 2, "bad address '[::1:80' for --https" },
+		{ "--http 127.0.0.1:0", 2, "bad address '127.0.0.1:0'" },
+		{ "--http 127.0.0.1:%1$d --https 127.0.0.1:%1$d --cert %2$s/cert.pem "
+		  "--key %2$s/key.pem", 2, "port %1$d is given to both --http and --https" },
+		{ "--http 127.0.0.1:%1$d --http 127.0.0.1:%1$d", 2, "127.0.0.1:%1$d is given twice" },
+		{ "--https 127.0.0.1:%1$d", 2, "--https goes with --cert and --key" },
+		{ "--https 127.0.0.1:%1$d --cert %2$s/none.pem --key %2$s/key.pem", 1,
+		  "none.pem: No such file or directory" },
+		{ "--https 127.0.0.1:%1$d --cert %2$s/cert.pem --key %2$s/other.key", 1,
+		  "the key does not match the certificate" },
+		{ "--root %2$s/none --http 127.0.0.1:%1$d", 1, "none: No such file or directory" },
+		{ "--http 127.0.0.1:%1$d --access-log %2$s/none/log", 1,
+		  "none/log: No such file or directory" },
+	};
+
+	snprintf(other, sizeof(other), "%s/other.crt", self->s.dir);
+	snprintf(args, sizeof(args), "%s/other.key", self->s.dir);
+	ASSERT_EQ(0, make_cert(args, other));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char says[160];
+
+		snprintf(args, sizeof(args), cases[i].args, p, self->s.dir);
+		snprintf(says, sizeof(says), cases[i].says, p, self->s.dir);
+		EXPECT_EQ(cases[i].status, serve_status(self, args)) TH_LOG("%s", args);
+		EXPECT_NE(NULL, strstr(slurp(self->err), says))
+			TH_LOG("%s: wanted \"%s\", said: %s", args, says, slurp(self->err));
+		EXPECT_EQ(NULL, strstr(slurp(self->err), "(null)"));
+	}
+	/* None of them left a listener behind. */
+	EXPECT_GT(0, nrtls_connect_port(p));
+}
+
+/* --check: arguments, certificate and key checked; nothing served. */
+TEST_F(ops, check_validates)
+{
+	int p = nrtls_free_port();
+	char args[512];
+
+	snprintf(args, sizeof(args), "--https 127.0.0.1:%d --cert %s --key %s --check "
+		 "--access-log %s", p, self->s.cert, self->s.key, self->s.log);
+	EXPECT_EQ(0, serve_status(self, args));
+	EXPECT_GT(0, nrtls_connect_port(p));
+	ASSERT_EQ(0, nrtls_sh("echo garbage > %s/bad.key", self->s.dir));
+	snprintf(args, sizeof(args), "--https 127.0.0.1:%d --cert %s --key %s/bad.key --check",
+		 p, self->s.cert, self->s.dir);
+	EXPECT_EQ(1, serve_status(self, args));
+	EXPECT_NE(NULL, strstr(slurp(self->err), "bad.key")) TH_LOG("%s", slurp(self->err));
+}
+
+/*
+ * Several listeners: IPv4 and IPv6 on the same port (the IPv6 socket is
+ * V6ONLY, as nginx's), plain and TLS, and a host name.
+ */
+TEST_F_TIMEOUT(ops, several_listeners, 60)
+{
+	struct sockaddr_in6 lo6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int p1 = nrtls_free_port(), p2 = nrtls_free_port(), p3 = nrtls_free_port();
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char args[512], url[128], opt[160];
+	bool v6;
+
+	v6 = fd >= 0 && !bind(fd, (struct sockaddr *)&lo6, sizeof(lo6));
+	if (fd >= 0)
+		close(fd);
+	if (!v6)
+		SKIP(return, "no IPv6 loopback address here");
+	snprintf(args, sizeof(args), "--http 0.0.0.0:%d --http [::]:%d --https 127.0.0.1:%d "
+		 "--https [::1]:%d --http localhost:%d --cert %s --key %s --threads 2",
+		 p1, p1, p2, p2, p3, self->s.cert, self->s.key);
+	ASSERT_EQ(0, spawn_server(self, p1, args)) TH_LOG("%s", slurp(self->err));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/index.html", p1);
+	EXPECT_EQ(0, curl_ok("", url));
+	snprintf(url, sizeof(url), "http://[::1]:%d/index.html", p1);
+	EXPECT_EQ(0, curl_ok("", url));
+	snprintf(opt, sizeof(opt), "--cacert %s", self->s.cert);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/index.html", p2);
+	EXPECT_EQ(0, curl_ok(opt, url));
+	/* The certificate names 127.0.0.1 only: connect to ::1 under its name. */
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/index.html", p2);
+	snprintf(opt, sizeof(opt), "--cacert %s --connect-to 127.0.0.1:%d:[::1]:%d",
+		 self->s.cert, p2, p2);
+	EXPECT_EQ(0, curl_ok(opt, url));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/index.html", p3);
+	EXPECT_EQ(0, curl_ok("", url));
+	snprintf(args, sizeof(args), "http://0.0.0.0:%d http://[::]:%d https://127.0.0.1:%d "
+		 "https://[::1]:%d http://127.0.0.1:%d", p1, p1, p2, p2, p3);
+	EXPECT_NE(NULL, strstr(slurp(self->err), args)) TH_LOG("%s", slurp(self->err));
+}
+
+/*
+ * An address some other server holds is refused, as nginx refuses it, even
+ * when that server shares it (SO_REUSEPORT, same user): nrtls-serve's
+ * threads share their sockets among themselves only.
+ */
+TEST_F_TIMEOUT(ops, address_in_use, 60)
+{
+	int p = nrtls_free_port(), one = 1, fd;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(p),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char args[256];
+
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --threads 2", p);
+	for (int reuseport = 0; reuseport < 2; reuseport++) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ASSERT_LE(0, fd);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (reuseport)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+		ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+		ASSERT_EQ(0, listen(fd, 8));
+		EXPECT_EQ(1, serve_status(self, args)) TH_LOG("SO_REUSEPORT %d", reuseport);
+		EXPECT_NE(NULL, strstr(slurp(self->err), "Address already in use"));
+		close(fd);
+	}
+	/* One nrtls-serve on it: a second one is refused, the first serves on. */
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	EXPECT_EQ(1, nrtls_sh("(%s --root %s %s 2> %s/err2)", self->bin, self->s.root, args,
+			      self->s.dir));
+	snprintf(args, sizeof(args), "%s/err2", self->s.dir);
+	EXPECT_NE(NULL, strstr(slurp(args), "Address already in use")) TH_LOG("%s", slurp(args));
+	snprintf(args, sizeof(args), "http://127.0.0.1:%d/index.html", p);
+	for (int i = 0; i < 8; i++)
+		EXPECT_EQ(0, curl_ok("", args));
+}
+
+/*
+ * SIGHUP: new connections get the certificate now on disk; a download in
+ * flight finishes on the old one; a bad new key leaves the one in use.
+ */
+TEST_F_TIMEOUT(ops, sighup_reloads_certificate, 180)
+{
+	char args[512], old[128], out[128], url[128], opt[160], cmd[512];
+	int p = nrtls_free_port(), status;
+	struct stat st = { 0 };
+	FILE *dl;
+
+	snprintf(args, sizeof(args), "--https 127.0.0.1:%d --cert %s --key %s --threads 2 "
+		 "--send-timeout 60", p, self->s.cert, self->s.key);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	snprintf(old, sizeof(old), "%s/old.pem", self->s.dir);
+	snprintf(out, sizeof(out), "%s/out", self->s.dir);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/index.html", p);
+	ASSERT_EQ(0, nrtls_sh("cp %s %s", self->s.cert, old));
+	snprintf(cmd, sizeof(cmd), "curl -sf --cacert %s --limit-rate 2M -o %s "
+		 "https://127.0.0.1:%d/f16777216.bin; echo $?", old, out, p);
+	dl = popen(cmd, "r");
+	ASSERT_NE(NULL, dl);
+	for (int i = 0; i < 400 && (stat(out, &st) || st.st_size == 0); i++)
+		sleep_ms(50);
+	ASSERT_LT(0, st.st_size);
+
+	/* A new certificate and key, moved in place as a renewal would. */
+	ASSERT_EQ(0, make_cert(self->s.key, self->s.cert));
+	kill(self->s.pid, SIGHUP);
+	snprintf(opt, sizeof(opt), "--cacert %s", self->s.cert);
+	for (int i = 0; i < 100 && curl_ok(opt, url); i++)
+		sleep_ms(50);
+	EXPECT_EQ(0, curl_ok(opt, url)) TH_LOG("the new certificate is not served");
+	snprintf(opt, sizeof(opt), "--cacert %s", old);
+	EXPECT_NE(0, curl_ok(opt, url)) TH_LOG("the old certificate is still served");
+	EXPECT_NE(NULL, strstr(slurp(self->err), "reloaded"));
+
+	/* The download in flight was not disturbed. */
+	EXPECT_EQ(1, fscanf(dl, "%d", &status));
+	pclose(dl);
+	EXPECT_EQ(0, status) TH_LOG("curl failed: the download was cut");
+	check_file(_metadata, out, NSIZES - 1);
+
+	/* A key that does not load: refused, the certificate in use stays. */
+	ASSERT_EQ(0, nrtls_sh("echo garbage > %s", self->s.key));
+	kill(self->s.pid, SIGHUP);
+	for (int i = 0; i < 100 && !strstr(slurp(self->err), "keeping"); i++)
+		sleep_ms(50);
+	EXPECT_NE(NULL, strstr(slurp(self->err), "keeping the certificate in use"))
+		TH_LOG("%s", slurp(self->err));
+	snprintf(opt, sizeof(opt), "--cacert %s", self->s.cert);
+	EXPECT_EQ(0, curl_ok(opt, url));
+}
+
+/*
+ * SIGUSR1 reopens the access log (logrotate moves it first), as SIGHUP
+ * does; SIGUSR2 prints the statistics.
+ */
+TEST_F_TIMEOUT(ops, signals_reopen_the_log, 60)
+{
+	char args[256], url[128], rotated[160], sig;
+	int p = nrtls_free_port();
+
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log %s", p, self->s.log);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	for (int round = 0; round < 2; round++) {
+		sig = round ? SIGHUP : SIGUSR1;
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/index.html", p);
+		ASSERT_EQ(0, curl_ok("", url));
+		snprintf(rotated, sizeof(rotated), "%s.%d", self->s.log, round);
+		ASSERT_EQ(0, rename(self->s.log, rotated));
+		kill(self->s.pid, sig);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/sub/page.html", p);
+		for (int i = 0; i < 100 && access(self->s.log, F_OK); i++) {
+			ASSERT_EQ(0, curl_ok("", url));
+			sleep_ms(50);
+		}
+		ASSERT_EQ(0, curl_ok("", url));
+		EXPECT_NE(NULL, strstr(slurp(rotated), "GET /index.html")) TH_LOG("signal %d", sig);
+		EXPECT_NE(NULL, strstr(slurp(self->s.log), "GET /sub/page.html"))
+			TH_LOG("signal %d: no new log", sig);
+		EXPECT_EQ(NULL, strstr(slurp(self->s.log), "GET /index.html"));
+	}
+	kill(self->s.pid, SIGUSR2);
+	for (int i = 0; i < 100 && !strstr(slurp(self->err), "stats {"); i++)
+		sleep_ms(50);
+	EXPECT_NE(NULL, strstr(slurp(self->err), "\"requests\":"));
 }
 
 TEST_HARNESS_MAIN

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "libnrtls.h"
 
@@ -27,9 +28,14 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 static void ssl_err(char *err, size_t errlen, const char *what)
 {
 	unsigned long e = ERR_get_error();
+	const char *why = e ? ERR_reason_error_string(e) : "failed";
 
-	snprintf(err, errlen, "%s: %s", what,
-		 e ? ERR_reason_error_string(e) : "failed");
+	if (ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+		why = "the key does not match the certificate";
+	/* A file that cannot be opened is a system error, without a reason string. */
+	if (!why && ERR_SYSTEM_ERROR(e))
+		why = strerror(ERR_GET_REASON(e));
+	snprintf(err, errlen, "%s: %s", what, why ? why : "failed");
 	ERR_clear_error();
 }
 

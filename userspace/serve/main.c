@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: nrtls-serve --root DIR [--http ADDR:PORT] [--https ADDR:PORT --cert FILE --key FILE]\n"
+"usage: nrtls-serve --root DIR [--http ADDR:PORT]... [--https ADDR:PORT... --cert FILE --key FILE]\n"
 "                   [options]\n"
 "\n"
 "An HTTP/1.1 static file server on io_uring.  Responses go out through\n"
@@ -26,8 +28,10 @@ static void usage(FILE *f)
 "otherwise; HTTPS records are encrypted by the kernel (kTLS) when it can.\n"
 "\n"
 "  --root DIR              serve the files beneath DIR (symlinks may not leave it)\n"
-"  --http ADDR:PORT        plain HTTP, e.g. 0.0.0.0:80, [::]:8080, :8080\n"
-"  --https ADDR:PORT       HTTPS; needs --cert and --key\n"
+"  --http ADDR:PORT        plain HTTP, e.g. 0.0.0.0:80, [::]:8080, :8080 (every\n"
+"                          IPv4 address), localhost:8080 (every address of the\n"
+"                          name); may be given several times\n"
+"  --https ADDR:PORT       HTTPS, the same way; needs --cert and --key\n"
 "  --cert FILE             PEM certificate chain\n"
 "  --key FILE              PEM private key\n"
 "  --threads N             event loops, one ring each (default: one per CPU)\n"
@@ -42,50 +46,121 @@ static void usage(FILE *f)
 "  --access-log FILE       a line per request; '-' is stdout (default), 'off' none\n"
 "  --stats                 serve statistics as JSON at /.nrtls/stats\n"
 "  --no-module             use splice even if nrtls.ko is loaded\n"
+"  --check                 check the arguments, certificate and key, and exit\n"
 "  -h, --help              this text\n"
 "  -V, --version           print the version\n"
 "\n"
 "Signals: SIGTERM or SIGINT finish the responses in flight and exit;\n"
-"SIGUSR1 prints statistics to standard error.\n");
+"SIGHUP re-reads the certificate and key (for new connections) and reopens\n"
+"the access log; SIGUSR1 reopens the access log (for logrotate); SIGUSR2\n"
+"prints statistics to standard error.\n");
 }
 
-static int parse_addr(const char *s, struct listen_addr *a)
+/*
+ * ADDR:PORT, [IPV6]:PORT or :PORT (every IPv4 address); a host name
+ * listens on every address it resolves to.  Appends to cfg->listen.
+ */
+static int parse_listen(const char *opt, const char *s, bool tls, struct server_config *cfg)
 {
-	char host[64];
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	const char *colon = strrchr(s, ':');
-	struct sockaddr_in *in4 = (void *)&a->sa;
-	struct sockaddr_in6 *in6 = (void *)&a->sa;
-	char *end;
-	long port;
+	struct addrinfo *res, *ai;
+	char host[256], *end;
 	size_t hl;
+	long port;
+	int err;
 
 	if (!colon)
-		return -1;
+		goto bad;
 	port = strtol(colon + 1, &end, 10);
 	if (*end || end == colon + 1 || port < 1 || port > 65535)
-		return -1;
+		goto bad;
 	hl = colon - s;
 	if (hl >= sizeof(host))
-		return -1;
+		goto bad;
 	memcpy(host, s, hl);
 	host[hl] = '\0';
-	memset(&a->sa, 0, sizeof(a->sa));
 	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
 		host[hl - 1] = '\0';
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
-			return -1;
-		a->len = sizeof(*in6);
-	} else {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port);
-		if (hl && inet_pton(AF_INET, host, &in4->sin_addr) != 1)
-			return -1;
-		a->len = sizeof(*in4);
+		memmove(host, host + 1, hl - 1);
+		hints.ai_family = AF_INET6;
+		hints.ai_flags |= AI_NUMERICHOST;
+	} else if (!hl) {
+		hints.ai_family = AF_INET;
+		hints.ai_flags |= AI_PASSIVE;
+	} else if (strchr(host, ':') || strchr(host, '[')) {
+		goto bad;
+	} else if (strspn(host, "0123456789.") == hl) {
+		struct in_addr in;
+
+		/* Not getaddrinfo()'s inet_aton(), which reads 1.2.3 as 1.2.0.3. */
+		if (inet_pton(AF_INET, host, &in) != 1)
+			goto bad;
 	}
-	snprintf(a->text, sizeof(a->text), "%s", s);
-	a->on = true;
+	err = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res);
+	if (err) {
+		fprintf(stderr, "nrtls-serve: --%s %s: %s\n", opt, s, gai_strerror(err));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct listen_addr *a = &cfg->listen[cfg->nlisten];
+		char ip[INET6_ADDRSTRLEN];
+
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		if (cfg->nlisten == MAX_LISTEN) {
+			fprintf(stderr, "nrtls-serve: more than %d addresses to listen on\n",
+				MAX_LISTEN);
+			freeaddrinfo(res);
+			return -1;
+		}
+		memset(a, 0, sizeof(*a));
+		memcpy(&a->sa, ai->ai_addr, ai->ai_addrlen);
+		a->len = ai->ai_addrlen;
+		a->tls = tls;
+		if (ai->ai_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr,
+				  ip, sizeof(ip));
+			snprintf(a->text, sizeof(a->text), "%s:%ld", ip, port);
+		} else {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
+				  ip, sizeof(ip));
+			snprintf(a->text, sizeof(a->text), "[%s]:%ld", ip, port);
+		}
+		cfg->nlisten++;
+	}
+	freeaddrinfo(res);
+	return 0;
+bad:
+	fprintf(stderr, "nrtls-serve: bad address '%s' for --%s (want ADDR:PORT)\n", s, opt);
+	return -1;
+}
+
+static int port_of(const struct listen_addr *a)
+{
+	return ntohs(((const struct sockaddr_in *)&a->sa)->sin_port);
+}
+
+/* Two listeners on one port: the same address twice, or HTTP with HTTPS. */
+static int check_listeners(const struct server_config *cfg)
+{
+	for (int i = 0; i < cfg->nlisten; i++) {
+		for (int j = 0; j < i; j++) {
+			const struct listen_addr *a = &cfg->listen[i], *b = &cfg->listen[j];
+
+			if (port_of(a) != port_of(b))
+				continue;
+			if (a->tls != b->tls) {
+				fprintf(stderr, "nrtls-serve: port %d is given to both --http and --https\n",
+					port_of(a));
+				return -1;
+			}
+			if (!strcmp(a->text, b->text)) {
+				fprintf(stderr, "nrtls-serve: %s is given twice\n", a->text);
+				return -1;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -123,6 +198,7 @@ int main(int argc, char **argv)
 		{ "access-log", required_argument, NULL, 'l' },
 		{ "stats", no_argument, NULL, 'z' },
 		{ "no-module", no_argument, NULL, 'n' },
+		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -138,27 +214,27 @@ int main(int argc, char **argv)
 		.max_target = 2048,
 		.access_log = stdout,
 	};
-	const char *cert = NULL, *key = NULL, *mime = "/etc/mime.types";
+	const char *mime = "/etc/mime.types";
+	bool check = false, https = false;
+	int c, li = 0;
 	unsigned long v;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", opts, &li)) != -1) {
 		switch (c) {
 		case 'r':
 			cfg.root = optarg;
 			break;
 		case 'p':
 		case 's':
-			if (parse_addr(optarg, c == 'p' ? &cfg.http : &cfg.https)) {
-				fprintf(stderr, "nrtls-serve: bad address '%s' (want ADDR:PORT)\n", optarg);
+			if (parse_listen(opts[li].name, optarg, c == 's', &cfg))
 				return 2;
-			}
+			https |= c == 's';
 			break;
 		case 'c':
-			cert = optarg;
+			cfg.cert = optarg;
 			break;
 		case 'k':
-			key = optarg;
+			cfg.key = optarg;
 			break;
 		case 't': case 'm': case 'i': case 'H': case 'S': case 'D': case 'x': case 'u': {
 			static const struct { int opt; unsigned long min, max; } r[] = {
@@ -172,7 +248,7 @@ int main(int argc, char **argv)
 				j++;
 			if (parse_uint(optarg, r[j].min, r[j].max, &v)) {
 				fprintf(stderr, "nrtls-serve: bad value '%s' for --%s (%lu to %lu)\n",
-					optarg, argv[optind - 1] + 2, r[j].min, r[j].max);
+					optarg, opts[li].name, r[j].min, r[j].max);
 				return 2;
 			}
 			switch (c) {
@@ -191,15 +267,7 @@ int main(int argc, char **argv)
 			mime = optarg;
 			break;
 		case 'l':
-			if (!strcmp(optarg, "off")) {
-				cfg.access_log = NULL;
-			} else if (strcmp(optarg, "-")) {
-				cfg.access_log = fopen(optarg, "a");
-				if (!cfg.access_log) {
-					fprintf(stderr, "nrtls-serve: %s: %s\n", optarg, strerror(errno));
-					return 1;
-				}
-			}
+			cfg.access_log_path = optarg;
 			break;
 		case 'z':
 			cfg.stats_endpoint = true;
@@ -207,11 +275,14 @@ int main(int argc, char **argv)
 		case 'n':
 			cfg.no_module = true;
 			break;
+		case 'C':
+			check = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("nrtls-serve 0.1.0\n");
+			printf("nrtls-serve %s\n", NRTLS_VERSION);
 			return 0;
 		default:
 			usage(stderr);
@@ -222,14 +293,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nrtls-serve: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return 2;
 	}
-	if (!cfg.root || (!cfg.http.on && !cfg.https.on)) {
+	if (!cfg.root || !cfg.nlisten) {
 		fprintf(stderr, "nrtls-serve: --root and --http or --https are required (see --help)\n");
 		return 2;
 	}
-	if (cfg.https.on != (cert && key) || (!cfg.https.on && (cert || key))) {
+	if (https != (cfg.cert && cfg.key) || (!https && (cfg.cert || cfg.key))) {
 		fprintf(stderr, "nrtls-serve: --https goes with --cert and --key\n");
 		return 2;
 	}
+	if (check_listeners(&cfg))
+		return 2;
 	if (cfg.max_target >= cfg.max_head) {
 		fprintf(stderr, "nrtls-serve: --max-uri must be smaller than --max-header\n");
 		return 2;
@@ -239,17 +312,37 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nrtls-serve: --root %s: %s\n", cfg.root, strerror(errno));
 		return 1;
 	}
+	if (access(cfg.root, R_OK | X_OK))
+		fprintf(stderr, "nrtls-serve: warning: --root %s: %s; requests will fail\n",
+			cfg.root, strerror(errno));
 	if (mime_load(mime) < 0)
 		fprintf(stderr, "nrtls-serve: %s: %s; every file is application/octet-stream\n",
 			mime, strerror(errno));
-	if (cfg.https.on) {
+	if (https) {
 		char err[256];
 
-		cfg.tls = nrtls_tls_server_ctx(cert, key, err, sizeof(err));
+		cfg.tls = nrtls_tls_server_ctx(cfg.cert, cfg.key, err, sizeof(err));
 		if (!cfg.tls) {
 			fprintf(stderr, "nrtls-serve: TLS: %s\n", err);
 			return 1;
 		}
+	}
+	if (cfg.access_log_path && !strcmp(cfg.access_log_path, "off")) {
+		cfg.access_log = NULL;
+		cfg.access_log_path = NULL;
+	} else if (!cfg.access_log_path || !strcmp(cfg.access_log_path, "-")) {
+		cfg.access_log_path = NULL;
+	} else {
+		cfg.access_log = fopen(cfg.access_log_path, "ae");
+		if (!cfg.access_log) {
+			fprintf(stderr, "nrtls-serve: --access-log %s: %s\n", cfg.access_log_path,
+				strerror(errno));
+			return 1;
+		}
+	}
+	if (check) {
+		printf("nrtls-serve: the configuration is valid\n");
+		return 0;
 	}
 	if (cfg.access_log)
 		setvbuf(cfg.access_log, NULL, _IOLBF, 0);

@@ -74,8 +74,9 @@ struct worker {
 	pthread_t thread;
 	struct io_uring ring;
 	struct nrtls *nrtls;
-	int lfd[2];			/* http, https; -1 when off */
-	bool accepting[2];
+	int lfd[MAX_LISTEN];		/* cfg->listen[i]; -1 once closed */
+	bool accepting[MAX_LISTEN];
+	int naccepting;
 	int wake;			/* eventfd: stop */
 	uint64_t wake_val;
 	struct io_uring_buf_ring *br;
@@ -92,6 +93,24 @@ struct worker {
 static struct server_config *cfg;
 static struct worker *workers;
 static const struct http_limits *limits;
+
+/*
+ * The TLS context new connections get: SIGHUP replaces it.  A connection's
+ * SSL holds a reference to the context it was made from, so those in
+ * flight keep theirs.
+ */
+static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *tls_ctx;
+
+static SSL *tls_new(void)
+{
+	SSL *ssl;
+
+	pthread_mutex_lock(&tls_lock);
+	ssl = SSL_new(tls_ctx);
+	pthread_mutex_unlock(&tls_lock);
+	return ssl;
+}
 
 static uint64_t now_ms(void)
 {
@@ -442,6 +461,7 @@ static void arm_accept(struct worker *w, int which)
 				       SOCK_NONBLOCK | SOCK_CLOEXEC);
 	io_uring_sqe_set_data64(sqe, ud(which, K_ACCEPT));
 	w->accepting[which] = true;
+	w->naccepting++;
 }
 
 static void on_accept(struct worker *w, int which, int fd, bool more)
@@ -453,6 +473,7 @@ static void on_accept(struct worker *w, int which, int fd, bool more)
 
 	if (!more) {
 		w->accepting[which] = false;
+		w->naccepting--;
 		/* Out of fds or memory: try again on the next tick, not now. */
 		if (!w->stopping && fd >= 0)
 			arm_accept(w, which);
@@ -465,7 +486,7 @@ static void on_accept(struct worker *w, int which, int fd, bool more)
 		return;
 	}
 	c = &w->conns[w->free_slots[--w->nfree]];
-	*c = (struct conn){ .fd = fd, .used = true, .file = -1, .tls = which == 1 };
+	*c = (struct conn){ .fd = fd, .used = true, .file = -1, .tls = cfg->listen[which].tls };
 	c->in = malloc(cfg->max_head);
 	if (!c->in) {
 		close(fd);
@@ -489,7 +510,7 @@ static void on_accept(struct worker *w, int which, int fd, bool more)
 	set_idle(w, c);
 	c->deadline = w->now + cfg->header_timeout * 1000ull;
 	if (c->tls) {
-		c->ssl = SSL_new(cfg->tls);
+		c->ssl = tls_new();
 		if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
 			conn_close(w, c);
 			return;
@@ -610,7 +631,7 @@ static void on_timer(struct worker *w)
 			arm_recv(w, c);
 	}
 	w->recv_starved = false;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < cfg->nlisten; i++)
 		if (w->lfd[i] >= 0 && !w->accepting[i] && !w->stopping)
 			arm_accept(w, i);
 	if (!w->stopping || w->live)
@@ -621,7 +642,7 @@ static void begin_stop(struct worker *w)
 {
 	w->stopping = true;
 	w->stop_at = w->now + cfg->shutdown_timeout * 1000ull;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < cfg->nlisten; i++) {
 		if (w->accepting[i]) {
 			struct io_uring_sqe *sqe = sqe_get(w);
 
@@ -655,15 +676,14 @@ static void *worker_main(void *arg)
 			strerror(errno));
 		exit(1);
 	}
-	for (int i = 0; i < 2; i++)
-		if (w->lfd[i] >= 0)
-			arm_accept(w, i);
+	for (int i = 0; i < cfg->nlisten; i++)
+		arm_accept(w, i);
 	sqe = sqe_get(w);
 	io_uring_prep_read(sqe, w->wake, &w->wake_val, sizeof(w->wake_val), 0);
 	io_uring_sqe_set_data64(sqe, ud(0, K_WAKE));
 	arm_timer(w);
 
-	while (!w->stopping || w->live || w->accepting[0] || w->accepting[1]) {
+	while (!w->stopping || w->live || w->naccepting) {
 		struct io_uring_cqe *cqe;
 		unsigned int head, seen = 0;
 
@@ -712,16 +732,30 @@ static void *worker_main(void *arg)
 
 /* --- setup --------------------------------------------------------------- */
 
-static int listen_on(const struct listen_addr *a)
+/*
+ * A listening socket of @a.  Each thread has its own (SO_REUSEPORT), and
+ * only these join the group: @exclusive binds without it, first, so that
+ * an address another server holds (nginx, a second nrtls-serve) fails
+ * with EADDRINUSE as nginx does, instead of sharing its connections.
+ */
+static int listen_on(const struct listen_addr *a, bool exclusive)
 {
 	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) || listen(fd, 4096)) {
+	if (!exclusive)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	/* [::]:80 beside 0.0.0.0:80, as nginx's ipv6only=on. */
+	if (a->sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) ||
+	    (!exclusive && listen(fd, 4096))) {
+		int err = errno;
+
 		close(fd);
+		errno = err;
 		return -1;
 	}
 	return fd;
@@ -743,7 +777,6 @@ static int worker_init(struct worker *w, int id)
 	};
 	struct io_uring_buf_reg reg = { .ring_entries = NBUFS, .bgid = BGID };
 	unsigned int per = cfg->max_conns / cfg->threads + 1;
-	const struct listen_addr *addr[2] = { &cfg->http, &cfg->https };
 
 	w->id = id;
 	w->max = per;
@@ -782,14 +815,11 @@ static int worker_init(struct worker *w, int id)
 		return -1;
 	for (unsigned int i = 0; i < per; i++)
 		w->free_slots[w->nfree++] = per - 1 - i;
-	for (int i = 0; i < 2; i++) {
-		w->lfd[i] = -1;
-		if (!addr[i]->on)
-			continue;
-		w->lfd[i] = listen_on(addr[i]);
+	for (int i = 0; i < cfg->nlisten; i++) {
+		w->lfd[i] = listen_on(&cfg->listen[i], false);
 		if (w->lfd[i] < 0) {
 			fprintf(stderr, "nrtls-serve: cannot listen on %s: %s\n",
-				addr[i]->text, strerror(errno));
+				cfg->listen[i].text, strerror(errno));
 			return -1;
 		}
 	}
@@ -810,13 +840,57 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* Point the access log at a new file of its name, under its stream lock. */
+static void reopen_log(void)
+{
+	int fd;
+
+	if (!cfg->access_log_path)
+		return;
+	fd = open(cfg->access_log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "nrtls-serve: %s: %s; still logging to the old file\n",
+			cfg->access_log_path, strerror(errno));
+		return;
+	}
+	flockfile(cfg->access_log);
+	fflush(cfg->access_log);
+	dup3(fd, fileno(cfg->access_log), O_CLOEXEC);
+	funlockfile(cfg->access_log);
+	close(fd);
+}
+
+/* SIGHUP: the certificate and key again, for connections from now on. */
+static void reload(void)
+{
+	SSL_CTX *ctx, *old;
+	char err[256];
+
+	reopen_log();
+	if (!cfg->cert)
+		return;
+	ctx = nrtls_tls_server_ctx(cfg->cert, cfg->key, err, sizeof(err));
+	if (!ctx) {
+		fprintf(stderr, "nrtls-serve: reload: %s; keeping the certificate in use\n", err);
+		return;
+	}
+	pthread_mutex_lock(&tls_lock);
+	old = tls_ctx;
+	tls_ctx = ctx;
+	pthread_mutex_unlock(&tls_lock);
+	SSL_CTX_free(old);
+	fprintf(stderr, "nrtls-serve: reloaded %s\n", cfg->cert);
+}
+
 int server_run(struct server_config *config)
 {
 	static struct http_limits lim;
+	char where[MAX_LISTEN * 90] = "";
 	sigset_t set;
 	int sig, i;
 
 	cfg = config;
+	tls_ctx = cfg->tls;
 	lim.max_head = cfg->max_head;
 	lim.max_target = cfg->max_target;
 	limits = &lim;
@@ -825,10 +899,29 @@ int server_run(struct server_config *config)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * Is anyone else on these addresses?  (Between this probe and the
+	 * threads' binds, a server started at the same moment can slip in.)
+	 */
+	for (i = 0; i < cfg->nlisten; i++) {
+		const struct listen_addr *a = &cfg->listen[i];
+		int fd = listen_on(a, true);
+
+		if (fd < 0) {
+			fprintf(stderr, "nrtls-serve: cannot listen on %s: %s\n", a->text,
+				strerror(errno));
+			return 1;
+		}
+		close(fd);
+		snprintf(where + strlen(where), sizeof(where) - strlen(where), " %s://%s",
+			 a->tls ? "https" : "http", a->text);
+	}
 	workers = calloc(cfg->threads, sizeof(*workers));
 	if (!workers)
 		return 1;
@@ -836,10 +929,9 @@ int server_run(struct server_config *config)
 		if (worker_init(&workers[i], i))
 			return 1;
 	stats_sendfile_path = nrtls_path_name(nrtls_get_path(workers[0].nrtls));
-	fprintf(stderr, "nrtls-serve: serving %s%s%s%s%s with %d thread%s; sendfile path: %s\n",
-		cfg->root, cfg->http.on ? " on http://" : "", cfg->http.on ? cfg->http.text : "",
-		cfg->https.on ? " on https://" : "", cfg->https.on ? cfg->https.text : "",
-		cfg->threads, cfg->threads > 1 ? "s" : "", stats_sendfile_path);
+	fprintf(stderr, "nrtls-serve: serving %s on%s with %d thread%s; sendfile path: %s\n",
+		cfg->root, where, cfg->threads, cfg->threads > 1 ? "s" : "",
+		stats_sendfile_path);
 	for (i = 0; i < cfg->threads; i++)
 		pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
 
@@ -848,10 +940,16 @@ int server_run(struct server_config *config)
 
 		if (sigwait(&set, &sig))
 			continue;
-		if (sig != SIGUSR1)
+		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		stats_json(buf, sizeof(buf));
-		fprintf(stderr, "nrtls-serve: stats %s", buf);
+		if (sig == SIGHUP) {
+			reload();
+		} else if (sig == SIGUSR1) {
+			reopen_log();
+		} else {
+			stats_json(buf, sizeof(buf));
+			fprintf(stderr, "nrtls-serve: stats %s", buf);
+		}
 	}
 	fprintf(stderr, "nrtls-serve: %s: finishing requests in flight\n", strsignal(sig));
 	for (i = 0; i < cfg->threads; i++) {
@@ -865,6 +963,7 @@ int server_run(struct server_config *config)
 		nrtls_free(workers[i].nrtls);
 		io_uring_queue_exit(&workers[i].ring);
 	}
+	SSL_CTX_free(tls_ctx);
 	fprintf(stderr, "nrtls-serve: stopped\n");
 	return 0;
 }

@@ -9,18 +9,22 @@
 
 #include <openssl/ssl.h>
 
+#define MAX_LISTEN 16
+
 struct listen_addr {
-	bool on;
+	bool tls;
 	struct sockaddr_storage sa;
 	socklen_t len;
-	char text[80];
+	char text[80];		/* numeric, "127.0.0.1:80" or "[::1]:80" */
 };
 
 struct server_config {
 	const char *root;
 	int root_fd;
-	struct listen_addr http, https;
-	SSL_CTX *tls;
+	struct listen_addr listen[MAX_LISTEN];
+	int nlisten;
+	const char *cert, *key;		/* re-read on SIGHUP */
+	SSL_CTX *tls;			/* the first; the server owns it */
 	int threads;
 	unsigned int max_conns;		/* over all threads */
 	unsigned int idle_timeout;	/* seconds, between requests */
@@ -30,12 +34,15 @@ struct server_config {
 	size_t max_head, max_target;
 	bool stats_endpoint;
 	bool no_module;
+	const char *access_log_path;	/* reopened on SIGUSR1 and SIGHUP */
 	FILE *access_log;		/* NULL: none */
 };
 
 /*
- * Listen, serve until SIGTERM or SIGINT (then finish what is in flight),
- * print statistics on SIGUSR1.  Return: the exit status.
+ * Listen, serve until SIGTERM or SIGINT (then finish what is in flight);
+ * SIGHUP re-reads the certificate and key and reopens the access log,
+ * SIGUSR1 reopens the log, SIGUSR2 prints statistics.  Return: the exit
+ * status.
  */
 int server_run(struct server_config *cfg);
 
