@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # nrtls build.  'make help' lists the targets; README.md explains them.
 
-KVER ?= 6.1
+# The running kernel when its headers are installed, else Debian's 6.1.
+KVER ?= $(shell [ -e /lib/modules/$$(uname -r)/build/Makefile ] && uname -r || echo 6.1)
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
 
@@ -58,14 +59,16 @@ HELPER_BINS := $(patsubst selftests/helpers/%.c,$(O)/selftests/helpers/%,$(HELPE
 FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
 FUSE_LIBS = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
 
-.PHONY: all kmod bpf userspace install uninstall fuzz host-tests selftests clang-check bench bench-build check deps vm-shell vm-run demo clean distclean help FORCE
+.PHONY: all kmod bpf userspace install uninstall modules_install modules_uninstall fuzz host-tests selftests clang-check bench bench-build check deps vm-shell vm-run demo clean distclean help FORCE
 
 all: kmod bpf userspace
 
 help:
-	@echo 'make [KVER=6.1|6.12 | KDIR=DIR]   build nrtls.ko (-> kmod/nrtls.ko), BPF objects, userspace'
+	@echo 'make [KVER=6.1|6.12|RELEASE | KDIR=DIR]  build nrtls.ko (-> kmod/nrtls.ko), BPF objects, userspace;'
+	@echo '                                   default: the running kernel if its headers are installed, else 6.1'
 	@echo 'make userspace                    libnrtls, nrtls-serve, nrtlsctl (-> build/user/)'
 	@echo 'make install [PREFIX=] [DESTDIR=] install the userspace (default /usr/local)'
+	@echo 'make modules_install [KVER=]      install nrtls.ko for modprobe (after make), depmod'
 	@echo 'make selftests                    build the selftests'
 	@echo 'make clang-check                  compile the userspace code with clang too'
 	@echo 'make bench [KVER=]                benchmarks on the host and in a VM (not part of make check)'
@@ -113,14 +116,15 @@ $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 # Userspace does not depend on the kernel it runs on: build/user/.
 U := $(BUILD)/user
 PREFIX ?= /usr/local
-VERSION := 0.1.0
+# One version for the module and the programs: kmod/version.h's.
+VERSION := $(shell sed -n 's/^\#define NRTLS_VERSION "\(.*\)"$$/\1/p' kmod/version.h)
 LIB_SRCS := $(wildcard userspace/lib/*.c)
 LIB_OBJS := $(patsubst userspace/lib/%.c,$(U)/obj/lib/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(LIB_OBJS:.o=.pic.o)
 SERVE_SRCS := $(filter-out userspace/serve/fuzz_%.c,$(wildcard userspace/serve/*.c))
 SERVE_OBJS := $(patsubst userspace/serve/%.c,$(U)/obj/serve/%.o,$(SERVE_SRCS))
-USER_HDRS := $(wildcard userspace/*/*.h) kmod/uapi/linux/nrtls.h
-UCFLAGS := $(BASE_CFLAGS) -Iuserspace/lib
+USER_HDRS := $(wildcard userspace/*/*.h) kmod/uapi/linux/nrtls.h kmod/version.h
+UCFLAGS := $(BASE_CFLAGS) -Iuserspace/lib -DNRTLS_VERSION='"$(VERSION)"'
 NET_LIBS := -luring -lssl -lcrypto -lpthread
 
 userspace: $(U)/lib/libnrtls.a $(U)/lib/libnrtls.so.0 $(U)/bin/nrtls-serve $(U)/bin/nrtlsctl \
@@ -151,7 +155,9 @@ $(U)/bin/nrtlsctl: userspace/ctl/nrtlsctl.c kmod/uapi/linux/nrtls.h
 	$(CC) $(UCFLAGS) -o $@ $<
 
 # ip(8) loads link_nrtls.so from here (or from $IP_LIB_DIR).
-IPLIBDIR ?= /usr/lib/$(shell $(CC) -print-multiarch)/ip
+# Inside PREFIX unless asked: ip(8) itself looks in /usr/lib/<multiarch>/ip
+# (IPLIBDIR=/usr/lib/$(gcc -print-multiarch)/ip) or in $IP_LIB_DIR.
+IPLIBDIR ?= $(PREFIX)/lib/ip
 
 $(U)/ip/link_nrtls.so: userspace/iplink/link_nrtls.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)
@@ -173,6 +179,20 @@ install: userspace
 	install -m 644 userspace/udev/60-nrtls.rules $(DESTDIR)$(PREFIX)/share/nrtls/
 	install -d $(DESTDIR)$(IPLIBDIR)
 	install -m 644 $(U)/ip/link_nrtls.so $(DESTDIR)$(IPLIBDIR)/
+
+# The module where modprobe finds it (updates/ wins over the kernel's own
+# tree), for the kernel it was built for; tls comes first by its dependency.
+MODDIR = $(DESTDIR)/lib/modules/$(KREL)/updates
+modules_install:
+	@[ -r $(KO) ] || { echo "nrtls: no $(KO): run 'make' first" >&2; exit 1; }
+	install -d $(MODDIR)
+	install -m 644 $(KO) $(MODDIR)/nrtls.ko
+	$(call need,depmod,kmod)
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KREL)
+
+modules_uninstall:
+	rm -f $(MODDIR)/nrtls.ko
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KREL)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/nrtls-serve $(DESTDIR)$(PREFIX)/bin/nrtlsctl \

@@ -8,6 +8,9 @@
 #define _NRTLS_COMPAT_H
 
 #include <linux/version.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0) || LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#error "nrtls builds for Linux 6.1 to 6.12 (kmod/Kbuild says so first)"
+#endif
 #include <linux/bvec.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>

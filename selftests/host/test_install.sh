@@ -21,10 +21,11 @@ t "installs the programs, libraries, headers, pkg-config file, unit" \
 	 grep -q "^prefix=$prefix$" $root/lib/pkgconfig/libnrtls.pc &&
 	 grep -q "^ExecStart=$prefix/bin/nrtls-serve" $root/share/nrtls/nrtls-serve.service &&
 	 grep -q "ATTR{nice}" $root/share/nrtls/60-nrtls.rules'
-iplib=$dest/usr/lib/$(cc -print-multiarch)/ip
-t "installs link_nrtls.so where ip(8) looks, and ip loads it" \
+iplib=$root/lib/ip
+t "installs link_nrtls.so in the prefix, and ip loads it from there" \
 	'[ -f $iplib/link_nrtls.so ] &&
 	 IP_LIB_DIR=$iplib ip link help nrtls 2>&1 | grep -q "personality { mlx5 | cxgb4 }"'
+t "puts nothing outside the prefix" '[ -z "$(find "$dest" -type f ! -path "$root/*" ! -name log)" ]'
 cat > "$dest/prog.c" <<'PROG'
 #include <stdio.h>
 #include <liburing.h>
@@ -62,5 +63,11 @@ t "libnrtls.h compiles on its own as strict C11" \
 t "make uninstall removes it all" \
 	'make -s uninstall PREFIX=$prefix DESTDIR="$dest" > /dev/null 2>&1 &&
 	 [ -z "$(find "$root" -type f)" ] && [ ! -e $iplib/link_nrtls.so ]'
+sysip=/usr/lib/$(cc -print-multiarch)/ip
+t "IPLIBDIR=$sysip puts it where ip(8) looks, when asked" \
+	'make -s install PREFIX=$prefix DESTDIR="$dest" IPLIBDIR=$sysip > /dev/null 2>&1 &&
+	 [ -f "$dest$sysip/link_nrtls.so" ] &&
+	 make -s uninstall PREFIX=$prefix DESTDIR="$dest" IPLIBDIR=$sysip > /dev/null 2>&1 &&
+	 [ ! -e "$dest$sysip/link_nrtls.so" ]'
 echo "1..$n"
 [ $fails -eq 0 ]

@@ -18,6 +18,13 @@ t "status says not loaded and exits 1" \
 t "status --json says so too" '[ "$("$ctl" status --json)" = "{\"loaded\":false}" ]'
 t "contexts says not loaded and exits 1" \
 	'out=$("$ctl" contexts 2>&1); [ $? -eq 1 ] && [ "$out" = "nrtls: not loaded (insmod nrtls.ko)" ]'
+t "contexts --json says so on stdout, as JSON, and exits 1" \
+	'out=$("$ctl" contexts --json 2> /dev/null); [ $? -eq 1 ] && [ "$out" = "{\"loaded\":false}" ] &&
+	 [ -z "$("$ctl" contexts --json 2>&1 > /dev/null)" ]'
+t "--version names the version of kmod/version.h" \
+	'v=$(sed -n "s/^#define NRTLS_VERSION \"\(.*\)\"$/\1/p" kmod/version.h);
+	 [ -n "$v" ] && [ "$("$ctl" --version)" = "nrtlsctl $v" ] &&
+	 [ "$(build/user/bin/nrtls-serve --version)" = "nrtls-serve $v" ]'
 t "--help exits 0 and shows usage" '"$ctl" --help | grep -q "^usage: nrtlsctl status"'
 t "unknown commands and options exit 2" \
 	'"$ctl" frob 2> /dev/null; a=$?; "$ctl" status --bad 2> /dev/null; b=$?; [ $a -eq 2 ] && [ $b -eq 2 ]'

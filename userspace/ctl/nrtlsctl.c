@@ -32,6 +32,7 @@ static void usage(FILE *f)
 		"  contexts  the live offload contexts: flow, type, mode, device,\n"
 		"            references, and what the device says of each (root)\n"
 		"  --json    JSON instead of text\n"
+		"  -V, --version  the version of nrtlsctl (status gives the module's)\n"
 		"\n"
 		"Exit status: 0 loaded, 1 not loaded or unreadable, 2 usage.\n");
 }
@@ -263,13 +264,24 @@ static int contexts(bool json)
 	FILE *f;
 
 	if (stat(SYSMOD, &st)) {
-		fprintf(stderr, "nrtls: not loaded (insmod nrtls.ko)\n");
+		if (json)
+			printf("{\"loaded\":false}\n");
+		else
+			fprintf(stderr, "nrtls: not loaded (insmod nrtls.ko)\n");
 		return 1;
 	}
 	f = fopen(DEBUGFS "/contexts", "r");
 	if (!f) {
-		fprintf(stderr, "nrtlsctl: %s/contexts: %s (debugfs; run as root)\n",
-			DEBUGFS, strerror(errno));
+		int err = errno;
+
+		if (json) {
+			printf("{\"loaded\":true,\"error\":");
+			json_str(strerror(err));
+			printf("}\n");
+		} else {
+			fprintf(stderr, "nrtlsctl: %s/contexts: %s (debugfs; run as root)\n",
+				DEBUGFS, strerror(err));
+		}
 		return 1;
 	}
 	/* The first line names the columns. */
@@ -302,6 +314,9 @@ int main(int argc, char **argv)
 			json = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("nrtlsctl %s\n", NRTLS_VERSION);
 			return 0;
 		} else if (!cmd && argv[i][0] != '-') {
 			cmd = argv[i];
