@@ -24,7 +24,7 @@ fi
 rm -rf "$out"
 mkdir -p "$out"
 
-step() { printf '\n=== %s\n' "$*"; }
+step() { printf '\n=== %s (%d s in)\n' "$*" $(($(date +%s) - start)); }
 
 for k in $kvers; do
 	step "build for $k"

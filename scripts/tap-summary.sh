@@ -1,13 +1,18 @@
 #!/bin/sh
-# Sum TAP results over files: every "ok"/"not ok" line at the start of a
-# line counts once ("ok ... # SKIP" as skipped).  Lists the failures, then
-# ends with one line "N passed, N failed[, N skipped]".  Exit status 1 if
-# anything failed or nothing ran.
+# Sum TAP results over files: every "ok"/"not ok" line counts once, nested
+# (indented) ones too ("ok ... # SKIP" as skipped), except a runner's line
+# for a whole subtest ("... (subtests)"), whose results are counted
+# already; one that skipped altogether counts as skipped.  Lists the
+# failures, then ends with one line "N passed, N failed[, N skipped]".
+# Exit status 1 if anything failed or nothing ran.
 #
 #   tap-summary.sh FILE...
 awk '
-/^not ok/ { fail++; failed[fail] = FILENAME ": " $0; next }
-/^ok/ { if (toupper($0) ~ /# SKIP/) skip++; else pass++ }
+{ line = $0; sub(/^[ \t]+/, "", line) }
+line !~ /^(not )?ok/ { next }
+/\(subtests\)/ && toupper(line) !~ /# SKIP/ { next }
+line ~ /^not ok/ { fail++; failed[fail] = FILENAME ": " line; next }
+{ if (toupper(line) ~ /# SKIP/) skip++; else pass++ }
 END {
 	for (i = 1; i <= fail; i++)
 		print "FAILED: " failed[i]

@@ -106,14 +106,33 @@ fails_with "vm/run.sh names the package for a missing kernel" \
 	"apt-get install linux-headers-9.99" scripts/vm/run.sh --kver 9.99 true
 check "vm/run.sh --help" sh -c "scripts/vm/run.sh --help | grep -q '^usage:'"
 
-printf 'ok 1 a\nnot ok 2 b\nok 3 # SKIP c\nok - d\n' > "$tmp/s.tap"
+printf 'ok 1 a\nnot ok 2 b\nok 3 # SKIP c\nok - d\n    ok 1 e\n    not ok 2 f\n' > "$tmp/s.tap"
+printf 'not ok - t: 1 of 2 failed (subtests)\nok - u (subtests) # SKIP no device\n' >> "$tmp/s.tap"
 out=$(scripts/tap-summary.sh "$tmp/s.tap")
-if [ $? -eq 1 ] && [ "$(echo "$out" | tail -n 1)" = "2 passed, 1 failed, 1 skipped" ]; then
+if [ $? -eq 1 ] && [ "$(echo "$out" | tail -n 1)" = "3 passed, 2 failed, 2 skipped" ]; then
 	ok "tap-summary counts passed, failed and skipped"
 else
 	not_ok "tap-summary counts passed, failed and skipped" "$out"
 fi
 check "deps.sh --check: every package is installed" scripts/deps.sh --check
+
+# The VM suite's runner nests each test's TAP: prove takes the whole.
+mkdir -p "$tmp/b/selftests"
+printf '#!/bin/sh\necho "TAP version 13"; echo 1..2; echo "ok 1 a"; echo "ok 2 b # SKIP why"\n' \
+	> "$tmp/b/selftests/two"
+printf '#!/bin/sh\necho "TAP version 13"; echo "1..0 # SKIP no device"; exit 4\n' \
+	> "$tmp/b/selftests/none"
+chmod +x "$tmp/b/selftests/two" "$tmp/b/selftests/none"
+selftests/run.sh -b "$tmp/b" two none two > "$tmp/r.tap" 2>&1
+check "prove accepts the suite runner's nested TAP" prove -e cat "$tmp/r.tap"
+check "and tap-summary counts its results" \
+	sh -c "scripts/tap-summary.sh '$tmp/r.tap' | tail -n 1 | grep -qx '[0-9]* passed, 0 failed, 3 skipped'"
+
+fails_with "Kbuild refuses a kernel outside 6.1-6.12 in one line" \
+	"nrtls builds for Linux 6.1 to 6.12.*5.10.0-x is not one of them" \
+	make -s -f kmod/Kbuild VERSION=5 PATCHLEVEL=10 KERNELRELEASE=5.10.0-x
+fails_with "and 6.13" "6.13.0-x is not one of them" \
+	make -s -f kmod/Kbuild VERSION=6 PATCHLEVEL=13 KERNELRELEASE=6.13.0-x
 
 echo "1..$n"
 [ $fails -eq 0 ]
