@@ -104,11 +104,16 @@ static SSL_CTX *tls_ctx;
 
 static SSL *tls_new(void)
 {
+	SSL_CTX *ctx;
 	SSL *ssl;
 
+	/* Only the reference under the lock: SSL_new() allocates. */
 	pthread_mutex_lock(&tls_lock);
-	ssl = SSL_new(tls_ctx);
+	ctx = tls_ctx;
+	SSL_CTX_up_ref(ctx);
 	pthread_mutex_unlock(&tls_lock);
+	ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx);
 	return ssl;
 }
 
