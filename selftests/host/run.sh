@@ -18,7 +18,11 @@ for t in selftests/host/test_*.sh; do
 	got=$(grep -cE '^(ok|not ok) ' "$log")
 	bad=$(grep -cE '^not ok ' "$log")
 	n=$((n + 1))
-	if [ "$bad" -gt 0 ]; then
+	if [ "$rc" -eq 4 ] && [ "$got" -eq 0 ]; then
+		echo "ok $n - $name (subtests) # SKIP $(sed -n 's/^1\.\.0 *# *SKIP *//p' "$log")"
+		rm -f "$log"
+		continue
+	elif [ "$bad" -gt 0 ]; then
 		echo "not ok $n - $name: $bad of $got failed (subtests)"
 		status=1
 	else

@@ -11,7 +11,7 @@ t() {
 }
 if [ -d /sys/module/nrtls ]; then
 	echo "1..0 # SKIP nrtls is loaded on this host; the VM suite tests that case"
-	exit 0
+	exit 4
 fi
 t "status says not loaded and exits 1" \
 	'out=$("$ctl" status); [ $? -eq 1 ] && [ "$out" = "nrtls: not loaded (insmod nrtls.ko)" ]'

@@ -19,6 +19,37 @@
 
 #include "nrtls_test.h"
 
+#define KSFT_SKIP 4
+
+/* A test file whose tests also run without the module overrides this. */
+__attribute__((weak)) bool nrtls_test_needs_module(void)
+{
+	return true;
+}
+
+/*
+ * kselftest's convention: a test binary that cannot run here skips as a
+ * whole, saying why, with exit status 4.  Priority 101 runs this before
+ * the test files' own constructors, which set up disks and files.
+ */
+static void __attribute__((constructor(101))) nrtls_test_require(void)
+{
+	const char *why = NULL;
+
+	if (geteuid())
+		why = "not root: the tests load programs, arm faults and read debugfs";
+	else if (!nrtls_test_needs_module())
+		return;
+	else if (access(NRTLS_DEVICE, F_OK))
+		why = "no " NRTLS_DEVICE ": load the module first (modprobe nrtls)";
+	else if (access(NRTLS_DEBUGFS, F_OK))
+		why = "no " NRTLS_DEBUGFS ": mount debugfs on /sys/kernel/debug";
+	if (!why)
+		return;
+	printf("TAP version 13\n1..0 # SKIP %s\n", why);
+	exit(KSFT_SKIP);
+}
+
 long nrtls_read_stat(const char *file, const char *name)
 {
 	char path[256], key[64];

@@ -13,6 +13,9 @@
 #include <linux/nrtls.h>
 
 #define NRTLS_DEBUGFS "/sys/kernel/debug/nrtls"
+
+/* Defined false by a test file that also runs without nrtls.ko. */
+bool nrtls_test_needs_module(void);
 #define NRTLS_PARAMS "/sys/module/nrtls/parameters"
 
 /* A value from a "name value" debugfs file (counters, events), or -1. */
