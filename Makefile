@@ -7,7 +7,7 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 
 # Goals that do not need kernel headers (they may install them).
-NOKERNEL_GOALS := help deps check clean distclean userspace install uninstall fuzz host-tests
+NOKERNEL_GOALS := help deps check demo clean distclean userspace install uninstall fuzz host-tests
 ifneq ($(filter-out $(NOKERNEL_GOALS),$(or $(MAKECMDGOALS),all)),)
  ifeq ($(origin KDIR),undefined)
   KREL := $(shell $(TOP)/scripts/krel.sh $(KVER) 2>/dev/null)
@@ -59,7 +59,7 @@ HELPER_BINS := $(patsubst selftests/helpers/%.c,$(O)/selftests/helpers/%,$(HELPE
 FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
 FUSE_LIBS = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
 
-.PHONY: all kmod bpf userspace install uninstall modules_install modules_uninstall fuzz host-tests selftests clang-check bench bench-build check deps vm-shell vm-run demo clean distclean help FORCE
+.PHONY: all kmod bpf userspace install uninstall modules_install modules_uninstall fuzz host-tests selftests clang-check bench bench-build check deps vm-shell vm-run demo demo-vm clean distclean help FORCE
 
 all: kmod bpf userspace
 
@@ -73,7 +73,7 @@ help:
 	@echo 'make clang-check                  compile the userspace code with clang too'
 	@echo 'make bench [KVER=]                benchmarks on the host and in a VM (not part of make check)'
 	@echo 'make check                        install deps, host tests, VM suites on 6.1 and 6.12'
-	@echo 'make demo [KVER=]                 boot a VM, load the module, show its state'
+	@echo 'make demo [KVER=]                 install deps, boot a VM, serve and fetch files over HTTPS'
 	@echo 'make vm-shell [KVER=]             interactive guest with the module loaded'
 	@echo "make vm-run [KVER=] CMD='...'     run CMD in such a guest, from this directory"
 	@echo 'make deps                         install the Debian packages nrtls needs'
@@ -295,7 +295,13 @@ vm-shell: kmod selftests
 vm-run: kmod selftests
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --cmd '$(CMD)'
 
-demo: kmod userspace
+# Like check, demo installs what it needs first: the kernel headers may be
+# among it, so the build is a second make that reads them.
+demo:
+	@$(TOP)/scripts/deps.sh
+	@$(MAKE) --no-print-directory demo-vm KVER=$(KVER)
+
+demo-vm: kmod userspace
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) -- scripts/demo.sh
 
 clean:

@@ -44,5 +44,24 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "nrtls: installing:$missing"
 $sudo apt-get update
+# nginx is only a benchmark peer that the benchmarks start themselves: its
+# package must not start a web server on port 80.  A policy-rc.d that
+# forbids every start covers the install (only if the host has none).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e $policy ]; then
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy > /dev/null
+	$sudo chmod 755 $policy
+	trap '$sudo rm -f $policy' EXIT
+fi
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends $missing
+case " $missing " in
+*" nginx "*)
+	# Nor at the next boot.
+	if command -v systemctl > /dev/null; then
+		$sudo systemctl disable nginx.service > /dev/null 2>&1 || true
+	else
+		$sudo update-rc.d nginx disable > /dev/null 2>&1 || true
+	fi
+	;;
+esac
