@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -979,6 +980,62 @@ TEST_F_TIMEOUT(ops, signals_reopen_the_log, 60)
 	for (int i = 0; i < 100 && !strstr(slurp(self->err), "stats {"); i++)
 		sleep_ms(50);
 	EXPECT_NE(NULL, strstr(slurp(self->err), "\"requests\":"));
+}
+
+/* Whether @line matches the extended regular expression @re. */
+static bool matches(const char *re, const char *line)
+{
+	regex_t r;
+	bool ok;
+
+	if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB))
+		return false;
+	ok = !regexec(&r, line, 0, NULL, 0);
+	regfree(&r);
+	return ok;
+}
+
+#define LOG_HEAD "^127\\.0\\.0\\.1 - - \\[[0-3][0-9]/[A-Z][a-z]{2}/20[0-9]{2}:[0-2][0-9]:[0-5][0-9]:[0-6][0-9] \\+0000\\] "
+
+/*
+ * The access log is in the "combined" format by default (the count is of
+ * body bytes), a client's quotes and control bytes escaped as \xHH as
+ * nginx does; --log-format timing adds the milliseconds and send path.
+ */
+TEST_F_TIMEOUT(ops, access_log_formats, 60)
+{
+	static const char *const want[] = {
+		LOG_HEAD "\"GET /index\\.html HTTP/1\\.1\" 200 12 "
+			"\"http://example\\.org/a\" \"agent \\\\x22q\\\\x22\\\\x5Cx\"$",
+		LOG_HEAD "\"GET /nothing/\\\\x22x HTTP/1\\.1\" 404 [1-9][0-9]* \"-\" \"-\"$",
+		LOG_HEAD "\"GET /index\\.html HTTP/1\\.1\" 200 12 \"-\" \"-\" "
+			"[0-9]+ms (tls:)?[a-z-]+$",
+	};
+	char args[256], url[128], *log, *line, *save;
+	int p = nrtls_free_port(), n = 0;
+
+	for (int round = 0; round < 2; round++) {
+		snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log %s%s", p,
+			 self->s.log, round ? " --log-format timing" : "");
+		ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/index.html", p);
+		if (!round) {
+			ASSERT_EQ(0, curl_ok("-A 'agent \"q\"\\x' -e http://example.org/a", url));
+			snprintf(url, sizeof(url), "http://127.0.0.1:%d/nothing/\"x", p);
+			EXPECT_NE(0, curl_ok("-A ''", url));
+		} else {
+			ASSERT_EQ(0, curl_ok("-A ''", url));
+		}
+		EXPECT_EQ(0, stop_server(&self->s));
+	}
+	log = strdup(slurp(self->s.log));
+	ASSERT_NE(NULL, log);
+	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		ASSERT_GT(3, n) TH_LOG("extra line: %s", line);
+		EXPECT_TRUE(matches(want[n], line)) TH_LOG("line %d: %s", n, line);
+	}
+	EXPECT_EQ(3, n);
+	free(log);
 }
 
 /* The host's test_serve.sh runs these too, without the module. */

@@ -222,6 +222,9 @@ int http_parse(const char *buf, size_t len, const struct http_limits *lim,
 		} else if (IS("user-agent")) {
 			req->user_agent = v;
 			req->user_agent_len = ve - v;
+		} else if (IS("referer")) {
+			req->referer = v;
+			req->referer_len = ve - v;
 		}
 #undef IS
 	}

@@ -42,6 +42,8 @@ struct http_request {
 	time_t if_modified_since;
 	const char *user_agent;
 	size_t user_agent_len;
+	const char *referer;
+	size_t referer_len;
 };
 
 /*

@@ -44,6 +44,8 @@ static void usage(FILE *f)
 "  --max-uri BYTES         request target (default 2048; beyond: 414)\n"
 "  --mime-types FILE       extension to type map (default /etc/mime.types)\n"
 "  --access-log FILE       a line per request; '-' is stdout (default), 'off' none\n"
+"  --log-format FORMAT     'combined' (default: as Apache's and nginx's), or\n"
+"                          'timing': combined + milliseconds and the send path\n"
 "  --stats                 serve statistics as JSON at /.nrtls/stats\n"
 "  --no-module             use splice even if nrtls.ko is loaded\n"
 "  --check                 check the arguments, certificate and key, and exit\n"
@@ -196,6 +198,7 @@ int main(int argc, char **argv)
 		{ "max-uri", required_argument, NULL, 'u' },
 		{ "mime-types", required_argument, NULL, 'T' },
 		{ "access-log", required_argument, NULL, 'l' },
+		{ "log-format", required_argument, NULL, 'F' },
 		{ "stats", no_argument, NULL, 'z' },
 		{ "no-module", no_argument, NULL, 'n' },
 		{ "check", no_argument, NULL, 'C' },
@@ -268,6 +271,14 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			cfg.access_log_path = optarg;
+			break;
+		case 'F':
+			if (strcmp(optarg, "combined") && strcmp(optarg, "timing")) {
+				fprintf(stderr, "nrtls-serve: --log-format: '%s' is neither "
+					"'combined' nor 'timing'\n", optarg);
+				return 2;
+			}
+			cfg.log_timing = !strcmp(optarg, "timing");
 			break;
 		case 'z':
 			cfg.stats_endpoint = true;

@@ -63,8 +63,9 @@ struct conn {
 	struct nrtls_op op;
 	char head[HEAD_MAX];
 	int file;
-	/* for the access log */
-	char peer[64], line[300];
+	/* for the access log, escaped */
+	char peer[64], line[300], referer[160], agent[160];
+	uint32_t hdr_len;
 	int status;
 	uint64_t t0;
 };
@@ -214,6 +215,42 @@ static void set_idle(struct worker *w, struct conn *c)
 	c->deadline = w->now + (c->in_len ? cfg->header_timeout : cfg->idle_timeout) * 1000ull;
 }
 
+/*
+ * Copy @len bytes of a request into a log field as nginx escapes them: a
+ * quote, a backslash and bytes outside printable ASCII become \xHH, so
+ * that a client cannot forge fields or lines.  Cut to fit; "-" if empty.
+ */
+static void log_field(char *dst, size_t size, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = src[i];
+
+		if (ch == '"' || ch == '\\' || ch < 0x20 || ch > 0x7e) {
+			if (o + 4 >= size)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[ch >> 4];
+			dst[o++] = hex[ch & 15];
+		} else {
+			if (o + 1 >= size)
+				break;
+			dst[o++] = ch;
+		}
+	}
+	if (!o)
+		dst[o++] = '-';
+	dst[o] = '\0';
+}
+
+/*
+ * The "combined" format (Apache's and nginx's default, which log
+ * analysers parse); the count is of body bytes sent.  --log-format timing
+ * adds the milliseconds taken and the path the body took.
+ */
 static void log_request(struct conn *c, uint64_t bytes)
 {
 	char when[40];
@@ -224,9 +261,15 @@ static void log_request(struct conn *c, uint64_t bytes)
 		return;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
-	fprintf(cfg->access_log, "%s - - [%s] \"%s\" %d %" PRIu64 " %" PRIu64 "ms %s%s\n",
-		c->peer, when, c->line, c->status, bytes, now_ms() - c->t0,
-		c->tls ? "tls:" : "", nrtls_op_path_name(&c->op));
+	bytes = bytes > c->hdr_len ? bytes - c->hdr_len : 0;
+	if (!cfg->log_timing) {
+		fprintf(cfg->access_log, "%s - - [%s] \"%s\" %d %" PRIu64 " \"%s\" \"%s\"\n",
+			c->peer, when, c->line, c->status, bytes, c->referer, c->agent);
+		return;
+	}
+	fprintf(cfg->access_log, "%s - - [%s] \"%s\" %d %" PRIu64 " \"%s\" \"%s\" %" PRIu64 "ms %s%s\n",
+		c->peer, when, c->line, c->status, bytes, c->referer, c->agent,
+		now_ms() - c->t0, c->tls ? "tls:" : "", nrtls_op_path_name(&c->op));
 }
 
 static void process(struct worker *w, struct conn *c);
@@ -235,9 +278,13 @@ static void process(struct worker *w, struct conn *c);
 static void respond(struct worker *w, struct conn *c, const struct response *r,
 		    int file, bool keep_alive)
 {
+	const char *hend;
 	int ret;
 
 	c->status = r->status;
+	/* The log counts body bytes: an error's body is in the head buffer. */
+	hend = memmem(c->head, r->head_len, "\r\n\r\n", 4);
+	c->hdr_len = hend ? (size_t)(hend + 4 - c->head) : r->head_len;
 	c->keep_alive = keep_alive && !w->stopping;
 	c->shut_wr = !c->keep_alive;
 	c->file = file;
@@ -331,13 +378,16 @@ static void handle(struct worker *w, struct conn *c, const struct http_request *
 static void process(struct worker *w, struct conn *c)
 {
 	struct http_request req;
+	char line[240];
 	int n;
 
 	if (c->responding || c->closing || c->handshaking)
 		return;
 	n = http_parse(c->in, c->in_len, limits, &req);
 	if (n < 0) {
-		snprintf(c->line, sizeof(c->line), "-");
+		log_field(c->line, sizeof(c->line), "", 0);
+		log_field(c->referer, sizeof(c->referer), "", 0);
+		log_field(c->agent, sizeof(c->agent), "", 0);
 		c->t0 = w->now;
 		respond_error(w, c, -n);
 		return;
@@ -355,9 +405,12 @@ static void process(struct worker *w, struct conn *c)
 		return;
 	}
 	c->t0 = w->now;
-	snprintf(c->line, sizeof(c->line), "%.*s %.*s HTTP/1.%d", (int)req.method_len,
+	snprintf(line, sizeof(line), "%.*s %.*s HTTP/1.%d", (int)req.method_len,
 		 req.method_str, (int)(req.target_len < 200 ? req.target_len : 200),
 		 req.target, req.minor);
+	log_field(c->line, sizeof(c->line), line, strlen(line));
+	log_field(c->referer, sizeof(c->referer), req.referer, req.referer_len);
+	log_field(c->agent, sizeof(c->agent), req.user_agent, req.user_agent_len);
 	handle(w, c, &req);
 	/* The head is parsed and copied into the response: drop it. */
 	if (c->in_len >= (size_t)n) {

@@ -36,6 +36,7 @@ struct server_config {
 	bool no_module;
 	const char *access_log_path;	/* reopened on SIGUSR1 and SIGHUP */
 	FILE *access_log;		/* NULL: none */
+	bool log_timing;		/* "combined" + milliseconds and send path */
 };
 
 /*
