@@ -1038,6 +1038,68 @@ TEST_F_TIMEOUT(ops, access_log_formats, 60)
 	free(log);
 }
 
+/*
+ * --stats also serves Prometheus's text format at /.nrtls/metrics: every
+ * sample is well formed and follows its family's TYPE line, and the
+ * counts are this server's.  Without --stats the URL is not special.
+ */
+TEST_F_TIMEOUT(ops, metrics_endpoint, 60)
+{
+	static const char sample[] =
+		"^(nrtls_serve_[a-z_]+)(\\{[a-z_]+=\"[^\"]*\"(,[a-z_]+=\"[^\"]*\")*\\})? [0-9]+$";
+	char args[256], resp[8192], typed[1024] = " ", *body, *line, *save;
+	int p = nrtls_free_port(), samples = 0, bad;
+	regmatch_t m[2];
+	regex_t re;
+
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --stats --access-log off", p);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(200, raw(p, "GET /index.html HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	ASSERT_EQ(404, raw(p, "GET /nothing HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	ASSERT_EQ(200, raw(p, "HEAD /.nrtls/metrics HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	body = strstr(resp, "\r\n\r\n");
+	ASSERT_NE(NULL, body);
+	EXPECT_STREQ("", body + 4) TH_LOG("HEAD has no body");
+	ASSERT_EQ(200, raw(p, "GET /.nrtls/metrics HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "\r\nContent-Type: text/plain; version=0.0.4\r\n"));
+	body = strstr(resp, "\r\n\r\n");
+	ASSERT_NE(NULL, body);
+	body += 4;
+	/* The two files and the HEAD; this GET counts once answered. */
+	EXPECT_NE(NULL, strstr(body, "\nnrtls_serve_requests_total{code=\"2xx\"} 3\n"))
+		TH_LOG("%s", body);
+	EXPECT_NE(NULL, strstr(body, "\nnrtls_serve_requests_total{code=\"4xx\"} 1\n"));
+	EXPECT_NE(NULL, strstr(body, "\nnrtls_serve_connections_open 1\n"));
+	ASSERT_EQ(0, regcomp(&re, sample, REG_EXTENDED));
+	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128];
+
+		if (sscanf(line, "# TYPE %127s", name) == 1) {
+			EXPECT_EQ(NULL, strstr(typed, name)) TH_LOG("TYPE twice: %s", name);
+			snprintf(typed + strlen(typed), sizeof(typed) - strlen(typed), "%s ", name);
+			continue;
+		}
+		if (!strncmp(line, "# HELP ", 7))
+			continue;
+		samples++;
+		bad = regexec(&re, line, 2, m, 0);
+		EXPECT_EQ(0, bad) TH_LOG("not a sample: %s", line);
+		if (bad)
+			continue;
+		snprintf(name, sizeof(name), " %.*s ", (int)(m[1].rm_eo - m[1].rm_so),
+			 line + m[1].rm_so);
+		EXPECT_NE(NULL, strstr(typed, name)) TH_LOG("no TYPE before %s", line);
+	}
+	regfree(&re);
+	EXPECT_LE(15, samples);
+	EXPECT_EQ(0, stop_server(&self->s));
+
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off", p);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	EXPECT_EQ(404, raw(p, "GET /.nrtls/metrics HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+}
+
 /* The host's test_serve.sh runs these too, without the module. */
 bool nrtls_test_needs_module(void)
 {

@@ -45,6 +45,8 @@
 #define BGID		1
 #define HEAD_MAX	1024	/* a response head */
 #define STATS_PATH	"/.nrtls/stats"
+#define METRICS_PATH	"/.nrtls/metrics"
+#define METRICS_MAX	4096
 
 enum kind { K_ACCEPT, K_RECV, K_POLL, K_TIMER, K_WAKE, K_CANCEL };
 
@@ -62,6 +64,7 @@ struct conn {
 	uint64_t progress;		/* ms of the last change */
 	struct nrtls_op op;
 	char head[HEAD_MAX];
+	char *out;			/* a larger response than head holds, or NULL */
 	int file;
 	/* for the access log, escaped */
 	char peer[64], line[300], referer[160], agent[160];
@@ -187,6 +190,8 @@ static void conn_free(struct worker *w, struct conn *c)
 		close(c->file);
 	close(c->fd);
 	free(c->in);
+	free(c->out);
+	c->out = NULL;
 	c->used = false;
 	w->free_slots[w->nfree++] = c - w->conns;
 	w->live--;
@@ -278,13 +283,13 @@ static void process(struct worker *w, struct conn *c);
 static void respond(struct worker *w, struct conn *c, const struct response *r,
 		    int file, bool keep_alive)
 {
-	const char *hend;
+	const char *buf = c->out ? c->out : c->head, *hend;
 	int ret;
 
 	c->status = r->status;
 	/* The log counts body bytes: an error's body is in the head buffer. */
-	hend = memmem(c->head, r->head_len, "\r\n\r\n", 4);
-	c->hdr_len = hend ? (size_t)(hend + 4 - c->head) : r->head_len;
+	hend = memmem(buf, r->head_len, "\r\n\r\n", 4);
+	c->hdr_len = hend ? (size_t)(hend + 4 - buf) : r->head_len;
 	c->keep_alive = keep_alive && !w->stopping;
 	c->shut_wr = !c->keep_alive;
 	c->file = file;
@@ -293,7 +298,7 @@ static void respond(struct worker *w, struct conn *c, const struct response *r,
 		.file = file,
 		.offset = r->offset,
 		.count = file >= 0 ? r->length : 0,
-		.hdr = c->head,
+		.hdr = buf,
 		.hdr_len = r->head_len,
 		/*
 		 * Complete once handed to TCP: what is written next (a head
@@ -355,6 +360,23 @@ static void handle(struct worker *w, struct conn *c, const struct http_request *
 			      sizeof(c->head), &r);
 		if (req->method == HTTP_HEAD)
 			r.head_len -= strlen(body);
+		respond(w, c, &r, -1, req->keep_alive);
+		return;
+	}
+	if (cfg->stats_endpoint && req->target_len == strlen(METRICS_PATH) &&
+	    !memcmp(req->target, METRICS_PATH, req->target_len)) {
+		char body[METRICS_MAX - 512];
+		size_t n = stats_prometheus(body, sizeof(body), NRTLS_VERSION);
+
+		c->out = malloc(METRICS_MAX);
+		if (!c->out) {
+			respond_error(w, c, 503);
+			return;
+		}
+		response_body("text/plain; version=0.0.4", body, req->keep_alive, c->out,
+			      METRICS_MAX, &r);
+		if (req->method == HTTP_HEAD)
+			r.head_len -= n;
 		respond(w, c, &r, -1, req->keep_alive);
 		return;
 	}
@@ -430,6 +452,8 @@ static void response_done(struct worker *w, struct nrtls_op *op)
 		close(c->file);
 		c->file = -1;
 	}
+	free(c->out);
+	c->out = NULL;
 	stats.bytes += op->res > 0 ? op->res : 0;
 	switch (nrtls_op_path(op)) {
 	case NRTLS_OP_MODULE:

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Server-wide counters: printed on SIGUSR1, served as JSON with --stats. */
+/* Server-wide counters: printed on SIGUSR2, served as JSON and to Prometheus with --stats. */
 #ifndef NRTLS_SERVE_STATS_H
 #define NRTLS_SERVE_STATS_H
 
@@ -19,5 +19,7 @@ extern struct serve_stats stats;
 extern const char *stats_sendfile_path;	/* "nrtls" or "splice" */
 
 size_t stats_json(char *buf, size_t len);
+/* The same in Prometheus's text exposition format. */
+size_t stats_prometheus(char *buf, size_t len, const char *version);
 
 #endif /* NRTLS_SERVE_STATS_H */
