@@ -118,6 +118,8 @@ U := $(BUILD)/user
 PREFIX ?= /usr/local
 # One version for the module and the programs: kmod/version.h's.
 VERSION := $(shell sed -n 's/^\#define NRTLS_VERSION "\(.*\)"$$/\1/p' kmod/version.h)
+# The man pages' date: the last commit's, or today outside a git checkout.
+MAN_DATE := $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
 LIB_SRCS := $(wildcard userspace/lib/*.c)
 LIB_OBJS := $(patsubst userspace/lib/%.c,$(U)/obj/lib/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(LIB_OBJS:.o=.pic.o)
@@ -177,6 +179,11 @@ install: userspace
 	sed 's|@PREFIX@|$(PREFIX)|g' userspace/serve/nrtls-serve.service.in \
 		> $(DESTDIR)$(PREFIX)/share/nrtls/nrtls-serve.service
 	install -m 644 userspace/udev/60-nrtls.rules $(DESTDIR)$(PREFIX)/share/nrtls/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	for m in nrtls-serve nrtlsctl; do \
+		sed 's|@PREFIX@|$(PREFIX)|g; s|@VERSION@|$(VERSION)|; s|@DATE@|$(MAN_DATE)|' \
+			userspace/man/$$m.8 > $(DESTDIR)$(PREFIX)/share/man/man8/$$m.8; \
+	done
 	install -d $(DESTDIR)$(IPLIBDIR)
 	install -m 644 $(U)/ip/link_nrtls.so $(DESTDIR)$(IPLIBDIR)/
 
@@ -195,6 +202,7 @@ modules_uninstall:
 	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KREL)
 
 uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/nrtls-serve.8 $(DESTDIR)$(PREFIX)/share/man/man8/nrtlsctl.8
 	rm -f $(DESTDIR)$(PREFIX)/bin/nrtls-serve $(DESTDIR)$(PREFIX)/bin/nrtlsctl \
 		$(DESTDIR)$(PREFIX)/lib/libnrtls.a $(DESTDIR)$(PREFIX)/lib/libnrtls.so* \
 		$(DESTDIR)$(PREFIX)/include/libnrtls.h $(DESTDIR)$(PREFIX)/include/linux/nrtls.h \

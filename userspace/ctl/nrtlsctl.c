@@ -32,6 +32,7 @@ static void usage(FILE *f)
 		"  contexts  the live offload contexts: flow, type, mode, device,\n"
 		"            references, and what the device says of each (root)\n"
 		"  --json    JSON instead of text\n"
+		"  -h, --help     this text\n"
 		"  -V, --version  the version of nrtlsctl (status gives the module's)\n"
 		"\n"
 		"Exit status: 0 loaded, 1 not loaded or unreadable, 2 usage.\n");
