@@ -20,7 +20,8 @@ static int parse(const char *s, struct http_request *r)
 
 TEST(simple_get)
 {
-	const char *s = "GET /a/b.html?x=1 HTTP/1.1\r\nHost: h\r\nUser-Agent: t/1\r\n\r\n";
+	const char *s = "GET /a/b.html?x=1 HTTP/1.1\r\nHost: h\r\nUser-Agent: t/1\r\n"
+			"Referer: http://r/\r\nIf-Range: \"e1\"\r\n\r\n";
 	struct http_request r;
 
 	ASSERT_EQ((int)strlen(s), parse(s, &r));
@@ -31,6 +32,9 @@ TEST(simple_get)
 	EXPECT_EQ(13, (int)r.target_len);
 	EXPECT_EQ(0, strncmp(r.target, "/a/b.html?x=1", r.target_len));
 	EXPECT_EQ(3, (int)r.user_agent_len);
+	EXPECT_EQ(0, strncmp(r.referer, "http://r/", r.referer_len));
+	EXPECT_EQ(0, strncmp(r.if_range, "\"e1\"", r.if_range_len));
+	EXPECT_EQ(4, (int)r.if_range_len);
 }
 
 TEST(methods_and_versions)
@@ -150,6 +154,15 @@ TEST(dates_and_etags)
 	EXPECT_EQ(784111777, t);
 	http_date(784111777, buf, sizeof(buf));
 	EXPECT_STREQ("Sun, 06 Nov 1994 08:49:37 GMT", buf);
+	/* The obsolete forms a recipient must still accept. */
+	EXPECT_TRUE(http_parse_date("Sunday, 06-Nov-94 08:49:37 GMT", 30, &t));
+	EXPECT_EQ(784111777, t);
+	EXPECT_TRUE(http_parse_date("Sun Nov  6 08:49:37 1994", 24, &t));
+	EXPECT_EQ(784111777, t);
+	EXPECT_TRUE(http_parse_date("Thursday, 01-Jan-26 00:00:00 GMT", 32, &t));
+	EXPECT_EQ(1767225600, t);	/* 2026, not 1926 */
+	EXPECT_FALSE(http_parse_date("Sunday, 06-Nov-94 08:49:37", 26, &t));
+	EXPECT_FALSE(http_parse_date("Sun Nov  6 08:49:37 1994 GMT", 28, &t));
 	EXPECT_FALSE(http_parse_date("yesterday", 9, &t));
 	EXPECT_FALSE(http_parse_date("Sun, 06 Nov 1994 08:49:37 GMT junk", 34, &t));
 
@@ -264,6 +277,30 @@ TEST(responses)
 	EXPECT_EQ(206, resp.status);
 	EXPECT_EQ(0, resp.offset);
 	EXPECT_EQ(1000, resp.length);
+	/* If-Range: the range only while the validator still matches. */
+	r.range = (struct http_range){ .present = true, .first = 10, .last = 19 };
+	r.if_range = etag;
+	r.if_range_len = strlen(etag);
+	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	EXPECT_EQ(206, resp.status);
+	r.if_range = "\"other\"";
+	r.if_range_len = strlen(r.if_range);
+	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	EXPECT_EQ(200, resp.status);
+	EXPECT_EQ(1000, resp.length);
+	r.if_range = "Sun, 06 Nov 1994 08:49:37 GMT";
+	r.if_range_len = strlen(r.if_range);
+	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	EXPECT_EQ(206, resp.status);
+	r.if_range = "Sun, 06 Nov 1994 08:49:38 GMT";
+	r.if_range_len = strlen(r.if_range);
+	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	EXPECT_EQ(200, resp.status);
+	r.if_range = "W/\"weak\"";	/* a weak tag never matches */
+	r.if_range_len = strlen(r.if_range);
+	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	EXPECT_EQ(200, resp.status);
+	r.if_range = NULL;
 	r.range = (struct http_range){ .present = true, .first = 1000, .last = 1005 };
 	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
 	EXPECT_EQ(416, resp.status);

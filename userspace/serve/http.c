@@ -225,6 +225,9 @@ int http_parse(const char *buf, size_t len, const struct http_limits *lim,
 		} else if (IS("referer")) {
 			req->referer = v;
 			req->referer_len = ve - v;
+		} else if (IS("if-range")) {
+			req->if_range = v;
+			req->if_range_len = ve - v;
 		}
 #undef IS
 	}
@@ -333,10 +336,29 @@ bool http_parse_date(const char *s, size_t len, time_t *out)
 		return false;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	/* IMF-fixdate only; the obsolete forms are rare enough to ignore. */
-	if (sscanf(buf, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT%n", &day, mon, &year,
-		   &h, &m, &sec, &n) != 6 || (size_t)n != len)
+	/*
+	 * The three forms RFC 9110 says a recipient must accept: IMF-fixdate
+	 * "Sun, 06 Nov 1994 08:49:37 GMT", the obsolete RFC 850 form
+	 * "Sunday, 06-Nov-94 08:49:37 GMT" and asctime's
+	 * "Sun Nov  6 08:49:37 1994".
+	 */
+	if (sscanf(buf, "%*3[A-Za-z], %2d %3s %4d %2d:%2d:%2d GMT%n", &day, mon, &year,
+		   &h, &m, &sec, &n) == 6 && (size_t)n == len) {
+		/* IMF-fixdate */
+	} else if (sscanf(buf, "%*[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d GMT%n", &day, mon,
+			  &year, &h, &m, &sec, &n) == 6 && (size_t)n == len) {
+		/* A two-digit year more than 50 years ahead is in the past. */
+		struct tm now;
+		time_t t = time(NULL);
+
+		gmtime_r(&t, &now);
+		year += 2000;
+		if (year > now.tm_year + 1900 + 50)
+			year -= 100;
+	} else if (sscanf(buf, "%*3[A-Za-z] %3s %2d %2d:%2d:%2d %4d%n", mon, &day, &h, &m,
+			  &sec, &year, &n) != 6 || (size_t)n != len) {
 		return false;
+	}
 	for (tm.tm_mon = 0; tm.tm_mon < 12; tm.tm_mon++)
 		if (!strcmp(mon, months[tm.tm_mon]))
 			break;

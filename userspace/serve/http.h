@@ -44,6 +44,8 @@ struct http_request {
 	size_t user_agent_len;
 	const char *referer;
 	size_t referer_len;
+	const char *if_range;	/* an entity tag or a date */
+	size_t if_range_len;
 };
 
 /*

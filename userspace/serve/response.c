@@ -43,6 +43,23 @@ static size_t clamp(size_t n, size_t len)
 	return n < len ? n : len - 1;
 }
 
+/*
+ * If-Range: the range applies only if the representation is still the one
+ * the client has, by a strong entity tag (compared exactly) or by the
+ * exact Last-Modified date; otherwise the whole file goes out (RFC 9110).
+ */
+static bool if_range_holds(const struct http_request *req, const char *etag, time_t mtime)
+{
+	time_t t;
+
+	if (!req->if_range)
+		return true;
+	if (req->if_range_len && (req->if_range[0] == '"' || req->if_range[0] == 'W'))
+		return req->if_range_len == strlen(etag) &&
+		       !memcmp(req->if_range, etag, req->if_range_len);
+	return http_parse_date(req->if_range, req->if_range_len, &t) && t == mtime;
+}
+
 void response_file(const struct http_request *req, const struct stat *st,
 		   const char *type, bool keep_alive, char *buf, size_t len,
 		   struct response *r)
@@ -63,7 +80,8 @@ void response_file(const struct http_request *req, const struct stat *st,
 	} else if (req->has_ims && st->st_mtim.tv_sec <= req->if_modified_since) {
 		r->status = 304;
 	}
-	if (r->status == 200 && req->range.present) {
+	if (r->status == 200 && req->range.present &&
+	    if_range_holds(req, etag, st->st_mtim.tv_sec)) {
 		if (req->range.suffix) {
 			first = req->range.last >= size ? 0 : size - req->range.last;
 			r->status = size ? 206 : 416;
