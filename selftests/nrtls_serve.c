@@ -74,8 +74,11 @@ static int make_tree(struct server *s)
 	if (nrtls_sh("mkdir -p %s/sub/noindex && echo '<h1>hi</h1>' > %s/index.html && "
 		     "echo '<p>page</p>' > %s/sub/page.html && echo secret > %s/outside && "
 		     "ln -s /etc/passwd %s/escape && ln -s ../outside %s/escape2 && "
-		     "ln -s f1.bin %s/inner",
-		     s->root, s->root, s->root, s->dir, s->root, s->root, s->root))
+		     "mkdir -p %s/.git %s/.well-known && echo key=1 > %s/.env && "
+		     "echo cfg > %s/.git/config && echo token > %s/.well-known/acme && "
+		     "ln -s f1.bin %s/inner",	/* last: nrtls_sh adds a redirection */
+		     s->root, s->root, s->root, s->dir, s->root, s->root, s->root, s->root,
+		     s->root, s->root, s->root, s->root))
 		return -1;
 	for (size_t i = 0; i < NSIZES; i++) {
 		snprintf(path, sizeof(path), "%s/f%llu.bin", s->root,
@@ -1097,7 +1100,46 @@ TEST_F_TIMEOUT(ops, metrics_endpoint, 60)
 
 	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off", p);
 	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
-	EXPECT_EQ(404, raw(p, "GET /.nrtls/metrics HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	/* A name with a dot like any other. */
+	EXPECT_EQ(403, raw(p, "GET /.nrtls/metrics HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+}
+
+/*
+ * A directory asked for without its slash is redirected to it (query
+ * kept); names that start with a dot are refused unless --dotfiles, but
+ * for /.well-known/.
+ */
+TEST_F_TIMEOUT(ops, directories_and_dotfiles, 60)
+{
+	char args[256], resp[8192];
+	int p = nrtls_free_port();
+
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off", p);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	EXPECT_EQ(301, raw(p, "GET /sub HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "\r\nLocation: /sub/\r\n")) TH_LOG("%s", resp);
+	EXPECT_EQ(301, raw(p, "GET /sub/noindex?a=1&b=%20 HTTP/1.0\r\n\r\n", resp,
+			   sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "\r\nLocation: /sub/noindex/?a=1&b=%20\r\n"))
+		TH_LOG("%s", resp);
+	EXPECT_EQ(301, raw(p, "GET /s%75b HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "\r\nLocation: /sub/\r\n")) TH_LOG("%s", resp);
+	EXPECT_EQ(200, raw(p, "GET / HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_EQ(200, raw(p, "GET /sub/page.html HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_EQ(403, raw(p, "GET /.env HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_EQ(NULL, strstr(resp, "key=1"));
+	EXPECT_EQ(403, raw(p, "GET /%2Eenv HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_EQ(403, raw(p, "GET /.git/config HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_EQ(403, raw(p, "GET /.git HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_EQ(200, raw(p, "GET /.well-known/acme HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "\r\n\r\ntoken\n"));
+	EXPECT_EQ(0, stop_server(&self->s));
+
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off --dotfiles", p);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	EXPECT_EQ(200, raw(p, "GET /.env HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "\r\n\r\nkey=1\n"));
+	EXPECT_EQ(200, raw(p, "GET /.git/config HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
 }
 
 /* The host's test_serve.sh runs these too, without the module. */

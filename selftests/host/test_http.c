@@ -218,6 +218,39 @@ static void file_stat(struct stat *st, off_t size, time_t mtime)
 	st->st_mtim.tv_sec = mtime;
 }
 
+TEST(hidden_paths_and_directories)
+{
+	char loc[64];
+
+	EXPECT_TRUE(http_path_hidden(".env"));
+	EXPECT_TRUE(http_path_hidden("a/.git/config"));
+	EXPECT_TRUE(http_path_hidden(".well-known/.x"));
+	EXPECT_TRUE(http_path_hidden(".well-knownx"));
+	EXPECT_FALSE(http_path_hidden(".well-known"));
+	EXPECT_FALSE(http_path_hidden(".well-known/acme-challenge/t"));
+	EXPECT_FALSE(http_path_hidden("a/b.c/d."));
+	EXPECT_FALSE(http_path_hidden(""));
+
+	EXPECT_TRUE(http_target_dir("/a/", 3));
+	EXPECT_TRUE(http_target_dir("/a/?x/", 6));
+	EXPECT_FALSE(http_target_dir("/a?x/", 5));
+	EXPECT_TRUE(http_target_dir("/a/?x", 5));
+	EXPECT_FALSE(http_target_dir("/a", 2));
+
+#define LOC(p, t) http_dir_location(p, t, strlen(t), loc, sizeof(loc))
+	EXPECT_EQ(7, (int)LOC("a b", "/a%20b"));
+	EXPECT_STREQ("/a%20b/", loc);
+	EXPECT_LT(0, (int)LOC("d", "/d?x=1&y=%22#frag"));
+	EXPECT_STREQ("/d/?x=1&y=%22", loc);
+	EXPECT_LT(0, (int)LOC("d", "/d?"));
+	EXPECT_STREQ("/d/", loc);
+	EXPECT_LT(0, (int)LOC("d\"\r\n", "/d"));
+	EXPECT_STREQ("/d%22%0D%0A/", loc);
+	EXPECT_EQ(0, (int)LOC("0123456789012345678901234567890123456789012345678901234567890",
+			      "/x"));
+#undef LOC
+}
+
 TEST(responses)
 {
 	struct http_request r;
@@ -305,6 +338,12 @@ TEST(responses)
 	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
 	EXPECT_EQ(416, resp.status);
 	EXPECT_NE(NULL, strstr(head, "Content-Range: bytes */1000\r\n"));
+
+	response_redirect("/d/", true, head, sizeof(head), &resp);
+	EXPECT_EQ(301, resp.status);
+	EXPECT_NE(NULL, strstr(head, "HTTP/1.1 301 Moved Permanently\r\n"));
+	EXPECT_NE(NULL, strstr(head, "\r\nLocation: /d/\r\n"));
+	EXPECT_EQ(resp.head_len, strlen(head));
 
 	response_error(405, false, head, sizeof(head), &resp);
 	EXPECT_NE(NULL, strstr(head, "Allow: GET, HEAD\r\n"));

@@ -36,7 +36,7 @@ static int status_of(int err)
 	}
 }
 
-int files_open(int root, const char *path, struct stat *st, char *name,
+int files_open(int root, const char *path, bool slash, struct stat *st, char *name,
 	       size_t namelen)
 {
 	int fd = open_beneath(root, *path ? path : ".");
@@ -48,8 +48,13 @@ int files_open(int root, const char *path, struct stat *st, char *name,
 	snprintf(name, namelen, "%s", path);
 	if (S_ISDIR(st->st_mode)) {
 		/* No listings: a directory is its index.html or nothing. */
-		int idx = open_beneath(fd, "index.html");
+		int idx;
 
+		if (*path && !slash) {
+			close(fd);
+			return -301;
+		}
+		idx = open_beneath(fd, "index.html");
 		close(fd);
 		if (idx < 0)
 			return errno == ENOENT ? -403 : status_of(errno);

@@ -3,17 +3,19 @@
 #ifndef NRTLS_SERVE_FILES_H
 #define NRTLS_SERVE_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
 /*
  * Open @path (from http_target_path()) beneath @root with openat2() and
  * RESOLVE_BENEATH: no "..", no absolute symlink, no symlink that leads out
- * of the root.  A directory means its index.html.  @name gets the name the
- * file was opened by (for its Content-Type).
- * Return: the fd, or -403, -404 or -500.
+ * of the root.  A directory means its index.html, if it was asked for with
+ * a trailing slash (@slash); without, -301 says to redirect to that.
+ * @name gets the name the file was opened by (for its Content-Type).
+ * Return: the fd, or -301, -403, -404 or -500.
  */
-int files_open(int root, const char *path, struct stat *st, char *name,
+int files_open(int root, const char *path, bool slash, struct stat *st, char *name,
 	       size_t namelen);
 
 #endif /* NRTLS_SERVE_FILES_H */

@@ -312,6 +312,74 @@ int http_target_path(const char *t, size_t len, char *out, size_t outlen)
 	return 0;
 }
 
+bool http_path_hidden(const char *path)
+{
+	const char *s = path;
+
+	if (!strncmp(s, ".well-known", 11) && (s[11] == '/' || !s[11]))
+		s += 11;
+	for (; s; s = strchr(s, '/')) {
+		if (*s == '/')
+			s++;
+		if (*s == '.')
+			return true;
+	}
+	return false;
+}
+
+static size_t target_path_len(const char *t, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && t[i] != '?' && t[i] != '#')
+		i++;
+	return i;
+}
+
+bool http_target_dir(const char *t, size_t len)
+{
+	size_t n = target_path_len(t, len);
+
+	return n && t[n - 1] == '/';
+}
+
+size_t http_dir_location(const char *path, const char *t, size_t len, char *out,
+			 size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0, q = target_path_len(t, len), qend = q;
+
+	if (outlen < 3)
+		return 0;
+	out[o++] = '/';
+	for (; *path; path++) {
+		unsigned char c = *path;
+
+		if (o + 4 >= outlen)
+			return 0;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~/!$&'()*+,;=:@", c)) {
+			out[o++] = c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o++] = '/';
+	/* The query, up to a fragment, if nothing in it needs escaping. */
+	while (qend < len && t[qend] != '#' && t[qend] > 0x20 && t[qend] < 0x7f)
+		qend++;
+	if (q < len && t[q] == '?' && (qend == len || t[qend] == '#') && qend - q > 1) {
+		if (o + (qend - q) >= outlen)
+			return 0;
+		memcpy(out + o, t + q, qend - q);
+		o += qend - q;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 static const char *const wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 				      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };

@@ -64,6 +64,24 @@ int http_parse(const char *buf, size_t len, const struct http_limits *lim,
  */
 int http_target_path(const char *target, size_t len, char *out, size_t outlen);
 
+/*
+ * Whether a decoded @path (from http_target_path()) names a hidden file or
+ * directory: a segment that starts with '.', but for a leading
+ * ".well-known" (RFC 8615, which ACME and others need served).
+ */
+bool http_path_hidden(const char *path);
+
+/* Whether the path part of @target ends with '/'. */
+bool http_target_dir(const char *target, size_t len);
+
+/*
+ * The Location for a directory requested without its slash: @path
+ * (decoded) percent-encoded again, a '/', and @target's query if it is
+ * plain printable ASCII.  Return: its length, or 0 if it does not fit.
+ */
+size_t http_dir_location(const char *path, const char *target, size_t len, char *out,
+			 size_t outlen);
+
 /* IMF-fixdate (RFC 9110), e.g. "Sun, 06 Nov 1994 08:49:37 GMT". */
 size_t http_date(time_t t, char *buf, size_t len);
 bool http_parse_date(const char *s, size_t len, time_t *out);

@@ -48,6 +48,8 @@ static void usage(FILE *f)
 "                          'timing': combined + milliseconds and the send path\n"
 "  --stats                 serve statistics as JSON at /.nrtls/stats and in\n"
 "                          Prometheus's text format at /.nrtls/metrics\n"
+"  --dotfiles              serve files and directories whose names start with\n"
+"                          '.' (default: 403, but for /.well-known/)\n"
 "  --no-module             use splice even if nrtls.ko is loaded\n"
 "  --check                 check the arguments, certificate and key, and exit\n"
 "  -h, --help              this text\n"
@@ -202,6 +204,7 @@ int main(int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'F' },
 		{ "stats", no_argument, NULL, 'z' },
 		{ "no-module", no_argument, NULL, 'n' },
+		{ "dotfiles", no_argument, NULL, 'd' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -286,6 +289,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			cfg.no_module = true;
+			break;
+		case 'd':
+			cfg.dotfiles = true;
 			break;
 		case 'C':
 			check = true;

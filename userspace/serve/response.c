@@ -11,6 +11,7 @@ const char *response_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
@@ -20,6 +21,7 @@ const char *response_reason(int status)
 	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	default: return "Internal Server Error";
 	}
@@ -127,12 +129,16 @@ void response_file(const struct http_request *req, const struct stat *st,
 		r->length = 0;
 }
 
-void response_error(int status, bool keep_alive, char *buf, size_t len,
-		    struct response *r)
+/* @status with a one-line text body, and a Location if not NULL. */
+static void text_response(int status, const char *location, bool keep_alive, char *buf,
+			  size_t len, struct response *r)
 {
 	size_t n = head_start(buf, len, status, keep_alive);
 	const char *reason = response_reason(status);
 
+	if (location)
+		n += snprintf(buf + n, len - n, "Location: %s\r\n", location);
+	n = clamp(n, len);
 	n += snprintf(buf + n, len - n, "%sContent-Type: text/plain\r\n"
 		      "Content-Length: %zu\r\n\r\n%d %s\n",
 		      status == 405 ? "Allow: GET, HEAD\r\n" : "",
@@ -140,6 +146,18 @@ void response_error(int status, bool keep_alive, char *buf, size_t len,
 	r->status = status;
 	r->offset = r->length = 0;
 	r->head_len = clamp(n, len);
+}
+
+void response_error(int status, bool keep_alive, char *buf, size_t len,
+		    struct response *r)
+{
+	text_response(status, NULL, keep_alive, buf, len, r);
+}
+
+void response_redirect(const char *location, bool keep_alive, char *buf, size_t len,
+		       struct response *r)
+{
+	text_response(301, location, keep_alive, buf, len, r);
 }
 
 void response_body(const char *type, const char *body, bool keep_alive,

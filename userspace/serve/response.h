@@ -31,6 +31,10 @@ void response_file(const struct http_request *req, const struct stat *st,
 void response_error(int status, bool keep_alive, char *buf, size_t len,
 		    struct response *r);
 
+/* 301 to @location, with a one-line text body. */
+void response_redirect(const char *location, bool keep_alive, char *buf, size_t len,
+		       struct response *r);
+
 /* 200 with @body of @type, head and body in @buf. */
 void response_body(const char *type, const char *body, bool keep_alive,
 		   char *buf, size_t len, struct response *r);

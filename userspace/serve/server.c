@@ -381,7 +381,22 @@ static void handle(struct worker *w, struct conn *c, const struct http_request *
 		return;
 	}
 	ret = http_target_path(req->target, req->target_len, path, sizeof(path));
-	fd = ret ? ret : files_open(cfg->root_fd, path, &st, name, sizeof(name));
+	if (!ret && !cfg->dotfiles && http_path_hidden(path))
+		ret = -403;
+	fd = ret ? ret : files_open(cfg->root_fd, path,
+				    http_target_dir(req->target, req->target_len), &st,
+				    name, sizeof(name));
+	if (fd == -301) {
+		char loc[HEAD_MAX / 2];
+
+		/* A Location that would not fit in the head: too long a URI. */
+		if (http_dir_location(path, req->target, req->target_len, loc, sizeof(loc))) {
+			response_redirect(loc, req->keep_alive, c->head, sizeof(c->head), &r);
+			respond(w, c, &r, -1, req->keep_alive);
+			return;
+		}
+		fd = -414;
+	}
 	if (fd < 0) {
 		response_error(-fd, req->keep_alive, c->head, sizeof(c->head), &r);
 		respond(w, c, &r, -1, req->keep_alive);

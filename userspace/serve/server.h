@@ -33,6 +33,7 @@ struct server_config {
 	unsigned int shutdown_timeout;	/* seconds to finish on SIGTERM */
 	size_t max_head, max_target;
 	bool stats_endpoint;
+	bool dotfiles;			/* serve names that start with '.' */
 	bool no_module;
 	const char *access_log_path;	/* reopened on SIGUSR1 and SIGHUP */
 	FILE *access_log;		/* NULL: none */
