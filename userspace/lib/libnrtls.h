@@ -180,6 +180,13 @@ enum nrtls_tls_step nrtls_tls_handshake(SSL *ssl);
 /* Which directions of @ssl moved into the kernel after the handshake. */
 unsigned int nrtls_tls_ktls(SSL *ssl);
 
+/*
+ * Why kTLS cannot be used on this machine (OpenSSL built without it, or
+ * the kernel's tls module not loaded and not loadable by this process), or
+ * NULL if it can, for ciphers the kernel supports.
+ */
+const char *nrtls_tls_ktls_unavailable(void);
+
 
 #ifdef __cplusplus
 }

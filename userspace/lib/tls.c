@@ -4,8 +4,13 @@
  * encryption into the kernel, a handshake step for non-blocking sockets
  * driven by the caller's ring, and what actually moved.
  */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -104,4 +109,23 @@ unsigned int nrtls_tls_ktls(SSL *ssl)
 	if (BIO_get_ktls_recv(SSL_get_rbio(ssl)))
 		k |= NRTLS_KTLS_RX;
 	return k;
+}
+
+const char *nrtls_tls_ktls_unavailable(void)
+{
+#ifdef OPENSSL_NO_KTLS
+	return "this OpenSSL was built without kTLS";
+#else
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return NULL;	/* cannot tell: let each connection try */
+	/*
+	 * The kernel looks the ULP up (loading the module if the caller may)
+	 * before it finds the socket unconnected: ENOENT says there is none.
+	 */
+	err = setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")) ? errno : 0;
+	close(fd);
+	return err == ENOENT ? "the kernel's tls module is not loaded (modprobe tls)" : NULL;
+#endif
 }

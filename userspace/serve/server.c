@@ -1029,6 +1029,16 @@ int server_run(struct server_config *config)
 	fprintf(stderr, "nrtls-serve: serving %s on%s with %d thread%s; sendfile path: %s\n",
 		cfg->root, where, cfg->threads, cfg->threads > 1 ? "s" : "",
 		stats_sendfile_path);
+	if (cfg->tls) {
+		const char *why = nrtls_tls_ktls_unavailable();
+
+		if (why)
+			fprintf(stderr, "nrtls-serve: kTLS: off: %s; TLS records are "
+				"encrypted in userspace\n", why);
+		else
+			fprintf(stderr, "nrtls-serve: kTLS: on: the kernel encrypts TLS records "
+				"(for the ciphers it supports)\n");
+	}
 	for (i = 0; i < cfg->threads; i++)
 		pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
 
