@@ -150,7 +150,7 @@ $(U)/lib/libnrtls.so.0: $(LIB_PIC_OBJS)
 
 $(U)/bin/nrtls-serve: $(SERVE_OBJS) $(U)/lib/libnrtls.a
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(NET_LIBS)
+	$(CC) -o $@ $^ $(NET_LIBS) -lsystemd
 
 $(U)/bin/nrtlsctl: userspace/ctl/nrtlsctl.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)

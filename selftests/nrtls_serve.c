@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -771,6 +772,8 @@ TEST_F(ops, bad_arguments)
 		{ "--http 127.0.0.1:%1$d --max-conns=lots", 2, "bad value 'lots' for --max-conns" },
 		{ "--http 127.0.0.1:%1$d --idle-timeout", 2, "requires an argument" },
 		{ "--http 1.2.3:80", 2, "bad address '1.2.3:80' for --http" },
+		{ "--http 127.0.0.1:%1$d --user nrtls-no-such-user", 2,
+		  "--user nrtls-no-such-user: no such user" },
 		{ "--https [::1:80", 2, "bad address '[::1:80' for --https" },
 		{ "--http 127.0.0.1:0", 2, "bad address '127.0.0.1:0'" },
 		{ "--http 127.0.0.1:%1$d --https 127.0.0.1:%1$d --cert %2$s/cert.pem "
@@ -1171,6 +1174,68 @@ TEST_F_TIMEOUT(ops, ktls_startup_line, 60)
 	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off", p);
 	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
 	EXPECT_EQ(NULL, strstr(slurp(self->err), "kTLS"));
+}
+
+/* The next datagram on @fd (systemd's notification protocol), or "". */
+static const char *notification(int fd)
+{
+	static char buf[256];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/*
+ * --user: set up as root, then serve as nobody, for good (on the module's
+ * path where there is one); systemd hears READY=1 once it listens and
+ * STOPPING=1 on SIGTERM (sd_notify, as Type=notify wants).
+ */
+TEST_F_TIMEOUT(ops, user_and_notify, 60)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 20 };
+	char args[256], resp[4096], status[160], line[256];
+	int p = nrtls_free_port(), fd, ids = 0;
+	FILE *f;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/notify", self->s.dir);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sun, sizeof(sun)));
+	ASSERT_EQ(0, chmod(sun.sun_path, 0777));	/* as systemd's own */
+	setenv("NOTIFY_SOCKET", sun.sun_path, 1);
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off --stats --user nobody",
+		 p);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	unsetenv("NOTIFY_SOCKET");
+	EXPECT_STREQ("READY=1", notification(fd));
+	EXPECT_NE(NULL, strstr(slurp(self->err), "running as user nobody (uid 65534"));
+
+	snprintf(status, sizeof(status), "/proc/%d/status", self->s.pid);
+	f = fopen(status, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Uid:", 4) || !strncmp(line, "Gid:", 4)) {
+			EXPECT_STREQ("65534\t65534\t65534\t65534\n", line + 5) TH_LOG("%s", line);
+			ids++;
+		}
+		if (!strncmp(line, "Groups:", 7))
+			EXPECT_STREQ("\t65534 \n", line + 7) TH_LOG("%s", line);
+	}
+	fclose(f);
+	EXPECT_EQ(2, ids);
+
+	EXPECT_EQ(200, raw(p, "GET /index.html HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "<h1>hi</h1>"));
+	self->s.http = p;
+	if (!access(NRTLS_DEVICE, F_OK))
+		EXPECT_EQ(1, stat_of(&self->s, "nrtls")) TH_LOG("the module's path as nobody");
+	kill(self->s.pid, SIGTERM);
+	EXPECT_STREQ("STOPPING=1", notification(fd));
+	EXPECT_EQ(0, stop_server(&self->s));
+	close(fd);
 }
 
 /* The host's test_serve.sh runs these too, without the module. */

@@ -63,6 +63,17 @@ t "libnrtls.h compiles on its own as strict C11" \
 t "make uninstall removes it all" \
 	'make -s uninstall PREFIX=$prefix DESTDIR="$dest" > /dev/null 2>&1 &&
 	 [ -z "$(find "$root" -type f)" ] && [ ! -e $iplib/link_nrtls.so ]'
+# The unit, installed for real under a scratch prefix, as systemd reads it.
+unitroot=$dest/unit
+make -s install PREFIX="$unitroot" > /dev/null 2>&1
+unit=$unitroot/share/nrtls/nrtls-serve.service
+t "the systemd unit passes systemd-analyze verify without a word" \
+	'[ -z "$(systemd-analyze verify --man=no "$unit" 2>&1)" ]'
+t "it is Type=notify, a dynamic user with a logs directory, tls loaded first" \
+	'grep -qx "Type=notify" "$unit" && grep -qx "DynamicUser=yes" "$unit" &&
+	 grep -qx "LogsDirectory=nrtls-serve" "$unit" &&
+	 grep -qx "ExecStartPre=-+/sbin/modprobe -q tls" "$unit" &&
+	 grep -q "^ExecReload=/bin/kill -HUP" "$unit"'
 sysip=/usr/lib/$(cc -print-multiarch)/ip
 t "IPLIBDIR=$sysip puts it where ip(8) looks, when asked" \
 	'make -s install PREFIX=$prefix DESTDIR="$dest" IPLIBDIR=$sysip > /dev/null 2>&1 &&

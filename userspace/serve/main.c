@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -51,6 +52,9 @@ static void usage(FILE *f)
 "  --dotfiles              serve files and directories whose names start with\n"
 "                          '.' (default: 403, but for /.well-known/)\n"
 "  --no-module             use splice even if nrtls.ko is loaded\n"
+"  --user NAME             once listening, with the certificate, key and log\n"
+"                          open, run as NAME (and its group); SIGHUP then\n"
+"                          reads the certificate and key as NAME\n"
 "  --check                 check the arguments, certificate and key, and exit\n"
 "  -h, --help              this text\n"
 "  -V, --version           print the version\n"
@@ -205,6 +209,7 @@ int main(int argc, char **argv)
 		{ "stats", no_argument, NULL, 'z' },
 		{ "no-module", no_argument, NULL, 'n' },
 		{ "dotfiles", no_argument, NULL, 'd' },
+		{ "user", required_argument, NULL, 'U' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -293,6 +298,18 @@ int main(int argc, char **argv)
 		case 'd':
 			cfg.dotfiles = true;
 			break;
+		case 'U': {
+			struct passwd *pw = getpwnam(optarg);
+
+			if (!pw) {
+				fprintf(stderr, "nrtls-serve: --user %s: no such user\n", optarg);
+				return 2;
+			}
+			cfg.user = optarg;
+			cfg.uid = pw->pw_uid;
+			cfg.gid = pw->pw_gid;
+			break;
+		}
 		case 'C':
 			check = true;
 			break;

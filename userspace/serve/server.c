@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -30,6 +31,7 @@
 
 #include <liburing.h>
 #include <openssl/err.h>
+#include <systemd/sd-daemon.h>
 
 #include "files.h"
 #include "http.h"
@@ -979,6 +981,27 @@ static void reload(void)
 	fprintf(stderr, "nrtls-serve: reloaded %s\n", cfg->cert);
 }
 
+/*
+ * --user: everything that needs root (the listeners, the rings, the
+ * certificate, key and log) is set up; become the user, for good.
+ */
+static int drop_privileges(void)
+{
+	if (setgroups(1, &cfg->gid) || setgid(cfg->gid) || setuid(cfg->uid)) {
+		fprintf(stderr, "nrtls-serve: cannot become user %s: %s\n", cfg->user,
+			strerror(errno));
+		return -1;
+	}
+	if (cfg->uid && !setuid(0)) {
+		fprintf(stderr, "nrtls-serve: could become root again after --user %s\n",
+			cfg->user);
+		return -1;
+	}
+	fprintf(stderr, "nrtls-serve: running as user %s (uid %u, gid %u)\n", cfg->user,
+		(unsigned int)cfg->uid, (unsigned int)cfg->gid);
+	return 0;
+}
+
 int server_run(struct server_config *config)
 {
 	static struct http_limits lim;
@@ -1039,8 +1062,12 @@ int server_run(struct server_config *config)
 			fprintf(stderr, "nrtls-serve: kTLS: on: the kernel encrypts TLS records "
 				"(for the ciphers it supports)\n");
 	}
+	if (cfg->user && drop_privileges())
+		return 1;
 	for (i = 0; i < cfg->threads; i++)
 		pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+	/* For systemd's Type=notify: listening, and set up. */
+	sd_notify(0, "READY=1");
 
 	for (;;) {
 		char buf[800];
@@ -1058,6 +1085,7 @@ int server_run(struct server_config *config)
 			fprintf(stderr, "nrtls-serve: stats %s", buf);
 		}
 	}
+	sd_notify(0, "STOPPING=1");
 	fprintf(stderr, "nrtls-serve: %s: finishing requests in flight\n", strsignal(sig));
 	for (i = 0; i < cfg->threads; i++) {
 		uint64_t one = 1;

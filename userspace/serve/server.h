@@ -4,6 +4,7 @@
 #define NRTLS_SERVE_SERVER_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -34,6 +35,9 @@ struct server_config {
 	size_t max_head, max_target;
 	bool stats_endpoint;
 	bool dotfiles;			/* serve names that start with '.' */
+	const char *user;		/* --user: whom to become once set up */
+	uid_t uid;
+	gid_t gid;
 	bool no_module;
 	const char *access_log_path;	/* reopened on SIGUSR1 and SIGHUP */
 	FILE *access_log;		/* NULL: none */
