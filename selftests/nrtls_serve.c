@@ -1161,6 +1161,9 @@ TEST_F_TIMEOUT(ops, ktls_startup_line, 60)
 	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --https 127.0.0.1:%d --cert %s --key %s "
 		 "--access-log off", p, p2, self->s.cert, self->s.key);
 	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	/* It listens a moment before it prints. */
+	for (int i = 0; i < 200 && !strstr(slurp(self->err), "kTLS: "); i++)
+		sleep_ms(25);
 	if (!access("/proc/net/tls_stat", F_OK)) {
 		EXPECT_NE(NULL, strstr(slurp(self->err), "\nnrtls-serve: kTLS: on: the kernel "
 				       "encrypts TLS records")) TH_LOG("%s", slurp(self->err));
@@ -1173,6 +1176,9 @@ TEST_F_TIMEOUT(ops, ktls_startup_line, 60)
 
 	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off", p);
 	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	for (int i = 0; i < 200 && !strstr(slurp(self->err), "sendfile path: "); i++)
+		sleep_ms(25);
+	EXPECT_NE(NULL, strstr(slurp(self->err), "sendfile path: "));
 	EXPECT_EQ(NULL, strstr(slurp(self->err), "kTLS"));
 }
 
