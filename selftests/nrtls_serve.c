@@ -1242,6 +1242,18 @@ TEST_F_TIMEOUT(ops, user_and_notify, 60)
 	EXPECT_STREQ("STOPPING=1", notification(fd));
 	EXPECT_EQ(0, stop_server(&self->s));
 	close(fd);
+
+	/* A root directory only root can read: the user is warned at start. */
+	ASSERT_EQ(0, chmod(self->s.root, 0700));
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off --user nobody", p);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	for (int i = 0; i < 200 && !strstr(slurp(self->err), "running as"); i++)
+		sleep_ms(25);
+	snprintf(line, sizeof(line), "warning: --root %s: Permission denied for user nobody; "
+		 "requests will fail\n", self->s.root);
+	EXPECT_NE(NULL, strstr(slurp(self->err), line)) TH_LOG("%s", slurp(self->err));
+	EXPECT_EQ(403, raw(p, "GET /index.html HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	chmod(self->s.root, 0755);
 }
 
 /* The host's test_serve.sh runs these too, without the module. */

@@ -999,6 +999,10 @@ static int drop_privileges(void)
 	}
 	fprintf(stderr, "nrtls-serve: running as user %s (uid %u, gid %u)\n", cfg->user,
 		(unsigned int)cfg->uid, (unsigned int)cfg->gid);
+	/* Root could read the root directory; can the user? */
+	if (access(cfg->root, R_OK | X_OK))
+		fprintf(stderr, "nrtls-serve: warning: --root %s: %s for user %s; requests "
+			"will fail\n", cfg->root, strerror(errno), cfg->user);
 	return 0;
 }
 
