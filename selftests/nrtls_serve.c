@@ -1256,6 +1256,57 @@ TEST_F_TIMEOUT(ops, user_and_notify, 60)
 	chmod(self->s.root, 0755);
 }
 
+/*
+ * --precompressed: FILE.gz (made by gzip) goes out for FILE to a client
+ * that takes gzip, with its coding and the original's type, and curl
+ * --compressed decodes it to FILE; .br is preferred when taken; refused
+ * codings, an index.html and a server without the option get FILE itself.
+ */
+TEST_F_TIMEOUT(ops, precompressed_siblings, 60)
+{
+	char args[256], resp[8192], url[128], out[200], want[300];
+	int p = nrtls_free_port();
+
+	/* "true" last: nrtls_sh redirects the last command's output. */
+	ASSERT_EQ(0, nrtls_sh("cd %s && seq 1 20000 > big.txt && gzip -k -9 big.txt && "
+			      "echo brotli-bytes > big.txt.br.tmp && true", self->s.root));
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off --precompressed", p);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	EXPECT_EQ(200, raw(p, "GET /big.txt HTTP/1.0\r\nAccept-Encoding: gzip, deflate\r\n\r\n",
+			   resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "\r\nContent-Encoding: gzip\r\n"));
+	EXPECT_NE(NULL, strstr(resp, "\r\nContent-Type: text/plain"));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/big.txt", p);
+	snprintf(out, sizeof(out), "%s/got", self->s.dir);
+	snprintf(want, sizeof(want), "--compressed -o %s", out);
+	ASSERT_EQ(0, curl_ok(want, url));
+	EXPECT_EQ(0, nrtls_sh("cmp %s %s/big.txt", out, self->s.root));
+	/* The gzip bytes themselves, byte for byte. */
+	snprintf(want, sizeof(want), "-H 'Accept-Encoding: gzip' -o %s", out);
+	ASSERT_EQ(0, curl_ok(want, url));
+	EXPECT_EQ(0, nrtls_sh("cmp %s %s/big.txt.gz", out, self->s.root));
+
+	EXPECT_EQ(200, raw(p, "GET /big.txt HTTP/1.0\r\nAccept-Encoding: gzip;q=0\r\n\r\n",
+			   resp, sizeof(resp)));
+	EXPECT_EQ(NULL, strstr(resp, "Content-Encoding"));
+	EXPECT_NE(NULL, strstr(resp, "\r\n\r\n1\n2\n3\n"));
+	ASSERT_EQ(0, nrtls_sh("mv %s/big.txt.br.tmp %s/big.txt.br", self->s.root, self->s.root));
+	EXPECT_EQ(200, raw(p, "GET /big.txt HTTP/1.0\r\nAccept-Encoding: gzip, br\r\n\r\n",
+			   resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "\r\nContent-Encoding: br\r\n"));
+	EXPECT_NE(NULL, strstr(resp, "\r\n\r\nbrotli-bytes\n"));
+	EXPECT_EQ(200, raw(p, "GET / HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n", resp,
+			   sizeof(resp)));
+	EXPECT_EQ(NULL, strstr(resp, "Content-Encoding"));
+	EXPECT_EQ(0, stop_server(&self->s));
+
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off", p);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	EXPECT_EQ(200, raw(p, "GET /big.txt HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n",
+			   resp, sizeof(resp)));
+	EXPECT_EQ(NULL, strstr(resp, "Content-Encoding"));
+}
+
 /* The host's test_serve.sh runs these too, without the module. */
 bool nrtls_test_needs_module(void)
 {

@@ -218,6 +218,23 @@ static void file_stat(struct stat *st, off_t size, time_t mtime)
 	st->st_mtim.tv_sec = mtime;
 }
 
+TEST(accept_encoding)
+{
+#define ACC(v, c) http_accepts(v, strlen(v), c)
+	EXPECT_TRUE(ACC("gzip", "gzip"));
+	EXPECT_TRUE(ACC("deflate, GZIP;q=0.5", "gzip"));
+	EXPECT_TRUE(ACC("br;q=1.0, gzip", "br"));
+	EXPECT_FALSE(ACC("gzip;q=0", "gzip"));
+	EXPECT_FALSE(ACC("gzip; q=0.000, *", "gzip"));
+	EXPECT_TRUE(ACC("gzip;q=0.001", "gzip"));
+	EXPECT_TRUE(ACC("*", "br"));
+	EXPECT_FALSE(ACC("*;q=0", "br"));
+	EXPECT_FALSE(ACC("gzipx, xgzip", "gzip"));
+	EXPECT_FALSE(ACC("identity", "gzip"));
+	EXPECT_FALSE(ACC("", "gzip"));
+#undef ACC
+}
+
 TEST(hidden_paths_and_directories)
 {
 	char loc[64];
@@ -260,7 +277,7 @@ TEST(responses)
 
 	file_stat(&st, 1000, 784111777);
 	ASSERT_LT(0, parse("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &r));
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(200, resp.status);
 	EXPECT_EQ(0, resp.offset);
 	EXPECT_EQ(1000, resp.length);
@@ -272,7 +289,7 @@ TEST(responses)
 	sscanf(p + 6, "%79s", etag);
 
 	ASSERT_LT(0, parse("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n", &r));
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(200, resp.status);
 	EXPECT_EQ(0, resp.length);
 	EXPECT_NE(NULL, strstr(head, "Content-Length: 1000\r\n"));
@@ -281,32 +298,32 @@ TEST(responses)
 	r.method = HTTP_GET;
 	r.if_none_match = etag;
 	r.if_none_match_len = strlen(etag);
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(304, resp.status);
 	EXPECT_EQ(0, resp.length);
 	r.if_none_match = NULL;
 	r.has_ims = true;
 	r.if_modified_since = 784111777;
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(304, resp.status);
 	r.if_modified_since = 784111776;
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(200, resp.status);
 	r.has_ims = false;
 
 	/* Ranges. */
 	r.range = (struct http_range){ .present = true, .first = 10, .last = 19 };
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(206, resp.status);
 	EXPECT_EQ(10, resp.offset);
 	EXPECT_EQ(10, resp.length);
 	EXPECT_NE(NULL, strstr(head, "Content-Range: bytes 10-19/1000\r\n"));
 	r.range = (struct http_range){ .present = true, .first = 990, .last = UINT64_MAX };
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(206, resp.status);
 	EXPECT_EQ(10, resp.length);
 	r.range = (struct http_range){ .present = true, .suffix = true, .last = 5000 };
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(206, resp.status);
 	EXPECT_EQ(0, resp.offset);
 	EXPECT_EQ(1000, resp.length);
@@ -314,30 +331,39 @@ TEST(responses)
 	r.range = (struct http_range){ .present = true, .first = 10, .last = 19 };
 	r.if_range = etag;
 	r.if_range_len = strlen(etag);
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(206, resp.status);
 	r.if_range = "\"other\"";
 	r.if_range_len = strlen(r.if_range);
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(200, resp.status);
 	EXPECT_EQ(1000, resp.length);
 	r.if_range = "Sun, 06 Nov 1994 08:49:37 GMT";
 	r.if_range_len = strlen(r.if_range);
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(206, resp.status);
 	r.if_range = "Sun, 06 Nov 1994 08:49:38 GMT";
 	r.if_range_len = strlen(r.if_range);
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(200, resp.status);
 	r.if_range = "W/\"weak\"";	/* a weak tag never matches */
 	r.if_range_len = strlen(r.if_range);
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(200, resp.status);
 	r.if_range = NULL;
 	r.range = (struct http_range){ .present = true, .first = 1000, .last = 1005 };
-	response_file(&r, &st, "text/plain", true, head, sizeof(head), &resp);
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
 	EXPECT_EQ(416, resp.status);
 	EXPECT_NE(NULL, strstr(head, "Content-Range: bytes */1000\r\n"));
+
+	/* A precompressed sibling: its coding, and Vary. */
+	ASSERT_LT(0, parse("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &r));
+	response_file(&r, &st, "text/plain", "gzip", true, head, sizeof(head), &resp);
+	EXPECT_EQ(200, resp.status);
+	EXPECT_NE(NULL, strstr(head, "\r\nContent-Type: text/plain\r\n"));
+	EXPECT_NE(NULL, strstr(head, "\r\nContent-Encoding: gzip\r\nVary: Accept-Encoding\r\n"));
+	response_file(&r, &st, "text/plain", NULL, true, head, sizeof(head), &resp);
+	EXPECT_EQ(NULL, strstr(head, "Content-Encoding"));
 
 	response_redirect("/d/", true, head, sizeof(head), &resp);
 	EXPECT_EQ(301, resp.status);

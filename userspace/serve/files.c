@@ -74,3 +74,21 @@ fail500:
 	close(fd);
 	return -500;
 }
+
+int files_open_sibling(int root, const char *path, const char *ext, struct stat *st)
+{
+	char name[4096];
+	int fd;
+
+	if (snprintf(name, sizeof(name), "%s%s", path, ext) >= (int)sizeof(name))
+		return -1;
+	fd = open_beneath(root, name);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, 0);
+	return fd;
+}

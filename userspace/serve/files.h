@@ -18,4 +18,11 @@
 int files_open(int root, const char *path, bool slash, struct stat *st, char *name,
 	       size_t namelen);
 
+/*
+ * The precompressed sibling of the file @path: @path with @ext (".gz",
+ * ".br") appended, beneath @root, if it is a regular file.
+ * Return: the fd (its stat in @st), or -1.
+ */
+int files_open_sibling(int root, const char *path, const char *ext, struct stat *st);
+
 #endif /* NRTLS_SERVE_FILES_H */

@@ -225,6 +225,9 @@ int http_parse(const char *buf, size_t len, const struct http_limits *lim,
 		} else if (IS("referer")) {
 			req->referer = v;
 			req->referer_len = ve - v;
+		} else if (IS("accept-encoding")) {
+			req->accept_encoding = v;
+			req->accept_encoding_len = ve - v;
 		} else if (IS("if-range")) {
 			req->if_range = v;
 			req->if_range_len = ve - v;
@@ -325,6 +328,42 @@ bool http_path_hidden(const char *path)
 			return true;
 	}
 	return false;
+}
+
+bool http_accepts(const char *ae, size_t len, const char *coding)
+{
+	size_t i = 0, n = strlen(coding);
+	int named = -1, star = -1;
+
+	while (i < len) {
+		size_t start, end;
+		bool zero = false;
+
+		while (i < len && (ae[i] == ' ' || ae[i] == '\t' || ae[i] == ','))
+			i++;
+		start = i;
+		while (i < len && ae[i] != ',' && ae[i] != ';' && ae[i] != ' ' && ae[i] != '\t')
+			i++;
+		end = i;
+		/* Parameters: only q matters; "q=0", "q=0.0", "q=0.000" refuse. */
+		while (i < len && ae[i] != ',') {
+			if ((ae[i] == 'q' || ae[i] == 'Q') && i + 1 < len && ae[i + 1] == '=' &&
+			    (i == 0 || ae[i - 1] == ';' || ae[i - 1] == ' ')) {
+				size_t j = i + 2;
+
+				zero = j < len && ae[j] == '0';
+				for (j++; zero && j < len && ae[j] != ',' && ae[j] != ';' &&
+				     ae[j] != ' '; j++)
+					zero = ae[j] == '.' || ae[j] == '0';
+			}
+			i++;
+		}
+		if (end - start == n && !strncasecmp(ae + start, coding, n))
+			named = !zero;
+		else if (end - start == 1 && ae[start] == '*')
+			star = !zero;
+	}
+	return named >= 0 ? named : star > 0;
 }
 
 static size_t target_path_len(const char *t, size_t len)

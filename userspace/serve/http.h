@@ -46,6 +46,8 @@ struct http_request {
 	size_t referer_len;
 	const char *if_range;	/* an entity tag or a date */
 	size_t if_range_len;
+	const char *accept_encoding;
+	size_t accept_encoding_len;
 };
 
 /*
@@ -70,6 +72,12 @@ int http_target_path(const char *target, size_t len, char *out, size_t outlen);
  * ".well-known" (RFC 8615, which ACME and others need served).
  */
 bool http_path_hidden(const char *path);
+
+/*
+ * Whether an Accept-Encoding value takes @coding: named, or "*", with a
+ * q-value above 0 (a name with q=0 refuses it whatever "*" says).
+ */
+bool http_accepts(const char *ae, size_t len, const char *coding);
 
 /* Whether the path part of @target ends with '/'. */
 bool http_target_dir(const char *target, size_t len);

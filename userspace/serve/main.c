@@ -49,6 +49,9 @@ static void usage(FILE *f)
 "                          'timing': combined + milliseconds and the send path\n"
 "  --stats                 serve statistics as JSON at /.nrtls/stats and in\n"
 "                          Prometheus's text format at /.nrtls/metrics\n"
+"  --precompressed         serve FILE.br or FILE.gz for FILE to clients that\n"
+"                          accept that coding, when it exists (nginx's\n"
+"                          gzip_static)\n"
 "  --dotfiles              serve files and directories whose names start with\n"
 "                          '.' (default: 403, but for /.well-known/)\n"
 "  --no-module             use splice even if nrtls.ko is loaded\n"
@@ -209,6 +212,7 @@ int main(int argc, char **argv)
 		{ "stats", no_argument, NULL, 'z' },
 		{ "no-module", no_argument, NULL, 'n' },
 		{ "dotfiles", no_argument, NULL, 'd' },
+		{ "precompressed", no_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -297,6 +301,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			cfg.dotfiles = true;
+			break;
+		case 'P':
+			cfg.precompressed = true;
 			break;
 		case 'U': {
 			struct passwd *pw = getpwnam(optarg);

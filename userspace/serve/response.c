@@ -63,8 +63,8 @@ static bool if_range_holds(const struct http_request *req, const char *etag, tim
 }
 
 void response_file(const struct http_request *req, const struct stat *st,
-		   const char *type, bool keep_alive, char *buf, size_t len,
-		   struct response *r)
+		   const char *type, const char *encoding, bool keep_alive, char *buf,
+		   size_t len, struct response *r)
 {
 	uint64_t size = st->st_size, first = 0, last = size ? size - 1 : 0;
 	char etag[64], lastmod[40];
@@ -100,6 +100,10 @@ void response_file(const struct http_request *req, const struct stat *st,
 	n = head_start(buf, len, r->status, keep_alive);
 	n += snprintf(buf + n, len - n, "ETag: %s\r\nLast-Modified: %s\r\n"
 		      "Accept-Ranges: bytes\r\n", etag, lastmod);
+	n = clamp(n, len);
+	if (encoding)
+		n += snprintf(buf + n, len - n, "Content-Encoding: %s\r\n"
+			      "Vary: Accept-Encoding\r\n", encoding);
 	n = clamp(n, len);
 	r->offset = 0;
 	r->length = 0;

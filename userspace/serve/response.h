@@ -21,11 +21,13 @@ struct response {
 /*
  * A GET or HEAD of a regular file: 200, 206, 304 or 416 after the
  * conditional and Range headers.  The head goes to @buf; the file range
- * in @r (length 0 for HEAD and bodiless statuses).
+ * in @r (length 0 for HEAD and bodiless statuses).  @encoding ("gzip",
+ * "br") says the file is a precompressed form of what was asked for;
+ * NULL if it is that itself.
  */
 void response_file(const struct http_request *req, const struct stat *st,
-		   const char *type, bool keep_alive, char *buf, size_t len,
-		   struct response *r);
+		   const char *type, const char *encoding, bool keep_alive, char *buf,
+		   size_t len, struct response *r);
 
 /* An error status with a one-line text body, both in @buf. */
 void response_error(int status, bool keep_alive, char *buf, size_t len,

@@ -337,11 +337,42 @@ static void respond_error(struct worker *w, struct conn *c, int status)
 	respond(w, c, &r, -1, false);
 }
 
+/*
+ * --precompressed (nginx's gzip_static): a file's .br or .gz sibling goes
+ * out instead of it, through the same sendfile path, when the client takes
+ * that coding.  Not for a directory's index.html.  Swaps *@fd and *@st;
+ * returns the coding, or NULL.
+ */
+static const char *precompressed(const struct http_request *req, const char *path,
+				 const char *name, int *fd, struct stat *st)
+{
+	static const char *const codings[][2] = { { "br", ".br" }, { "gzip", ".gz" } };
+	struct stat sst;
+
+	if (!cfg->precompressed || !req->accept_encoding || strcmp(path, name))
+		return NULL;
+	for (size_t i = 0; i < sizeof(codings) / sizeof(codings[0]); i++) {
+		int sfd;
+
+		if (!http_accepts(req->accept_encoding, req->accept_encoding_len, codings[i][0]))
+			continue;
+		sfd = files_open_sibling(cfg->root_fd, path, codings[i][1], &sst);
+		if (sfd < 0)
+			continue;
+		close(*fd);
+		*fd = sfd;
+		*st = sst;
+		return codings[i][0];
+	}
+	return NULL;
+}
+
 static void handle(struct worker *w, struct conn *c, const struct http_request *req)
 {
 	char path[4096], name[4096];
 	struct response r;
 	struct stat st;
+	const char *encoding;
 	int fd, ret;
 
 	if (req->has_body) {
@@ -404,7 +435,8 @@ static void handle(struct worker *w, struct conn *c, const struct http_request *
 		respond(w, c, &r, -1, req->keep_alive);
 		return;
 	}
-	response_file(req, &st, mime_type(name), req->keep_alive, c->head,
+	encoding = precompressed(req, path, name, &fd, &st);
+	response_file(req, &st, mime_type(name), encoding, req->keep_alive, c->head,
 		      sizeof(c->head), &r);
 	if (!r.length) {
 		close(fd);

@@ -35,6 +35,7 @@ struct server_config {
 	size_t max_head, max_target;
 	bool stats_endpoint;
 	bool dotfiles;			/* serve names that start with '.' */
+	bool precompressed;		/* FILE.br, FILE.gz for FILE if accepted */
 	const char *user;		/* --user: whom to become once set up */
 	uid_t uid;
 	gid_t gid;
