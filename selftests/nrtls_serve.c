@@ -968,6 +968,9 @@ TEST_F_TIMEOUT(ops, signals_reopen_the_log, 60)
 		sig = round ? SIGHUP : SIGUSR1;
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d/index.html", p);
 		ASSERT_EQ(0, curl_ok("", url));
+		/* The line is written once the send completes, after curl has it. */
+		for (int i = 0; i < 200 && !strstr(slurp(self->s.log), "GET /index.html"); i++)
+			sleep_ms(25);
 		snprintf(rotated, sizeof(rotated), "%s.%d", self->s.log, round);
 		ASSERT_EQ(0, rename(self->s.log, rotated));
 		kill(self->s.pid, sig);
@@ -1305,6 +1308,68 @@ TEST_F_TIMEOUT(ops, precompressed_siblings, 60)
 	EXPECT_EQ(200, raw(p, "GET /big.txt HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n",
 			   resp, sizeof(resp)));
 	EXPECT_EQ(NULL, strstr(resp, "Content-Encoding"));
+}
+
+/* Whether curl, resolving @host to 127.0.0.1, fetches / with @ca as the only CA. */
+static int sni_get(FIXTURE_DATA(ops) *self, const char *host, int port, const char *ca)
+{
+	return nrtls_sh("curl -sf --max-time 20 --resolve %s:%d:127.0.0.1 --cacert %s/%s.pem "
+			"-o /dev/null https://%s:%d/index.html", host, port, self->s.dir, ca,
+			host, port);
+}
+
+/*
+ * Several --cert/--key pairs: each client gets the pair that covers the
+ * name it sends (an exact name, a wildcard), the first for any other
+ * name; pairs must be whole; a SIGHUP reloads all of them.
+ */
+TEST_F_TIMEOUT(ops, sni_picks_certificate, 90)
+{
+	static const char *const names[][2] = {
+		{ "a", "a.test" }, { "b", "b.test" }, { "w", "*.w.test" },
+	};
+	char args[1024], *a = args;
+	int p = nrtls_free_port(), p2 = nrtls_free_port();
+
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(0, nrtls_sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
+				      "ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=%s "
+				      "-addext subjectAltName=DNS:%s -keyout %s.key -out %s.pem",
+				      self->s.dir, names[i][1], names[i][1], names[i][0],
+				      names[i][0]));
+	a += sprintf(a, "--http 127.0.0.1:%d --https 127.0.0.1:%d --access-log off", p, p2);
+	for (int i = 0; i < 3; i++)
+		a += sprintf(a, " --cert %s/%s.pem --key %s/%s.key", self->s.dir, names[i][0],
+			     self->s.dir, names[i][0]);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	EXPECT_EQ(0, sni_get(self, "a.test", p2, "a"));
+	EXPECT_EQ(0, sni_get(self, "b.test", p2, "b"));
+	EXPECT_NE(0, sni_get(self, "b.test", p2, "a"));
+	EXPECT_EQ(0, sni_get(self, "x.w.test", p2, "w"));
+	/* Another name, or none: the first pair (curl then rejects the name). */
+	EXPECT_EQ(0, nrtls_sh("curl -sv -k --max-time 20 --resolve c.test:%d:127.0.0.1 "
+			      "https://c.test:%d/index.html 2>&1 | grep -q 'subject: CN=a.test'",
+			      p2, p2));
+	EXPECT_EQ(0, nrtls_sh("curl -sv -k --max-time 20 https://127.0.0.1:%d/index.html 2>&1 "
+			      "| grep -q 'subject: CN=a.test'", p2));
+
+	/* SIGHUP: b's pair replaced on disk is what new clients get. */
+	ASSERT_EQ(0, nrtls_sh("(cd %s && openssl req -x509 -newkey ec -pkeyopt "
+			      "ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=b.test "
+			      "-addext subjectAltName=DNS:b.test -keyout b.key -out b.pem && "
+			      "cp b.pem b2.pem)", self->s.dir));
+	kill(self->s.pid, SIGHUP);
+	for (int i = 0; i < 200 && !strstr(slurp(self->err), "reloaded"); i++)
+		sleep_ms(25);
+	EXPECT_NE(NULL, strstr(slurp(self->err), "and the other certificates"));
+	EXPECT_EQ(0, sni_get(self, "b.test", p2, "b2"));
+	EXPECT_EQ(0, sni_get(self, "a.test", p2, "a"));
+	EXPECT_EQ(0, stop_server(&self->s));
+
+	snprintf(args, sizeof(args), "--https 127.0.0.1:%d --cert %s/a.pem --key %s/a.key "
+		 "--cert %s/b.pem", p2, self->s.dir, self->s.dir, self->s.dir);
+	EXPECT_EQ(2, serve_status(self, args));
+	EXPECT_NE(NULL, strstr(slurp(self->err), "2 --cert but 1 --key: give them in pairs"));
 }
 
 /* The host's test_serve.sh runs these too, without the module. */

@@ -34,7 +34,10 @@ static void usage(FILE *f)
 "                          name); may be given several times\n"
 "  --https ADDR:PORT       HTTPS, the same way; needs --cert and --key\n"
 "  --cert FILE             PEM certificate chain\n"
-"  --key FILE              PEM private key\n"
+"  --key FILE              PEM private key; --cert and --key may be given up\n"
+"                          to 16 times, in pairs: a client gets the first pair\n"
+"                          whose certificate covers the name it asks for (SNI),\n"
+"                          else the first\n"
 "  --threads N             event loops, one ring each (default: one per CPU)\n"
 "  --max-conns N           open connections at most (default 10000)\n"
 "  --idle-timeout S        close a keep-alive connection idle this long (default 60)\n"
@@ -247,10 +250,16 @@ int main(int argc, char **argv)
 			https |= c == 's';
 			break;
 		case 'c':
-			cfg.cert = optarg;
-			break;
 		case 'k':
-			cfg.key = optarg;
+			if ((c == 'c' ? cfg.ncerts : cfg.nkeys) == CERTS_MAX) {
+				fprintf(stderr, "nrtls-serve: at most %d --%s\n", CERTS_MAX,
+					opts[li].name);
+				return 2;
+			}
+			if (c == 'c')
+				cfg.certs[cfg.ncerts++] = optarg;
+			else
+				cfg.keys[cfg.nkeys++] = optarg;
 			break;
 		case 't': case 'm': case 'i': case 'H': case 'S': case 'D': case 'x': case 'u': {
 			static const struct { int opt; unsigned long min, max; } r[] = {
@@ -339,8 +348,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nrtls-serve: --root and --http or --https are required (see --help)\n");
 		return 2;
 	}
-	if (https != (cfg.cert && cfg.key) || (!https && (cfg.cert || cfg.key))) {
+	if (https != (cfg.ncerts && cfg.nkeys) || (!https && (cfg.ncerts || cfg.nkeys))) {
 		fprintf(stderr, "nrtls-serve: --https goes with --cert and --key\n");
+		return 2;
+	}
+	if (cfg.ncerts != cfg.nkeys) {
+		fprintf(stderr, "nrtls-serve: %d --cert but %d --key: give them in pairs\n",
+			cfg.ncerts, cfg.nkeys);
 		return 2;
 	}
 	if (check_listeners(&cfg))
@@ -363,7 +377,7 @@ int main(int argc, char **argv)
 	if (https) {
 		char err[256];
 
-		cfg.tls = nrtls_tls_server_ctx(cfg.cert, cfg.key, err, sizeof(err));
+		cfg.tls = certs_load(cfg.certs, cfg.keys, cfg.ncerts, err, sizeof(err));
 		if (!cfg.tls) {
 			fprintf(stderr, "nrtls-serve: TLS: %s\n", err);
 			return 1;

@@ -998,9 +998,9 @@ static void reload(void)
 	char err[256];
 
 	reopen_log();
-	if (!cfg->cert)
+	if (!cfg->ncerts)
 		return;
-	ctx = nrtls_tls_server_ctx(cfg->cert, cfg->key, err, sizeof(err));
+	ctx = certs_load(cfg->certs, cfg->keys, cfg->ncerts, err, sizeof(err));
 	if (!ctx) {
 		fprintf(stderr, "nrtls-serve: reload: %s; keeping the certificate in use\n", err);
 		return;
@@ -1010,7 +1010,8 @@ static void reload(void)
 	tls_ctx = ctx;
 	pthread_mutex_unlock(&tls_lock);
 	SSL_CTX_free(old);
-	fprintf(stderr, "nrtls-serve: reloaded %s\n", cfg->cert);
+	fprintf(stderr, "nrtls-serve: reloaded %s%s\n", cfg->certs[0],
+		cfg->ncerts > 1 ? " and the other certificates" : "");
 }
 
 /*

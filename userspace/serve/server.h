@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+
+#include "certs.h"
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -24,7 +26,9 @@ struct server_config {
 	int root_fd;
 	struct listen_addr listen[MAX_LISTEN];
 	int nlisten;
-	const char *cert, *key;		/* re-read on SIGHUP */
+	/* --cert and --key pairs, re-read on SIGHUP; the first is the default */
+	const char *certs[CERTS_MAX], *keys[CERTS_MAX];
+	int ncerts, nkeys;
 	SSL_CTX *tls;			/* the first; the server owns it */
 	int threads;
 	unsigned int max_conns;		/* over all threads */
