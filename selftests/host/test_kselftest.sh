@@ -47,19 +47,19 @@ t "selftests/config names the options the suites use (tls, io_uring, null_blk, f
 krel=$(scripts/krel.sh 6.1 2> /dev/null)
 bin=build/$krel/selftests/nrtls_basic
 cp "$bin" "$tmp/" 2> /dev/null && chmod 755 "$tmp/nrtls_basic"
-t "a test binary as an ordinary user: 1..0 # SKIP not root, exit 4" \
+t "a test binary as an ordinary user: a skip plan saying not root, exit 4" \
 	'out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/nrtls_basic");
 	 [ $? -eq 4 ] && echo "$out" | grep -q "^1\.\.0 # SKIP not root"'
 t "a shell test as an ordinary user: the same" \
 	'out=$(setpriv --reuid=65534 --regid=65534 --clear-groups bash selftests/nrtlsctl.sh);
 	 [ $? -eq 4 ] && echo "$out" | grep -q "^1\.\.0 # SKIP not root"'
 if [ -e /dev/nrtls ]; then
-	skip "as root without the module: 1..0 # SKIP no /dev/nrtls, exit 4" \
+	skip "as root without the module: a skip plan saying no /dev/nrtls, exit 4" \
 		"nrtls is loaded on this host"
 	skip "make -C selftests run_tests: every test skips under kselftest's runner" \
 		"nrtls is loaded on this host"
 else
-	t "as root without the module: 1..0 # SKIP no /dev/nrtls, exit 4" \
+	t "as root without the module: a skip plan saying no /dev/nrtls, exit 4" \
 		'out=$("$tmp/nrtls_basic"); [ $? -eq 4 ] && echo "$out" | grep -q "^1\.\.0 # SKIP no /dev/nrtls"'
 	# Those that need the module (nrtls_serve runs without it, in
 	# test_serve.sh); load_unload and modprobe run only with NRTLS_KO.
