@@ -720,6 +720,13 @@ static const char *slurp(const char *path)
 	return buf;
 }
 
+/* Wait up to 5 s for @text to appear in the file @path (a log, stderr). */
+static void wait_for_text(const char *path, const char *text)
+{
+	for (int i = 0; i < 200 && !strstr(slurp(path), text); i++)
+		sleep_ms(25);
+}
+
 /*
  * nrtls-serve --root ROOT @args in the background, its standard error in
  * self->err; up once @port takes a connection, failed if it exited.
@@ -945,8 +952,7 @@ TEST_F_TIMEOUT(ops, sighup_reloads_certificate, 180)
 	/* A key that does not load: refused, the certificate in use stays. */
 	ASSERT_EQ(0, nrtls_sh("echo garbage > %s", self->s.key));
 	kill(self->s.pid, SIGHUP);
-	for (int i = 0; i < 100 && !strstr(slurp(self->err), "keeping"); i++)
-		sleep_ms(50);
+	wait_for_text(self->err, "keeping");
 	EXPECT_NE(NULL, strstr(slurp(self->err), "keeping the certificate in use"))
 		TH_LOG("%s", slurp(self->err));
 	snprintf(opt, sizeof(opt), "--cacert %s", self->s.cert);
@@ -969,8 +975,7 @@ TEST_F_TIMEOUT(ops, signals_reopen_the_log, 60)
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d/index.html", p);
 		ASSERT_EQ(0, curl_ok("", url));
 		/* The line is written once the send completes, after curl has it. */
-		for (int i = 0; i < 200 && !strstr(slurp(self->s.log), "GET /index.html"); i++)
-			sleep_ms(25);
+		wait_for_text(self->s.log, "GET /index.html");
 		snprintf(rotated, sizeof(rotated), "%s.%d", self->s.log, round);
 		ASSERT_EQ(0, rename(self->s.log, rotated));
 		kill(self->s.pid, sig);
@@ -986,8 +991,7 @@ TEST_F_TIMEOUT(ops, signals_reopen_the_log, 60)
 		EXPECT_EQ(NULL, strstr(slurp(self->s.log), "GET /index.html"));
 	}
 	kill(self->s.pid, SIGUSR2);
-	for (int i = 0; i < 100 && !strstr(slurp(self->err), "stats {"); i++)
-		sleep_ms(50);
+	wait_for_text(self->err, "stats {");
 	EXPECT_NE(NULL, strstr(slurp(self->err), "\"requests\":"));
 }
 
@@ -1165,8 +1169,7 @@ TEST_F_TIMEOUT(ops, ktls_startup_line, 60)
 		 "--access-log off", p, p2, self->s.cert, self->s.key);
 	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
 	/* It listens a moment before it prints. */
-	for (int i = 0; i < 200 && !strstr(slurp(self->err), "kTLS: "); i++)
-		sleep_ms(25);
+	wait_for_text(self->err, "kTLS: ");
 	if (!access("/proc/net/tls_stat", F_OK)) {
 		EXPECT_NE(NULL, strstr(slurp(self->err), "\nnrtls-serve: kTLS: on: the kernel "
 				       "encrypts TLS records")) TH_LOG("%s", slurp(self->err));
@@ -1179,8 +1182,7 @@ TEST_F_TIMEOUT(ops, ktls_startup_line, 60)
 
 	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off", p);
 	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
-	for (int i = 0; i < 200 && !strstr(slurp(self->err), "sendfile path: "); i++)
-		sleep_ms(25);
+	wait_for_text(self->err, "sendfile path: ");
 	EXPECT_NE(NULL, strstr(slurp(self->err), "sendfile path: "));
 	EXPECT_EQ(NULL, strstr(slurp(self->err), "kTLS"));
 }
@@ -1250,8 +1252,7 @@ TEST_F_TIMEOUT(ops, user_and_notify, 60)
 	ASSERT_EQ(0, chmod(self->s.root, 0700));
 	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off --user nobody", p);
 	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
-	for (int i = 0; i < 200 && !strstr(slurp(self->err), "running as"); i++)
-		sleep_ms(25);
+	wait_for_text(self->err, "running as");
 	snprintf(line, sizeof(line), "warning: --root %s: Permission denied for user nobody; "
 		 "requests will fail\n", self->s.root);
 	EXPECT_NE(NULL, strstr(slurp(self->err), line)) TH_LOG("%s", slurp(self->err));
@@ -1359,8 +1360,7 @@ TEST_F_TIMEOUT(ops, sni_picks_certificate, 90)
 			      "-addext subjectAltName=DNS:b.test -keyout b.key -out b.pem && "
 			      "cp b.pem b2.pem)", self->s.dir));
 	kill(self->s.pid, SIGHUP);
-	for (int i = 0; i < 200 && !strstr(slurp(self->err), "reloaded"); i++)
-		sleep_ms(25);
+	wait_for_text(self->err, "reloaded");
 	EXPECT_NE(NULL, strstr(slurp(self->err), "and the other certificates"));
 	EXPECT_EQ(0, sni_get(self, "b.test", p2, "b2"));
 	EXPECT_EQ(0, sni_get(self, "a.test", p2, "a"));
