@@ -7,7 +7,7 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 
 # Goals that do not need kernel headers (they may install them).
-NOKERNEL_GOALS := help deps check demo clean distclean userspace install uninstall fuzz host-tests
+NOKERNEL_GOALS := help deps check demo clean distclean userspace install uninstall fuzz host-tests deb
 ifneq ($(filter-out $(NOKERNEL_GOALS),$(or $(MAKECMDGOALS),all)),)
  ifeq ($(origin KDIR),undefined)
   KREL := $(shell $(TOP)/scripts/krel.sh $(KVER) 2>/dev/null)
@@ -59,7 +59,7 @@ HELPER_BINS := $(patsubst selftests/helpers/%.c,$(O)/selftests/helpers/%,$(HELPE
 FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
 FUSE_LIBS = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
 
-.PHONY: all kmod bpf userspace install uninstall modules_install modules_uninstall fuzz host-tests selftests clang-check bench bench-build check deps vm-shell vm-run demo demo-vm clean distclean help FORCE
+.PHONY: all kmod bpf userspace install uninstall deb modules_install modules_uninstall fuzz host-tests selftests clang-check bench bench-build check deps vm-shell vm-run demo demo-vm clean distclean help FORCE
 
 all: kmod bpf userspace
 
@@ -69,6 +69,7 @@ help:
 	@echo 'make userspace                    libnrtls, nrtls-serve, nrtlsctl (-> build/user/)'
 	@echo 'make install [PREFIX=] [DESTDIR=] install the userspace (default /usr/local)'
 	@echo 'make modules_install [KVER=]      install nrtls.ko for modprobe (after make), depmod'
+	@echo 'make deb                          Debian package: DKMS module source and the userspace (-> build/deb/)'
 	@echo 'make selftests                    build the selftests'
 	@echo 'make clang-check                  compile the userspace code with clang too'
 	@echo 'make bench [KVER=]                benchmarks on the host and in a VM (not part of make check)'
@@ -146,39 +147,47 @@ $(U)/lib/libnrtls.a: $(LIB_OBJS)
 
 $(U)/lib/libnrtls.so.0: $(LIB_PIC_OBJS)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libnrtls.so.0 -o $@ $^ $(NET_LIBS)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libnrtls.so.0 -o $@ $^ $(NET_LIBS)
 
 $(U)/bin/nrtls-serve: $(SERVE_OBJS) $(U)/lib/libnrtls.a
 	@mkdir -p $(@D)
-	$(CC) -o $@ $^ $(NET_LIBS) -lsystemd
+	$(CC) $(LDFLAGS) -o $@ $^ $(NET_LIBS) -lsystemd
 
 $(U)/bin/nrtlsctl: userspace/ctl/nrtlsctl.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)
-	$(CC) $(UCFLAGS) -o $@ $<
+	$(CC) $(UCFLAGS) $(LDFLAGS) -o $@ $<
 
-# ip(8) loads link_nrtls.so from here (or from $IP_LIB_DIR).
-# Inside PREFIX unless asked: ip(8) itself looks in /usr/lib/<multiarch>/ip
-# (IPLIBDIR=/usr/lib/$(gcc -print-multiarch)/ip) or in $IP_LIB_DIR.
-IPLIBDIR ?= $(PREFIX)/lib/ip
+# Everything goes inside PREFIX unless asked.  ip(8) itself loads
+# link_nrtls.so from /usr/lib/<multiarch>/ip (IPLIBDIR=/usr/lib/$(gcc
+# -print-multiarch)/ip) or from $IP_LIB_DIR; systemd and udev read
+# /lib/systemd/system and /lib/udev/rules.d (SYSTEMDUNITDIR=, UDEVRULESDIR=).
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+IPLIBDIR ?= $(LIBDIR)/ip
+SYSTEMDUNITDIR ?= $(PREFIX)/share/nrtls
+UDEVRULESDIR ?= $(PREFIX)/share/nrtls
 
 $(U)/ip/link_nrtls.so: userspace/iplink/link_nrtls.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)
-	$(CC) $(UCFLAGS) -fPIC -shared -o $@ $<
+	$(CC) $(UCFLAGS) $(LDFLAGS) -fPIC -shared -o $@ $<
 
 install: userspace
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include/linux $(DESTDIR)$(PREFIX)/share/nrtls
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(INCLUDEDIR)/nrtls $(DESTDIR)$(PREFIX)/share/nrtls \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(UDEVRULESDIR)
 	install -m 755 $(U)/bin/nrtls-serve $(U)/bin/nrtlsctl $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(U)/lib/libnrtls.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(U)/lib/libnrtls.so.0 $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libnrtls.so.0 $(DESTDIR)$(PREFIX)/lib/libnrtls.so
-	install -m 644 userspace/lib/libnrtls.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 kmod/uapi/linux/nrtls.h $(DESTDIR)$(PREFIX)/include/linux/
-	sed 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|' userspace/lib/libnrtls.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libnrtls.pc
+	install -m 644 $(U)/lib/libnrtls.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(U)/lib/libnrtls.so.0 $(DESTDIR)$(LIBDIR)/
+	ln -sf libnrtls.so.0 $(DESTDIR)$(LIBDIR)/libnrtls.so
+	install -m 644 userspace/lib/libnrtls.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 kmod/uapi/linux/nrtls.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 644 $(BPF_HDRS) $(DESTDIR)$(INCLUDEDIR)/nrtls/
+	sed 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+		userspace/lib/libnrtls.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libnrtls.pc
 	sed 's|@PREFIX@|$(PREFIX)|g' userspace/serve/nrtls-serve.service.in \
-		> $(DESTDIR)$(PREFIX)/share/nrtls/nrtls-serve.service
-	install -m 644 userspace/udev/60-nrtls.rules $(DESTDIR)$(PREFIX)/share/nrtls/
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/nrtls-serve.service
+	install -m 644 userspace/udev/60-nrtls.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 644 userspace/modules-load/nrtls.conf $(DESTDIR)$(PREFIX)/share/nrtls/modules-load.conf
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	for m in nrtls-serve nrtlsctl; do \
 		sed 's|@PREFIX@|$(PREFIX)|g; s|@VERSION@|$(VERSION)|; s|@DATE@|$(MAN_DATE)|' \
@@ -204,11 +213,33 @@ modules_uninstall:
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/nrtls-serve.8 $(DESTDIR)$(PREFIX)/share/man/man8/nrtlsctl.8
 	rm -f $(DESTDIR)$(PREFIX)/bin/nrtls-serve $(DESTDIR)$(PREFIX)/bin/nrtlsctl \
-		$(DESTDIR)$(PREFIX)/lib/libnrtls.a $(DESTDIR)$(PREFIX)/lib/libnrtls.so* \
-		$(DESTDIR)$(PREFIX)/include/libnrtls.h $(DESTDIR)$(PREFIX)/include/linux/nrtls.h \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig/libnrtls.pc
-	rm -rf $(DESTDIR)$(PREFIX)/share/nrtls
+		$(DESTDIR)$(LIBDIR)/libnrtls.a $(DESTDIR)$(LIBDIR)/libnrtls.so* \
+		$(DESTDIR)$(INCLUDEDIR)/libnrtls.h $(DESTDIR)$(INCLUDEDIR)/linux/nrtls.h \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libnrtls.pc \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/nrtls-serve.service $(DESTDIR)$(UDEVRULESDIR)/60-nrtls.rules
+	rm -rf $(DESTDIR)$(PREFIX)/share/nrtls $(DESTDIR)$(INCLUDEDIR)/nrtls
 	rm -f $(DESTDIR)$(IPLIBDIR)/link_nrtls.so
+
+# A Debian package (debian/): the module as DKMS source, built with its BTF
+# on the user's machine for each kernel, and the userspace.  Built from a
+# copy of this tree, so that nothing of the packaging lands in it.
+DEB ?= $(BUILD)/deb
+deb:
+	$(call need,dpkg-buildpackage,dpkg-dev)
+	$(call need,dh,debhelper)
+	$(call need,dh_dkms,dh-dkms)
+	rm -rf $(DEB)
+	mkdir -p $(DEB)/nrtls-$(VERSION)
+	tar -C $(TOP) --exclude=./build --exclude=./.git --exclude='*.ko' -cf - . | \
+		tar -C $(DEB)/nrtls-$(VERSION) -xf -
+	printf 'nrtls (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- %s  %s\n' \
+		'$(VERSION)' "$$(git describe --always --dirty 2>/dev/null || echo a source tree)" \
+		"$$(sed -n 's/^Maintainer: //p' debian/control)" "$$(date -R)" \
+		> $(DEB)/nrtls-$(VERSION)/debian/changelog
+	cd $(DEB)/nrtls-$(VERSION) && NRTLS_TOOLS=$(BUILD)/tools \
+		dpkg-buildpackage -b -us -uc > $(DEB)/build.log 2>&1 || \
+		{ tail -n 40 $(DEB)/build.log >&2; echo "nrtls: dpkg-buildpackage failed: $(DEB)/build.log" >&2; exit 1; }
+	@ls $(DEB)/*.deb
 
 # Unit tests of the server's pure parts (run by the host tests).
 HOST_TESTS := $(U)/test/test_http

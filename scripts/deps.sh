@@ -13,6 +13,7 @@ linux-headers-amd64 linux-image-amd64 linux-source-6.1
 linux-headers-6.12-amd64 linux-image-6.12-amd64
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod
 iproute2 ethtool curl nginx media-types wrk perl groff-base systemd
+dpkg-dev debhelper dh-dkms dkms
 "
 
 missing=

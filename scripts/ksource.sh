@@ -1,14 +1,14 @@
 #!/bin/sh
 # Extract the parts of Debian's kernel source package that nrtls builds
 # with (tools/ for resolve_btfids and the kselftest harness, scripts/ for
-# extract-vmlinux), once, under build/tools/.  Prints the tree's path.
+# extract-vmlinux), once, under build/tools/ (or $NRTLS_TOOLS).  Prints the tree's path.
 #
 #   ksource.sh SERIES     e.g. 6.1
 set -eu
 
 series=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
-tools=$top/build/tools
+tools=${NRTLS_TOOLS:-$top/build/tools}
 srcpkg=/usr/src/linux-source-$series.tar.xz
 dir=$tools/linux-source-$series
 

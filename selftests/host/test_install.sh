@@ -21,6 +21,10 @@ t "installs the programs, libraries, headers, pkg-config file, unit" \
 	 grep -q "^prefix=$prefix$" $root/lib/pkgconfig/libnrtls.pc &&
 	 grep -q "^ExecStart=$prefix/bin/nrtls-serve" $root/share/nrtls/nrtls-serve.service &&
 	 grep -q "ATTR{nice}" $root/share/nrtls/60-nrtls.rules'
+t "and the BPF headers, a modules-load.d file, the pkg-config libdir" \
+	'[ -f $root/include/nrtls/nrtls_kfuncs.h ] && [ -f $root/include/nrtls/nrtls_flow.bpf.h ] &&
+	 grep -qx nrtls $root/share/nrtls/modules-load.conf &&
+	 grep -qx "libdir=$prefix/lib" $root/lib/pkgconfig/libnrtls.pc'
 iplib=$root/lib/ip
 t "installs link_nrtls.so in the prefix, and ip loads it from there" \
 	'[ -f $iplib/link_nrtls.so ] &&
@@ -80,5 +84,26 @@ t "IPLIBDIR=$sysip puts it where ip(8) looks, when asked" \
 	 [ -f "$dest$sysip/link_nrtls.so" ] &&
 	 make -s uninstall PREFIX=$prefix DESTDIR="$dest" IPLIBDIR=$sysip > /dev/null 2>&1 &&
 	 [ ! -e "$dest$sysip/link_nrtls.so" ]'
+# The Debian package: its contents (selftests/package.sh installs it in the VMs).
+ver=$(sed -n 's/^#define NRTLS_VERSION "\(.*\)"$/\1/p' kmod/version.h)
+t "dkms.conf has the module's version ($ver)" 'grep -qx "PACKAGE_VERSION=\"$ver\"" dkms.conf'
+deb=$dest/deb/nrtls_${ver}_amd64.deb
+t "make deb builds nrtls_${ver}_amd64.deb" \
+	'make -s deb DEB="$dest/deb" > "$dest/log" 2>&1 && [ -f "$deb" ] &&
+	 dpkg-deb -c "$deb" | awk "{ print \$6 }" | sed "s|^\./|/|" > "$dest/files"'
+multi=/usr/lib/$(cc -print-multiarch)
+t "it holds the DKMS source, and the userspace where Debian puts it" \
+	'for f in /usr/src/nrtls-$ver/dkms.conf /usr/src/nrtls-$ver/kmod/Kbuild \
+	    /usr/src/nrtls-$ver/kmod/uapi/linux/nrtls.h /usr/src/nrtls-$ver/scripts/build-kmod.sh \
+	    /usr/lib/nrtls/btf/resolve_btfids-6.1 /usr/lib/nrtls/btf/extract-vmlinux \
+	    /usr/bin/nrtls-serve /usr/bin/nrtlsctl $multi/libnrtls.so.0 $multi/libnrtls.a \
+	    $multi/pkgconfig/libnrtls.pc $multi/ip/link_nrtls.so /usr/include/libnrtls.h \
+	    /usr/include/nrtls/nrtls_kfuncs.h /lib/systemd/system/nrtls-serve.service \
+	    /lib/udev/rules.d/60-nrtls.rules /usr/share/man/man8/nrtls-serve.8.gz; do
+	     grep -qx "$f" "$dest/files" || { echo "# missing $f"; exit 1; }; done'
+t "it depends on dkms and the BTF tools; its postinst hands the module to DKMS" \
+	'dpkg-deb -f "$deb" Depends | grep -q "dkms.*dwarves, bpftool" &&
+	 dpkg-deb -e "$deb" "$dest/ctl" && grep -q "^DKMS_NAME=nrtls$" "$dest/ctl/postinst" &&
+	 grep -q "common.postinst" "$dest/ctl/postinst"'
 echo "1..$n"
 [ $fails -eq 0 ]
