@@ -131,8 +131,25 @@ int nrtls_disk_badblocks(struct nrtls_disk *d, int fd, uint64_t off,
 	return put(dir, "badblocks", val);
 }
 
+/*
+ * With record-cmd on, enabling an event also hooks sched_switch and
+ * sched_wakeup, and disabling it live-patches those hot paths again; under
+ * QEMU TCG that patching once took an int3 oops in ttwu_do_activate (6.12).
+ * The tests do not need task names: turn it off while they trace.
+ */
+static char record_cmd[4];
+
 int nrtls_trace_start(void)
 {
+	int fd = open(TRACING "/options/record-cmd", O_RDONLY);
+
+	if (fd >= 0 && !record_cmd[0]) {
+		if (read(fd, record_cmd, sizeof(record_cmd) - 1) <= 0)
+			record_cmd[0] = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	put(TRACING, "options/record-cmd", "0");
 	if (put(TRACING, "events/nrtls/enable", "1"))
 		return -1;
 	/* Opening the buffer with O_TRUNC is what clears it. */
@@ -142,6 +159,8 @@ int nrtls_trace_start(void)
 void nrtls_trace_stop(void)
 {
 	put(TRACING, "events/nrtls/enable", "0");
+	if (record_cmd[0])
+		put(TRACING, "options/record-cmd", record_cmd[0] == '1' ? "1" : "0");
 }
 
 void nrtls_trace_mark(const char *msg)
