@@ -673,7 +673,10 @@ TEST_F(fault, site)
 			     sizeof(hdr), 0, &q);
 	TH_LOG("%s #%d: returned %d, %llu bytes queued", variant->site,
 	       variant->nth, ret, (unsigned long long)q);
-	EXPECT_EQ(hits + 1, nrtls_fault_hits(variant->site));
+	/* A site that aborts may fail after the call returned (in a worker). */
+	if (!variant->aborts) {
+		EXPECT_EQ(hits + 1, nrtls_fault_hits(variant->site));
+	}
 	EXPECT_EQ(variant->err, ret);
 	if (variant->partial) {
 		EXPECT_LT(0, q);
@@ -686,6 +689,7 @@ TEST_F(fault, site)
 		char c;
 
 		nrtls_peer_join(&peer);
+		EXPECT_EQ(hits + 1, nrtls_fault_hits(variant->site));
 		EXPECT_EQ(ECONNRESET, peer.err);
 		EXPECT_EQ(-1, send(self->c.snd, &c, 1, MSG_NOSIGNAL));
 		EXPECT_EQ(EIO, errno);
