@@ -13,18 +13,19 @@ struct dentry;
 struct nrtls_ctx;
 struct seq_file;
 struct sock;
+struct tls_crypto_info;
 
 /*
- * What a device is asked for when it allocates or changes a context
- * (FreeBSD's if_snd_tag_alloc and snd_tag_modify parameters).  For TLS TX
- * it is the record state, when @synced: the next packet starts at TCP
- * sequence @tcp_seq, in record @rcd_sn.  Without it the device finds the
- * state at the first packet (a resync).
+ * What a device is asked for when it allocates a context (FreeBSD's
+ * if_snd_tag_alloc parameters).  For TLS TX: the session's keys, and,
+ * when @synced, where the first record starts (TCP sequence @tcp_seq, the
+ * record numbered by @crypto's rec_seq).  Without it the device finds its
+ * place from kTLS's record list at the first packet (a resync).
  */
 struct nrtls_ctx_params {
 	struct nrtls_flow flow;
+	const struct tls_crypto_info *crypto;
 	u32 tcp_seq;
-	u64 rcd_sn;
 	bool synced;
 };
 
@@ -33,14 +34,11 @@ struct nrtls_ctx_params {
  * @free releases the device's state exactly once: when the last reference
  * goes, or earlier when the device unregisters; it runs before the
  * context drops its device, like snd_tag_free before if_rele, may run in
- * softirq context, and must not free the context itself.  @modify changes
- * the record state (a resync).  @show appends the device's view of the
- * context to its line in the listing.  @query reads the record state.
+ * softirq context, and must not free the context itself.  @show appends
+ * the device's view of the context to its line in the listing.
  */
 struct nrtls_ctx_ops {
 	void (*free)(struct nrtls_ctx *ctx);
-	int (*modify)(struct nrtls_ctx *ctx, const struct nrtls_ctx_params *p);
-	int (*query)(struct nrtls_ctx *ctx, struct nrtls_ctx_params *p);
 	void (*show)(struct nrtls_ctx *ctx, struct seq_file *m);
 };
 

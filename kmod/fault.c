@@ -58,6 +58,8 @@ static struct fault_site sites[NRTLS_FAULT_NR] = {
 	[NRTLS_FAULT_SF_COPYOUT] = { .name = "sf_copyout" },
 	[NRTLS_FAULT_URING_COPYIN] = { .name = "uring_copyin" },
 	[NRTLS_FAULT_SQ_BUSY] = { .name = "sq_busy" },
+	[NRTLS_FAULT_NIC_RCD_SN] = { .name = "nic_rcd_sn" },
+	[NRTLS_FAULT_NIC_KEY] = { .name = "nic_key" },
 };
 
 DEFINE_STATIC_KEY_FALSE(nrtls_fault_armed);

@@ -39,6 +39,8 @@ enum nrtls_fault_site {
 	NRTLS_FAULT_SF_COPYOUT,		/* the ioctl's count back to the caller */
 	NRTLS_FAULT_URING_COPYIN,	/* an io_uring command's request struct */
 	NRTLS_FAULT_SQ_BUSY,		/* a non-blocking submitter finds the lock busy */
+	NRTLS_FAULT_NIC_RCD_SN,		/* the NIC's record number goes wrong */
+	NRTLS_FAULT_NIC_KEY,		/* a NIC context's cipher (tls_dev_add) */
 	NRTLS_FAULT_NR,
 };
 

@@ -11,10 +11,11 @@
  * (that lower went down, or the steering changed) it never hands the old
  * context to the new device: the packet goes through the new lower in
  * software, the way stock kTLS encrypts packets that leave by another
- * device, and a reset work item allocates a context on the new lower,
- * carries the record state over and installs it (FreeBSD's
- * ktls_reset_send_tag), after which the flow is offloaded again.  If no
- * lower can offload, the wrapper context says "sw" until one can.
+ * device, and a reset work item allocates a context on the new lower with
+ * the session's keys and installs it (FreeBSD's ktls_reset_send_tag),
+ * after which the flow is offloaded again: the new lower resynchronises
+ * from kTLS's record list at its first packet.  If no lower can offload,
+ * the wrapper context says "sw" until one can.
  *
  * Unlike FreeBSD, nothing is dropped while the reset is pending: Linux can
  * encrypt any packet in software at any device.  Unlike bonding, which
@@ -56,6 +57,8 @@ struct nrtls_lag_ctx {
 	u32 hash;
 	bool reset_pending;
 	bool dead;
+	/* The session's keys, for each lower context it gets. */
+	union tls_crypto_context crypto;
 };
 
 static const char lag_stat_names[LAG_ST_NR][ETH_GSTRING_LEN] = {
@@ -145,11 +148,17 @@ static void lag_update_carrier(struct nrtls_lag *lag)
 /*
  * Under RTNL, so that the lower cannot start unregistering between the
  * check and the new context (whose device would then never be let go).
+ * The new context starts unsynchronised: the lower finds where the flow
+ * is from kTLS's record list at its first packet, as after any
+ * retransmission, so no record state is carried from the old lower.
  */
 static void lag_reset_work(struct work_struct *work)
 {
 	struct nrtls_lag_ctx *lc = container_of(work, struct nrtls_lag_ctx, reset);
-	struct nrtls_ctx_params state = { .flow = lc->ctx->flow };
+	struct nrtls_ctx_params state = {
+		.flow = lc->ctx->flow,
+		.crypto = &lc->crypto.info,
+	};
 	struct nrtls_lag *lag = lc->lag;
 	struct nrtls_ctx *new = NULL, *old;
 	struct net_device *lower;
@@ -158,11 +167,6 @@ static void lag_reset_work(struct work_struct *work)
 	/* Lowers come and go under RTNL: @lower stays while it is held. */
 	rcu_read_lock();
 	lower = lag_pick(lag, lc->hash);
-
-	/* Whatever the old lower context had reached is where to go on. */
-	old = rcu_dereference(lc->lower);
-	if (old && old->ops->query)
-		old->ops->query(old, &state);
 	rcu_read_unlock();
 
 	if (lower && nrtls_nic_can_offload(lower) && !READ_ONCE(lc->dead)) {
@@ -173,8 +177,6 @@ static void lag_reset_work(struct work_struct *work)
 		if (IS_ERR(new)) {
 			lag_stat_inc(lag, LAG_ST_RESET_FAIL);
 			new = NULL;
-		} else if (state.synced) {
-			new->ops->modify(new, &state);
 		}
 	}
 
@@ -228,6 +230,7 @@ static void lag_ctx_free(struct nrtls_ctx *ctx)
 	lc->dead = true;
 	lower = rcu_replace_pointer(lc->lower, NULL, lockdep_is_held(&lc->lock));
 	spin_unlock_bh(&lc->lock);
+	memzero_explicit(&lc->crypto, sizeof(lc->crypto));
 	if (lower)
 		nrtls_ctx_put(lower);
 }
@@ -276,6 +279,9 @@ static int lag_tls_dev_add(struct net_device *dev, struct sock *sk,
 	spin_lock_init(&lc->lock);
 	INIT_WORK(&lc->reset, lag_reset_work);
 	lc->hash = jhash(&flow, sizeof(flow), 0);
+	memcpy(&lc->crypto, crypto_info,
+	       crypto_info->cipher_type == TLS_CIPHER_AES_GCM_128 ?
+	       sizeof(lc->crypto.aes_gcm_128) : sizeof(lc->crypto.aes_gcm_256));
 
 	/*
 	 * kTLS holds its offload lock here, which it also takes under RTNL:

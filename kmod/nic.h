@@ -11,6 +11,7 @@
 
 #include "ctx.h"
 
+struct crypto_aead;
 struct nlattr;
 struct netlink_ext_ack;
 
@@ -144,13 +145,19 @@ struct nrtls_nic_tx_ctx {
 	struct nrtls_nic *nic;
 	void *hw;		/* struct nrtls_mlx5_hw or nrtls_cx_flow */
 	/*
-	 * The record state, under @lock: a flow's packets may come through
-	 * any TX queue (and a wrapper's through the lower's queue 0), so no
-	 * queue lock covers them all.
+	 * The "hardware" state, under @lock: a flow's packets may come
+	 * through any TX queue (and a wrapper's through the lower's queue 0),
+	 * so no queue lock covers them all.  Keys from tls_dev_add; where the
+	 * next packet is expected (@next_seq), the number of the record it
+	 * falls in (@rcd_sn) and how far into that record (@rec_off).
 	 */
 	spinlock_t lock;
-	u32 next_seq;
+	struct crypto_aead *aead;
+	u8 salt[4];
+	u64 iv0, rcd_sn0;	/* the explicit nonce of record rcd_sn0 */
 	bool synced;
+	u32 next_seq;
+	u32 rec_off;
 	u64 rcd_sn;
 	u64 pkts, bytes, ooo, resyncs;
 };
@@ -189,6 +196,14 @@ bool nrtls_nic_full_stop(struct nrtls_nic *nic);
 /* nic_mlx5.c */
 void nrtls_mlx5_refill(struct work_struct *work);
 
+/* nic_crypto.c */
+int nrtls_nic_crypto_init(struct nrtls_nic_tx_ctx *tc,
+			  const struct tls_crypto_info *ci);
+void nrtls_nic_crypto_free(struct nrtls_nic_tx_ctx *tc);
+int nrtls_nic_crypto_locate(struct sock *sk, u32 seq, s32 *sync, u64 *sn);
+int nrtls_nic_crypto_encrypt(struct nrtls_nic_tx_ctx *tc, struct sk_buff *skb,
+			     u32 sync, u64 *sn, u32 *rec_off);
+
 /* nic_ring.c */
 struct nrtls_nic_desc *nrtls_nic_desc_alloc(void);
 void nrtls_nic_desc_free(struct nrtls_nic_desc *d);
@@ -211,7 +226,6 @@ netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 struct nrtls_ctx *nrtls_nic_ctx_alloc(struct net_device *dev,
 				      const struct nrtls_ctx_params *p,
 				      gfp_t gfp);
-u64 nrtls_nic_tls_rec_seq(const struct tls_crypto_info *ci);
 bool nrtls_tls_offloadable(const struct tls_crypto_info *ci);
 void nrtls_tls_attach(struct sock *sk, struct nrtls_ctx *ctx);
 bool nrtls_tls_detach(struct tls_context *tls_ctx,

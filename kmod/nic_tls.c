@@ -6,14 +6,12 @@
  * packets of offloaded flows itself, so that real TLS records leave the
  * other end of the pair.
  *
- * The "hardware" crypto is the kernel's own per-packet TLS encryption
- * (tls_encrypt_skb(), the device-offload fallback): it finds the record
- * of each packet from the socket's record list, re-reads the start of the
- * record when a packet begins inside one (what mlx5 does with DUMP work
- * requests after a retransmission) and writes the ciphertext into new
- * pages, never into the page cache's.  The NIC tracks where each of its
- * contexts expects the next packet, and counts the out-of-order packets
- * and resyncs this costs, as a real NIC would.
+ * The NIC encrypts from its own state (nic_crypto.c), as mlx5 does: it
+ * expects each flow's next packet at a TCP sequence number, and a packet
+ * anywhere else (a retransmission) makes it resynchronise from kTLS's
+ * record list (tls_get_record()), re-reading the start of the record the
+ * packet begins in; it counts those packets, resyncs and bytes.  The
+ * ciphertext goes into private memory, never into the page cache's.
  */
 #include <linux/tcp.h>
 #include <net/tcp.h>
@@ -59,28 +57,53 @@ struct nrtls_ctx *nrtls_nic_tls_ctx(struct sk_buff *skb,
 	return *driver_slot(tls_ctx);
 }
 
-/* Where packet @seq falls in its record, as the NIC must know to resync. */
-static void nic_resync(struct nrtls_nic *nic, struct nrtls_nic_tx_ctx *tc,
-		       struct sk_buff *skb, u32 seq)
+/*
+ * Encrypt a packet of @tc's flow that starts at @seq, from the state the
+ * NIC keeps (expected where it is), or after a resync.  0: @skb holds the
+ * records; 1: it starts before offloading did and goes as it is.
+ */
+static int nic_encrypt(struct nrtls_nic *nic, struct nrtls_nic_tx_ctx *tc,
+		       struct sk_buff *skb, u32 seq, u32 len)
 {
-	struct tls_context *tls_ctx = tls_get_ctx(skb->sk);
-	struct tls_offload_context_tx *octx = tls_offload_ctx_tx(tls_ctx);
-	struct tls_record_info *rec;
-	unsigned long flags;
-	u64 rcd_sn;
+	u32 rec_off;
+	s32 sync;
+	u64 sn;
+	int err;
 
 	lockdep_assert_held(&tc->lock);
-	spin_lock_irqsave(&octx->lock, flags);
-	rec = tls_get_record(octx, seq, &rcd_sn);
-	if (rec && !tls_record_is_start_marker(rec)) {
-		u32 start = tls_record_start_seq(rec);
-
-		tc->rcd_sn = rcd_sn;
-		nrtls_nic_stat_add(nic, NIC_ST_TLS_DUMP_BYTES, seq - start);
+	if (tc->synced && seq == tc->next_seq) {
+		sync = tc->rec_off;
+		sn = tc->rcd_sn;
+	} else {
+		if (tc->synced) {
+			tc->ooo++;
+			nrtls_nic_stat_inc(nic, NIC_ST_TLS_OOO);
+		}
+		err = nrtls_nic_crypto_locate(skb->sk, seq, &sync, &sn);
+		if (err)
+			return err;
+		/* Data kTLS sent before offloading started: already records. */
+		if (sync < 0)
+			return len <= -sync ? 1 : -EINVAL;
+		tc->resyncs++;
+		nrtls_nic_stat_inc(nic, NIC_ST_TLS_RESYNC);
+		nrtls_nic_stat_add(nic, NIC_ST_TLS_DUMP_BYTES, sync);
 	}
-	spin_unlock_irqrestore(&octx->lock, flags);
-	tc->resyncs++;
-	nrtls_nic_stat_inc(nic, NIC_ST_TLS_RESYNC);
+	/* The fault stands for the encryption failing, as it may (memory). */
+	if (nrtls_should_fail(NRTLS_FAULT_NIC_ENCRYPT))
+		return -ENOMEM;
+	err = nrtls_nic_crypto_encrypt(tc, skb, sync, &sn, &rec_off);
+	if (err)
+		return err;
+	/* Like mlx5, the state follows the last packet, retransmitted or not. */
+	tc->next_seq = seq + len;
+	tc->rcd_sn = sn;
+	tc->rec_off = rec_off;
+	tc->synced = true;
+	/* A wrong record number must give records the peer rejects. */
+	if (nrtls_should_fail(NRTLS_FAULT_NIC_RCD_SN))
+		tc->rcd_sn++;
+	return 0;
 }
 
 /*
@@ -92,7 +115,8 @@ netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 			       struct nrtls_ctx *ctx)
 {
 	struct nrtls_nic_tx_ctx *tc = tx_ctx(ctx);
-	u32 seq, len, end;
+	u32 seq, len;
+	int err;
 
 	/* Seed 001: never use a context another device allocated. */
 	if (unlikely(!nrtls_ctx_on_dev(ctx, nic->dev) || !READ_ONCE(tc->hw))) {
@@ -113,38 +137,24 @@ netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 	seq = ntohl(tcp_hdr(skb)->seq);
 	len = skb->len - skb_tcp_all_headers(skb);
 	if (len) {
-		end = seq + len;
 		/* One flow's packets encrypt one at a time, as on a NIC. */
 		spin_lock(&tc->lock);
-		if (!tc->synced || seq != tc->next_seq) {
-			if (tc->synced) {
-				tc->ooo++;
-				nrtls_nic_stat_inc(nic, NIC_ST_TLS_OOO);
-			}
-			nic_resync(nic, tc, skb, seq);
-			tc->synced = true;
-		}
-		if (after(end, tc->next_seq) || seq == tc->next_seq)
-			tc->next_seq = end;
-		/* The fault stands for tls_encrypt_skb() failing, as it may. */
-		if (nrtls_should_fail(NRTLS_FAULT_NIC_ENCRYPT)) {
-			kfree_skb(skb);
-			skb = NULL;
-		} else {
-			skb = tls_encrypt_skb(skb);
-		}
-		if (skb) {
+		err = nic_encrypt(nic, tc, skb, seq, len);
+		if (!err) {
 			tc->pkts++;
 			tc->bytes += len;
 		}
 		spin_unlock(&tc->lock);
-		if (!skb) {
+		if (err < 0) {
+			kfree_skb(skb);
 			nrtls_nic_stat_inc(nic, NIC_ST_TLS_ENC_FAIL);
 			nrtls_nic_stat_inc(nic, NIC_ST_TX_DROPPED);
 			return NETDEV_TX_OK;
 		}
-		nrtls_nic_stat_inc(nic, NIC_ST_TLS_PKTS);
-		nrtls_nic_stat_add(nic, NIC_ST_TLS_BYTES, len);
+		if (!err) {
+			nrtls_nic_stat_inc(nic, NIC_ST_TLS_PKTS);
+			nrtls_nic_stat_add(nic, NIC_ST_TLS_BYTES, len);
+		}
 	}
 
 	spin_lock(&nic->lock);
@@ -169,41 +179,8 @@ static void nic_ctx_free(struct nrtls_ctx *ctx)
 
 	if (tc->nic && tc->hw)
 		tc->nic->pers->unbind(tc->nic, ctx);
+	nrtls_nic_crypto_free(tc);
 	WRITE_ONCE(tc->nic, NULL);
-}
-
-/*
- * A resync requested from outside the transmit path: the new record
- * state.  The caller holds a reference and keeps the device registered.
- */
-static int nic_ctx_modify(struct nrtls_ctx *ctx,
-			  const struct nrtls_ctx_params *p)
-{
-	struct nrtls_nic_tx_ctx *tc = tx_ctx(ctx);
-	struct nrtls_nic *nic = tc->nic;
-
-	if (!nic)
-		return -ENODEV;
-	spin_lock_bh(&tc->lock);
-	tc->next_seq = p->tcp_seq;
-	tc->rcd_sn = p->rcd_sn;
-	tc->synced = p->synced;
-	spin_unlock_bh(&tc->lock);
-	return 0;
-}
-
-/* The record state as the transmit path last left it, all of one packet. */
-static int nic_ctx_query(struct nrtls_ctx *ctx, struct nrtls_ctx_params *p)
-{
-	struct nrtls_nic_tx_ctx *tc = tx_ctx(ctx);
-
-	p->flow = ctx->flow;
-	spin_lock_bh(&tc->lock);
-	p->tcp_seq = tc->next_seq;
-	p->rcd_sn = tc->rcd_sn;
-	p->synced = tc->synced;
-	spin_unlock_bh(&tc->lock);
-	return 0;
 }
 
 static void nic_ctx_show(struct nrtls_ctx *ctx, struct seq_file *m)
@@ -230,8 +207,6 @@ static void nic_ctx_show(struct nrtls_ctx *ctx, struct seq_file *m)
 
 static const struct nrtls_ctx_ops nic_ctx_ops = {
 	.free = nic_ctx_free,
-	.modify = nic_ctx_modify,
-	.query = nic_ctx_query,
 	.show = nic_ctx_show,
 };
 
@@ -255,36 +230,19 @@ struct nrtls_ctx *nrtls_nic_ctx_alloc(struct net_device *dev,
 	tc = tx_ctx(ctx);
 	tc->nic = nic;
 	spin_lock_init(&tc->lock);
-	tc->next_seq = p->tcp_seq;
-	tc->rcd_sn = p->rcd_sn;
-	tc->synced = p->synced;
-	err = nic->pers->bind(nic, ctx, gfp);
+	err = nrtls_nic_crypto_init(tc, p->crypto);
+	if (!err) {
+		tc->next_seq = p->tcp_seq;
+		tc->rcd_sn = tc->rcd_sn0;
+		tc->synced = p->synced;
+		err = nic->pers->bind(nic, ctx, gfp);
+	}
 	if (err) {
 		nrtls_ctx_put(ctx);
 		return ERR_PTR(err);
 	}
 	nrtls_ctx_set_mode(ctx, NRTLS_MODE_DEVICE);
 	return ctx;
-}
-
-/* The record sequence number kTLS starts offloading at. */
-u64 nrtls_nic_tls_rec_seq(const struct tls_crypto_info *ci)
-{
-	const u8 *rec_seq;
-	__be64 sn;
-
-	switch (ci->cipher_type) {
-	case TLS_CIPHER_AES_GCM_128:
-		rec_seq = ((const struct tls12_crypto_info_aes_gcm_128 *)ci)->rec_seq;
-		break;
-	case TLS_CIPHER_AES_GCM_256:
-		rec_seq = ((const struct tls12_crypto_info_aes_gcm_256 *)ci)->rec_seq;
-		break;
-	default:
-		return 0;
-	}
-	memcpy(&sn, rec_seq, sizeof(sn));
-	return be64_to_cpu(sn);
 }
 
 /* The ciphers Linux's TX device offload hands to a driver. */
@@ -334,6 +292,7 @@ static int nic_tls_dev_add(struct net_device *dev, struct sock *sk,
 {
 	struct nrtls_nic *nic = netdev_priv(dev);
 	struct nrtls_ctx_params p = {
+		.crypto = crypto_info,
 		.tcp_seq = start_offload_tcp_sn,
 		.synced = true,
 	};
@@ -349,7 +308,6 @@ static int nic_tls_dev_add(struct net_device *dev, struct sock *sk,
 		return -EOPNOTSUPP;
 	}
 	nrtls_ctx_flow_of_sk(sk, &p.flow);
-	p.rcd_sn = nrtls_nic_tls_rec_seq(crypto_info);
 	ctx = nrtls_nic_ctx_alloc(dev, &p, GFP_KERNEL);
 	if (IS_ERR(ctx)) {
 		nrtls_nic_stat_inc(nic, NIC_ST_TLS_ADD_FAIL);

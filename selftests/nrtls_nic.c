@@ -5,7 +5,8 @@
  * and cipher; retransmissions; sockets closed, killed and devices deleted
  * with packets still in the ring; the mlx5 pool running dry and failing;
  * cxgb4 credit starvation and the flush of the last release; forwarded
- * packets; the offload switches; async sendfile over an offloaded socket.
+ * packets; the offload switches; async sendfile over an offloaded socket;
+ * records from a wrong NIC state rejected by the peer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +18,10 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "kselftest_harness.h"
@@ -150,6 +153,8 @@ FIXTURE_TEARDOWN(ring)
 	EXPECT_TRUE(nrtls_wait_idle(20000));
 }
 
+static int tls_move(struct nrtls_tls *t, uint64_t len);
+
 /* The flow is offloaded to nic0: stock kTLS says so, and so do we. */
 TEST_F(nic, offloaded)
 {
@@ -249,6 +254,34 @@ TEST_F(ring, async_sendfile)
 	EXPECT_LT(0, nrtls_ethtool_stat(self->net.ns_a, "nic0", "tx_tls_encrypted_packets"));
 	close(fd);
 	close(dev);
+}
+
+/*
+ * The NIC encrypts from its own record number, not the socket's: when a
+ * fault makes it wrong, the peer's OpenSSL rejects the records that
+ * follow (bad record MAC).  The same flow decrypted exactly just before.
+ */
+TEST_F_TIMEOUT(ring, wrong_record_number, 180)
+{
+	struct nrtls_peer peer = { .fd = self->t.receiver, .ssl = self->t.cssl,
+				   .want = 4 * MiB };
+	/* The sender stops once the peer has stopped reading. */
+	struct timeval tv = { .tv_sec = 5 };
+	long hits = nrtls_fault_hits("nic_rcd_sn");
+
+	ASSERT_EQ(0, tls_move(&self->t, MiB));
+	EXPECT_EQ(hits, nrtls_fault_hits("nic_rcd_sn"));
+	ASSERT_EQ(0, setsockopt(self->t.sender, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	ASSERT_EQ(0, nrtls_fault_arm("nic_rcd_sn", 10, 1));
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	nrtls_ssl_send(self->t.sssl, SEED, MiB, 4 * MiB);
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(hits + 1, nrtls_fault_hits("nic_rcd_sn"));
+	EXPECT_NE(0, peer.err);
+	EXPECT_GT(4 * MiB, peer.got);
+	EXPECT_EQ(SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC, ERR_GET_REASON(peer.ssl_err)) {
+		TH_LOG("peer: %s", ERR_reason_error_string(peer.ssl_err) ?: "no SSL error");
+	}
 }
 
 /*
@@ -597,19 +630,31 @@ TEST_F_TIMEOUT(mlx5, pool_runs_dry_then_fails, 180)
 	EXPECT_EQ(2, wait_stat(a, "nic0", "mlx5_pool_size", 2));
 }
 
-/* A failed context allocation in tls_dev_add: software kTLS, no leak. */
+/*
+ * A failed context allocation in tls_dev_add (the context, or its cipher
+ * in the NIC): software kTLS, no leak.
+ */
 TEST_F(mlx5, ctx_alloc_fault)
 {
-	long hits = nrtls_fault_hits("ctx_alloc");
-	struct nrtls_tls t;
+	static const char *const sites[] = { "ctx_alloc", "nic_key" };
 
-	ASSERT_EQ(0, nrtls_fault_arm("ctx_alloc", 1, 1));
-	ASSERT_EQ(0, nrtls_tls_pair_ns(&t, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256",
-				       self->net.fd_a, "192.0.2.1", self->net.fd_b));
-	EXPECT_EQ(hits + 1, nrtls_fault_hits("ctx_alloc"));
-	EXPECT_EQ(0, nrtls_tls_stat(self->net.ns_a, "TlsCurrTxDevice"));
-	EXPECT_EQ(0, tls_move(&t, MiB));
-	nrtls_tls_abort(&t);
+	for (int i = 0; i < 2; i++) {
+		long hits = nrtls_fault_hits(sites[i]);
+		long fails = nrtls_ethtool_stat(self->net.ns_a, "nic0", "tx_tls_ctx_add_fail");
+		struct nrtls_tls t;
+
+		ASSERT_EQ(0, nrtls_fault_arm(sites[i], 1, 1));
+		ASSERT_EQ(0, nrtls_tls_pair_ns(&t, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256",
+					       self->net.fd_a, "192.0.2.1", self->net.fd_b));
+		EXPECT_EQ(hits + 1, nrtls_fault_hits(sites[i])) {
+			TH_LOG("%s", sites[i]);
+		}
+		EXPECT_EQ(fails + 1, nrtls_ethtool_stat(self->net.ns_a, "nic0",
+							"tx_tls_ctx_add_fail"));
+		EXPECT_EQ(0, nrtls_tls_stat(self->net.ns_a, "TlsCurrTxDevice"));
+		EXPECT_EQ(0, tls_move(&t, MiB));
+		nrtls_tls_abort(&t);
+	}
 }
 
 /*

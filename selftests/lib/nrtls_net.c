@@ -421,8 +421,10 @@ static void *peer_thread(void *arg)
 				else
 					p->err = errno ?: EPROTO;
 				/* Say why: a bad record MAC is worth knowing. */
-				if (e == SSL_ERROR_SSL)
+				if (e == SSL_ERROR_SSL) {
+					p->ssl_err = ERR_peek_last_error();
 					ERR_print_errors_fp(stderr);
+				}
 				break;
 			}
 		} else {

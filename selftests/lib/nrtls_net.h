@@ -102,6 +102,7 @@ struct nrtls_peer {
 	uint64_t got;
 	uint8_t sha[SHA256_LEN];
 	int err;		/* 0, or errno of the failed read */
+	unsigned long ssl_err;	/* ERR_peek_last_error() of a failed SSL_read */
 	bool eof;
 	uint8_t *data;
 };
