@@ -15,7 +15,10 @@
  * the session's keys and installs it (FreeBSD's ktls_reset_send_tag),
  * after which the flow is offloaded again: the new lower resynchronises
  * from kTLS's record list at its first packet.  If no lower can offload,
- * the wrapper context says "sw" until one can.
+ * the wrapper context says "sw" until one can.  A reset that fails is
+ * tried again after a delay that doubles, at most LAG_RESET_TRIES times,
+ * and then not until the lowers change: each try takes RTNL, so a flow's
+ * packets must not each ask for one.
  *
  * Unlike FreeBSD, nothing is dropped while the reset is pending: Linux can
  * encrypt any packet in software at any device.  Unlike bonding, which
@@ -50,13 +53,21 @@ struct nrtls_lag_lower {
 struct nrtls_lag_ctx {
 	struct nrtls_ctx *ctx;
 	struct nrtls_lag *lag;
-	spinlock_t lock;		/* @lower, @reset_pending, @dead */
+	spinlock_t lock;	/* @lower, @reset_pending, @dead, the @fails group */
 	struct nrtls_ctx __rcu *lower;
 	struct work_struct reset;
 	netdevice_tracker reset_tracker;
 	u32 hash;
 	bool reset_pending;
 	bool dead;
+	/*
+	 * Failed resets in a row, with the lowers as they were (@fail_gen):
+	 * the next try waits until @retry_at, and after LAG_RESET_TRIES the
+	 * flow stays in software until the lowers change.
+	 */
+	u8 fails;
+	u32 fail_gen;
+	unsigned long retry_at;
 	/* The session's keys, for each lower context it gets. */
 	union tls_crypto_context crypto;
 };
@@ -76,7 +87,11 @@ static const char lag_stat_names[LAG_ST_NR][ETH_GSTRING_LEN] = {
 	[LAG_ST_RESET_FAIL] = "tx_tls_reset_fail",
 	[LAG_ST_FALLBACKS] = "tx_tls_fallbacks",
 	[LAG_ST_LOWER_BUSY] = "tx_lower_busy",
+	[LAG_ST_RESET_BACKOFF] = "tx_tls_reset_backoff",
 };
+
+#define LAG_RESET_TRIES		5
+#define LAG_RESET_DELAY		(HZ / 10)	/* doubled at each failure */
 
 static struct workqueue_struct *lag_wq;
 static const struct net_device_ops lag_netdev_ops;
@@ -134,6 +149,7 @@ static void lag_update_carrier(struct nrtls_lag *lag)
 	bool up = false;
 
 	ASSERT_RTNL();
+	WRITE_ONCE(lag->gen, lag->gen + 1);
 	list_for_each_entry(l, &lag->lowers, node)
 		up |= lower_usable(l->dev);
 	if (up)
@@ -162,6 +178,7 @@ static void lag_reset_work(struct work_struct *work)
 	struct nrtls_lag *lag = lc->lag;
 	struct nrtls_ctx *new = NULL, *old;
 	struct net_device *lower;
+	bool failed = false;
 
 	rtnl_lock();
 	/* Lowers come and go under RTNL: @lower stays while it is held. */
@@ -177,6 +194,7 @@ static void lag_reset_work(struct work_struct *work)
 		if (IS_ERR(new)) {
 			lag_stat_inc(lag, LAG_ST_RESET_FAIL);
 			new = NULL;
+			failed = true;
 		}
 	}
 
@@ -193,6 +211,13 @@ static void lag_reset_work(struct work_struct *work)
 			nrtls_ctx_set_mode(lc->ctx, NRTLS_MODE_SW);
 			lag_stat_inc(lag, LAG_ST_FALLBACKS);
 		}
+	}
+	if (failed) {
+		lc->fails = min(lc->fails + 1, LAG_RESET_TRIES);
+		lc->fail_gen = lag->gen;
+		lc->retry_at = jiffies + (LAG_RESET_DELAY << (lc->fails - 1));
+	} else {
+		lc->fails = 0;
 	}
 	/* The next reset may take the tracker once this one is let go. */
 	netdev_put(lag->dev, &lc->reset_tracker);
@@ -212,6 +237,14 @@ static void lag_reset_work(struct work_struct *work)
 static void lag_schedule_reset(struct nrtls_lag_ctx *lc)
 {
 	spin_lock_bh(&lc->lock);
+	if (lc->fails && lc->fail_gen == READ_ONCE(lc->lag->gen) &&
+	    (lc->fails >= LAG_RESET_TRIES ||
+	     time_before(jiffies, lc->retry_at))) {
+		/* Not again so soon: each try takes RTNL. */
+		spin_unlock_bh(&lc->lock);
+		lag_stat_inc(lc->lag, LAG_ST_RESET_BACKOFF);
+		return;
+	}
 	if (!lc->reset_pending && !lc->dead) {
 		lc->reset_pending = true;
 		nrtls_ctx_get(lc->ctx);

@@ -21,16 +21,19 @@ enum nrtls_lag_stat {
 	LAG_ST_RESET_FAIL,
 	LAG_ST_FALLBACKS,
 	LAG_ST_LOWER_BUSY,
+	LAG_ST_RESET_BACKOFF,
 	LAG_ST_NR,
 };
 
 /*
  * The wrapper device (netdev_priv).  @lowers is an RCU list changed under
- * RTNL.
+ * RTNL; @gen counts those changes (and the lowers' state changes), so that
+ * a flow whose re-homing failed knows when to try again.
  */
 struct nrtls_lag {
 	struct net_device *dev;
 	struct list_head lowers;
+	u32 gen;
 	atomic64_t stats[LAG_ST_NR];
 };
 

@@ -3,7 +3,8 @@
  * The wrapper device (seed 001's lagg and route changes): a kTLS flow
  * offloaded through lag0 moves between lower NICs while it runs, staying
  * offloaded and byte-exact; with no lower that can offload it goes to
- * software and comes back; a failed re-homing, a deleted lower.  And stock
+ * software and comes back; a failed re-homing, one that keeps failing
+ * (bounded tries), a deleted lower.  And stock
  * bonding over the same NICs: it offloads to a slave, and breaks the flow
  * when that slave goes away.
  *
@@ -280,6 +281,33 @@ TEST_F_TIMEOUT(lag, reset_fails_then_recovers, 300)
 	transfer(_metadata, &self->e, 2 * MiB, NULL);
 	EXPECT_TRUE(wait_wrapper("device", other_nic(first_lower)));
 	EXPECT_LE(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_resets"));
+}
+
+/*
+ * Re-homing fails every time: a few tries, the packets in between not
+ * asking again (each try takes RTNL), the data exact in software; when
+ * the lowers change, the flow tries again.
+ */
+TEST_F_TIMEOUT(lag, reset_backs_off, 300)
+{
+	const char *a = self->e.net.ns_a;
+	long hits = nrtls_fault_hits("lag_reset"), tries;
+
+	open_lag_flow(_metadata, &self->e, first_lower, sizeof(first_lower));
+	ASSERT_EQ(0, nrtls_fault_arm("lag_reset", 1, 1000));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s down", a, first_lower));
+	transfer(_metadata, &self->e, 8 * MiB, NULL);
+	tries = nrtls_fault_hits("lag_reset") - hits;
+	EXPECT_LE(1, tries);
+	/* LAG_RESET_TRIES */
+	EXPECT_GE(5, tries);
+	EXPECT_EQ(tries, nrtls_ethtool_stat(a, "lag0", "tx_tls_reset_fail"));
+	EXPECT_LT(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_reset_backoff"));
+	EXPECT_TRUE(wait_wrapper("sw", NULL));
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s up", a, first_lower));
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	EXPECT_TRUE(wait_wrapper("device", NULL));
 }
 
 static void to_veth(struct __test_metadata *_metadata, struct env *e, int mib)
