@@ -372,7 +372,8 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 		nrtls_ctx_put(lower_ctx);
 		if (rc == NETDEV_TX_BUSY) {
 			lag_stat_inc(lag, LAG_ST_LOWER_BUSY);
-			netif_stop_queue(lag->dev);
+			/* Every queue of lag0 may lead to that lower. */
+			netif_tx_stop_all_queues(lag->dev);
 			/*
 			 * The lower wakes us when its ring has room: if it
 			 * did before the stop was seen, wake ourselves.
@@ -380,7 +381,7 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 			smp_mb__after_atomic();
 			if (!netif_xmit_stopped(txq) &&
 			    !nrtls_nic_ring_full(netdev_priv(lower)))
-				netif_wake_queue(lag->dev);
+				netif_tx_wake_all_queues(lag->dev);
 			return NETDEV_TX_BUSY;
 		}
 		lag_stat_inc(lag, LAG_ST_TLS_OFFLOADED);
@@ -427,8 +428,8 @@ static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
 
 void nrtls_lag_wake(struct net_device *dev)
 {
-	if (lag_of(dev) && netif_queue_stopped(dev) && netif_running(dev))
-		netif_wake_queue(dev);
+	if (lag_of(dev) && netif_running(dev) && nrtls_txq_any_stopped(dev))
+		netif_tx_wake_all_queues(dev);
 }
 
 static rx_handler_result_t lag_rx(struct sk_buff **pskb)
@@ -536,13 +537,13 @@ static void lag_uninit(struct net_device *dev)
 static int lag_open(struct net_device *dev)
 {
 	lag_update_carrier(netdev_priv(dev));
-	netif_start_queue(dev);
+	netif_tx_start_all_queues(dev);
 	return 0;
 }
 
 static int lag_stop(struct net_device *dev)
 {
-	netif_stop_queue(dev);
+	netif_tx_stop_all_queues(dev);
 	return 0;
 }
 

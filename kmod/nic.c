@@ -72,25 +72,28 @@ bool nrtls_nic_can_offload(const struct net_device *dev)
 }
 
 /*
- * The queue stops and restarts under nic->lock, where the ring's fill
+ * The queues stop and restart under nic->lock, where the ring's fill
  * level changes, so that a completion cannot slip between a transmit that
- * finds the ring full and its stopping the queue.
+ * finds the ring full and its stopping the queues.  All TX queues feed the
+ * one ring: when it is full, every queue stops (a queue left running
+ * would have the stack requeue and retry its packets in a busy loop), and
+ * room wakes them all.
  */
 void nrtls_nic_wake_locked(struct nrtls_nic *nic)
 {
 	lockdep_assert_held(&nic->lock);
 	if (nic->running && !nrtls_nic_ring_full(nic) &&
-	    netif_queue_stopped(nic->dev))
-		netif_wake_queue(nic->dev);
+	    nrtls_txq_any_stopped(nic->dev))
+		netif_tx_wake_all_queues(nic->dev);
 }
 
-/* With nic->lock: whether the ring is full, stopping the queue if so. */
+/* With nic->lock: whether the ring is full, stopping the queues if so. */
 bool nrtls_nic_full_stop(struct nrtls_nic *nic)
 {
 	lockdep_assert_held(&nic->lock);
 	if (!nrtls_nic_ring_full(nic))
 		return false;
-	netif_stop_queue(nic->dev);
+	netif_tx_stop_all_queues(nic->dev);
 	return true;
 }
 
@@ -128,7 +131,7 @@ static int nic_open(struct net_device *dev)
 	spin_unlock_bh(&nic->lock);
 	if (nic->pers->open)
 		nic->pers->open(nic);
-	netif_start_queue(dev);
+	netif_tx_start_all_queues(dev);
 	if (peer && netif_running(peer)) {
 		netif_carrier_on(dev);
 		netif_carrier_on(peer);
@@ -141,7 +144,7 @@ static int nic_stop(struct net_device *dev)
 	struct nrtls_nic *nic = netdev_priv(dev);
 	struct net_device *peer = rtnl_dereference(nic->peer);
 
-	netif_stop_queue(dev);
+	netif_tx_stop_all_queues(dev);
 	netif_carrier_off(dev);
 	if (peer)
 		netif_carrier_off(peer);

@@ -174,6 +174,17 @@ static inline void nrtls_nic_stat_inc(struct nrtls_nic *nic,
 	atomic64_inc(&nic->stats[s]);
 }
 
+/* Whether any of @dev's TX queues is stopped. */
+static inline bool nrtls_txq_any_stopped(struct net_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->real_num_tx_queues; i++)
+		if (netif_tx_queue_stopped(netdev_get_tx_queue(dev, i)))
+			return true;
+	return false;
+}
+
 bool nrtls_is_nic(const struct net_device *dev);
 /* Whether @dev is an nrtls NIC that offloads TLS TX now. */
 bool nrtls_nic_can_offload(const struct net_device *dev);

@@ -6,7 +6,7 @@
  * with packets still in the ring; the mlx5 pool running dry and failing;
  * cxgb4 credit starvation and the flush of the last release; forwarded
  * packets; the offload switches; async sendfile over an offloaded socket;
- * records from a wrong NIC state rejected by the peer.
+ * records from a wrong NIC state rejected by the peer; four TX queues.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -684,6 +685,119 @@ TEST_F_TIMEOUT(mlx5, dropped_in_the_nic, 120)
 	EXPECT_EQ(3, nrtls_ethtool_stat(self->net.ns_a, "nic0", "tx_desc_alloc_fail") +
 		     nrtls_ethtool_stat(self->net.ns_b, "nic0p", "tx_desc_alloc_fail"));
 	EXPECT_EQ(3, nrtls_ethtool_stat(self->net.ns_a, "nic0", "tx_tls_encrypt_fail"));
+}
+
+/* --- several TX queues ------------------------------------------------------ */
+
+#define MQ_FLOWS 8
+
+FIXTURE(mq) {
+	struct nrtls_nicnet net;
+	struct nrtls_tls t[MQ_FLOWS];
+	int n;
+};
+
+FIXTURE_VARIANT(mq) {
+	const char *opts;
+};
+
+/* A small ring, so that it fills and the queues stop and wake often. */
+FIXTURE_VARIANT_ADD(mq, mlx5) { "personality mlx5 ring 8" };
+FIXTURE_VARIANT_ADD(mq, cxgb4) { "personality cxgb4 ring 8" };
+
+FIXTURE_SETUP(mq)
+{
+	ASSERT_EQ(0, nrtls_nicnet_setup_link(&self->net, "numtxqueues 4", variant->opts));
+	for (; self->n < MQ_FLOWS; self->n++)
+		ASSERT_EQ(0, nrtls_tls_pair_ns(&self->t[self->n], TLS1_2_VERSION,
+					       "ECDHE-ECDSA-AES128-GCM-SHA256",
+					       self->net.fd_a, "192.0.2.1", self->net.fd_b));
+}
+
+FIXTURE_TEARDOWN(mq)
+{
+	for (int i = 0; i < self->n; i++)
+		nrtls_tls_abort(&self->t[i]);
+	nrtls_nicnet_teardown(&self->net);
+	EXPECT_TRUE(nrtls_wait_idle(20000));
+}
+
+struct mq_sender {
+	SSL *ssl;
+	uint64_t off, len;
+	int rc;
+	pthread_t thread;
+};
+
+static void *mq_send(void *arg)
+{
+	struct mq_sender *s = arg;
+
+	s->rc = nrtls_ssl_send(s->ssl, SEED, s->off, s->len);
+	return NULL;
+}
+
+/* How many of @dev's TX queues (mq's child qdiscs) sent packets, or -1. */
+static int txqs_used(const char *ns, const char *dev)
+{
+	static char out[16384];
+	int used = 0, child = 0;
+	char *line, *save;
+
+	if (nrtls_sh_out(out, sizeof(out), "ip netns exec %s tc -s qdisc show dev %s", ns, dev))
+		return -1;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long bytes, pkts;
+
+		if (!strncmp(line, "qdisc ", 6))
+			child = strstr(line, " parent :") != NULL;
+		else if (child && sscanf(line, " Sent %llu bytes %llu pkt", &bytes, &pkts) == 2)
+			used += pkts > 0;
+	}
+	return used;
+}
+
+/*
+ * Four TX queues feeding one ring, eight offloaded flows sending at once:
+ * every queue stops when the ring is full and wakes when it has room (a
+ * queue left stopped stalls its flows), and every flow's data is exact.
+ */
+TEST_F_TIMEOUT(mq, parallel_flows, 300)
+{
+	struct nrtls_peer peer[MQ_FLOWS];
+	struct mq_sender snd[MQ_FLOWS];
+	struct timeval tv = { .tv_sec = 60 };
+	uint64_t len = 2 * MiB + 5;
+	uint8_t want[SHA256_LEN];
+	int i;
+
+	EXPECT_EQ(MQ_FLOWS, nrtls_tls_stat(self->net.ns_a, "TlsCurrTxDevice"));
+	for (i = 0; i < MQ_FLOWS; i++) {
+		/* A stalled queue fails the send instead of hanging the test. */
+		ASSERT_EQ(0, setsockopt(self->t[i].sender, SOL_SOCKET, SO_SNDTIMEO,
+					&tv, sizeof(tv)));
+		peer[i] = (struct nrtls_peer){ .fd = self->t[i].receiver,
+					       .ssl = self->t[i].cssl, .want = len };
+		ASSERT_EQ(0, nrtls_peer_start(&peer[i]));
+		snd[i] = (struct mq_sender){ .ssl = self->t[i].sssl, .off = i, .len = len };
+		ASSERT_EQ(0, pthread_create(&snd[i].thread, NULL, mq_send, &snd[i]));
+	}
+	for (i = 0; i < MQ_FLOWS; i++) {
+		pthread_join(snd[i].thread, NULL);
+		if (snd[i].rc)
+			shutdown(self->t[i].receiver, SHUT_RDWR);
+		nrtls_peer_join(&peer[i]);
+		nrtls_expected_sha(SEED, i, len, NULL, 0, want);
+		EXPECT_EQ(0, snd[i].rc) {
+			TH_LOG("flow %d: the send stalled", i);
+		}
+		EXPECT_EQ(len, peer[i].got);
+		EXPECT_EQ(0, memcmp(want, peer[i].sha, SHA256_LEN));
+	}
+	EXPECT_LT(0, nrtls_ethtool_stat(self->net.ns_a, "nic0", "tx_ring_full"));
+	EXPECT_LE(2, txqs_used(self->net.ns_a, "nic0"));
+	EXPECT_LE((long)len * MQ_FLOWS,
+		  nrtls_ethtool_stat(self->net.ns_a, "nic0", "tx_tls_encrypted_bytes"));
 }
 
 /* --- cxgb4: credits ----------------------------------------------------------- */

@@ -51,10 +51,16 @@ int nrtls_nicnet_ns(struct nrtls_nicnet *n)
 
 int nrtls_nicnet_setup(struct nrtls_nicnet *n, const char *opts)
 {
+	return nrtls_nicnet_setup_link(n, "", opts);
+}
+
+int nrtls_nicnet_setup_link(struct nrtls_nicnet *n, const char *link_opts,
+			    const char *opts)
+{
 	if (nrtls_nicnet_ns(n))
 		return -1;
-	if (nrtls_sh("ip -n %s link add nic0 type nrtls %s peer name nic0p netns %s",
-		     n->ns_a, opts, n->ns_b) ||
+	if (nrtls_sh("ip -n %s link add nic0 %s type nrtls %s peer name nic0p netns %s",
+		     n->ns_a, link_opts, opts, n->ns_b) ||
 	    nrtls_sh("ip -n %s addr add 192.0.2.1/24 dev nic0 && ip -n %s link set nic0 up",
 		     n->ns_a, n->ns_a) ||
 	    nrtls_sh("ip -n %s addr add 192.0.2.2/24 dev nic0p && ip -n %s link set nic0p up",

@@ -32,6 +32,9 @@ int nrtls_use_ip_plugin(void);
 int nrtls_nicnet_ns(struct nrtls_nicnet *n);
 /* The namespaces and the pair, @opts given to "type nrtls": 0 or -1. */
 int nrtls_nicnet_setup(struct nrtls_nicnet *n, const char *opts);
+/* The same, @link_opts given to "ip link add nic0" (e.g. "numtxqueues 4"). */
+int nrtls_nicnet_setup_link(struct nrtls_nicnet *n, const char *link_opts,
+			    const char *opts);
 void nrtls_nicnet_teardown(struct nrtls_nicnet *n);
 
 /*
