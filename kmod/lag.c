@@ -485,6 +485,7 @@ static int lag_add_lower(struct net_device *dev, struct net_device *lower_dev,
 		goto err_handler;
 	list_add_tail_rcu(&l->node, &lag->lowers);
 	lag_update_carrier(lag);
+	netdev_update_features(dev);
 	return 0;
 
 err_handler:
@@ -495,6 +496,25 @@ err_addr:
 err_free:
 	kfree(l);
 	return err;
+}
+
+/*
+ * lag0 offers TLS TX offload only while a lower it can place flows on
+ * does: over a veth alone, kTLS would pick device mode and have every
+ * packet encrypted by the software fallback below, slower than software
+ * kTLS and silent.
+ */
+static netdev_features_t lag_fix_features(struct net_device *dev,
+					  netdev_features_t features)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	struct nrtls_lag_lower *l;
+
+	ASSERT_RTNL();
+	list_for_each_entry(l, &lag->lowers, node)
+		if (nrtls_is_nic(l->dev) && (l->dev->features & NETIF_F_HW_TLS_TX))
+			return features;
+	return features & ~NETIF_F_HW_TLS_TX;
 }
 
 static void lag_release(struct nrtls_lag *lag, struct nrtls_lag_lower *l)
@@ -519,6 +539,8 @@ static int lag_del_lower(struct net_device *dev, struct net_device *lower_dev)
 	list_for_each_entry(l, &lag->lowers, node) {
 		if (l->dev == lower_dev) {
 			lag_release(lag, l);
+			if (dev->reg_state == NETREG_REGISTERED)
+				netdev_update_features(dev);
 			return 0;
 		}
 	}
@@ -567,6 +589,7 @@ static const struct net_device_ops lag_netdev_ops = {
 	.ndo_get_stats64 = lag_get_stats64,
 	.ndo_add_slave = lag_add_lower,
 	.ndo_del_slave = lag_del_lower,
+	.ndo_fix_features = lag_fix_features,
 	.ndo_validate_addr = eth_validate_addr,
 };
 
@@ -636,7 +659,7 @@ int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[],
 	return 0;
 }
 
-/* Lowers going away, up or down. */
+/* Lowers going away, up or down, or changing their features. */
 static int lag_netdev_event(struct notifier_block *nb, unsigned long event,
 			    void *ptr)
 {
@@ -656,6 +679,9 @@ static int lag_netdev_event(struct notifier_block *nb, unsigned long event,
 	case NETDEV_DOWN:
 	case NETDEV_CHANGE:
 		lag_update_carrier(lag);
+		break;
+	case NETDEV_FEAT_CHANGE:
+		netdev_update_features(master);
 		break;
 	}
 	return NOTIFY_DONE;

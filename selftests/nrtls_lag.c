@@ -4,7 +4,7 @@
  * offloaded through lag0 moves between lower NICs while it runs, staying
  * offloaded and byte-exact; with no lower that can offload it goes to
  * software and comes back; a failed re-homing, one that keeps failing
- * (bounded tries), a deleted lower.  And stock
+ * (bounded tries), a deleted lower; no offload offered over a veth alone.  And stock
  * bonding over the same NICs: it offloads to a slave, and breaks the flow
  * when that slave goes away.
  *
@@ -349,6 +349,43 @@ TEST_F_TIMEOUT(lag, software_and_back, 300)
 	transfer(_metadata, &self->e, 12 * MiB, to_veth);
 	EXPECT_LE(modes + 3, nrtls_read_stat("events", "ctx_mode_changes"));
 	EXPECT_LT(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets"));
+}
+
+/*
+ * Over lowers that cannot offload, lag0 does not offer to: kTLS stays in
+ * software (no device mode, no wrapper context, nothing encrypted twice
+ * below) and the data is exact.  A NIC below again brings the offer back.
+ */
+TEST_F_TIMEOUT(lag, no_offload_offered_over_a_veth, 300)
+{
+	const char *a = self->e.net.ns_a, *b = self->e.net.ns_b;
+	char out[8192];
+
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add v0 type veth peer name v0p netns %s", a, b));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set v0 master lag0 && ip -n %s link set v0 up && "
+			      "ip -n %s link set v0p master br0 && ip -n %s link set v0p up",
+			      a, a, b, b));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 nomaster && ip -n %s link set nic1 nomaster",
+			      a, a));
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip netns exec %s ethtool -k lag0", a));
+	EXPECT_NE(NULL, strstr(out, "tls-hw-tx-offload: off")) {
+		TH_LOG("%s", out);
+	}
+	ASSERT_EQ(0, nrtls_tls_pair_ns(&self->e.t, TLS1_2_VERSION, CIPHER,
+				       self->e.net.fd_a, "192.0.2.1", self->e.net.fd_b));
+	self->e.have_tls = true;
+	EXPECT_EQ(0, nrtls_tls_stat(a, "TlsCurrTxDevice"));
+	EXPECT_EQ(1, nrtls_tls_stat(a, "TlsCurrTxSw"));
+	EXPECT_FALSE(nrtls_ctx_find(NULL, 0, " dev=lag0 ", NULL));
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_ctx_add"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets"));
+
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 master lag0", a));
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip netns exec %s ethtool -k lag0", a));
+	EXPECT_NE(NULL, strstr(out, "tls-hw-tx-offload: on")) {
+		TH_LOG("%s", out);
+	}
 }
 
 FIXTURE(bond) {
