@@ -27,6 +27,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
+#include <linux/if_vlan.h>
 #include <linux/jhash.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -415,6 +416,12 @@ static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
 		kfree_skb(skb);
 		return NETDEV_TX_OK;
 	}
+	/*
+	 * The tag goes out of band, as to a NIC that inserts it; it is the
+	 * same again if the packet comes back here after NETDEV_TX_BUSY.
+	 */
+	if (lag->vid)
+		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q), lag->vid);
 	if (ctx)
 		rc = lag_xmit_tls(lag, skb, ctx, lower);
 	else
@@ -426,21 +433,38 @@ static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	return rc;
 }
 
+u16 nrtls_lag_vid(const struct net_device *dev)
+{
+	const struct nrtls_lag *lag = lag_of(dev);
+
+	return lag ? lag->vid : 0;
+}
+
 void nrtls_lag_wake(struct net_device *dev)
 {
 	if (lag_of(dev) && netif_running(dev) && nrtls_txq_any_stopped(dev))
 		netif_tx_wake_all_queues(dev);
 }
 
+/*
+ * With a VLAN of its own, lag0 takes only that VLAN's frames (the core has
+ * moved the tag into the skb by now) and leaves the rest to the lower.
+ */
 static rx_handler_result_t lag_rx(struct sk_buff **pskb)
 {
 	struct sk_buff *skb = *pskb;
 	struct nrtls_lag *lag = rcu_dereference(skb->dev->rx_handler_data);
 
+	if (lag->vid && (!skb_vlan_tag_present(skb) ||
+			 skb_vlan_tag_get_id(skb) != lag->vid ||
+			 skb->vlan_proto != htons(ETH_P_8021Q)))
+		return RX_HANDLER_PASS;
 	skb = skb_share_check(skb, GFP_ATOMIC);
 	if (!skb)
 		return RX_HANDLER_CONSUMED;
 	*pskb = skb;
+	if (lag->vid)
+		__vlan_hwaccel_clear_tag(skb);
 	skb->dev = lag->dev;
 	lag_stat_inc(lag, LAG_ST_RX_PACKETS);
 	atomic64_add(skb->len, &lag->stats[LAG_ST_RX_BYTES]);
@@ -633,7 +657,7 @@ static const struct ethtool_ops lag_ethtool_ops = {
 		      NETIF_F_GSO_SOFTWARE)
 
 /* The device was set up as a NIC (the kind's setup); make it a wrapper. */
-int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[],
+int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[], u16 vid,
 		      struct netlink_ext_ack *extack)
 {
 	struct nrtls_lag *lag = netdev_priv(dev);
@@ -641,6 +665,7 @@ int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[],
 
 	memset(lag, 0, sizeof(*lag));
 	lag->dev = dev;
+	lag->vid = vid;
 	INIT_LIST_HEAD(&lag->lowers);
 	dev->netdev_ops = &lag_netdev_ops;
 	dev->ethtool_ops = &lag_ethtool_ops;

@@ -34,11 +34,13 @@ struct nrtls_lag {
 	struct net_device *dev;
 	struct list_head lowers;
 	u32 gen;
+	u16 vid;		/* its own VLAN, or 0; fixed */
 	atomic64_t stats[LAG_ST_NR];
 };
 
-int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[],
+int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[], u16 vid,
 		      struct netlink_ext_ack *extack);
+u16 nrtls_lag_vid(const struct net_device *dev);
 void nrtls_lag_wake(struct net_device *dev);
 int nrtls_lag_init(void);
 void nrtls_lag_exit(void);

@@ -5,6 +5,7 @@
  * The attributes are documented in uapi/linux/nrtls.h.
  */
 #include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
 #include <linux/module.h>
 #include <linux/rtnetlink.h>
 #include <net/rtnetlink.h>
@@ -24,6 +25,7 @@ static const struct nla_policy nrtls_policy[IFLA_NRTLS_MAX + 1] = {
 	[IFLA_NRTLS_POOL_BULK] = { .type = NLA_U32 },
 	[IFLA_NRTLS_CREDITS] = { .type = NLA_U32 },
 	[IFLA_NRTLS_COMPL_EVERY] = { .type = NLA_U32 },
+	[IFLA_NRTLS_VLAN] = NLA_POLICY_RANGE(NLA_U32, 1, VLAN_N_VID - 2),
 };
 
 /* The attributes only a NIC has. */
@@ -120,7 +122,15 @@ static int nrtls_newlink(struct net *src_net, struct net_device *dev,
 				return -EINVAL;
 			}
 		}
-		return nrtls_lag_newlink(dev, tb, extack);
+		return nrtls_lag_newlink(dev, tb,
+					 data && data[IFLA_NRTLS_VLAN] ?
+					 nla_get_u32(data[IFLA_NRTLS_VLAN]) : 0,
+					 extack);
+	}
+	if (data && data[IFLA_NRTLS_VLAN]) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_NRTLS_VLAN],
+				    "only a wrapper (mode lag) has this setting");
+		return -EINVAL;
 	}
 	if (data && data[IFLA_NRTLS_PERSONALITY])
 		personality = nla_get_u8(data[IFLA_NRTLS_PERSONALITY]);
@@ -138,6 +148,7 @@ static int nrtls_changelink(struct net_device *dev, struct nlattr *tb[],
 {
 	static const int fixed[] = {
 		IFLA_NRTLS_MODE, IFLA_NRTLS_PERSONALITY, IFLA_NRTLS_PEER,
+		IFLA_NRTLS_VLAN,
 	};
 	struct nrtls_nic_cfg cfg;
 	int err, i;
@@ -178,7 +189,7 @@ static void nrtls_dellink(struct net_device *dev, struct list_head *head)
 static size_t nrtls_get_size(const struct net_device *dev)
 {
 	if (!nrtls_is_nic(dev))
-		return nla_total_size(1);
+		return nla_total_size(1) + nla_total_size(4);
 	return 2 * nla_total_size(1) + 7 * nla_total_size(4);
 }
 
@@ -186,9 +197,14 @@ static int nrtls_fill_info(struct sk_buff *skb, const struct net_device *dev)
 {
 	const struct nrtls_nic_cfg *cfg;
 
-	if (!nrtls_is_nic(dev))
-		return nla_put_u8(skb, IFLA_NRTLS_MODE, NRTLS_LINK_LAG) ?
-			-EMSGSIZE : 0;
+	if (!nrtls_is_nic(dev)) {
+		u16 vid = nrtls_lag_vid(dev);
+
+		if (nla_put_u8(skb, IFLA_NRTLS_MODE, NRTLS_LINK_LAG) ||
+		    (vid && nla_put_u32(skb, IFLA_NRTLS_VLAN, vid)))
+			return -EMSGSIZE;
+		return 0;
+	}
 	cfg = nrtls_nic_cfg(dev);
 	if (nla_put_u8(skb, IFLA_NRTLS_MODE, NRTLS_LINK_NIC) ||
 	    nla_put_u8(skb, IFLA_NRTLS_PERSONALITY, nrtls_nic_personality(dev)) ||

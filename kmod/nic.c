@@ -267,10 +267,13 @@ void nrtls_nic_setup(struct net_device *dev)
 	dev->netdev_ops = &nic_netdev_ops;
 	dev->ethtool_ops = &nic_ethtool_ops;
 	dev->tlsdev_ops = &nrtls_nic_tlsdev_ops;
-	dev->features |= NIC_FEATURES | NETIF_F_HW_TLS_TX;
+	/* Like veth: a VLAN tag out of band reaches the peer as it is. */
+	dev->features |= NIC_FEATURES | NETIF_F_HW_TLS_TX |
+			 NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_STAG_TX;
 	/* RX decryption is not emulated: the switch exists, off. */
 	dev->hw_features |= NIC_FEATURES | NETIF_F_HW_TLS_TX |
-			    NETIF_F_HW_TLS_RX;
+			    NETIF_F_HW_TLS_RX | NETIF_F_HW_VLAN_CTAG_TX |
+			    NETIF_F_HW_VLAN_STAG_TX;
 	dev->vlan_features |= NIC_FEATURES;
 	dev->max_mtu = ETH_MAX_MTU;
 	dev->needs_free_netdev = true;

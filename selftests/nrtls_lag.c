@@ -4,7 +4,8 @@
  * offloaded through lag0 moves between lower NICs while it runs, staying
  * offloaded and byte-exact; with no lower that can offload it goes to
  * software and comes back; a failed re-homing, one that keeps failing
- * (bounded tries), a deleted lower; no offload offered over a veth alone.  And stock
+ * (bounded tries), a deleted lower; no offload offered over a veth alone;
+ * lag0 with a VLAN of its own.  And stock
  * bonding over the same NICs: it offloads to a slave, and breaks the flow
  * when that slave goes away.
  *
@@ -87,8 +88,9 @@ struct env {
 	bool have_tls;
 };
 
-static void env_setup(struct __test_metadata *_metadata, struct env *e,
-		      const char *master)
+/* @master: "lag0" (created with @lag_opts) or "bond0". */
+static void env_setup_opts(struct __test_metadata *_metadata, struct env *e,
+			   const char *master, const char *lag_opts)
 {
 	const char *a, *b;
 
@@ -105,7 +107,8 @@ static void env_setup(struct __test_metadata *_metadata, struct env *e,
 				      "ip -n %s link add bond0 type bond mode balance-xor "
 				      "xmit_hash_policy layer3+4", a));
 	} else {
-		ASSERT_EQ(0, nrtls_sh("ip -n %s link add lag0 type nrtls mode lag", a));
+		ASSERT_EQ(0, nrtls_sh("ip -n %s link add lag0 type nrtls mode lag %s",
+				      a, lag_opts));
 	}
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 master %s && "
 			      "ip -n %s link set nic1 master %s", a, master, a, master));
@@ -122,6 +125,12 @@ static void env_setup(struct __test_metadata *_metadata, struct env *e,
 			      "ip -n %s link set nic0p up && ip -n %s link set nic1p up && "
 			      "ip -n %s link set br0 up && ip -n %s addr add 192.0.2.2/24 dev br0",
 			      b, b, b, b, b, b, b));
+}
+
+static void env_setup(struct __test_metadata *_metadata, struct env *e,
+		      const char *master)
+{
+	env_setup_opts(_metadata, e, master, "");
 }
 
 static void env_teardown(struct __test_metadata *_metadata, struct env *e)
@@ -386,6 +395,58 @@ TEST_F_TIMEOUT(lag, no_offload_offered_over_a_veth, 300)
 	EXPECT_NE(NULL, strstr(out, "tls-hw-tx-offload: on")) {
 		TH_LOG("%s", out);
 	}
+}
+
+/*
+ * lag0 with a VLAN of its own, 100: b answers only on br0.100, so the
+ * flow works only if lag0's frames carry the tag and it takes b's.
+ */
+FIXTURE(vlan) {
+	struct env e;
+};
+
+FIXTURE_SETUP(vlan)
+{
+	const char *b;
+
+	env_setup_opts(_metadata, &self->e, "lag0", "vlan 100");
+	b = self->e.net.ns_b;
+	ASSERT_EQ(0, nrtls_sh("ip -n %s addr del 192.0.2.2/24 dev br0 && "
+			      "ip -n %s link add link br0 name br0.100 type vlan id 100 && "
+			      "ip -n %s addr add 192.0.2.2/24 dev br0.100 && "
+			      "ip -n %s link set br0.100 up", b, b, b, b));
+}
+
+FIXTURE_TEARDOWN(vlan)
+{
+	env_teardown(_metadata, &self->e);
+}
+
+/*
+ * Stock Linux offloads no TLS through a VLAN device (nrtls_nic's
+ * ring.*.stock_vlan_is_software); lag0's own VLAN keeps the flow
+ * offloaded, tagged, and re-homed under transfer like any other.
+ */
+TEST_F_TIMEOUT(vlan, offloaded_tagged_and_rehomed, 300)
+{
+	const char *a = self->e.net.ns_a, *b = self->e.net.ns_b;
+	char out[4096];
+
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s -d link show lag0", a));
+	EXPECT_NE(NULL, strstr(out, "mode lag vlan 100 ")) {
+		TH_LOG("%s", out);
+	}
+	open_lag_flow(_metadata, &self->e, first_lower, sizeof(first_lower));
+	transfer(_metadata, &self->e, 12 * MiB, bounce_lower);
+	EXPECT_LE(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_resets"));
+	EXPECT_LT(0, nrtls_ethtool_stat(a, "nic0", "tx_tls_encrypted_packets"));
+	EXPECT_LT(0, nrtls_ethtool_stat(a, "nic1", "tx_tls_encrypted_packets"));
+	EXPECT_EQ(1, nrtls_tls_stat(a, "TlsCurrTxDevice"));
+	/* What came in on b's VLAN device: the whole transfer. */
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out),
+				  "ip -n %s -s link show br0.100 | awk 'f{print $1; exit} /RX:/{f=1}'",
+				  b));
+	EXPECT_LT(12 * (long)MiB, atol(out));
 }
 
 FIXTURE(bond) {

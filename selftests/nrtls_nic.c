@@ -687,6 +687,31 @@ TEST_F_TIMEOUT(mlx5, dropped_in_the_nic, 120)
 	EXPECT_EQ(3, nrtls_ethtool_stat(self->net.ns_a, "nic0", "tx_tls_encrypt_fail"));
 }
 
+/*
+ * Stock Linux offloads no TLS through a VLAN device (it has no tlsdev_ops,
+ * and kTLS looks no further down): a flow over nic0.5 is software kTLS,
+ * and exact.  lag0's own "vlan" is the way to offload it (nrtls_lag).
+ */
+TEST_F(ring, stock_vlan_is_software)
+{
+	const char *a = self->net.ns_a, *b = self->net.ns_b;
+	struct nrtls_tls t;
+	long sw0 = nrtls_tls_stat(a, "TlsCurrTxSw");
+
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add link nic0 name nic0.5 type vlan id 5 && "
+			      "ip -n %s addr add 198.51.100.1/24 dev nic0.5 && "
+			      "ip -n %s link set nic0.5 up", a, a, a));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add link nic0p name nic0p.5 type vlan id 5 && "
+			      "ip -n %s addr add 198.51.100.2/24 dev nic0p.5 && "
+			      "ip -n %s link set nic0p.5 up", b, b, b));
+	ASSERT_EQ(0, nrtls_tls_pair_ns(&t, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256",
+				       self->net.fd_a, "198.51.100.1", self->net.fd_b));
+	EXPECT_EQ(sw0 + 1, nrtls_tls_stat(a, "TlsCurrTxSw"));
+	EXPECT_EQ(1, nrtls_tls_stat(a, "TlsCurrTxDevice"));
+	EXPECT_EQ(0, tls_move(&t, MiB));
+	nrtls_tls_abort(&t);
+}
+
 /* --- several TX queues ------------------------------------------------------ */
 
 #define MQ_FLOWS 8
@@ -925,6 +950,24 @@ TEST(bad_settings)
 	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link add x type nrtls bogus 1 2>&1",
 				  net.ns_a));
 	EXPECT_NE(NULL, strstr(out, "unknown option"));
+	/* A VLAN of its own is the wrapper's, 1..4094, fixed. */
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link add x type nrtls vlan 5 2>&1",
+				  net.ns_a));
+	EXPECT_NE(NULL, strstr(out, "only a wrapper"));
+	for (int i = 0; i < 2; i++) {
+		EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
+					  "ip -n %s link add x type nrtls mode lag vlan %d 2>&1",
+					  net.ns_a, i ? 4095 : 0));
+		EXPECT_NE(NULL, strstr(out, "out of range"));
+	}
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add w type nrtls mode lag vlan 4094", net.ns_a));
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s -d link show w", net.ns_a));
+	EXPECT_NE(NULL, strstr(out, "mode lag vlan 4094 ")) {
+		TH_LOG("%s", out);
+	}
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link set w type nrtls vlan 7 2>&1",
+				  net.ns_a));
+	EXPECT_NE(NULL, strstr(out, "only be set when the device is created"));
 
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link add x type nrtls personality cxgb4 latency 7 "
 			      "peer name xp", net.ns_a));

@@ -15,6 +15,7 @@ bad() {
 }
 t "ip link help nrtls shows the options" \
 	'ip link help nrtls 2>&1 | grep -q "\[ mode { nic | lag } \]"'
+t "ip link help nrtls shows the wrapper's vlan" 'ip link help nrtls 2>&1 | grep -q "\[ vlan VID \]"'
 t "an unknown option is named" 'bad frob 1 && echo "$out" | grep -q "unknown option \"frob\""'
 t "a bad number is refused" 'bad ring 12x && echo "$out" | grep -q "\"12x\" is not a valid ring"'
 t "a negative number is refused" 'bad latency -5 && echo "$out" | grep -q "not a valid latency"'

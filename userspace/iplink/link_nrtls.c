@@ -77,6 +77,7 @@ static const struct {
 	{ "pool-bulk", IFLA_NRTLS_POOL_BULK },
 	{ "credits", IFLA_NRTLS_CREDITS },
 	{ "compl-every", IFLA_NRTLS_COMPL_EVERY },
+	{ "vlan", IFLA_NRTLS_VLAN },
 };
 
 static void usage(FILE *f)
@@ -86,11 +87,12 @@ static void usage(FILE *f)
 		"                  [ personality { mlx5 | cxgb4 } ] [ ring DESCRIPTORS ]\n"
 		"                  [ latency MICROSECONDS ] [ pool-low N ] [ pool-high N ]\n"
 		"                  [ pool-bulk N ] [ credits N ] [ compl-every N ]\n"
-		"                  [ peer [ name PEER ] [ OPTIONS ] ]\n"
+		"                  [ vlan VID ] [ peer [ name PEER ] [ OPTIONS ] ]\n"
 		"       ip link set NAME type nrtls [ ring N ] [ latency MICROSECONDS ] ...\n"
 		"\n"
 		"mode nic (default): an emulated kTLS-offload NIC and its peer, like veth;\n"
-		"mode lag: a wrapper device, lowers added with 'ip link set DEV master NAME'.\n"
+		"mode lag: a wrapper device, lowers added with 'ip link set DEV master NAME';\n"
+		"  vlan VID (1-4094): its frames leave tagged, only that VLAN's come in.\n"
 		"peer, if given, comes last: the rest of the line sets up the peer.\n");
 }
 

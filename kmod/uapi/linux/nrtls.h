@@ -210,8 +210,10 @@ struct nrtls_uring_cmd {
  *   CREDITS      u32  cxgb4: work-request credits per flow (default 64)
  *   COMPL_EVERY  u32  cxgb4: ask for a completion every N requests
  *                     (default 8)
+ *   VLAN         u32  wrapper: an 802.1Q VLAN of its own, 1..4094: its
+ *                     frames leave tagged, and only that VLAN's come in
  *
- * MODE, PERSONALITY and PEER are fixed at creation; the rest can be
+ * MODE, PERSONALITY, PEER and VLAN are fixed at creation; the rest can be
  * changed with "ip link set NAME type nrtls ...".  A NIC and its peer share
  * their settings.
  */
@@ -227,6 +229,7 @@ enum {
 	IFLA_NRTLS_POOL_BULK,
 	IFLA_NRTLS_CREDITS,
 	IFLA_NRTLS_COMPL_EVERY,
+	IFLA_NRTLS_VLAN,
 	__IFLA_NRTLS_MAX,
 };
 
