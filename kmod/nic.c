@@ -50,6 +50,7 @@ static const char nic_stat_names[NIC_ST_NR][ETH_GSTRING_LEN] = {
 	[NIC_ST_COMPL_REQ] = "cxgb4_completions_requested",
 	[NIC_ST_CREDITS_RETURNED] = "cxgb4_credits_returned",
 	[NIC_ST_FLUSHES] = "cxgb4_flushes",
+	[NIC_ST_QUEUE_STOPS] = "tx_queue_stops",
 };
 
 /* Gauges after the counters in "ethtool -S". */
@@ -93,6 +94,8 @@ bool nrtls_nic_full_stop(struct nrtls_nic *nic)
 	lockdep_assert_held(&nic->lock);
 	if (!nrtls_nic_ring_full(nic))
 		return false;
+	if (!nrtls_txq_all_stopped(nic->dev))
+		nrtls_nic_stat_inc(nic, NIC_ST_QUEUE_STOPS);
 	netif_tx_stop_all_queues(nic->dev);
 	return true;
 }

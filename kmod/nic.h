@@ -54,6 +54,7 @@ enum nrtls_nic_stat {
 	NIC_ST_COMPL_REQ,
 	NIC_ST_CREDITS_RETURNED,
 	NIC_ST_FLUSHES,
+	NIC_ST_QUEUE_STOPS,
 	NIC_ST_NR,
 };
 
@@ -183,6 +184,17 @@ static inline bool nrtls_txq_any_stopped(struct net_device *dev)
 		if (netif_tx_queue_stopped(netdev_get_tx_queue(dev, i)))
 			return true;
 	return false;
+}
+
+/* Whether all of them are. */
+static inline bool nrtls_txq_all_stopped(struct net_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->real_num_tx_queues; i++)
+		if (!netif_tx_queue_stopped(netdev_get_tx_queue(dev, i)))
+			return false;
+	return true;
 }
 
 bool nrtls_is_nic(const struct net_device *dev);
