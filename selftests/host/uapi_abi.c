@@ -27,7 +27,7 @@ CHECK(NRTLS_SF_FLAGS == 0x3f);
 CHECK(NRTLS_ABI_VERSION == 2);
 /* Link attributes of "ip link ... type nrtls": numbers are ABI too. */
 CHECK(IFLA_NRTLS_MODE == 1 && IFLA_NRTLS_PEER == 3 && IFLA_NRTLS_COMPL_EVERY == 10);
-CHECK(IFLA_NRTLS_MAX == 10);
+CHECK(IFLA_NRTLS_VLAN == 11 && IFLA_NRTLS_MAX == 11);
 CHECK(NRTLS_LINK_LAG == 1 && NRTLS_PERS_CXGB4 == 1);
 
 int main(void)
