@@ -85,6 +85,7 @@ for name in "${tests[@]}"; do
 	fi
 	echo "# selftests: nrtls: $name"
 	log=$(mktemp)
+	t0=$SECONDS
 	before=$(dmesg | wc -l)
 	# A test's own TAP is a subtest: indented, as TAP 14 nests it.
 	timeout -k 10 "$tmo" "${cmd[@]}" 2>&1 | tee "$log" | sed -u 's/^/    /'
@@ -113,6 +114,8 @@ for name in "${tests[@]}"; do
 	else
 		tap "ok - $name: $got results (subtests)"
 	fi
+	# Where make check's time goes (a comment to TAP).
+	echo "# $name: $((SECONDS - t0)) s"
 	rm -f "$log"
 
 	if [ -d /sys/module/nrtls ]; then
