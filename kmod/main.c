@@ -32,7 +32,7 @@ static int __init nrtls_init(void)
 	err = nrtls_ctx_init(nrtls_debugfs);
 	if (err)
 		goto err_debugfs;
-	err = nrtls_sockq_init();
+	err = nrtls_sockq_init(nrtls_debugfs);
 	if (err)
 		goto err_ctx;
 	err = nrtls_sf_init();

@@ -11,9 +11,11 @@
  * the connection aborted (tcp_abort: EIO to the application, a reset to
  * the peer).
  */
+#include <linux/debugfs.h>
 #include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <net/tcp.h>
 
@@ -1045,6 +1047,120 @@ static void sq_check(struct nrtls_sq *sq)
 		  req_bytes, req_segs, segs);
 }
 
+/* --- debugfs "queues": what each queue holds, for diagnosing a stall ---- */
+
+#define QUEUES_SHOWN	8192
+
+static void show_sock(struct seq_file *m, struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		seq_printf(m, "[%pI6c]:%u [%pI6c]:%u", &sk->sk_v6_rcv_saddr,
+			   ntohs(inet->inet_sport), &sk->sk_v6_daddr,
+			   ntohs(sk->sk_dport));
+		return;
+	}
+#endif
+	seq_printf(m, "%pI4:%u %pI4:%u", &inet->inet_saddr,
+		   ntohs(inet->inet_sport), &sk->sk_daddr, ntohs(sk->sk_dport));
+}
+
+/*
+ * A not-ready segment belongs to its read (a job may be filling in its
+ * folios right now): its fields are not read, only the page cache's folio
+ * at its position, looked up afresh.
+ */
+static void show_notready(struct seq_file *m, struct nrtls_seg *seg)
+{
+	struct folio *folio = NULL;
+
+	seq_printf(m, "  seg notready kind=%u pos=%lld len=%u", seg->kind,
+		   seg->pos, seg->len);
+	if (seg->kind == NRTLS_SEG_FOLIO)
+		folio = nrtls_folio_lookup(seg->req->mapping,
+					   seg->pos >> PAGE_SHIFT);
+	if (folio) {
+		seq_printf(m, " folio: locked=%d uptodate=%d waiters=%d",
+			   folio_test_locked(folio), folio_test_uptodate(folio),
+			   folio_test_waiters(folio));
+		folio_put(folio);
+	} else if (seg->kind == NRTLS_SEG_FOLIO) {
+		seq_puts(m, " folio: none");
+	}
+	seq_putc(m, '\n');
+}
+
+static void show_queue(struct seq_file *m, struct nrtls_sq *sq)
+{
+	struct sock *sk = sq->sk;
+	struct nrtls_seg *seg;
+	struct nrtls_req *req;
+	unsigned int nready = 0;
+
+	lockdep_assert_held(&sq->lock);
+	seq_puts(m, "sq ");
+	show_sock(m, sk);
+	seq_printf(m, " state=%u error=%d io=%u ready=%llu notready=%llu charged=%ld wmem_queued=%d sndbuf=%d outq=%u idle_ms=%u work=%d reaper=%d reqs=%d\n",
+		   READ_ONCE(sk->sk_state), sq->error, sq->io_pending,
+		   sq->ready_bytes, sq->notready_bytes, sq->charged,
+		   READ_ONCE(sk->sk_wmem_queued), READ_ONCE(sk->sk_sndbuf),
+		   READ_ONCE(tcp_sk(sk)->write_seq) - READ_ONCE(tcp_sk(sk)->snd_una),
+		   jiffies_to_msecs(jiffies - sq->last_progress),
+		   work_pending(&sq->work), delayed_work_pending(&sq->reaper),
+		   atomic_read(&sq->nr_reqs));
+	list_for_each_entry(req, &sq->reqs, node)
+		seq_printf(m, "  req id=%llu state=%u pos=%lld end=%lld hdr=%u/%u total=%llu queued=%llu sent=%llu dropped=%llu segs=%u stop=%d err=%d flags=%#x cmd=%#lx\n",
+			   req->id, req->state, req->pos, req->end,
+			   req->hdr_done, req->hdr_len, req->total, req->queued,
+			   req->sent, req->dropped, req->segs, req->stop_err,
+			   req->err, req->flags, READ_ONCE(req->cmd_flags));
+	list_for_each_entry(seg, &sq->segs, node) {
+		if (seg->ready)
+			nready++;
+		else
+			show_notready(m, seg);
+	}
+	seq_printf(m, "  segs ready=%u\n", nready);
+}
+
+static int queues_show(struct seq_file *m, void *v)
+{
+	struct nrtls_sq **sqs, *sq;
+	unsigned int n = 0, more = 0, bkt, i;
+
+	sqs = kvmalloc_array(QUEUES_SHOWN, sizeof(*sqs), GFP_KERNEL);
+	if (!sqs)
+		return -ENOMEM;
+	/* References first: a queue's lock cannot be taken under RCU. */
+	rcu_read_lock();
+	hash_for_each_rcu(sq_table, bkt, sq, hnode) {
+		if (READ_ONCE(sq->detached) || !refcount_inc_not_zero(&sq->ref))
+			continue;
+		if (n == QUEUES_SHOWN) {
+			more++;
+			nrtls_sq_put(sq);
+			continue;
+		}
+		sqs[n++] = sq;
+	}
+	rcu_read_unlock();
+	for (i = 0; i < n; i++) {
+		sq = sqs[i];
+		mutex_lock(&sq->lock);
+		if (!sq->detached)
+			show_queue(m, sq);
+		mutex_unlock(&sq->lock);
+		nrtls_sq_put(sq);
+	}
+	if (more)
+		seq_printf(m, "%u more queues not shown\n", more);
+	kvfree(sqs);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(queues);
+
 /* --- the worker ---------------------------------------------------------- */
 
 struct file *nrtls_sq_run(struct nrtls_sq *sq)
@@ -1084,7 +1200,7 @@ static void sq_work(struct work_struct *work)
 	nrtls_sq_put(sq);
 }
 
-int nrtls_sockq_init(void)
+int nrtls_sockq_init(struct dentry *dir)
 {
 	sq_wq = alloc_workqueue("nrtls", WQ_UNBOUND | WQ_SYSFS, 0);
 	if (!sq_wq)
@@ -1094,6 +1210,7 @@ int nrtls_sockq_init(void)
 		destroy_workqueue(sq_wq);
 		return -ENOMEM;
 	}
+	debugfs_create_file("queues", 0400, dir, NULL, &queues_fops);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "uapi/linux/nrtls.h"
 
 struct cgroup_subsys_state;
+struct dentry;
 struct io_uring_cmd;
 struct mem_cgroup;
 struct nrtls_quota;
@@ -213,7 +214,7 @@ void nrtls_seg_free(struct nrtls_seg *seg);
 struct folio *nrtls_seg_folio(struct nrtls_seg *seg, unsigned int i);
 void nrtls_req_put(struct nrtls_req *req);
 
-int nrtls_sockq_init(void);
+int nrtls_sockq_init(struct dentry *dir);
 void nrtls_sockq_exit(void);
 
 /* sendfile.c */
