@@ -102,6 +102,44 @@ static int open_fs_file(struct nrtls_slowfs *fs, const char *kind, uint64_t size
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
+/* The lines of debugfs "queues" for @sock's queue show it waiting for reads. */
+static bool queue_shows(struct __test_metadata *_metadata, int sock, uint64_t total)
+{
+	struct sockaddr_in me, peer;
+	socklen_t l1 = sizeof(me), l2 = sizeof(peer);
+	char text[16384], key[96], want[64], *q, *end;
+	size_t n;
+	FILE *f;
+
+	if (getsockname(sock, (struct sockaddr *)&me, &l1) ||
+	    getpeername(sock, (struct sockaddr *)&peer, &l2))
+		return false;
+	f = fopen("/sys/kernel/debug/nrtls/queues", "r");
+	if (!f)
+		return false;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	snprintf(key, sizeof(key), "sq 127.0.0.1:%u 127.0.0.1:%u state=",
+		 ntohs(me.sin_port), ntohs(peer.sin_port));
+	q = strstr(text, key);
+	if (!q) {
+		TH_LOG("no line \"%s\" in:\n%s", key, text);
+		return false;
+	}
+	/* Its block: up to the next queue's line. */
+	end = strstr(q + 1, "\nsq ");
+	if (end)
+		end[1] = '\0';
+	snprintf(want, sizeof(want), " total=%llu ", (unsigned long long)total);
+	if (!strstr(q, "\n  req id=") || !strstr(q, want) ||
+	    !strstr(q, "\n  seg notready kind=1 pos=") || !strstr(q, " io=")) {
+		TH_LOG("%s", q);
+		return false;
+	}
+	return true;
+}
+
 /*
  * Reads wait at the gate: the call still returns with everything queued,
  * and the read jobs ran on the pool, not in the caller.
@@ -122,6 +160,8 @@ TEST_F(fuse, call_returns_before_read)
 	/* Only the header can have gone: the file's reads are at the gate. */
 	usleep(200 * 1000);
 	EXPECT_EQ((ssize_t)HLEN, recv(self->rcv, buf, sizeof(buf), MSG_DONTWAIT));
+	/* debugfs "queues" shows the queue, the request and a read waiting. */
+	EXPECT_TRUE(queue_shows(_metadata, self->snd, HLEN + 1 * MiB));
 
 	nrtls_slowfs_gate(&self->fs, true);
 	peer.fd = self->rcv;

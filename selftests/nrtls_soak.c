@@ -311,6 +311,39 @@ bad:
 	client_close(s, c, ep, true);
 }
 
+/*
+ * What the module's queue for the server's end of @fd holds (its peer port
+ * is our port): the lines of debugfs "queues" for it, to say why it stalled.
+ */
+static void show_queue(struct __test_metadata *_metadata, int fd)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	char line[512], key[32];
+	bool in = false, found = false;
+	FILE *f;
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &len))
+		return;
+	snprintf(key, sizeof(key), ":%u state=", ntohs(sa.sin_port));
+	f = fopen("/sys/kernel/debug/nrtls/queues", "r");
+	if (!f) {
+		TH_LOG("no queue dump: %s", strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "sq ", 3)) {
+			in = strstr(line, key);
+			found |= in;
+		}
+		if (in)
+			TH_LOG("%.*s", (int)strcspn(line, "\n"), line);
+	}
+	fclose(f);
+	if (!found)
+		TH_LOG("the module has no queue for port %u", ntohs(sa.sin_port));
+}
+
 static void run(struct __test_metadata *_metadata, struct soak_state *s, int nconn, int secs)
 {
 	struct client *cl = calloc(nconn, sizeof(*cl));
@@ -341,6 +374,7 @@ static void run(struct __test_metadata *_metadata, struct soak_state *s, int nco
 				TH_LOG("stuck: /%s, %llu of %llu bytes, %s reader",
 				       c->f->name, (unsigned long long)c->got,
 				       (unsigned long long)c->want, c->slow ? "slow" : "fast");
+				show_queue(_metadata, c->fd);
 				s->stuck++;
 				client_close(s, c, ep, true);
 			} else if (c->slow && now - tick >= 50) {
