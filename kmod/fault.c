@@ -11,14 +11,24 @@
  *                            starting with the N-th call from now
  *          "SITE 0"          disarm SITE
  *          "reset"           disarm every site
+ *
+ * /sys/kernel/debug/nrtls/rtnl_hold: RTNL held by another task, to show
+ * that a path does not need it:
+ *   write: "MS"  take RTNL and keep it until released, or MS milliseconds
+ *                (at most RTNL_HOLD_MAX_MS) pass; returns once it gave it
+ *                back: the count, or -ETIMEDOUT if nobody released it
+ *          "0"   release the holder
+ *   read:  "held" or "free"
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
+#include <linux/rtnetlink.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 
 #include "fault.h"
 
@@ -171,7 +181,65 @@ static const struct file_operations fault_fops = {
 	.release = single_release,
 };
 
+/* Below the hung-task timeout, which the VM sets to 60 s. */
+#define RTNL_HOLD_MAX_MS	45000
+
+enum { RTNL_FREE, RTNL_TAKING, RTNL_HELD };
+static atomic_t rtnl_hold_state = ATOMIC_INIT(RTNL_FREE);
+static bool rtnl_release;
+static DECLARE_WAIT_QUEUE_HEAD(rtnl_hold_wq);
+
+static ssize_t rtnl_hold_write(struct file *file, const char __user *ubuf,
+			       size_t len, loff_t *ppos)
+{
+	unsigned int ms;
+	long left;
+	int err;
+
+	err = kstrtouint_from_user(ubuf, len, 0, &ms);
+	if (err)
+		return err;
+	if (!ms) {
+		WRITE_ONCE(rtnl_release, true);
+		wake_up(&rtnl_hold_wq);
+		return len;
+	}
+	if (ms > RTNL_HOLD_MAX_MS)
+		return -EINVAL;
+	if (atomic_cmpxchg(&rtnl_hold_state, RTNL_FREE, RTNL_TAKING) != RTNL_FREE)
+		return -EBUSY;
+	/* A release from now on counts, even one before RTNL is ours. */
+	WRITE_ONCE(rtnl_release, false);
+	rtnl_lock();
+	atomic_set(&rtnl_hold_state, RTNL_HELD);
+	left = wait_event_interruptible_timeout(rtnl_hold_wq,
+						READ_ONCE(rtnl_release),
+						msecs_to_jiffies(ms));
+	rtnl_unlock();
+	atomic_set(&rtnl_hold_state, RTNL_FREE);
+	if (left < 0)
+		return left;
+	return left ? len : -ETIMEDOUT;
+}
+
+static ssize_t rtnl_hold_read(struct file *file, char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	const char *s = atomic_read(&rtnl_hold_state) == RTNL_HELD ?
+			"held\n" : "free\n";
+
+	return simple_read_from_buffer(ubuf, len, ppos, s, strlen(s));
+}
+
+static const struct file_operations rtnl_hold_fops = {
+	.owner = THIS_MODULE,
+	.read = rtnl_hold_read,
+	.write = rtnl_hold_write,
+	.llseek = default_llseek,
+};
+
 void nrtls_fault_init(struct dentry *dir)
 {
 	debugfs_create_file("fault", 0600, dir, NULL, &fault_fops);
+	debugfs_create_file("rtnl_hold", 0600, dir, NULL, &rtnl_hold_fops);
 }
