@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,97 @@ TEST_F_TIMEOUT(lag, reset_backs_off, 300)
 	EXPECT_EQ(tries, nrtls_ethtool_stat(a, "lag0", "tx_tls_reset_fail"));
 	EXPECT_LT(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_reset_backoff"));
 	EXPECT_TRUE(wait_wrapper("sw", NULL));
+	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s up", a, first_lower));
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	EXPECT_TRUE(wait_wrapper("device", NULL));
+}
+
+/* Another task holding RTNL (debugfs rtnl_hold) until told to let go. */
+struct rtnl_holder {
+	pthread_t thread;
+	ssize_t ret;
+	int err;
+};
+
+static void *hold_rtnl(void *arg)
+{
+	struct rtnl_holder *h = arg;
+	int fd = open(NRTLS_DEBUGFS "/rtnl_hold", O_WRONLY | O_CLOEXEC);
+
+	h->ret = -1;
+	h->err = errno;
+	if (fd < 0)
+		return NULL;
+	/* The module's cap: it gives RTNL back by itself then. */
+	h->ret = write(fd, "45000", 5);
+	h->err = errno;
+	close(fd);
+	return NULL;
+}
+
+static bool rtnl_held(void)
+{
+	char buf[16] = "";
+	int fd = open(NRTLS_DEBUGFS "/rtnl_hold", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return !strncmp(buf, "held", 4);
+}
+
+static int release_rtnl(void)
+{
+	int fd = open(NRTLS_DEBUGFS "/rtnl_hold", O_WRONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "0", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Re-homing fails while another task holds RTNL: the flow's packets go
+ * on in software all the while (nothing on the packet path waits for
+ * RTNL), and the reset's try waits for RTNL, then fails and backs off.
+ * The transfer ends while RTNL is still held: the holder is released by
+ * the test, never by its time limit.
+ */
+TEST_F_TIMEOUT(lag, rtnl_held_elsewhere, 300)
+{
+	const char *a = self->e.net.ns_a;
+	struct rtnl_holder h = { 0 };
+	long hits, sw;
+	int i;
+
+	open_lag_flow(_metadata, &self->e, first_lower, sizeof(first_lower));
+	ASSERT_EQ(0, nrtls_fault_arm("lag_reset", 1, 1000));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s down", a, first_lower));
+	sw = nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets");
+	ASSERT_EQ(0, pthread_create(&h.thread, NULL, hold_rtnl, &h));
+	for (i = 0; i < 2000 && !rtnl_held(); i++)
+		usleep(10000);
+	ASSERT_TRUE(rtnl_held());
+	/* No reset can run from here until RTNL is given back. */
+	hits = nrtls_fault_hits("lag_reset");
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	EXPECT_EQ(hits, nrtls_fault_hits("lag_reset"));
+	EXPECT_EQ(0, release_rtnl());
+	pthread_join(h.thread, NULL);
+	EXPECT_EQ(5, h.ret) {
+		TH_LOG("the RTNL holder: %s", h.ret < 0 ? strerror(h.err) : "?");
+	}
+	EXPECT_LT(sw, nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets"));
+	/* The reset that waited for RTNL ran then, and failed. */
+	for (i = 0; i < 2000 && nrtls_fault_hits("lag_reset") == hits; i++)
+		usleep(10000);
+	EXPECT_LT(hits, nrtls_fault_hits("lag_reset"));
+	EXPECT_LE(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_reset_fail"));
 	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s up", a, first_lower));
 	transfer(_metadata, &self->e, 2 * MiB, NULL);
