@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "kselftest_harness.h"
 #include "nrtls_disk.h"
 #include "nrtls_net.h"
+#include "nrtls_nic.h"
 #include "nrtls_test.h"
 
 #define NCOLD	48
@@ -69,6 +71,7 @@ struct soak_state {
 	volatile bool stop;
 	/* results */
 	uint64_t requests, completed, bytes, resets, cut, connects, stuck, corrupt;
+	long tcp_mem_peak;	/* pages */
 };
 
 static uint64_t now_ms(void)
@@ -312,10 +315,37 @@ bad:
 }
 
 /*
- * What the module's queue for the server's end of @fd holds (its peer port
- * is our port): the lines of debugfs "queues" for it, to say why it stalled.
+ * TCP's memory in use, and how often since the soak began it was under
+ * pressure, dropped, pruned or timed out (nstat, from iproute2).
  */
-static void show_queue(struct __test_metadata *_metadata, int fd)
+#define NSTAT_FILE "/tmp/nrtls_soak.nstat"
+#define NSTAT "NSTAT_HISTORY=" NSTAT_FILE " nstat"
+#define TCP_PRESSURE \
+	"cat /proc/net/sockstat; " NSTAT " -s | " \
+	"grep -E '^TcpExt.*(Memory|Prune|Drop|Collapse|Timeouts|Abort)'"
+
+/* A command's output, a log line per line. */
+static void __attribute__((format(printf, 2, 3)))
+log_cmd(struct __test_metadata *_metadata, const char *fmt, ...)
+{
+	static char out[16384];
+	char cmd[1024], *line, *save;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	nrtls_sh_out(out, sizeof(out), "%s", cmd);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		TH_LOG("%s", line);
+}
+
+/*
+ * Why @fd stalled: what the module's queue for the server's end holds (its
+ * peer port is our port; debugfs "queues"), both ends' TCP state, and the
+ * stack's memory pressure and drops.
+ */
+static void show_stuck(struct __test_metadata *_metadata, int fd)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
@@ -342,6 +372,27 @@ static void show_queue(struct __test_metadata *_metadata, int fd)
 	fclose(f);
 	if (!found)
 		TH_LOG("the module has no queue for port %u", ntohs(sa.sin_port));
+	log_cmd(_metadata, "ss -tinmH '( sport = :%u or dport = :%u )'; %s",
+		ntohs(sa.sin_port), ntohs(sa.sin_port), TCP_PRESSURE);
+}
+
+/* The pages TCP has allocated now (/proc/net/sockstat), or -1. */
+static long tcp_mem_pages(void)
+{
+	char line[256];
+	long mem = -1;
+	FILE *f = fopen("/proc/net/sockstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *m = strstr(line, " mem ");
+
+		if (!strncmp(line, "TCP:", 4) && m)
+			mem = atol(m + 5);
+	}
+	fclose(f);
+	return mem;
 }
 
 static void run(struct __test_metadata *_metadata, struct soak_state *s, int nconn, int secs)
@@ -374,15 +425,20 @@ static void run(struct __test_metadata *_metadata, struct soak_state *s, int nco
 				TH_LOG("stuck: /%s, %llu of %llu bytes, %s reader",
 				       c->f->name, (unsigned long long)c->got,
 				       (unsigned long long)c->want, c->slow ? "slow" : "fast");
-				show_queue(_metadata, c->fd);
+				show_stuck(_metadata, c->fd);
 				s->stuck++;
 				client_close(s, c, ep, true);
 			} else if (c->slow && now - tick >= 50) {
 				client_read(s, c, ep);
 			}
 		}
-		if (now - tick >= 50)
+		if (now - tick >= 50) {
+			long mem = tcp_mem_pages();
+
+			if (mem > s->tcp_mem_peak)
+				s->tcp_mem_peak = mem;
 			tick = now;
+		}
 		if (drain_end && !busy)
 			break;
 		if (drain_end && now > drain_end) {
@@ -406,17 +462,44 @@ static void run(struct __test_metadata *_metadata, struct soak_state *s, int nco
 	free(cl);
 }
 
+#define TCP_MEM "/proc/sys/net/ipv4/tcp_mem"
+
 FIXTURE(soak) {
-	int unused;
+	char tcp_mem[64];	/* as found, to put back */
 };
 
+/*
+ * A thousand connections with files of up to 4 MiB keep TCP at its
+ * memory limit in a 3 GiB guest (tcp_mem is a sixteenth of memory): it
+ * then drops what arrives and retransmits with backoff, and a connection
+ * can hear nothing for a minute, the engine long done with it (seen on
+ * CI: thousands of TCPTimeouts and TCPRcvQDrop).  The soak is about the
+ * engine, so TCP may use half the memory here; the counters are logged.
+ */
 FIXTURE_SETUP(soak)
 {
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long lo, mid, hi;
+	char val[64];
+	FILE *f;
+
+	f = fopen(TCP_MEM, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(3, fscanf(f, "%ld %ld %ld", &lo, &mid, &hi));
+	fclose(f);
+	snprintf(self->tcp_mem, sizeof(self->tcp_mem), "%ld %ld %ld", lo, mid, hi);
+	if (hi >= pages / 2)
+		return;
+	snprintf(val, sizeof(val), "%ld %ld %ld", pages / 4, pages * 3 / 8, pages / 2);
+	ASSERT_EQ(0, nrtls_write_file(TCP_MEM, val));
+	TH_LOG("tcp_mem %s, was %s (pages)", val, self->tcp_mem);
 }
 
 FIXTURE_TEARDOWN(soak)
 {
 	nrtls_fault_cmd("reset");
+	if (self->tcp_mem[0])
+		nrtls_write_file(TCP_MEM, self->tcp_mem);
 }
 
 /* 2400 s: make bench's 30 minutes and the drain after them. */
@@ -438,6 +521,7 @@ TEST_F_TIMEOUT(soak, serve_under_faults, 2400)
 	ASSERT_EQ(0, nrtls_fault_cmd("reset"));
 	for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
 		hits -= nrtls_fault_hits(sites[i]);
+	nrtls_sh(NSTAT " -n");
 	ASSERT_EQ(0, start_server(&s)) TH_LOG("nrtls-serve did not start");
 	ASSERT_EQ(0, pthread_create(&drop, NULL, dropper, &s));
 	ASSERT_EQ(0, pthread_create(&fault, NULL, faulter, &s));
@@ -456,6 +540,9 @@ TEST_F_TIMEOUT(soak, serve_under_faults, 2400)
 	       (unsigned long long)(s.bytes >> 20), (unsigned long long)s.connects,
 	       (unsigned long long)s.resets, (unsigned long long)s.cut,
 	       (unsigned long long)s.stuck, (unsigned long long)s.corrupt);
+	TH_LOG("TCP memory at most %ld pages", s.tcp_mem_peak);
+	log_cmd(_metadata, "%s", TCP_PRESSURE);
+	unlink(NSTAT_FILE);
 	EXPECT_EQ(0, s.corrupt);
 	EXPECT_EQ(0, s.stuck);
 	EXPECT_LT(1000, s.completed);

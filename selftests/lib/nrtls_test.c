@@ -155,7 +155,7 @@ int nrtls_param_read(const char *name, char *buf, size_t len)
 	return 0;
 }
 
-static int write_file(const char *path, const char *val)
+int nrtls_write_file(const char *path, const char *val)
 {
 	ssize_t n;
 	int fd;
@@ -175,7 +175,7 @@ int nrtls_param_write(const char *name, const char *val)
 	char path[256];
 
 	snprintf(path, sizeof(path), NRTLS_PARAMS "/%s", name);
-	return write_file(path, val);
+	return nrtls_write_file(path, val);
 }
 
 int nrtls_fault_arm(const char *site, int nth, int count)
@@ -188,7 +188,7 @@ int nrtls_fault_arm(const char *site, int nth, int count)
 
 int nrtls_fault_cmd(const char *cmd)
 {
-	return write_file(NRTLS_DEBUGFS "/fault", cmd);
+	return nrtls_write_file(NRTLS_DEBUGFS "/fault", cmd);
 }
 
 long nrtls_fault_hits(const char *site)
@@ -313,7 +313,7 @@ int nrtls_cgroup_write(const char *path, const char *file, const char *val)
 	char p[256];
 
 	snprintf(p, sizeof(p), "%s/%s", path, file);
-	return write_file(p, val);
+	return nrtls_write_file(p, val);
 }
 
 int nrtls_cgroup_enter(const char *path)

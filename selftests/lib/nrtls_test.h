@@ -31,6 +31,8 @@ bool nrtls_wait_idle(int ms);
 long nrtls_quota_used(unsigned int uid, const char *what);
 
 int nrtls_param_read(const char *name, char *buf, size_t len);
+/* Write @val to the file at @path: 0 or -errno. */
+int nrtls_write_file(const char *path, const char *val);
 int nrtls_param_write(const char *name, const char *val);
 /* Fail @count calls at @site starting with the @nth; 0 disarms. */
 int nrtls_fault_arm(const char *site, int nth, int count);
