@@ -11,10 +11,11 @@
 # plan comes last.
 usage() {
 	cat <<'EOF'
-usage: selftests/run.sh [-b BUILDDIR] [-t SECONDS] [TEST...]
+usage: selftests/run.sh [-b BUILDDIR] [-t SECONDS] [-f TEST] [TEST...]
 
   -b BUILDDIR  where the test binaries are (default build/$(uname -r))
   -t SECONDS   kill a test after this long (default 900)
+  -f TEST      run TEST first, then the others
   TEST         test names (nrtls_basic, load_unload, ...); default: all
 
 Environment: NRTLS_KO (module path, for tests that reload it),
@@ -25,10 +26,12 @@ EOF
 here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../build/$(uname -r)
 tmo=900
-while getopts "b:t:h" opt; do
+first=
+while getopts "b:t:f:h" opt; do
 	case $opt in
 	b) build=$OPTARG ;;
 	t) tmo=$OPTARG ;;
+	f) first=$OPTARG ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -49,6 +52,17 @@ fi
 if [ ${#tests[@]} -eq 0 ]; then
 	echo "run.sh: no tests found in $build/selftests (run 'make selftests')" >&2
 	exit 2
+fi
+if [ -n "$first" ]; then
+	rest=()
+	for t in "${tests[@]}"; do
+		[ "$t" = "$first" ] || rest+=("$t")
+	done
+	if [ ${#rest[@]} -eq ${#tests[@]} ]; then
+		echo "run.sh: -f $first: no such test" >&2
+		exit 2
+	fi
+	tests=("$first" "${rest[@]}")
 fi
 
 splat=$(cat "$here/splat.re")

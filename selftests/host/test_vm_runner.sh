@@ -44,5 +44,33 @@ expect "debug_check=1 WARNs on a queue accounting mismatch" 126 "queue accountin
 	--params debug_check=1 --cmd "$skew"
 expect "without debug_check the checker never runs" 0 "^check_skew 0 " \
 	--cmd "$skew; grep ^check_skew /sys/kernel/debug/nrtls/fault"
+
+# selftests/run.sh -f (make check runs package first in the second guest).
+mkdir -p "$tmp/b/selftests"
+for t in alpha beta; do
+	printf '#!/bin/sh\necho "1..1"\necho "ok 1 %s"\n' "$t" > "$tmp/b/selftests/$t"
+	chmod +x "$tmp/b/selftests/$t"
+done
+n=$((n + 1))
+order=$(selftests/run.sh -b "$tmp/b" -f beta alpha beta 2> /dev/null |
+	sed -n 's/^# selftests: nrtls: //p' | tr '\n' ' ')
+if [ "$order" = "beta alpha " ]; then
+	echo "ok $n - selftests/run.sh -f runs that test first"
+else
+	fails=$((fails + 1))
+	echo "not ok $n - selftests/run.sh -f runs that test first (order: $order)"
+fi
+n=$((n + 1))
+if selftests/run.sh -b "$tmp/b" -f gamma alpha > "$tmp/out" 2>&1; then
+	rc=0
+else
+	rc=$?
+fi
+if [ $rc -eq 2 ] && grep -q "no such test" "$tmp/out"; then
+	echo "ok $n - selftests/run.sh -f with an unknown test is a usage error"
+else
+	fails=$((fails + 1))
+	echo "not ok $n - selftests/run.sh -f with an unknown test is a usage error (exit $rc)"
+fi
 echo "1..$n"
 [ $fails -eq 0 ]
