@@ -356,18 +356,6 @@ static bool rtnl_held(void)
 	return !strncmp(buf, "held", 4);
 }
 
-static int release_rtnl(void)
-{
-	int fd = open(NRTLS_DEBUGFS "/rtnl_hold", O_WRONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, "0", 1) == 1 ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 /*
  * Re-homing fails while another task holds RTNL: the flow's packets go
  * on in software all the while (nothing on the packet path waits for
@@ -394,7 +382,7 @@ TEST_F_TIMEOUT(lag, rtnl_held_elsewhere, 300)
 	hits = nrtls_fault_hits("lag_reset");
 	transfer(_metadata, &self->e, 2 * MiB, NULL);
 	EXPECT_EQ(hits, nrtls_fault_hits("lag_reset"));
-	EXPECT_EQ(0, release_rtnl());
+	EXPECT_EQ(0, nrtls_write_file(NRTLS_DEBUGFS "/rtnl_hold", "0"));
 	pthread_join(h.thread, NULL);
 	EXPECT_EQ(5, h.ret) {
 		TH_LOG("the RTNL holder: %s", h.ret < 0 ? strerror(h.err) : "?");
