@@ -11,11 +11,12 @@
 # plan comes last.
 usage() {
 	cat <<'EOF'
-usage: selftests/run.sh [-b BUILDDIR] [-t SECONDS] [-f TEST] [TEST...]
+usage: selftests/run.sh [-b BUILDDIR] [-t SECONDS] [-f TEST] [-x TEST]... [TEST...]
 
   -b BUILDDIR  where the test binaries are (default build/$(uname -r))
   -t SECONDS   kill a test after this long (default 900)
   -f TEST      run TEST first, then the others
+  -x TEST      leave TEST out (repeatable)
   TEST         test names (nrtls_basic, load_unload, ...); default: all
 
 Environment: NRTLS_KO (module path, for tests that reload it),
@@ -27,11 +28,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../build/$(uname -r)
 tmo=900
 first=
-while getopts "b:t:f:h" opt; do
+skip=()
+while getopts "b:t:f:x:h" opt; do
 	case $opt in
 	b) build=$OPTARG ;;
 	t) tmo=$OPTARG ;;
 	f) first=$OPTARG ;;
+	x) skip+=("$OPTARG") ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -49,6 +52,17 @@ else
 		[ "$(basename "$t")" = run.sh ] || tests+=("$(basename "$t" .sh)")
 	done
 fi
+for x in "${skip[@]}"; do
+	rest=()
+	for t in "${tests[@]}"; do
+		[ "$t" = "$x" ] || rest+=("$t")
+	done
+	if [ ${#rest[@]} -eq ${#tests[@]} ]; then
+		echo "run.sh: -x $x: no such test" >&2
+		exit 2
+	fi
+	tests=("${rest[@]}")
+done
 if [ ${#tests[@]} -eq 0 ]; then
 	echo "run.sh: no tests found in $build/selftests (run 'make selftests')" >&2
 	exit 2

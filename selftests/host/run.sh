@@ -12,8 +12,11 @@ for t in selftests/host/test_*.sh; do
 	name=nrtls-host:$(basename "$t" .sh)
 	log=$(mktemp)
 	echo "# selftests: $name"
+	t0=$SECONDS
 	"$t" 2>&1 | tee "$log" | sed -u 's/^/    /'
 	rc=${PIPESTATUS[0]}
+	# Where make check's time goes (a comment to TAP).
+	echo "# $name: $((SECONDS - t0)) s"
 	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
 	got=$(grep -cE '^(ok|not ok) ' "$log")
 	bad=$(grep -cE '^not ok ' "$log")

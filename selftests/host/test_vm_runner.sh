@@ -47,7 +47,7 @@ expect "without debug_check the checker never runs" 0 "^check_skew 0 " \
 
 # selftests/run.sh -f (make check runs package first in the second guest).
 mkdir -p "$tmp/b/selftests"
-for t in alpha beta; do
+for t in alpha beta gamma; do
 	printf '#!/bin/sh\necho "1..1"\necho "ok 1 %s"\n' "$t" > "$tmp/b/selftests/$t"
 	chmod +x "$tmp/b/selftests/$t"
 done
@@ -71,6 +71,28 @@ if [ $rc -eq 2 ] && grep -q "no such test" "$tmp/out"; then
 else
 	fails=$((fails + 1))
 	echo "not ok $n - selftests/run.sh -f with an unknown test is a usage error (exit $rc)"
+fi
+# selftests/run.sh -x (make check runs deps_nginx in one guest only).
+n=$((n + 1))
+order=$(selftests/run.sh -b "$tmp/b" -x alpha -x beta alpha beta gamma 2> /dev/null |
+	sed -n 's/^# selftests: nrtls: //p' | tr '\n' ' ')
+if [ "$order" = "gamma " ]; then
+	echo "ok $n - selftests/run.sh -x leaves those tests out"
+else
+	fails=$((fails + 1))
+	echo "not ok $n - selftests/run.sh -x leaves those tests out (ran: $order)"
+fi
+n=$((n + 1))
+if selftests/run.sh -b "$tmp/b" -x delta alpha > "$tmp/out" 2>&1; then
+	rc=0
+else
+	rc=$?
+fi
+if [ $rc -eq 2 ] && grep -q -- "-x delta: no such test" "$tmp/out"; then
+	echo "ok $n - selftests/run.sh -x with an unknown test is a usage error"
+else
+	fails=$((fails + 1))
+	echo "not ok $n - selftests/run.sh -x with an unknown test is a usage error (exit $rc)"
 fi
 echo "1..$n"
 [ $fails -eq 0 ]
