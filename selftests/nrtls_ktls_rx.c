@@ -1,0 +1,907 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stock kTLS receive, the baseline that the emulated NIC's RX offload
+ * (issue 14) must keep: record semantics in the families of FreeBSD's
+ * tests/sys/kern/ktls_test.c (short, long, padded, empty, control,
+ * unknown-type and invalid records) and of Linux's selftests/net/tls.c
+ * (peek, waitall, rcvlowat, splice, close with records queued), for each
+ * version and cipher.
+ *
+ * Records are sealed in userspace with OpenSSL's AEADs, from the same key
+ * material the receiving socket is given, and written to it over plain
+ * TCP: that is how a test can send what the kernel's own TX never makes
+ * (padding, empty records, a wrong tag, a skipped sequence number).  One
+ * test sends from a kTLS TX socket instead, so that the sealer is checked
+ * against the kernel's.
+ *
+ * What Linux does where FreeBSD differs (the tests assert Linux's):
+ * consecutive data records are merged into one read, a control record
+ * never is and needs room for its TLS_GET_RECORD_TYPE control message
+ * (EIO without), and a second TLS_RX (TLS 1.3 key update) is refused with
+ * EBUSY on 6.1 and 6.12.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/tls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "kselftest_harness.h"
+#include "nrtls_net.h"
+#include "nrtls_test.h"
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+
+#define REC_MAX		16384		/* 2^14: the largest plaintext */
+#define TAG_LEN		16
+#define HDR_LEN		5
+#define CT_ALERT	21
+#define CT_HANDSHAKE	22
+#define CT_DATA		23
+#define SEQ0		7		/* the first record number: not zero */
+
+/* Stock kTLS only: runs without the module too. */
+bool nrtls_test_needs_module(void)
+{
+	return false;
+}
+
+/* Without kTLS (no tls module) the whole binary skips, saying so. */
+static void __attribute__((constructor)) need_ktls(void)
+{
+	int s, r, err = 0;
+
+	if (nrtls_tcp_pair(&s, &r))
+		return;
+	if (setsockopt(r, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")))
+		err = errno;
+	close(s);
+	close(r);
+	if (err == ENOENT || err == ENOPROTOOPT) {
+		printf("TAP version 13\n1..0 # SKIP no kernel TLS here (TCP_ULP \"tls\": %s)\n",
+		       strerror(err));
+		exit(4);
+	}
+}
+
+union crypto_info {
+	struct tls_crypto_info info;
+	struct tls12_crypto_info_aes_gcm_128 g128;
+	struct tls12_crypto_info_aes_gcm_256 g256;
+	struct tls12_crypto_info_chacha20_poly1305 chacha;
+};
+
+/* Everything the sealer needs; the same bytes go to the kernel. */
+struct keys {
+	int version;		/* TLS_1_2_VERSION or TLS_1_3_VERSION */
+	int cipher;
+	const EVP_CIPHER *aead;
+	uint8_t key[32], iv[12];	/* iv: salt || iv, the 12-byte nonce base */
+	size_t key_len, salt_len;
+	uint64_t seq;		/* next record number */
+	union crypto_info ci;
+	socklen_t ci_len;
+};
+
+static void keys_init(struct keys *k, int version, int cipher, uint32_t seed)
+{
+	struct tls_crypto_info *info = &k->ci.info;
+	uint8_t seq[8];
+
+	memset(k, 0, sizeof(*k));
+	k->version = version;
+	k->cipher = cipher;
+	k->seq = SEQ0;
+	for (size_t i = 0; i < sizeof(k->key); i++)
+		k->key[i] = (uint8_t)(seed * 31 + i * 7 + 1);
+	for (size_t i = 0; i < sizeof(k->iv); i++)
+		k->iv[i] = (uint8_t)(seed * 17 + i * 13 + 5);
+	for (int i = 0; i < 8; i++)
+		seq[i] = (uint8_t)(SEQ0 >> (56 - 8 * i));
+	info->version = version;
+	info->cipher_type = cipher;
+	switch (cipher) {
+	case TLS_CIPHER_AES_GCM_128:
+		k->aead = EVP_aes_128_gcm();
+		k->key_len = 16;
+		k->salt_len = 4;
+		memcpy(k->ci.g128.key, k->key, 16);
+		memcpy(k->ci.g128.salt, k->iv, 4);
+		memcpy(k->ci.g128.iv, k->iv + 4, 8);
+		memcpy(k->ci.g128.rec_seq, seq, 8);
+		k->ci_len = sizeof(k->ci.g128);
+		break;
+	case TLS_CIPHER_AES_GCM_256:
+		k->aead = EVP_aes_256_gcm();
+		k->key_len = 32;
+		k->salt_len = 4;
+		memcpy(k->ci.g256.key, k->key, 32);
+		memcpy(k->ci.g256.salt, k->iv, 4);
+		memcpy(k->ci.g256.iv, k->iv + 4, 8);
+		memcpy(k->ci.g256.rec_seq, seq, 8);
+		k->ci_len = sizeof(k->ci.g256);
+		break;
+	default:
+		k->aead = EVP_chacha20_poly1305();
+		k->key_len = 32;
+		k->salt_len = 0;
+		memcpy(k->ci.chacha.key, k->key, 32);
+		memcpy(k->ci.chacha.iv, k->iv, 12);
+		memcpy(k->ci.chacha.rec_seq, seq, 8);
+		k->ci_len = sizeof(k->ci.chacha);
+		break;
+	}
+}
+
+/* TLS 1.2 AES-GCM carries the nonce's last 8 bytes in each record. */
+static size_t explicit_len(const struct keys *k)
+{
+	return k->version == TLS_1_2_VERSION && k->salt_len ? 8 : 0;
+}
+
+/*
+ * Seals one record of content type @type from @data (@len bytes, plus
+ * @pad zero bytes after the inner type in TLS 1.3) with record number
+ * k->seq, into @out; returns its length on the wire, or 0 on failure.
+ */
+static size_t seal(struct keys *k, uint8_t type, const void *data, size_t len,
+		   size_t pad, uint8_t *out)
+{
+	size_t ex = explicit_len(k), ptlen = len, ctlen, n = 0;
+	uint8_t nonce[12], aad[13], *p = out + HDR_LEN + ex;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	size_t aad_len;
+	int outl;
+
+	if (k->version == TLS_1_3_VERSION)
+		ptlen += 1 + pad;
+	ctlen = ex + ptlen + TAG_LEN;
+	out[0] = k->version == TLS_1_3_VERSION ? CT_DATA : type;
+	out[1] = 3;
+	out[2] = 3;
+	out[3] = (uint8_t)(ctlen >> 8);
+	out[4] = (uint8_t)ctlen;
+
+	memcpy(nonce, k->iv, 12);
+	if (ex) {
+		for (int i = 0; i < 8; i++)
+			nonce[4 + i] = (uint8_t)(k->seq >> (56 - 8 * i));
+		memcpy(out + HDR_LEN, nonce + 4, 8);
+	} else {
+		for (int i = 0; i < 8; i++)
+			nonce[4 + i] ^= (uint8_t)(k->seq >> (56 - 8 * i));
+	}
+	if (k->version == TLS_1_3_VERSION) {
+		memcpy(aad, out, HDR_LEN);
+		aad_len = HDR_LEN;
+	} else {
+		for (int i = 0; i < 8; i++)
+			aad[i] = (uint8_t)(k->seq >> (56 - 8 * i));
+		aad[8] = type;
+		aad[9] = 3;
+		aad[10] = 3;
+		aad[11] = (uint8_t)(len >> 8);
+		aad[12] = (uint8_t)len;
+		aad_len = 13;
+	}
+	memcpy(p, data, len);
+	if (k->version == TLS_1_3_VERSION) {
+		p[len] = type;
+		memset(p + len + 1, 0, pad);
+	}
+	if (!c || EVP_EncryptInit_ex(c, k->aead, NULL, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) != 1 ||
+	    EVP_EncryptInit_ex(c, NULL, NULL, k->key, nonce) != 1 ||
+	    EVP_EncryptUpdate(c, NULL, &outl, aad, (int)aad_len) != 1 ||
+	    EVP_EncryptUpdate(c, p, &outl, p, (int)ptlen) != 1 ||
+	    EVP_EncryptFinal_ex(c, p + outl, &outl) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, p + ptlen) != 1)
+		goto out;
+	k->seq++;
+	n = HDR_LEN + ctlen;
+out:
+	EVP_CIPHER_CTX_free(c);
+	return n;
+}
+
+static int ulp_tls(int fd, int dir, const struct keys *k)
+{
+	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")))
+		return -errno;
+	if (setsockopt(fd, SOL_TLS, dir, &k->ci, k->ci_len))
+		return -errno;
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* recvmsg() with room for the record type; *type is 0 if none came. */
+static ssize_t recv_rec(int fd, void *buf, size_t len, int flags, uint8_t *type)
+{
+	char cbuf[CMSG_SPACE(sizeof(uint8_t))];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*type = 0;
+	n = recvmsg(fd, &msg, flags);
+	cm = CMSG_FIRSTHDR(&msg);
+	if (n >= 0 && cm && cm->cmsg_level == SOL_TLS &&
+	    cm->cmsg_type == TLS_GET_RECORD_TYPE)
+		*type = *(uint8_t *)CMSG_DATA(cm);
+	return n;
+}
+
+static void fill(uint8_t *buf, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
+}
+
+static void set_timeout(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+FIXTURE(rx) {
+	struct keys k;
+	int tx, rx;		/* tx: plain TCP into rx, which has kTLS RX */
+	uint8_t rec[HDR_LEN + 8 + REC_MAX + 256 + TAG_LEN];
+	uint8_t in[REC_MAX + 256], out[2 * REC_MAX];
+};
+
+FIXTURE_VARIANT(rx) {
+	int version;
+	int cipher;
+};
+
+FIXTURE_VARIANT_ADD(rx, tls12_aes_gcm_128) {
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_AES_GCM_128,
+};
+FIXTURE_VARIANT_ADD(rx, tls12_aes_gcm_256) {
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_AES_GCM_256,
+};
+FIXTURE_VARIANT_ADD(rx, tls12_chacha20) {
+	.version = TLS_1_2_VERSION, .cipher = TLS_CIPHER_CHACHA20_POLY1305,
+};
+FIXTURE_VARIANT_ADD(rx, tls13_aes_gcm_128) {
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_AES_GCM_128,
+};
+FIXTURE_VARIANT_ADD(rx, tls13_aes_gcm_256) {
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_AES_GCM_256,
+};
+FIXTURE_VARIANT_ADD(rx, tls13_chacha20) {
+	.version = TLS_1_3_VERSION, .cipher = TLS_CIPHER_CHACHA20_POLY1305,
+};
+
+FIXTURE_SETUP(rx)
+{
+	int ret;
+
+	keys_init(&self->k, variant->version, variant->cipher, 1);
+	ASSERT_EQ(0, nrtls_tcp_pair(&self->tx, &self->rx));
+	ret = ulp_tls(self->rx, TLS_RX, &self->k);
+	ASSERT_EQ(0, ret) TH_LOG("TLS_RX: %s", strerror(-ret));
+	/* A test that hangs is a failure, not a stalled suite. */
+	set_timeout(self->rx, 10000);
+}
+
+FIXTURE_TEARDOWN(rx)
+{
+	close(self->tx);
+	close(self->rx);
+}
+
+/* Seals and writes one record. */
+static int send_rec(FIXTURE_DATA(rx) *self, uint8_t type, const void *data,
+		    size_t len, size_t pad)
+{
+	size_t n = seal(&self->k, type, data, len, pad, self->rec);
+
+	return n ? write_all(self->tx, self->rec, n) : -1;
+}
+
+/* Reads exactly @len bytes of type @type, in as many reads as it takes. */
+static int recv_exact(int fd, uint8_t *buf, size_t len, uint8_t want)
+{
+	size_t got = 0;
+	uint8_t type;
+
+	while (got < len) {
+		ssize_t n = recv_rec(fd, buf + got, len - got, 0, &type);
+
+		if (n <= 0 || type != want)
+			return -1;
+		got += n;
+	}
+	return 0;
+}
+
+TEST_F(rx, records_of_every_size)
+{
+	static const size_t sizes[] = {
+		1, 2, 15, 16, 17, 255, 256, 1000, 4095, 4096, 4097,
+		8192, REC_MAX - 1, REC_MAX,
+	};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		fill(self->in, sizes[i], i);
+		ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, sizes[i], 0));
+		ASSERT_EQ(0, recv_exact(self->rx, self->out, sizes[i], CT_DATA))
+			TH_LOG("record of %zu bytes", sizes[i]);
+		ASSERT_EQ(0, memcmp(self->in, self->out, sizes[i]))
+			TH_LOG("record of %zu bytes", sizes[i]);
+	}
+}
+
+TEST_F(rx, data_records_merge_into_one_read)
+{
+	uint8_t type;
+
+	fill(self->in, 300, 3);
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 100, 0));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 100, 200, 0));
+	ASSERT_EQ(300, recv_rec(self->rx, self->out, 300, MSG_WAITALL, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp(self->in, self->out, 300));
+}
+
+TEST_F(rx, control_record_is_never_merged)
+{
+	uint8_t type;
+
+	fill(self->in, 150, 4);
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 100, 0));
+	ASSERT_EQ(0, send_rec(self, CT_ALERT, "\x01\x00", 2, 0));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 100, 50, 0));
+	ASSERT_EQ(100, recv_rec(self->rx, self->out, sizeof(self->out), MSG_WAITALL, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp(self->in, self->out, 100));
+	ASSERT_EQ(2, recv_rec(self->rx, self->out, sizeof(self->out), MSG_WAITALL, &type));
+	EXPECT_EQ(CT_ALERT, type);
+	EXPECT_EQ(0, memcmp("\x01\x00", self->out, 2));
+	ASSERT_EQ(50, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp(self->in + 100, self->out, 50));
+}
+
+TEST_F(rx, control_record_needs_room_for_its_type)
+{
+	uint8_t type;
+
+	ASSERT_EQ(0, send_rec(self, CT_HANDSHAKE, "\x18\x00\x00\x01\x00", 5, 0));
+	EXPECT_EQ(-1, recv(self->rx, self->out, sizeof(self->out), 0));
+	EXPECT_EQ(EIO, errno);
+	/* Not consumed: a read that can take the type gets it. */
+	ASSERT_EQ(5, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(CT_HANDSHAKE, type);
+	EXPECT_EQ(0, memcmp("\x18\x00\x00\x01\x00", self->out, 5));
+}
+
+TEST_F(rx, unknown_content_type_is_a_control_record)
+{
+	uint8_t type;
+
+	ASSERT_EQ(0, send_rec(self, 99, "odd", 3, 0));
+	ASSERT_EQ(3, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(99, type);
+	EXPECT_EQ(0, memcmp("odd", self->out, 3));
+}
+
+TEST_F(rx, empty_data_record_is_skipped)
+{
+	uint8_t type;
+
+	ASSERT_EQ(0, send_rec(self, CT_DATA, "", 0, 0));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, "after", 5, 0));
+	ASSERT_EQ(5, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp("after", self->out, 5));
+}
+
+/* The last byte of the tag, a ciphertext byte, the explicit nonce or AAD. */
+static void tamper_case(struct __test_metadata *_metadata, FIXTURE_DATA(rx) *self,
+			int where)
+{
+	size_t len = 64, n;
+	uint8_t type;
+
+	fill(self->in, len, 9);
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, len, 0));
+	ASSERT_EQ((ssize_t)len, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	n = seal(&self->k, CT_DATA, self->in, len, 0, self->rec);
+	ASSERT_NE(0, n);
+	switch (where) {
+	case 0:
+		self->rec[n - 1] ^= 0x01;
+		break;
+	case 1:
+		self->rec[HDR_LEN + explicit_len(&self->k) + 10] ^= 0x80;
+		break;
+	default:
+		/* A record number the receiver does not expect. */
+		n = seal(&self->k, CT_DATA, self->in, len, 0, self->rec);
+		break;
+	}
+	ASSERT_EQ(0, write_all(self->tx, self->rec, n));
+	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(EBADMSG, errno);
+	/* The connection is torn down: nothing more is read from it. */
+	EXPECT_GE(0, recv_rec(self->rx, self->out, sizeof(self->out), MSG_DONTWAIT, &type));
+}
+
+TEST_F(rx, bad_tag_is_ebadmsg)
+{
+	tamper_case(_metadata, self, 0);
+}
+
+TEST_F(rx, bad_ciphertext_is_ebadmsg)
+{
+	tamper_case(_metadata, self, 1);
+}
+
+TEST_F(rx, skipped_record_number_is_ebadmsg)
+{
+	tamper_case(_metadata, self, 2);
+}
+
+TEST_F(rx, bad_record_does_not_disturb_another_connection)
+{
+	struct keys k2;
+	int tx2, rx2;
+	uint8_t type;
+	size_t n;
+
+	keys_init(&k2, variant->version, variant->cipher, 1);
+	ASSERT_EQ(0, nrtls_tcp_pair(&tx2, &rx2));
+	ASSERT_EQ(0, ulp_tls(rx2, TLS_RX, &k2));
+	n = seal(&self->k, CT_DATA, "broken", 6, 0, self->rec);
+	self->rec[n - 3] ^= 0x10;
+	ASSERT_EQ(0, write_all(self->tx, self->rec, n));
+	n = seal(&k2, CT_DATA, "intact", 6, 0, self->rec);
+	ASSERT_EQ(0, write_all(tx2, self->rec, n));
+	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(EBADMSG, errno);
+	EXPECT_EQ(6, recv_rec(rx2, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(0, memcmp("intact", self->out, 6));
+	close(tx2);
+	close(rx2);
+}
+
+/*
+ * A record header claiming @len bytes, and the explicit nonce that TLS 1.2
+ * AES-GCM reads with the header (the length is judged once both are in).
+ */
+static void bad_length(struct __test_metadata *_metadata, FIXTURE_DATA(rx) *self,
+		       size_t len, int err)
+{
+	uint8_t hdr[HDR_LEN + 8] = { CT_DATA, 3, 3 }, type;
+
+	hdr[3] = (uint8_t)(len >> 8);
+	hdr[4] = (uint8_t)len;
+	ASSERT_EQ(0, write_all(self->tx, hdr, sizeof(hdr)));
+	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(err, errno);
+}
+
+TEST_F(rx, oversize_record_is_refused)
+{
+	size_t max = REC_MAX + explicit_len(&self->k) + TAG_LEN +
+		     (variant->version == TLS_1_3_VERSION);	/* inner type */
+
+	/* One byte more than the largest legal ciphertext: refused from its header. */
+	bad_length(_metadata, self, max + 1, EMSGSIZE);
+}
+
+TEST_F(rx, record_shorter_than_its_tag_is_ebadmsg)
+{
+	bad_length(_metadata, self, TAG_LEN - 1, EBADMSG);
+}
+
+TEST_F(rx, bad_header_version_is_refused)
+{
+	uint8_t type;
+	size_t n;
+
+	n = seal(&self->k, CT_DATA, "v", 1, 0, self->rec);
+	self->rec[2] = 1;	/* 3.1: TLS 1.0 */
+	ASSERT_EQ(0, write_all(self->tx, self->rec, n));
+	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(rx, small_reads_take_a_record_in_pieces)
+{
+	uint8_t type;
+
+	fill(self->in, 10000, 14);
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 10000, 0));
+	for (size_t off = 0; off < 10000; off += 100) {
+		ASSERT_EQ(100, recv_rec(self->rx, self->out + off, 100, 0, &type));
+		ASSERT_EQ(CT_DATA, type);
+	}
+	EXPECT_EQ(0, memcmp(self->in, self->out, 10000));
+}
+
+TEST_F(rx, many_records_in_one_segment)
+{
+	size_t n = 0;
+
+	fill(self->in, 20 * 50, 15);
+	for (int i = 0; i < 20; i++) {
+		size_t m = seal(&self->k, CT_DATA, self->in + i * 50, 50, 0,
+				self->out + n);
+
+		ASSERT_NE(0, m);
+		n += m;
+	}
+	ASSERT_EQ(0, write_all(self->tx, self->out, n));
+	ASSERT_EQ(0, recv_exact(self->rx, self->out, 1000, CT_DATA));
+	EXPECT_EQ(0, memcmp(self->in, self->out, 1000));
+}
+
+static bool kernel_older_than(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma < major || (ma == major && mi < minor);
+}
+
+/*
+ * 6.12 polls the record, 6.1 the TCP bytes (its tls ULP has no poll of
+ * its own): there a partial record reports POLLIN, though a read of it
+ * still finds nothing.
+ */
+TEST_F(rx, poll_waits_for_a_whole_record)
+{
+	struct pollfd pfd = { .fd = self->rx, .events = POLLIN };
+	int polled;
+	size_t n;
+
+	n = seal(&self->k, CT_DATA, "whole", 5, 0, self->rec);
+	ASSERT_EQ(0, write_all(self->tx, self->rec, n - 1));
+	polled = poll(&pfd, 1, 50);
+	if (kernel_older_than(6, 12))
+		TH_LOG("poll with a partial record: %d (6.1 reports the TCP bytes)", polled);
+	else
+		EXPECT_EQ(0, polled);
+	EXPECT_EQ(-1, recv(self->rx, self->out, sizeof(self->out), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, write_all(self->tx, self->rec + n - 1, 1));
+	EXPECT_EQ(1, poll(&pfd, 1, 10000));
+	EXPECT_TRUE(pfd.revents & POLLIN);
+	EXPECT_EQ(5, recv(self->rx, self->out, sizeof(self->out), 0));
+}
+
+TEST_F(rx, clean_end_after_the_last_record)
+{
+	uint8_t type;
+
+	ASSERT_EQ(0, send_rec(self, CT_DATA, "last", 4, 0));
+	ASSERT_EQ(0, shutdown(self->tx, SHUT_WR));
+	ASSERT_EQ(4, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(0, memcmp("last", self->out, 4));
+	EXPECT_EQ(0, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+}
+
+TEST_F(rx, peek_then_read)
+{
+	uint8_t type;
+
+	fill(self->in, 500, 5);
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 500, 0));
+	ASSERT_EQ(500, recv_rec(self->rx, self->out, sizeof(self->out), MSG_PEEK, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp(self->in, self->out, 500));
+	memset(self->out, 0, 500);
+	ASSERT_EQ(500, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp(self->in, self->out, 500));
+}
+
+struct later {
+	FIXTURE_DATA(rx) *self;
+	int nrec, gap_ms;
+	size_t len;
+};
+
+/* Seals @nrec records of @len bytes, @gap_ms apart, from a thread. */
+static void *send_later(void *arg)
+{
+	struct later *l = arg;
+
+	for (int i = 0; i < l->nrec; i++) {
+		usleep(l->gap_ms * 1000);
+		if (send_rec(l->self, CT_DATA, l->self->in + i * l->len, l->len, 0))
+			return NULL;
+	}
+	return l;
+}
+
+TEST_F(rx, waitall_spans_records_sent_apart)
+{
+	struct later l = { self, 3, 20, 1000 };
+	pthread_t thr;
+	uint8_t type;
+	void *ok;
+
+	fill(self->in, 3000, 6);
+	ASSERT_EQ(0, pthread_create(&thr, NULL, send_later, &l));
+	EXPECT_EQ(3000, recv_rec(self->rx, self->out, 3000, MSG_WAITALL, &type));
+	pthread_join(thr, &ok);
+	ASSERT_NE(NULL, ok);
+	EXPECT_EQ(0, memcmp(self->in, self->out, 3000));
+}
+
+TEST_F(rx, rcvlowat_waits_for_enough_records)
+{
+	struct later l = { self, 2, 20, 1000 };
+	int lowat = 2000;
+	pthread_t thr;
+	uint8_t type;
+	void *ok;
+
+	fill(self->in, 2000, 7);
+	ASSERT_EQ(0, setsockopt(self->rx, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)));
+	ASSERT_EQ(0, pthread_create(&thr, NULL, send_later, &l));
+	EXPECT_EQ(2000, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	pthread_join(thr, &ok);
+	ASSERT_NE(NULL, ok);
+	EXPECT_EQ(0, memcmp(self->in, self->out, 2000));
+}
+
+TEST_F(rx, partial_record_is_not_returned)
+{
+	uint8_t type;
+	size_t n;
+
+	fill(self->in, 1000, 8);
+	n = seal(&self->k, CT_DATA, self->in, 1000, 0, self->rec);
+	ASSERT_EQ(0, write_all(self->tx, self->rec, n / 2));
+	set_timeout(self->rx, 100);
+	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), MSG_DONTWAIT, &type));
+	EXPECT_EQ(EAGAIN, errno);
+	set_timeout(self->rx, 10000);
+	ASSERT_EQ(0, write_all(self->tx, self->rec + n / 2, n - n / 2));
+	ASSERT_EQ(1000, recv_rec(self->rx, self->out, sizeof(self->out), MSG_WAITALL, &type));
+	EXPECT_EQ(0, memcmp(self->in, self->out, 1000));
+}
+
+TEST_F(rx, record_split_into_one_byte_segments)
+{
+	int one = 1;
+	uint8_t type;
+	size_t n;
+
+	fill(self->in, 300, 10);
+	ASSERT_EQ(0, setsockopt(self->tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	n = seal(&self->k, CT_DATA, self->in, 300, 0, self->rec);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_EQ(1, write(self->tx, self->rec + i, 1));
+	ASSERT_EQ(300, recv_rec(self->rx, self->out, sizeof(self->out), MSG_WAITALL, &type));
+	EXPECT_EQ(0, memcmp(self->in, self->out, 300));
+}
+
+TEST_F(rx, splice_out_of_the_socket)
+{
+	int p[2];
+	ssize_t n, got = 0;
+
+	fill(self->in, 2 * 4000, 11);
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 4000, 0));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 4000, 4000, 0));
+	while (got < 8000) {
+		n = splice(self->rx, NULL, p[1], NULL, 8000 - got, 0);
+		ASSERT_LT(0, n);
+		ASSERT_EQ(n, read(p[0], self->out + got, n));
+		got += n;
+	}
+	EXPECT_EQ(0, memcmp(self->in, self->out, 8000));
+	/* A control record is not spliced: it needs its type. */
+	ASSERT_EQ(0, send_rec(self, CT_ALERT, "\x01\x00", 2, 0));
+	EXPECT_EQ(-1, splice(self->rx, NULL, p[1], NULL, 100, 0));
+	EXPECT_EQ(EINVAL, errno);
+	close(p[0]);
+	close(p[1]);
+}
+
+TEST_F(rx, close_with_records_queued_resets)
+{
+	ssize_t n = 0;
+
+	fill(self->in, 1000, 12);
+	for (int i = 0; i < 20; i++)
+		ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 1000, 0));
+	usleep(10000);
+	close(self->rx);
+	self->rx = -1;
+	/* Unread data at close: the peer sees a reset, not a clean end. */
+	for (int i = 0; i < 100 && n >= 0; i++) {
+		n = send(self->tx, self->in, 1000, MSG_NOSIGNAL);
+		usleep(10000);
+	}
+	EXPECT_EQ(-1, n);
+	EXPECT_TRUE(errno == ECONNRESET || errno == EPIPE) TH_LOG("errno %d", errno);
+}
+
+TEST_F(rx, from_kernel_tx)
+{
+	struct keys ktx;
+	int tx, ret;
+	size_t total = 256 * 1024;
+	uint8_t *buf = malloc(total), *got = malloc(total);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, got);
+	/* The receiver's key and first record number. */
+	keys_init(&ktx, variant->version, variant->cipher, 1);
+	tx = self->tx;
+	ret = ulp_tls(tx, TLS_TX, &ktx);
+	ASSERT_EQ(0, ret) TH_LOG("TLS_TX: %s", strerror(-ret));
+	fill(buf, total, 13);
+	for (size_t off = 0; off < total; off += 7777) {
+		size_t n = total - off < 7777 ? total - off : 7777;
+
+		ASSERT_EQ(0, write_all(tx, buf + off, n));
+	}
+	ASSERT_EQ(0, recv_exact(self->rx, got, total, CT_DATA));
+	EXPECT_EQ(0, memcmp(buf, got, total));
+	free(buf);
+	free(got);
+}
+
+TEST_F(rx, control_record_from_kernel_tx)
+{
+	char cbuf[CMSG_SPACE(sizeof(uint8_t))];
+	struct iovec iov = { .iov_base = "\x02\x28", .iov_len = 2 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	struct keys ktx;
+	uint8_t type;
+
+	keys_init(&ktx, variant->version, variant->cipher, 1);
+	ASSERT_EQ(0, ulp_tls(self->tx, TLS_TX, &ktx));
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint8_t));
+	*(uint8_t *)CMSG_DATA(cm) = CT_ALERT;
+	ASSERT_EQ(5, send(self->tx, "data1", 5, 0));
+	ASSERT_EQ(2, sendmsg(self->tx, &msg, 0));
+	ASSERT_EQ(5, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(CT_DATA, type);
+	ASSERT_EQ(2, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(CT_ALERT, type);
+	EXPECT_EQ(0, memcmp("\x02\x28", self->out, 2));
+}
+
+TEST_F(rx, second_tls_rx_is_refused)
+{
+	/* TLS 1.3 key update for RX: not in 6.1 or 6.12. */
+	EXPECT_EQ(-1, setsockopt(self->rx, SOL_TLS, TLS_RX, &self->k.ci, self->k.ci_len));
+	EXPECT_EQ(EBUSY, errno);
+}
+
+/* TLS 1.3 only: padding and the inner content type. */
+FIXTURE(rx13) {
+	FIXTURE_DATA(rx) r;
+};
+
+FIXTURE_VARIANT(rx13) {
+	int cipher;
+};
+
+FIXTURE_VARIANT_ADD(rx13, aes_gcm_128) { .cipher = TLS_CIPHER_AES_GCM_128 };
+FIXTURE_VARIANT_ADD(rx13, aes_gcm_256) { .cipher = TLS_CIPHER_AES_GCM_256 };
+FIXTURE_VARIANT_ADD(rx13, chacha20) { .cipher = TLS_CIPHER_CHACHA20_POLY1305 };
+
+FIXTURE_SETUP(rx13)
+{
+	int ret;
+
+	keys_init(&self->r.k, TLS_1_3_VERSION, variant->cipher, 2);
+	ASSERT_EQ(0, nrtls_tcp_pair(&self->r.tx, &self->r.rx));
+	ret = ulp_tls(self->r.rx, TLS_RX, &self->r.k);
+	ASSERT_EQ(0, ret) TH_LOG("TLS_RX: %s", strerror(-ret));
+	set_timeout(self->r.rx, 10000);
+}
+
+FIXTURE_TEARDOWN(rx13)
+{
+	close(self->r.tx);
+	close(self->r.rx);
+}
+
+TEST_F(rx13, padded_records)
+{
+	static const size_t cases[][2] = {	/* data, padding */
+		{ 1, 1 }, { 100, 200 }, { 1000, 15000 }, { 0, REC_MAX }, { REC_MAX - 1, 0 },
+		{ 10, REC_MAX - 10 },
+	};
+	uint8_t type;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = cases[i][0];
+
+		fill(self->r.in, len, i);
+		ASSERT_EQ(0, send_rec(&self->r, CT_DATA, self->r.in, len, cases[i][1]));
+		if (!len)
+			continue;	/* an empty record: nothing to read */
+		ASSERT_EQ((ssize_t)len, recv_rec(self->r.rx, self->r.out, len, MSG_WAITALL, &type))
+			TH_LOG("%zu bytes, %zu padding", len, cases[i][1]);
+		EXPECT_EQ(CT_DATA, type);
+		EXPECT_EQ(0, memcmp(self->r.in, self->r.out, len));
+	}
+}
+
+TEST_F(rx13, padded_control_record)
+{
+	uint8_t type;
+
+	ASSERT_EQ(0, send_rec(&self->r, CT_ALERT, "\x01\x00", 2, 300));
+	ASSERT_EQ(2, recv_rec(self->r.rx, self->r.out, sizeof(self->r.out), 0, &type));
+	EXPECT_EQ(CT_ALERT, type);
+	EXPECT_EQ(0, memcmp("\x01\x00", self->r.out, 2));
+}
+
+TEST_F(rx13, padding_over_the_limit_is_refused)
+{
+	uint8_t type;
+
+	/* 2^14 + 2 bytes of inner plaintext, one more than allowed. */
+	ASSERT_EQ(0, send_rec(&self->r, CT_DATA, "x", 1, REC_MAX));
+	EXPECT_EQ(-1, recv_rec(self->r.rx, self->r.out, sizeof(self->r.out), 0, &type));
+	EXPECT_TRUE(errno == EMSGSIZE || errno == EBADMSG) TH_LOG("errno %d", errno);
+}
+
+TEST_F(rx13, all_zero_inner_plaintext_is_ebadmsg)
+{
+	uint8_t zeros[32] = { 0 }, type;
+
+	/* No non-zero byte: no inner content type (RFC 8446 5.4). */
+	ASSERT_EQ(0, send_rec(&self->r, 0, zeros, sizeof(zeros), 0));
+	EXPECT_EQ(-1, recv_rec(self->r.rx, self->r.out, sizeof(self->r.out), 0, &type));
+	EXPECT_EQ(EBADMSG, errno);
+}
+
+TEST_HARNESS_MAIN
