@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Stock kTLS receive, the baseline that the emulated NIC's RX offload
- * (issue 14) must keep: record semantics in the families of FreeBSD's
+ * Stock kTLS receive, the baseline that RX offload in the emulated NIC
+ * must keep: record semantics in the families of FreeBSD's
  * tests/sys/kern/ktls_test.c (short, long, padded, empty, control,
  * unknown-type and invalid records) and of Linux's selftests/net/tls.c
  * (peek, waitall, rcvlowat, splice, close with records queued), for each
@@ -10,8 +10,8 @@
  * Records are sealed in userspace with OpenSSL's AEADs, from the same key
  * material the receiving socket is given, and written to it over plain
  * TCP: that is how a test can send what the kernel's own TX never makes
- * (padding, empty records, a wrong tag, a skipped sequence number).  One
- * test sends from a kTLS TX socket instead, so that the sealer is checked
+ * (padding, empty records, a wrong tag, a skipped sequence number).  Two
+ * tests send from a kTLS TX socket instead, so that the sealer is checked
  * against the kernel's.
  *
  * What Linux does where FreeBSD differs (the tests assert Linux's):
@@ -32,7 +32,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -90,7 +89,7 @@ struct keys {
 	int cipher;
 	const EVP_CIPHER *aead;
 	uint8_t key[32], iv[12];	/* iv: salt || iv, the 12-byte nonce base */
-	size_t key_len, salt_len;
+	size_t salt_len;
 	uint64_t seq;		/* next record number */
 	union crypto_info ci;
 	socklen_t ci_len;
@@ -116,7 +115,6 @@ static void keys_init(struct keys *k, int version, int cipher, uint32_t seed)
 	switch (cipher) {
 	case TLS_CIPHER_AES_GCM_128:
 		k->aead = EVP_aes_128_gcm();
-		k->key_len = 16;
 		k->salt_len = 4;
 		memcpy(k->ci.g128.key, k->key, 16);
 		memcpy(k->ci.g128.salt, k->iv, 4);
@@ -126,7 +124,6 @@ static void keys_init(struct keys *k, int version, int cipher, uint32_t seed)
 		break;
 	case TLS_CIPHER_AES_GCM_256:
 		k->aead = EVP_aes_256_gcm();
-		k->key_len = 32;
 		k->salt_len = 4;
 		memcpy(k->ci.g256.key, k->key, 32);
 		memcpy(k->ci.g256.salt, k->iv, 4);
@@ -136,7 +133,6 @@ static void keys_init(struct keys *k, int version, int cipher, uint32_t seed)
 		break;
 	default:
 		k->aead = EVP_chacha20_poly1305();
-		k->key_len = 32;
 		k->salt_len = 0;
 		memcpy(k->ci.chacha.key, k->key, 32);
 		memcpy(k->ci.chacha.iv, k->iv, 12);
