@@ -717,7 +717,7 @@ TEST_F(rx, partial_record_is_not_returned)
 	EXPECT_EQ(EAGAIN, errno);
 	set_timeout(self->rx, 10000);
 	ASSERT_EQ(0, write_all(self->tx, self->rec + n / 2, n - n / 2));
-	ASSERT_EQ(1000, recv_rec(self->rx, self->out, sizeof(self->out), MSG_WAITALL, &type));
+	ASSERT_EQ(1000, recv_rec(self->rx, self->out, 1000, MSG_WAITALL, &type));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 1000));
 }
 
@@ -730,7 +730,7 @@ TEST_F(rx, record_split_into_one_byte_segments)
 	n = seal(&self->k, CT_DATA, self->in, 300, 0, self->rec);
 	for (size_t i = 0; i < n; i++)
 		ASSERT_EQ(1, write(self->tx, self->rec + i, 1));
-	ASSERT_EQ(300, recv_rec(self->rx, self->out, sizeof(self->out), MSG_WAITALL, &type));
+	ASSERT_EQ(300, recv_rec(self->rx, self->out, 300, MSG_WAITALL, &type));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 300));
 }
 
