@@ -168,7 +168,9 @@ TEST_F(fuse, call_returns_before_read)
 	peer.want = 1 * MiB;
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
 	nrtls_peer_join(&peer);
-	EXPECT_EQ(1 * MiB, peer.got);
+	/* Seen once (6.12, loaded machine): nothing after the header. */
+	EXPECT_EQ(1 * MiB, peer.got)
+		TH_LOG("peer: err %d (%s), eof %d", peer.err, strerror(peer.err), peer.eof);
 	nrtls_expected_sha(51, 0, 1 * MiB, NULL, 0, want);
 	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
 	trace = nrtls_trace_read();
