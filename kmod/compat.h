@@ -143,14 +143,14 @@ static inline int nrtls_sock_send_pages(struct socket *sock,
 /* --- sk_buff ------------------------------------------------------------- */
 
 /* The "decrypted" bit: CONFIG_TLS_DEVICE's until 6.10, its own after. */
-static inline void nrtls_skb_clear_decrypted(struct sk_buff *skb)
+static inline void nrtls_skb_mark_decrypted(struct sk_buff *skb, bool on)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
 #ifdef CONFIG_SKB_DECRYPTED
-	skb->decrypted = 0;
+	skb->decrypted = on;
 #endif
 #elif IS_ENABLED(CONFIG_TLS_DEVICE)
-	skb->decrypted = 0;
+	skb->decrypted = on;
 #endif
 }
 

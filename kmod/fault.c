@@ -70,6 +70,9 @@ static struct fault_site sites[NRTLS_FAULT_NR] = {
 	[NRTLS_FAULT_SQ_BUSY] = { .name = "sq_busy" },
 	[NRTLS_FAULT_NIC_RCD_SN] = { .name = "nic_rcd_sn" },
 	[NRTLS_FAULT_NIC_KEY] = { .name = "nic_key" },
+	[NRTLS_FAULT_NIC_RX_SYNC] = { .name = "nic_rx_sync" },
+	[NRTLS_FAULT_NIC_RX_MEM] = { .name = "nic_rx_mem" },
+	[NRTLS_FAULT_NIC_RX_CIPHER] = { .name = "nic_rx_cipher" },
 };
 
 DEFINE_STATIC_KEY_FALSE(nrtls_fault_armed);

@@ -41,6 +41,9 @@ enum nrtls_fault_site {
 	NRTLS_FAULT_SQ_BUSY,		/* a non-blocking submitter finds the lock busy */
 	NRTLS_FAULT_NIC_RCD_SN,		/* the NIC's record number goes wrong */
 	NRTLS_FAULT_NIC_KEY,		/* a NIC context's cipher (tls_dev_add) */
+	NRTLS_FAULT_NIC_RX_SYNC,	/* the NIC misses a received packet */
+	NRTLS_FAULT_NIC_RX_MEM,		/* memory to decrypt a received packet */
+	NRTLS_FAULT_NIC_RX_CIPHER,	/* the NIC's cipher at a received record */
 	NRTLS_FAULT_NR,
 };
 

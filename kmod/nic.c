@@ -30,7 +30,6 @@ static const char nic_stat_names[NIC_ST_NR][ETH_GSTRING_LEN] = {
 	[NIC_ST_TLS_ADD] = "tx_tls_ctx_add",
 	[NIC_ST_TLS_ADD_FAIL] = "tx_tls_ctx_add_fail",
 	[NIC_ST_TLS_DEL] = "tx_tls_ctx_del",
-	[NIC_ST_TLS_RX_REFUSED] = "rx_tls_ctx_refused",
 	[NIC_ST_TLS_PKTS] = "tx_tls_encrypted_packets",
 	[NIC_ST_TLS_BYTES] = "tx_tls_encrypted_bytes",
 	[NIC_ST_TLS_OOO] = "tx_tls_ooo",
@@ -51,6 +50,17 @@ static const char nic_stat_names[NIC_ST_NR][ETH_GSTRING_LEN] = {
 	[NIC_ST_CREDITS_RETURNED] = "cxgb4_credits_returned",
 	[NIC_ST_FLUSHES] = "cxgb4_flushes",
 	[NIC_ST_QUEUE_STOPS] = "tx_queue_stops",
+	[NIC_ST_RX_TLS_ADD] = "rx_tls_ctx_add",
+	[NIC_ST_RX_TLS_ADD_FAIL] = "rx_tls_ctx_add_fail",
+	[NIC_ST_RX_TLS_DEL] = "rx_tls_ctx_del",
+	[NIC_ST_RX_TLS_PKTS] = "rx_tls_decrypted_packets",
+	[NIC_ST_RX_TLS_BYTES] = "rx_tls_decrypted_bytes",
+	[NIC_ST_RX_TLS_ENC_PKTS] = "rx_tls_encrypted_packets",
+	[NIC_ST_RX_TLS_AUTH_FAIL] = "rx_tls_auth_fail",
+	[NIC_ST_RX_TLS_OOO] = "rx_tls_ooo",
+	[NIC_ST_RX_TLS_RESYNC_REQ] = "rx_tls_resync_req",
+	[NIC_ST_RX_TLS_RESYNC] = "rx_tls_resync",
+	[NIC_ST_RX_TLS_LOST] = "rx_tls_lost_sync",
 };
 
 /* Gauges after the counters in "ethtool -S". */
@@ -169,7 +179,7 @@ static void nic_destructor(struct net_device *dev)
 	struct nrtls_nic *nic = netdev_priv(dev);
 
 	WARN_ON(!list_empty(&nic->flows) || !list_empty(&nic->ring) ||
-		!list_empty(&nic->pool));
+		!list_empty(&nic->pool) || atomic_read(&nic->rx_nflows));
 }
 
 static void nic_get_stats64(struct net_device *dev,
@@ -273,9 +283,9 @@ void nrtls_nic_setup(struct net_device *dev)
 	/* Like veth: a VLAN tag out of band reaches the peer as it is. */
 	dev->features |= NIC_FEATURES | NETIF_F_HW_TLS_TX |
 			 NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_STAG_TX;
-	/* RX decryption is not emulated: the switch exists, off. */
+	/* RX decryption: off by default, offered by personalities that have it. */
 	dev->hw_features |= NIC_FEATURES | NETIF_F_HW_TLS_TX |
-			    NETIF_F_HW_TLS_RX | NETIF_F_HW_VLAN_CTAG_TX |
+			    NETIF_F_HW_VLAN_CTAG_TX |
 			    NETIF_F_HW_VLAN_STAG_TX;
 	dev->vlan_features |= NIC_FEATURES;
 	dev->max_mtu = ETH_MAX_MTU;
@@ -286,6 +296,7 @@ void nrtls_nic_setup(struct net_device *dev)
 	spin_lock_init(&nic->lock);
 	INIT_LIST_HEAD(&nic->pool);
 	INIT_LIST_HEAD(&nic->flows);
+	nrtls_nic_rx_init(nic);
 	INIT_WORK(&nic->refill, nrtls_mlx5_refill);
 	nrtls_nic_ring_init(nic);
 	nic->personality = NRTLS_PERS_MLX5;
@@ -302,6 +313,8 @@ static void nic_set_personality(struct nrtls_nic *nic, u8 personality)
 	nic->personality = personality;
 	nic->pers = personality == NRTLS_PERS_CXGB4 ? &nrtls_cxgb4_pers :
 						      &nrtls_mlx5_pers;
+	if (nic->pers->tls_rx)
+		nic->dev->hw_features |= NETIF_F_HW_TLS_RX;
 }
 
 /* Under RTNL: settings to this end and to its peer. */

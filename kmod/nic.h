@@ -2,6 +2,7 @@
 #ifndef _NRTLS_NIC_H
 #define _NRTLS_NIC_H
 
+#include <linux/hashtable.h>
 #include <linux/hrtimer.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
@@ -12,6 +13,9 @@
 #include "ctx.h"
 
 struct crypto_aead;
+struct crypto_shash;
+struct crypto_sync_skcipher;
+struct shash_desc;
 struct nlattr;
 struct netlink_ext_ack;
 
@@ -34,7 +38,6 @@ enum nrtls_nic_stat {
 	NIC_ST_TLS_ADD,
 	NIC_ST_TLS_ADD_FAIL,
 	NIC_ST_TLS_DEL,
-	NIC_ST_TLS_RX_REFUSED,
 	NIC_ST_TLS_PKTS,
 	NIC_ST_TLS_BYTES,
 	NIC_ST_TLS_OOO,
@@ -55,6 +58,17 @@ enum nrtls_nic_stat {
 	NIC_ST_CREDITS_RETURNED,
 	NIC_ST_FLUSHES,
 	NIC_ST_QUEUE_STOPS,
+	NIC_ST_RX_TLS_ADD,
+	NIC_ST_RX_TLS_ADD_FAIL,
+	NIC_ST_RX_TLS_DEL,
+	NIC_ST_RX_TLS_PKTS,
+	NIC_ST_RX_TLS_BYTES,
+	NIC_ST_RX_TLS_ENC_PKTS,
+	NIC_ST_RX_TLS_AUTH_FAIL,
+	NIC_ST_RX_TLS_OOO,
+	NIC_ST_RX_TLS_RESYNC_REQ,
+	NIC_ST_RX_TLS_RESYNC,
+	NIC_ST_RX_TLS_LOST,
 	NIC_ST_NR,
 };
 
@@ -102,6 +116,8 @@ struct nrtls_nic_pers {
 	void (*show)(struct nrtls_nic *nic, struct nrtls_ctx *ctx,
 		     struct seq_file *m);
 	void (*open)(struct nrtls_nic *nic);
+	/* Whether it decrypts received TLS (tls_dev_add for RX). */
+	bool tls_rx;
 	/* The device unregisters (ndo_uninit). */
 	void (*destroy)(struct nrtls_nic *nic);
 };
@@ -134,6 +150,10 @@ struct nrtls_nic {
 	struct work_struct refill;
 	/* cxgb4 */
 	struct list_head flows;
+	/* TLS RX flows, by their addresses: RCU readers, writers @rx_lock */
+	DECLARE_HASHTABLE(rx_flows, 6);
+	spinlock_t rx_lock;
+	atomic_t rx_nflows;
 	atomic64_t stats[NIC_ST_NR];
 };
 
@@ -161,6 +181,60 @@ struct nrtls_nic_tx_ctx {
 	u32 rec_off;
 	u64 rcd_sn;
 	u64 pkts, bytes, ooo, resyncs;
+};
+
+#define NRTLS_NIC_RX_PRE	13	/* TLS 1.2 header and explicit nonce */
+#define NRTLS_NIC_TAG		16
+
+/*
+ * The pieces of AES-GCM that let the NIC decrypt and authenticate a record
+ * a packet at a time: CTR for the keystream, GHASH carried over packets.
+ */
+struct nrtls_nic_gcm {
+	struct crypto_sync_skcipher *ctr;
+	struct crypto_shash *ghash;
+	struct shash_desc *mac;		/* the GHASH of the record so far */
+	u8 salt[4];
+	u8 ek_j0[16];			/* E(K, J0) of the record */
+	u8 block[16];			/* scratch the cipher writes to */
+};
+
+/* Where a received stream is within its current record. */
+enum { NIC_RX_HDR, NIC_RX_DATA, NIC_RX_TAG };
+
+struct nrtls_nic_rx_pos {
+	u8 phase;
+	u8 have;		/* header or tag bytes gathered */
+	bool mac;		/* this record is authenticated and decrypted */
+	u8 hdr[NRTLS_NIC_RX_PRE];
+	u8 tag[NRTLS_NIC_TAG];
+	u32 plen, done;		/* payload length, bytes of it seen */
+};
+
+/* Whether the NIC knows the record numbers of the stream it follows. */
+enum { NIC_RX_SYNCED, NIC_RX_SEARCH, NIC_RX_TRACK };
+
+/*
+ * A TLS RX context's state in the NIC (ctx->priv), under @lock: it is
+ * taken from the receive path (softirq) and by the stack's tls_dev_del and
+ * tls_dev_resync.  @sk is the socket until tls_dev_del; the entry leaves
+ * nic->rx_flows then, and its memory outlives readers by a grace period.
+ */
+struct nrtls_nic_rx_ctx {
+	struct nrtls_nic *nic;
+	struct nrtls_ctx *ctx;
+	struct hlist_node hnode;
+	bool hashed;
+	spinlock_t lock;
+	struct sock *sk;
+	u8 state;
+	u32 next_seq;		/* where the next packet should start */
+	u32 track_seq;		/* the header the NIC asked the stack about */
+	u32 track_recs;		/* headers since then */
+	u64 rcd_sn;		/* number of the next record header */
+	struct nrtls_nic_rx_pos pos;
+	struct nrtls_nic_gcm gcm;
+	u64 pkts, bytes, enc_pkts, auth_fail, ooo, lost, resync_req, resyncs;
 };
 
 static inline void nrtls_nic_stat_add(struct nrtls_nic *nic,
@@ -220,12 +294,37 @@ bool nrtls_nic_full_stop(struct nrtls_nic *nic);
 void nrtls_mlx5_refill(struct work_struct *work);
 
 /* nic_crypto.c */
+struct nrtls_nic_keys {
+	const u8 *key, *salt, *iv, *rec_seq;
+	unsigned int klen;
+};
+int nrtls_nic_tls_keys(const struct tls_crypto_info *ci,
+		       struct nrtls_nic_keys *k);
 int nrtls_nic_crypto_init(struct nrtls_nic_tx_ctx *tc,
 			  const struct tls_crypto_info *ci);
 void nrtls_nic_crypto_free(struct nrtls_nic_tx_ctx *tc);
 int nrtls_nic_crypto_locate(struct sock *sk, u32 seq, s32 *sync, u64 *sn);
 int nrtls_nic_crypto_encrypt(struct nrtls_nic_tx_ctx *tc, struct sk_buff *skb,
 			     u32 sync, u64 *sn, u32 *rec_off);
+
+/* nic_rx_crypto.c */
+int nrtls_nic_gcm_init(struct nrtls_nic_gcm *g,
+		       const struct tls_crypto_info *ci, u64 *rcd_sn);
+void nrtls_nic_gcm_free(struct nrtls_nic_gcm *g);
+int nrtls_nic_gcm_rec_start(struct nrtls_nic_gcm *g, const u8 *hdr, u64 sn,
+			    u32 plen);
+int nrtls_nic_gcm_mac(struct nrtls_nic_gcm *g, const u8 *p, u32 n);
+int nrtls_nic_gcm_rec_end(struct nrtls_nic_gcm *g, u32 plen, const u8 *tag);
+int nrtls_nic_gcm_xor(struct nrtls_nic_gcm *g, const u8 *nonce, u32 off,
+		      u8 *p, u32 n);
+
+/* nic_rx.c */
+int nrtls_nic_rx_add(struct nrtls_nic *nic, struct sock *sk,
+		     struct tls_crypto_info *ci, u32 start_seq);
+void nrtls_nic_rx_del(struct nrtls_nic *nic, struct tls_context *tls_ctx);
+int nrtls_nic_rx_resync(struct sock *sk, u32 seq, const u8 *rcd_sn);
+bool nrtls_nic_rx(struct nrtls_nic *nic, struct sk_buff *skb);
+void nrtls_nic_rx_init(struct nrtls_nic *nic);
 
 /* nic_ring.c */
 struct nrtls_nic_desc *nrtls_nic_desc_alloc(void);

@@ -55,51 +55,60 @@ static u64 get_be64(const u8 *p)
 	return be64_to_cpu(v);
 }
 
-int nrtls_nic_crypto_init(struct nrtls_nic_tx_ctx *tc,
-			  const struct tls_crypto_info *ci)
+/* A TLS 1.2 AES-GCM session's key material (TX and RX), or -EOPNOTSUPP. */
+int nrtls_nic_tls_keys(const struct tls_crypto_info *ci,
+		       struct nrtls_nic_keys *k)
 {
 	const union tls_crypto_context *cc = (const void *)ci;
-	struct crypto_aead *aead;
-	const u8 *key, *salt, *iv, *rec_seq;
-	unsigned int klen;
-	int err;
 
 	if (!ci || ci->version != TLS_1_2_VERSION)
 		return -EOPNOTSUPP;
 	switch (ci->cipher_type) {
 	case TLS_CIPHER_AES_GCM_128:
-		key = cc->aes_gcm_128.key;
-		klen = TLS_CIPHER_AES_GCM_128_KEY_SIZE;
-		salt = cc->aes_gcm_128.salt;
-		iv = cc->aes_gcm_128.iv;
-		rec_seq = cc->aes_gcm_128.rec_seq;
-		break;
+		k->key = cc->aes_gcm_128.key;
+		k->klen = TLS_CIPHER_AES_GCM_128_KEY_SIZE;
+		k->salt = cc->aes_gcm_128.salt;
+		k->iv = cc->aes_gcm_128.iv;
+		k->rec_seq = cc->aes_gcm_128.rec_seq;
+		return 0;
 	case TLS_CIPHER_AES_GCM_256:
-		key = cc->aes_gcm_256.key;
-		klen = TLS_CIPHER_AES_GCM_256_KEY_SIZE;
-		salt = cc->aes_gcm_256.salt;
-		iv = cc->aes_gcm_256.iv;
-		rec_seq = cc->aes_gcm_256.rec_seq;
-		break;
+		k->key = cc->aes_gcm_256.key;
+		k->klen = TLS_CIPHER_AES_GCM_256_KEY_SIZE;
+		k->salt = cc->aes_gcm_256.salt;
+		k->iv = cc->aes_gcm_256.iv;
+		k->rec_seq = cc->aes_gcm_256.rec_seq;
+		return 0;
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+int nrtls_nic_crypto_init(struct nrtls_nic_tx_ctx *tc,
+			  const struct tls_crypto_info *ci)
+{
+	struct nrtls_nic_keys k;
+	struct crypto_aead *aead;
+	int err;
+
+	err = nrtls_nic_tls_keys(ci, &k);
+	if (err)
+		return err;
 	if (nrtls_should_fail(NRTLS_FAULT_NIC_KEY))
 		return -ENOMEM;
 	/* Synchronous only: it runs in the transmit path. */
 	aead = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
 	if (IS_ERR(aead))
 		return PTR_ERR(aead);
-	err = crypto_aead_setkey(aead, key, klen);
+	err = crypto_aead_setkey(aead, k.key, k.klen);
 	if (!err)
 		err = crypto_aead_setauthsize(aead, NIC_TLS_TAG);
 	if (err) {
 		crypto_free_aead(aead);
 		return err;
 	}
-	memcpy(tc->salt, salt, NIC_TLS_SALT);
-	tc->iv0 = get_be64(iv);
-	tc->rcd_sn0 = get_be64(rec_seq);
+	memcpy(tc->salt, k.salt, NIC_TLS_SALT);
+	tc->iv0 = get_be64(k.iv);
+	tc->rcd_sn0 = get_be64(k.rec_seq);
 	tc->aead = aead;
 	return 0;
 }

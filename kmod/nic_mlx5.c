@@ -197,4 +197,5 @@ const struct nrtls_nic_pers nrtls_mlx5_pers = {
 	.show = mlx5_show,
 	.open = mlx5_open,
 	.destroy = mlx5_destroy,
+	.tls_rx = true,
 };

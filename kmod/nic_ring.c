@@ -57,6 +57,15 @@ void nrtls_nic_ring_post(struct nrtls_nic *nic, struct nrtls_nic_desc *d)
 		hrtimer_start(&nic->timer, d->due, HRTIMER_MODE_ABS_SOFT);
 }
 
+/* The receiving end's TLS decryption; what it refuses is freed. */
+static bool nic_rx_or_drop(struct nrtls_nic *nic, struct sk_buff *skb)
+{
+	if (nrtls_nic_rx(nic, skb))
+		return true;
+	kfree_skb(skb);
+	return false;
+}
+
 /* Hand a frame to the other end of the pair, as a veth does. */
 static void nic_deliver(struct nrtls_nic *nic, struct sk_buff *skb)
 {
@@ -79,8 +88,9 @@ static void nic_deliver(struct nrtls_nic *nic, struct sk_buff *skb)
 	 * or drop it as unencrypted.
 	 */
 	skb_orphan(skb);
-	nrtls_skb_clear_decrypted(skb);
+	nrtls_skb_mark_decrypted(skb, false);
 	if (__dev_forward_skb(peer, skb) == NET_RX_SUCCESS &&
+	    nic_rx_or_drop(netdev_priv(peer), skb) &&
 	    netif_rx(skb) == NET_RX_SUCCESS) {
 		nrtls_nic_stat_inc(netdev_priv(peer), NIC_ST_RX_PACKETS);
 		nrtls_nic_stat_add(netdev_priv(peer), NIC_ST_RX_BYTES, len);

@@ -278,7 +278,7 @@ bool nrtls_tls_detach(struct tls_context *tls_ctx,
 	return true;
 }
 
-/* Only RX asks for resyncs, and RX is not offloaded. */
+/* Only RX asks for resyncs; TX resyncs from kTLS's record list. */
 int nrtls_tls_dev_resync(struct net_device *dev, struct sock *sk, u32 seq,
 			 u8 *rcd_sn, enum tls_offload_ctx_dir direction)
 {
@@ -298,11 +298,9 @@ static int nic_tls_dev_add(struct net_device *dev, struct sock *sk,
 	};
 	struct nrtls_ctx *ctx;
 
-	/* RX decryption is not emulated (yet): kTLS RX stays in software. */
-	if (direction != TLS_OFFLOAD_CTX_DIR_TX) {
-		nrtls_nic_stat_inc(nic, NIC_ST_TLS_RX_REFUSED);
-		return -EOPNOTSUPP;
-	}
+	if (direction == TLS_OFFLOAD_CTX_DIR_RX)
+		return nrtls_nic_rx_add(nic, sk, crypto_info,
+					start_offload_tcp_sn);
 	if (!nrtls_tls_offloadable(crypto_info)) {
 		nrtls_nic_stat_inc(nic, NIC_ST_TLS_ADD_FAIL);
 		return -EOPNOTSUPP;
@@ -321,12 +319,22 @@ static int nic_tls_dev_add(struct net_device *dev, struct sock *sk,
 static void nic_tls_dev_del(struct net_device *dev, struct tls_context *tls_ctx,
 			    enum tls_offload_ctx_dir direction)
 {
-	if (nrtls_tls_detach(tls_ctx, direction))
+	if (direction == TLS_OFFLOAD_CTX_DIR_RX)
+		nrtls_nic_rx_del(netdev_priv(dev), tls_ctx);
+	else if (nrtls_tls_detach(tls_ctx, direction))
 		nrtls_nic_stat_inc(netdev_priv(dev), NIC_ST_TLS_DEL);
+}
+
+static int nic_tls_dev_resync(struct net_device *dev, struct sock *sk, u32 seq,
+			      u8 *rcd_sn, enum tls_offload_ctx_dir direction)
+{
+	if (direction == TLS_OFFLOAD_CTX_DIR_RX)
+		return nrtls_nic_rx_resync(sk, seq, rcd_sn);
+	return nrtls_tls_dev_resync(dev, sk, seq, rcd_sn, direction);
 }
 
 const struct tlsdev_ops nrtls_nic_tlsdev_ops = {
 	.tls_dev_add = nic_tls_dev_add,
 	.tls_dev_del = nic_tls_dev_del,
-	.tls_dev_resync = nrtls_tls_dev_resync,
+	.tls_dev_resync = nic_tls_dev_resync,
 };

@@ -270,6 +270,8 @@ out:
 	return ok ? 0 : -EINVAL;
 }
 
+bool nrtls_tls_client_ktls;
+
 static SSL_CTX *tls_ctx(bool server, int version, const char *cipher)
 {
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
@@ -282,8 +284,9 @@ static SSL_CTX *tls_ctx(bool server, int version, const char *cipher)
 	SSL_CTX_set_num_tickets(ctx, 0);
 	if ((version == TLS1_3_VERSION ? SSL_CTX_set_ciphersuites(ctx, cipher)
 				       : SSL_CTX_set_cipher_list(ctx, cipher)) != 1 ||
-	    (server && (tls_make_cert(ctx) ||
-			!SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS)))) {
+	    (server && tls_make_cert(ctx)) ||
+	    ((server || nrtls_tls_client_ktls) &&
+	     !SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS))) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

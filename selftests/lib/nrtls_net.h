@@ -73,6 +73,8 @@ struct nrtls_tls {
 	SSL_CTX *sctx, *cctx;
 	SSL *sssl, *cssl;
 };
+/* Set: the receiver (client) gets kTLS too, in pairs made from then on. */
+extern bool nrtls_tls_client_ktls;
 /* 0, -EOPNOTSUPP if kTLS TX did not take, or another -errno. */
 int nrtls_tls_pair(struct nrtls_tls *t, int version, const char *cipher);
 /* The same over nrtls_tcp_pair_ns(). */
