@@ -152,7 +152,7 @@ struct nrtls_nic {
 	struct list_head flows;
 	/* TLS RX flows, by their addresses: RCU readers, writers @rx_lock */
 	DECLARE_HASHTABLE(rx_flows, 6);
-	spinlock_t rx_lock;
+	spinlock_t rx_lock;		/* writers of @rx_flows */
 	atomic_t rx_nflows;
 	atomic64_t stats[NIC_ST_NR];
 };
@@ -225,7 +225,7 @@ struct nrtls_nic_rx_ctx {
 	struct nrtls_ctx *ctx;
 	struct hlist_node hnode;
 	bool hashed;
-	spinlock_t lock;
+	spinlock_t lock;		/* the state below, see above */
 	struct sock *sk;
 	u8 state;
 	u32 next_seq;		/* where the next packet should start */
@@ -298,6 +298,7 @@ struct nrtls_nic_keys {
 	const u8 *key, *salt, *iv, *rec_seq;
 	unsigned int klen;
 };
+
 int nrtls_nic_tls_keys(const struct tls_crypto_info *ci,
 		       struct nrtls_nic_keys *k);
 int nrtls_nic_crypto_init(struct nrtls_nic_tx_ctx *tc,

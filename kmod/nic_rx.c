@@ -168,7 +168,7 @@ static void rx_lose(struct nrtls_nic *nic, struct nrtls_nic_rx_ctx *rc)
 static void rx_search(struct nrtls_nic *nic, struct nrtls_nic_rx_ctx *rc,
 		      u8 *p, u32 seq, u32 len)
 {
-	u32 o, plen, next;
+	u32 o, plen, next, last;
 
 	lockdep_assert_held(&rc->lock);
 	for (o = 0; o + TLS_HEADER_SIZE <= len; o++) {
@@ -186,8 +186,8 @@ static void rx_search(struct nrtls_nic *nic, struct nrtls_nic_rx_ctx *rc,
 			continue;
 		}
 		/* The stack matches the header's last byte (DRIVER_REQ). */
-		tls_offload_rx_resync_request(rc->sk,
-			htonl(rc->track_seq + TLS_HEADER_SIZE - 1));
+		last = rc->track_seq + TLS_HEADER_SIZE - 1;
+		tls_offload_rx_resync_request(rc->sk, htonl(last));
 		rc->resync_req++;
 		nrtls_nic_stat_inc(nic, NIC_ST_RX_TLS_RESYNC_REQ);
 		return;

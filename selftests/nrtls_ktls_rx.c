@@ -423,7 +423,7 @@ TEST_F(rx, records_of_every_size)
 	}
 	/* In step from the first record: the NIC decrypted every packet. */
 	if (variant->nic) {
-		EXPECT_LE(sizeof(sizes) / sizeof(sizes[0]),
+		EXPECT_LE((long)(sizeof(sizes) / sizeof(sizes[0])),
 			  nrtls_ethtool_stat(self->net.ns_a, "nic0", "rx_tls_decrypted_packets"));
 		EXPECT_EQ(0, nrtls_ethtool_stat(self->net.ns_a, "nic0", "rx_tls_encrypted_packets"));
 	}
