@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -248,9 +249,15 @@ TEST_F_TIMEOUT(one, bad_tag, 120)
 	FIXTURE_DATA(rx) *r = &self->r;
 	const char *a = r->net.ns_a;
 	long err0 = nrtls_tls_stat(a, "TlsDecryptError"), hits;
+	struct timeval tmo = { .tv_sec = 10 };
 	int err = 0;
 
 	ASSERT_EQ(0, move_in(&r->t, 0, MiB, NULL));
+	/*
+	 * The server stops reading at the bad record: the client's write must
+	 * not wait for it forever once the socket buffers are full.
+	 */
+	ASSERT_EQ(0, setsockopt(r->t.receiver, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)));
 	hits = nrtls_fault_hits("nic_rcd_sn");
 	ASSERT_EQ(0, nrtls_fault_arm("nic_rcd_sn", 1, 1));
 	EXPECT_NE(0, move_in(&r->t, MiB, MiB, &err));
