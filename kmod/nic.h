@@ -223,8 +223,7 @@ enum { NIC_RX_SYNCED, NIC_RX_SEARCH, NIC_RX_TRACK };
 struct nrtls_nic_rx_ctx {
 	struct nrtls_nic *nic;
 	struct nrtls_ctx *ctx;
-	struct hlist_node hnode;
-	bool hashed;
+	struct hlist_node hnode;	/* unhashed once out of nic->rx_flows */
 	spinlock_t lock;		/* the state below, see above */
 	struct sock *sk;
 	u8 state;
@@ -295,8 +294,9 @@ void nrtls_mlx5_refill(struct work_struct *work);
 
 /* nic_crypto.c */
 struct nrtls_nic_keys {
-	const u8 *key, *salt, *iv, *rec_seq;
+	const u8 *key, *salt;
 	unsigned int klen;
+	u64 iv0, rcd_sn0;	/* the explicit nonce and number of the first record */
 };
 
 int nrtls_nic_tls_keys(const struct tls_crypto_info *ci,

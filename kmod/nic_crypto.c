@@ -68,15 +68,15 @@ int nrtls_nic_tls_keys(const struct tls_crypto_info *ci,
 		k->key = cc->aes_gcm_128.key;
 		k->klen = TLS_CIPHER_AES_GCM_128_KEY_SIZE;
 		k->salt = cc->aes_gcm_128.salt;
-		k->iv = cc->aes_gcm_128.iv;
-		k->rec_seq = cc->aes_gcm_128.rec_seq;
+		k->iv0 = get_be64(cc->aes_gcm_128.iv);
+		k->rcd_sn0 = get_be64(cc->aes_gcm_128.rec_seq);
 		return 0;
 	case TLS_CIPHER_AES_GCM_256:
 		k->key = cc->aes_gcm_256.key;
 		k->klen = TLS_CIPHER_AES_GCM_256_KEY_SIZE;
 		k->salt = cc->aes_gcm_256.salt;
-		k->iv = cc->aes_gcm_256.iv;
-		k->rec_seq = cc->aes_gcm_256.rec_seq;
+		k->iv0 = get_be64(cc->aes_gcm_256.iv);
+		k->rcd_sn0 = get_be64(cc->aes_gcm_256.rec_seq);
 		return 0;
 	default:
 		return -EOPNOTSUPP;
@@ -107,8 +107,8 @@ int nrtls_nic_crypto_init(struct nrtls_nic_tx_ctx *tc,
 		return err;
 	}
 	memcpy(tc->salt, k.salt, NIC_TLS_SALT);
-	tc->iv0 = get_be64(k.iv);
-	tc->rcd_sn0 = get_be64(k.rec_seq);
+	tc->iv0 = k.iv0;
+	tc->rcd_sn0 = k.rcd_sn0;
 	tc->aead = aead;
 	return 0;
 }

@@ -365,9 +365,8 @@ static void rx_unhash(struct nrtls_nic_rx_ctx *rc)
 	struct nrtls_nic *nic = rc->nic;
 
 	spin_lock_bh(&nic->rx_lock);
-	if (rc->hashed) {
+	if (!hlist_unhashed(&rc->hnode)) {
 		hash_del_rcu(&rc->hnode);
-		rc->hashed = false;
 		atomic_dec(&nic->rx_nflows);
 	}
 	spin_unlock_bh(&nic->rx_lock);
@@ -445,7 +444,6 @@ int nrtls_nic_rx_add(struct nrtls_nic *nic, struct sock *sk,
 	*rx_slot(tls_get_ctx(sk)) = ctx;
 	spin_lock_bh(&nic->rx_lock);
 	hash_add_rcu(nic->rx_flows, &rc->hnode, flow_hash(&f));
-	rc->hashed = true;
 	atomic_inc(&nic->rx_nflows);
 	spin_unlock_bh(&nic->rx_lock);
 	nrtls_nic_stat_inc(nic, NIC_ST_RX_TLS_ADD);

@@ -63,7 +63,6 @@ int nrtls_nic_gcm_init(struct nrtls_nic_gcm *g,
 {
 	static const u8 zero_iv[GCM_BLOCK];
 	struct nrtls_nic_keys k;
-	__be64 sn;
 	int err;
 
 	err = nrtls_nic_tls_keys(ci, &k);
@@ -102,8 +101,7 @@ int nrtls_nic_gcm_init(struct nrtls_nic_gcm *g,
 	if (err)
 		goto err;
 	memcpy(g->salt, k.salt, sizeof(g->salt));
-	memcpy(&sn, k.rec_seq, sizeof(sn));
-	*rcd_sn = be64_to_cpu(sn);
+	*rcd_sn = k.rcd_sn0;
 	return 0;
 err:
 	nrtls_nic_gcm_free(g);
