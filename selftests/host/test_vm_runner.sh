@@ -45,7 +45,7 @@ expect "debug_check=1 WARNs on a queue accounting mismatch" 126 "queue accountin
 expect "without debug_check the checker never runs" 0 "^check_skew 0 " \
 	--cmd "$skew; grep ^check_skew /sys/kernel/debug/nrtls/fault"
 
-# selftests/run.sh -f (make check runs package first in the second guest).
+# selftests/run.sh -f (make check runs package first in the second guest that runs it).
 mkdir -p "$tmp/b/selftests"
 for t in alpha beta gamma; do
 	printf '#!/bin/sh\necho "1..1"\necho "ok 1 %s"\n' "$t" > "$tmp/b/selftests/$t"
