@@ -35,6 +35,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/nrtls.h>
 #include <openssl/ssl.h>
@@ -176,9 +177,40 @@ enum nrtls_tls_step nrtls_tls_handshake(SSL *ssl);
 
 #define NRTLS_KTLS_TX	(1U << 0)	/* records are encrypted by the kernel */
 #define NRTLS_KTLS_RX	(1U << 1)	/* records are decrypted by the kernel */
+/* libnrtls, not OpenSSL, gave the kernel the receive side: read with
+ * nrtls_tls_recv(), never SSL_read() */
+#define NRTLS_KTLS_RX_SELF (1U << 2)
 
 /* Which directions of @ssl moved into the kernel after the handshake. */
 unsigned int nrtls_tls_ktls(SSL *ssl);
+
+/**
+ * nrtls_tls_ktls_rx() - after the handshake, give the kernel the receive
+ * side where OpenSSL kept it (TLS 1.3 with OpenSSL 3.0, which moves only
+ * the send side), from the client's traffic secret in OpenSSL's key log
+ * @ssl: a server connection of nrtls_tls_server_ctx()'s, its handshake done
+ *
+ * Only when the send side is in the kernel already and OpenSSL has read
+ * nothing past the handshake; AES-GCM-128/256 and ChaCha20-Poly1305.  The
+ * secret is wiped either way.  Call it once, before the first read.
+ *
+ * Return: nrtls_tls_ktls() after it.
+ */
+unsigned int nrtls_tls_ktls_rx(SSL *ssl);
+
+/**
+ * nrtls_tls_recv() - read application data from a socket whose receive
+ * side nrtls_tls_ktls_rx() gave the kernel (NRTLS_KTLS_RX_SELF), without
+ * blocking
+ * @fd: the socket
+ *
+ * Return: the bytes read; 0 at the peer's close_notify or EOF; -EAGAIN
+ * when nothing is there; -ECONNRESET for another alert, -EPROTO for a
+ * handshake message (a TLS 1.3 key update, which these kernels cannot
+ * follow), -EBADMSG for a record that does not decrypt, or recvmsg()'s
+ * -errno.
+ */
+ssize_t nrtls_tls_recv(int fd, void *buf, size_t len);
 
 /*
  * Why kTLS cannot be used on this machine (OpenSSL built without it, or
