@@ -240,6 +240,23 @@ static long stat_of(struct server *s, const char *key)
 	return *p == '"' ? (strncmp(p, "\"nrtls\"", 7) ? 0 : 1) : atol(p);
 }
 
+/* This network namespace's kTLS counter @name; -1 without kTLS. */
+static long tls_stat(const char *name)
+{
+	size_t len = strlen(name);
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/net/tls_stat", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && (line[len] == ' ' || line[len] == '\t'))
+			v = strtol(line + len, NULL, 10);
+	fclose(f);
+	return v;
+}
+
 /* The server's descriptors once start_server()'s probe connection has gone. */
 static int settled_fds(struct server *s)
 {
@@ -355,6 +372,51 @@ TEST_F_TIMEOUT(tls, https_files, 300)
 	} else {
 		EXPECT_EQ(0, stat_of(&self->s, "ktls_tx"));
 		EXPECT_LE((long)NSIZES, stat_of(&self->s, "tls_userspace"));
+	}
+}
+
+static const char *slurp(const char *path);
+
+/*
+ * With kTLS the kernel decrypts the requests too: over TLS 1.2 OpenSSL
+ * hands it the receive side, over TLS 1.3 libnrtls does (OpenSSL 3.0 does
+ * not), from the client's traffic secret.  For each cipher, two requests
+ * are answered, on one connection unless the server timed it out (the
+ * record numbers run on), and the server's ktls_rx counts exactly the
+ * connections that the kernel's TlsRxSw counts.
+ */
+TEST_F_TIMEOUT(tls, kernel_decrypts_requests, 120)
+{
+	static const char *const ciphers[2][3] = {
+		{ "--ciphers ECDHE-ECDSA-AES128-GCM-SHA256", "--ciphers ECDHE-ECDSA-AES256-GCM-SHA384",
+		  "--ciphers ECDHE-ECDSA-CHACHA20-POLY1305" },
+		{ "--tls13-ciphers TLS_AES_128_GCM_SHA256", "--tls13-ciphers TLS_AES_256_GCM_SHA384",
+		  "--tls13-ciphers TLS_CHACHA20_POLY1305_SHA256" },
+	};
+	const char *const *c = ciphers[!strcmp(variant->version, "1.3")];
+	const char *d = self->s.dir;
+	int p = self->s.https;
+	char cv[160];
+
+	if (tls_stat("TlsRxSw") < 0)
+		SKIP(return, "no kTLS here: /proc/net/tls_stat is missing (modprobe tls)");
+	for (int i = 0; i < 3; i++) {
+		long rx = stat_of(&self->s, "ktls_rx"), sw = tls_stat("TlsRxSw");
+
+		EXPECT_EQ(0, nrtls_sh("curl -sfv --max-time 20 --cacert %s --tlsv%s --tls-max %s %s "
+				      "-o %s/o1 -o %s/o2 https://127.0.0.1:%d/index.html "
+				      "https://127.0.0.1:%d/sub/page.html 2> %s/cv && grep -q hi %s/o1 && "
+				      "grep -q page %s/o2", self->s.cert, variant->version,
+				      variant->version, c[i], d, d, p, p, d, d, d)) TH_LOG("%s", c[i]);
+		rx = stat_of(&self->s, "ktls_rx") - rx;
+		sw = tls_stat("TlsRxSw") - sw;
+		EXPECT_LE(1, rx) TH_LOG("%s", c[i]);
+		EXPECT_EQ(sw, rx) TH_LOG("%s", c[i]);
+		if (rx > 1) {
+			snprintf(cv, sizeof(cv), "%s/cv", d);
+			TH_LOG("%s: %ld connections for two requests; curl -v:\n%s", c[i], rx,
+			       slurp(cv));
+		}
 	}
 }
 
@@ -1052,6 +1114,47 @@ TEST_F_TIMEOUT(ops, access_log_formats, 60)
 }
 
 /*
+ * Over HTTPS the timing format says who decrypted the request: rx:kernel
+ * exactly when the server's socket got kTLS RX (TlsRxSw counts each),
+ * which with kTLS is over TLS 1.2 and 1.3 alike.
+ */
+TEST_F_TIMEOUT(ops, ktls_rx_in_log, 60)
+{
+	static const char *const how[] = { "--tlsv1.2 --tls-max 1.2", "--tlsv1.3" };
+	char args[512], opt[512], url[128], *log, *line, *save;
+	long before[2], after[2];
+	int p = nrtls_free_port(), n = 0;
+
+	if (tls_stat("TlsRxSw") < 0)
+		SKIP(return, "no kTLS here: /proc/net/tls_stat is missing (modprobe tls)");
+	snprintf(args, sizeof(args), "--https 127.0.0.1:%d --cert %s --key %s --access-log %s "
+		 "--log-format timing", p, self->s.cert, self->s.key, self->s.log);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/index.html", p);
+	for (int i = 0; i < 2; i++) {
+		before[i] = tls_stat("TlsRxSw");
+		snprintf(opt, sizeof(opt), "--cacert %s %s", self->s.cert, how[i]);
+		ASSERT_EQ(0, curl_ok(opt, url)) TH_LOG("%s", how[i]);
+		after[i] = tls_stat("TlsRxSw");
+	}
+	EXPECT_EQ(0, stop_server(&self->s));
+	EXPECT_LT(before[0], after[0]);
+	EXPECT_LT(before[1], after[1]);
+	log = strdup(slurp(self->s.log));
+	ASSERT_NE(NULL, log);
+	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		ASSERT_GT(2, n) TH_LOG("extra line: %s", line);
+		EXPECT_TRUE(matches(LOG_HEAD "\"GET /index\\.html HTTP/1\\.1\" 200 12 \"-\" \"curl/"
+				    "[^\"]*\" [0-9]+ms tls:[a-z-]+ rx:(kernel|user)$", line))
+			TH_LOG("line %d: %s", n, line);
+		EXPECT_STREQ(after[n] > before[n] ? "rx:kernel" : "rx:user", strrchr(line, ' ') + 1)
+			TH_LOG("%s: TlsRxSw %ld -> %ld", how[n], before[n], after[n]);
+	}
+	EXPECT_EQ(2, n);
+	free(log);
+}
+
+/*
  * --stats also serves Prometheus's text format at /.nrtls/metrics: every
  * sample is well formed and follows its family's TYPE line, and the
  * counts are this server's.  Without --stats the URL is not special.
@@ -1156,8 +1259,8 @@ TEST_F_TIMEOUT(ops, directories_and_dotfiles, 60)
 }
 
 /*
- * With HTTPS the start-up says whether the kernel will encrypt records,
- * and why not: it agrees with whether the tls module is there after the
+ * With HTTPS the start-up says whether the kernel will encrypt and
+ * decrypt records, and why not: it agrees with whether the tls module is there after the
  * start (as root the server's probe loads it).  Without HTTPS, nothing.
  */
 TEST_F_TIMEOUT(ops, ktls_startup_line, 60)
@@ -1172,7 +1275,8 @@ TEST_F_TIMEOUT(ops, ktls_startup_line, 60)
 	wait_for_text(self->err, "kTLS: ");
 	if (!access("/proc/net/tls_stat", F_OK)) {
 		EXPECT_NE(NULL, strstr(slurp(self->err), "\nnrtls-serve: kTLS: on: the kernel "
-				       "encrypts TLS records")) TH_LOG("%s", slurp(self->err));
+				       "encrypts and decrypts TLS records (for the ciphers it "
+				       "supports)\n")) TH_LOG("%s", slurp(self->err));
 	} else {
 		EXPECT_NE(NULL, strstr(slurp(self->err), "\nnrtls-serve: kTLS: off: the kernel's "
 				       "tls module is not loaded (modprobe tls); TLS records "
@@ -1252,7 +1356,8 @@ TEST_F_TIMEOUT(ops, user_and_notify, 60)
 	ASSERT_EQ(0, chmod(self->s.root, 0700));
 	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off --user nobody", p);
 	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
-	wait_for_text(self->err, "running as");
+	/* The warning is a write of its own, after "running as". */
+	wait_for_text(self->err, "requests will fail");
 	snprintf(line, sizeof(line), "warning: --root %s: Permission denied for user nobody; "
 		 "requests will fail\n", self->s.root);
 	EXPECT_NE(NULL, strstr(slurp(self->err), line)) TH_LOG("%s", slurp(self->err));

@@ -57,6 +57,8 @@ struct conn {
 	bool used, tls, handshaking, closing, eof;
 	bool recv_armed, poll_armed, responding, keep_alive;
 	bool shut_wr;			/* the last response shuts the write side */
+	bool ktls_rx;			/* the kernel decrypts the requests */
+	bool rx_self;			/* ... set up by libnrtls: no SSL_read */
 	unsigned int pending;		/* SQEs and operations in flight */
 	SSL *ssl;
 	char *in;			/* request bytes, up to max_head */
@@ -274,9 +276,10 @@ static void log_request(struct conn *c, uint64_t bytes)
 			c->peer, when, c->line, c->status, bytes, c->referer, c->agent);
 		return;
 	}
-	fprintf(cfg->access_log, "%s - - [%s] \"%s\" %d %" PRIu64 " \"%s\" \"%s\" %" PRIu64 "ms %s%s\n",
+	fprintf(cfg->access_log, "%s - - [%s] \"%s\" %d %" PRIu64 " \"%s\" \"%s\" %" PRIu64 "ms %s%s%s\n",
 		c->peer, when, c->line, c->status, bytes, c->referer, c->agent,
-		now_ms() - c->t0, c->tls ? "tls:" : "", nrtls_op_path_name(&c->op));
+		now_ms() - c->t0, c->tls ? "tls:" : "", nrtls_op_path_name(&c->op),
+		!c->tls ? "" : c->ktls_rx ? " rx:kernel" : " rx:user");
 }
 
 static void process(struct worker *w, struct conn *c);
@@ -530,6 +533,21 @@ static void response_done(struct worker *w, struct nrtls_op *op)
 
 static void tls_read(struct worker *w, struct conn *c)
 {
+	if (c->rx_self) {
+		while (c->in_len < cfg->max_head) {
+			ssize_t n = nrtls_tls_recv(c->fd, c->in + c->in_len,
+						   cfg->max_head - c->in_len);
+
+			if (n > 0) {
+				c->in_len += n;
+				continue;
+			}
+			/* close_notify, reset, bad record, a key update */
+			c->eof = n != -EAGAIN;
+			break;
+		}
+		goto parse;
+	}
 	while (c->in_len < cfg->max_head) {
 		int n;
 
@@ -574,10 +592,12 @@ static void tls_continue(struct worker *w, struct conn *c)
 	}
 	c->handshaking = false;
 	stats.tls_handshakes++;
-	k = nrtls_tls_ktls(c->ssl);
+	k = nrtls_tls_ktls_rx(c->ssl);
 	if (k & NRTLS_KTLS_TX)
 		stats.ktls_tx++;
-	if (k & NRTLS_KTLS_RX)
+	c->ktls_rx = k & NRTLS_KTLS_RX;
+	c->rx_self = k & NRTLS_KTLS_RX_SELF;
+	if (c->ktls_rx)
 		stats.ktls_rx++;
 	tls_read(w, c);
 }
@@ -1096,8 +1116,8 @@ int server_run(struct server_config *config)
 			fprintf(stderr, "nrtls-serve: kTLS: off: %s; TLS records are "
 				"encrypted in userspace\n", why);
 		else
-			fprintf(stderr, "nrtls-serve: kTLS: on: the kernel encrypts TLS records "
-				"(for the ciphers it supports)\n");
+			fprintf(stderr, "nrtls-serve: kTLS: on: the kernel encrypts and decrypts "
+				"TLS records (for the ciphers it supports)\n");
 	}
 	if (cfg->user && drop_privileges())
 		return 1;
