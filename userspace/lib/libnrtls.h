@@ -152,7 +152,9 @@ void nrtls_get_stats(const struct nrtls *n, struct nrtls_stats *st);
 /**
  * nrtls_tls_server_ctx() - an OpenSSL server context that moves TLS into
  * the kernel (SSL_OP_ENABLE_KTLS), speaks TLS 1.2 and 1.3, and selects
- * ALPN "http/1.1"
+ * ALPN "http/1.1"; its key log callback is libnrtls's, for
+ * nrtls_tls_ktls_rx(): a caller that sets its own loses TLS 1.3's receive
+ * side in the kernel
  * @cert: PEM certificate chain
  * @key: PEM private key
  * @err: where to put a message on failure

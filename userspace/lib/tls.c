@@ -332,7 +332,7 @@ ssize_t nrtls_tls_recv(int fd, void *buf, size_t len)
 	if (!cm || cm->cmsg_level != SOL_TLS || cm->cmsg_type != TLS_GET_RECORD_TYPE ||
 	    *CMSG_DATA(cm) == TLS_APPLICATION_DATA)
 		return n;
-	/* TLS 1.3's alerts are all closures; a close_notify is the peer's EOF. */
+	/* In TLS 1.3 every alert ends the connection: close_notify as EOF. */
 	if (*CMSG_DATA(cm) == TLS_ALERT)
 		return n == 2 && ((unsigned char *)buf)[1] == 0 ? 0 : -ECONNRESET;
 	/* A handshake message (a key update): the kernel cannot follow it. */
