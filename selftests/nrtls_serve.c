@@ -33,6 +33,7 @@
 
 #include "kselftest_harness.h"
 #include "nrtls_net.h"
+#include "nrtls_nic.h"
 #include "nrtls_test.h"
 
 #define MiB (1024 * 1024ull)
@@ -240,23 +241,6 @@ static long stat_of(struct server *s, const char *key)
 	return *p == '"' ? (strncmp(p, "\"nrtls\"", 7) ? 0 : 1) : atol(p);
 }
 
-/* This network namespace's kTLS counter @name; -1 without kTLS. */
-static long tls_stat(const char *name)
-{
-	size_t len = strlen(name);
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/proc/net/tls_stat", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && (line[len] == ' ' || line[len] == '\t'))
-			v = strtol(line + len, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 /* The server's descriptors once start_server()'s probe connection has gone. */
 static int settled_fds(struct server *s)
 {
@@ -401,10 +385,10 @@ TEST_F_TIMEOUT(tls, kernel_decrypts_requests, 120)
 	int p = self->s.https;
 	char cv[160];
 
-	if (tls_stat("TlsRxSw") < 0)
+	if (nrtls_tls_stat(NULL, "TlsRxSw") < 0)
 		SKIP(return, "no kTLS here: /proc/net/tls_stat is missing (modprobe tls)");
 	for (int i = 0; i < 3; i++) {
-		long rx = stat_of(&self->s, "ktls_rx"), sw = tls_stat("TlsRxSw");
+		long rx = stat_of(&self->s, "ktls_rx"), sw = nrtls_tls_stat(NULL, "TlsRxSw");
 
 		EXPECT_EQ(0, nrtls_sh("curl -sfv --max-time 20 --cacert %s --tlsv%s --tls-max %s %s "
 				      "-o %s/o1 -o %s/o2 https://127.0.0.1:%d/index.html "
@@ -412,7 +396,7 @@ TEST_F_TIMEOUT(tls, kernel_decrypts_requests, 120)
 				      "grep -q page %s/o2", self->s.cert, variant->version,
 				      variant->version, c[i], d, d, p, p, d, d, d)) TH_LOG("%s", c[i]);
 		rx = stat_of(&self->s, "ktls_rx") - rx;
-		sw = tls_stat("TlsRxSw") - sw;
+		sw = nrtls_tls_stat(NULL, "TlsRxSw") - sw;
 		EXPECT_LE(1, rx) TH_LOG("%s", c[i]);
 		EXPECT_EQ(sw, rx) TH_LOG("%s", c[i]);
 		if (rx > 1) {
@@ -1128,17 +1112,17 @@ TEST_F_TIMEOUT(ops, ktls_rx_in_log, 60)
 	long before[2], after[2];
 	int p = nrtls_free_port(), n = 0;
 
-	if (tls_stat("TlsRxSw") < 0)
+	if (nrtls_tls_stat(NULL, "TlsRxSw") < 0)
 		SKIP(return, "no kTLS here: /proc/net/tls_stat is missing (modprobe tls)");
 	snprintf(args, sizeof(args), "--https 127.0.0.1:%d --cert %s --key %s --access-log %s "
 		 "--log-format timing", p, self->s.cert, self->s.key, self->s.log);
 	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/index.html", p);
 	for (int i = 0; i < 2; i++) {
-		before[i] = tls_stat("TlsRxSw");
+		before[i] = nrtls_tls_stat(NULL, "TlsRxSw");
 		snprintf(opt, sizeof(opt), "--cacert %s %s", self->s.cert, how[i]);
 		ASSERT_EQ(0, curl_ok(opt, url)) TH_LOG("%s", how[i]);
-		after[i] = tls_stat("TlsRxSw");
+		after[i] = nrtls_tls_stat(NULL, "TlsRxSw");
 	}
 	EXPECT_EQ(0, stop_server(&self->s));
 	EXPECT_LT(before[0], after[0]);

@@ -164,8 +164,19 @@ long nrtls_ethtool_stat(const char *ns, const char *dev, const char *name)
 long nrtls_tls_stat(const char *ns, const char *name)
 {
 	char buf[4096];
+	ssize_t n;
+	int fd;
 
-	if (nrtls_sh_out(buf, sizeof(buf), "ip netns exec %s cat /proc/net/tls_stat", ns))
+	if (ns)
+		return nrtls_sh_out(buf, sizeof(buf), "ip netns exec %s cat /proc/net/tls_stat",
+				    ns) ? -1 : find_value(buf, name);
+	fd = open("/proc/net/tls_stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
 	return find_value(buf, name);
 }

@@ -44,7 +44,8 @@ void nrtls_nicnet_teardown(struct nrtls_nicnet *n);
 bool nrtls_ctx_find(char *line, size_t len, const char *n1, const char *n2);
 /* Counter @name of "ethtool -S @dev" in namespace @ns, or -1. */
 long nrtls_ethtool_stat(const char *ns, const char *dev, const char *name);
-/* Counter @name of /proc/net/tls_stat in namespace @ns, or -1. */
+/* Counter @name of /proc/net/tls_stat in namespace @ns (NULL: the
+ * caller's own), or -1 (no such namespace, no kTLS, no such counter). */
 long nrtls_tls_stat(const char *ns, const char *name);
 /*
  * Run a shell command and keep the first @len - 1 bytes of its output in
