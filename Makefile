@@ -59,7 +59,7 @@ HELPER_BINS := $(patsubst selftests/helpers/%.c,$(O)/selftests/helpers/%,$(HELPE
 FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
 FUSE_LIBS = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
 
-.PHONY: all kmod bpf userspace install uninstall deb modules_install modules_uninstall fuzz host-tests selftests clang-check bench bench-build check deps vm-shell vm-run demo demo-vm clean distclean help FORCE
+.PHONY: all kmod bpf userspace install uninstall deb modules_install modules_uninstall fuzz host-tests selftests clang-check bench bench-build bench-rx check deps vm-shell vm-run demo demo-vm clean distclean help FORCE
 
 all: kmod bpf userspace
 
@@ -73,6 +73,7 @@ help:
 	@echo 'make selftests                    build the selftests'
 	@echo 'make clang-check                  compile the userspace code with clang too'
 	@echo 'make bench [KVER=]                benchmarks on the host and in a VM (not part of make check)'
+	@echo 'make bench-rx [KVER=]             only its TLS receive comparison (NIC, kTLS, OpenSSL), in a VM'
 	@echo 'make check                        install deps, host tests, VM suites on 6.1 and 6.12'
 	@echo 'make demo [KVER=]                 install deps, boot a VM, serve and fetch files over HTTPS'
 	@echo 'make vm-shell [KVER=]             interactive guest with the module loaded'
@@ -280,12 +281,17 @@ $(O)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) $(BPF_SKELS) $(
 # --- benchmarks (not part of make check) ------------------------------------
 
 BENCH := $(O)/bench/nrtls-bench
+RXBENCH := $(O)/bench/nrtls-rxbench
 
-bench-build: $(BENCH)
+bench-build: $(BENCH) $(RXBENCH)
 
 $(BENCH): bench/nrtls-bench.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ $< -luring
+
+$(RXBENCH): bench/nrtls-rxbench.c $(U)/lib/libnrtls.a userspace/lib/libnrtls.h
+	@mkdir -p $(@D)
+	$(CC) $(UCFLAGS) -o $@ $< $(U)/lib/libnrtls.a $(NET_LIBS)
 
 # BENCH_SECS and BENCH_ROUNDS set the length of the server comparison,
 # BENCH_SOAK_SECS that of the soak (make check runs it for 120 s).
@@ -294,17 +300,23 @@ BENCH_ROUNDS ?= 3
 BENCH_SOAK_SECS ?= 1800
 SERVE_BENCH = bench/serve.sh $(1) $(BENCH_SECS) 1 16 $(BENCH_ROUNDS)
 
+RX_BENCH = bench/rx.sh $(RXBENCH) $(BENCH_SECS) $(BENCH_ROUNDS)
+
 bench: kmod bench-build userspace selftests
 	@echo '=== nrtls-serve vs nginx, plain HTTP, on this host'
 	@$(TOP)/$(call SERVE_BENCH,http)
-	@echo '=== in a $(KREL) VM without slub_debug: sendfile latency; nrtls-serve vs nginx over HTTP and HTTPS'
-	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 2400 \
+	@echo '=== in a $(KREL) VM without slub_debug: sendfile latency; nrtls-serve vs nginx over HTTP and HTTPS; TLS receive'
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 3000 \
 		--cmd 'bench/run.sh $(BENCH) && echo && $(call SERVE_BENCH,http) && echo && \
-		$(call SERVE_BENCH,https)'
+		$(call SERVE_BENCH,https) && echo && $(RX_BENCH)'
 	@echo '=== soak: $(BENCH_SOAK_SECS) s of nrtls-serve under faults, in a $(KREL) VM with slub_debug'
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --params debug_check=1 \
 		--timeout $$(($(BENCH_SOAK_SECS) + 900)) \
 		--cmd 'NRTLS_SOAK_SECS=$(BENCH_SOAK_SECS) selftests/run.sh -t $$(($(BENCH_SOAK_SECS) + 800)) nrtls_soak'
+
+# The TLS receive comparison alone (part of make bench).
+bench-rx: kmod bench-build userspace
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 1200 --cmd '$(RX_BENCH)'
 
 # Userspace must build without warnings from clang too.
 clang-check: $(BPF_SKELS) $(KSFT_STAMP)
@@ -318,7 +330,7 @@ clang-check: $(BPF_SKELS) $(KSFT_STAMP)
 		$(CLANG) $(BASE_CFLAGS) -Iselftests/lib $(FUSE_CFLAGS) -fsyntax-only $$f || exit 1; \
 	done
 	@for f in $(LIB_SRCS) $(SERVE_SRCS) userspace/serve/fuzz_http.c userspace/ctl/nrtlsctl.c \
-			userspace/iplink/link_nrtls.c; do \
+			userspace/iplink/link_nrtls.c bench/nrtls-rxbench.c; do \
 		echo "  CLANG   $$f"; \
 		$(CLANG) $(UCFLAGS) -fsyntax-only $$f || exit 1; \
 	done
