@@ -6,8 +6,9 @@
  * offload), from software kTLS or from OpenSSL in userspace, so they cut
  * packets differently.  Also:
  * a record whose tag does not verify, packets the NIC never saw and the
- * resync with the stack after them, a context that cannot be made, and
- * the socket, the device and the module going with records in flight.
+ * resync with the stack after them, a context that cannot be made, both
+ * directions over IPv6, and the socket, the device and the module going
+ * with records in flight.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -122,26 +123,39 @@ FIXTURE_TEARDOWN(one)
 }
 
 /*
- * @len bytes from the client (in ns_b) to the server's kTLS RX socket on
- * nic0; 0 if they all arrived as they were sent.  The server's read
- * error, if any, in @err.
+ * @len bytes written through @from (whose socket is @from_fd) and read
+ * from @to_fd with @to; 0 if they all arrived as they were sent.  The
+ * reader's error, if any, in @err.
  */
-static int move_in(struct nrtls_tls *t, uint64_t off, uint64_t len, int *err)
+static int move(SSL *from, int from_fd, SSL *to, int to_fd, uint64_t off,
+		uint64_t len, int *err)
 {
-	struct nrtls_peer peer = { .fd = t->sender, .ssl = t->sssl, .want = len };
+	struct nrtls_peer peer = { .fd = to_fd, .ssl = to, .want = len };
 	uint8_t want[SHA256_LEN];
 	int ret;
 
 	if (nrtls_peer_start(&peer))
 		return -1;
-	ret = nrtls_ssl_send(t->cssl, SEED, off, len);
+	ret = nrtls_ssl_send(from, SEED, off, len);
 	if (ret)
-		shutdown(t->receiver, SHUT_RDWR);
+		shutdown(from_fd, SHUT_RDWR);
 	nrtls_peer_join(&peer);
 	if (err)
 		*err = peer.err;
 	nrtls_expected_sha(SEED, off, len, NULL, 0, want);
 	return !ret && peer.got == len && !memcmp(want, peer.sha, SHA256_LEN) ? 0 : -1;
+}
+
+/* From the client (in ns_b) to the server's kTLS RX socket on nic0. */
+static int move_in(struct nrtls_tls *t, uint64_t off, uint64_t len, int *err)
+{
+	return move(t->cssl, t->receiver, t->sssl, t->sender, off, len, err);
+}
+
+/* From the server to the client. */
+static int move_out(struct nrtls_tls *t, uint64_t off, uint64_t len)
+{
+	return move(t->sssl, t->sender, t->cssl, t->receiver, off, len, NULL);
 }
 
 static void log_stats(struct __test_metadata *_metadata, FIXTURE_DATA(rx) *self)
@@ -237,6 +251,46 @@ TEST_F_TIMEOUT(rx, resync, 180)
 	}
 	EXPECT_EQ(0, stat_a(self, "rx_tls_auth_fail"));
 	EXPECT_EQ(0, nrtls_tls_stat(a, "TlsDecryptError"));
+}
+
+/*
+ * Over IPv6, both NICs offload: nic0p encrypts what the client sends and
+ * nic0 decrypts it, nic0 encrypts what the server sends (their IPv6 header
+ * parsing and TCP checksums), and the contexts list IPv6 flows.
+ */
+TEST_F_TIMEOUT(one, ipv6, 120)
+{
+	FIXTURE_DATA(rx) *r = &self->r;
+	const char *a = r->net.ns_a, *b = r->net.ns_b;
+	long dec0, enc_a0, enc_b0;
+
+	nrtls_tls_abort(&r->t);
+	r->have_tls = false;
+	ASSERT_EQ(0, nrtls_sh("ip -n %s addr add 2001:db8::1/64 dev nic0 nodad && "
+			      "ip -n %s addr add 2001:db8::2/64 dev nic0p nodad", a, b));
+	ASSERT_EQ(0, nrtls_tls_pair_ns(&r->t, TLS1_2_VERSION, ONE_CIPHER,
+				       r->net.fd_a, "2001:db8::1", r->net.fd_b));
+	r->have_tls = true;
+	EXPECT_EQ(1, nrtls_tls_stat(a, "TlsCurrRxDevice"));
+	EXPECT_EQ(1, nrtls_tls_stat(a, "TlsCurrTxDevice"));
+	EXPECT_EQ(1, nrtls_tls_stat(b, "TlsCurrTxDevice"));
+	EXPECT_TRUE(nrtls_ctx_find(NULL, 0, " tls-rx device ", "[2001:db8::1]:"));
+	EXPECT_TRUE(nrtls_ctx_find(NULL, 0, " tls-tx device ", "[2001:db8::2]:"));
+
+	dec0 = stat_a(r, "rx_tls_decrypted_bytes");
+	enc_b0 = nrtls_ethtool_stat(b, "nic0p", "tx_tls_encrypted_bytes");
+	EXPECT_EQ(0, move_in(&r->t, 0, 4 * MiB, NULL));
+	log_stats(_metadata, r);
+	EXPECT_LT(enc_b0 + (long)(2 * MiB),
+		  nrtls_ethtool_stat(b, "nic0p", "tx_tls_encrypted_bytes"));
+	EXPECT_LT(dec0 + (long)(2 * MiB), stat_a(r, "rx_tls_decrypted_bytes"));
+
+	enc_a0 = stat_a(r, "tx_tls_encrypted_bytes");
+	EXPECT_EQ(0, move_out(&r->t, 0, 4 * MiB));
+	EXPECT_LT(enc_a0 + (long)(2 * MiB), stat_a(r, "tx_tls_encrypted_bytes"));
+	EXPECT_EQ(0, stat_a(r, "rx_tls_auth_fail"));
+	EXPECT_EQ(0, nrtls_tls_stat(a, "TlsDecryptError"));
+	EXPECT_EQ(0, nrtls_tls_stat(b, "TlsDecryptError"));
 }
 
 /*

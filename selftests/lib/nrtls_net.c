@@ -206,23 +206,28 @@ int nrtls_tcp_pair_ns(int ns_s, const char *saddr, int ns_r, int *sender,
 		      int *receiver)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct sockaddr *sa = (struct sockaddr *)&sin;
 	socklen_t len = sizeof(sin);
 	int orig, lfd = -1, s = -1, c = -1, err = 0;
 
 	orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (orig < 0)
 		return -errno;
-	if (inet_pton(AF_INET, saddr, &sin.sin_addr) != 1) {
+	if (inet_pton(AF_INET6, saddr, &sin6.sin6_addr) == 1) {
+		sa = (struct sockaddr *)&sin6;
+		len = sizeof(sin6);
+	} else if (inet_pton(AF_INET, saddr, &sin.sin_addr) != 1) {
 		err = -EINVAL;
 		goto out;
 	}
 	if ((ns_s >= 0 && setns(ns_s, CLONE_NEWNET)) ||
-	    (lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(lfd, (void *)&sin, sizeof(sin)) || listen(lfd, 1) ||
-	    getsockname(lfd, (void *)&sin, &len) ||
+	    (lfd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(lfd, sa, len) || listen(lfd, 1) ||
+	    getsockname(lfd, sa, &len) ||
 	    (ns_r >= 0 && setns(ns_r, CLONE_NEWNET)) ||
-	    (c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(c, (void *)&sin, sizeof(sin)) ||
+	    (c = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(c, sa, len) ||
 	    (s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 		err = -errno ?: -EIO;
 out:

@@ -56,7 +56,7 @@ void nrtls_serve_path(char *out, size_t len);
 int nrtls_tcp_pair(int *sender, int *receiver);
 /*
  * A connected TCP pair across namespaces: the sender listens in @ns_s on
- * @saddr (IPv4, any port), the receiver connects from @ns_r (namespace
+ * @saddr (IPv4 or IPv6, any port), the receiver connects from @ns_r (namespace
  * fds; -1 for the current one).  The calling thread ends up where it was.
  */
 int nrtls_tcp_pair_ns(int ns_s, const char *saddr, int ns_r, int *sender,
