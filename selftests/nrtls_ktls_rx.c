@@ -4,8 +4,8 @@
  * must keep: record semantics in the families of FreeBSD's
  * tests/sys/kern/ktls_test.c (short, long, padded, empty, control,
  * unknown-type and invalid records) and of Linux's selftests/net/tls.c
- * (peek, waitall, rcvlowat, splice, close with records queued), for each
- * version and cipher.
+ * (peek, waitall, rcvlowat, iovecs, splice, getsockopt, the no-padding
+ * hint, close with records queued), for each version and cipher.
  *
  * Records are sealed in userspace with OpenSSL's AEADs, from the same key
  * material the receiving socket is given, and written to it over plain
@@ -780,21 +780,30 @@ TEST_F(rx, record_split_into_one_byte_segments)
 	EXPECT_EQ(0, memcmp(self->in, self->out, 300));
 }
 
+/* @len bytes spliced out of @fd through the pipe @p into @buf: 0 or -1. */
+static int splice_all(int fd, const int p[2], uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = splice(fd, NULL, p[1], NULL, len - got, 0);
+
+		if (n <= 0 || read(p[0], buf + got, n) != n)
+			return -1;
+		got += n;
+	}
+	return 0;
+}
+
 TEST_F(rx, splice_out_of_the_socket)
 {
 	int p[2];
-	ssize_t n, got = 0;
 
 	fill(self->in, 2 * 4000, 11);
 	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 4000, 0));
 	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 4000, 4000, 0));
-	while (got < 8000) {
-		n = splice(self->rx, NULL, p[1], NULL, 8000 - got, 0);
-		ASSERT_LT(0, n);
-		ASSERT_EQ(n, read(p[0], self->out + got, n));
-		got += n;
-	}
+	ASSERT_EQ(0, splice_all(self->rx, p, self->out, 8000));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 8000));
 	/* A control record is not spliced: it needs its type. */
 	ASSERT_EQ(0, send_rec(self, CT_ALERT, "\x01\x00", 2, 0));
@@ -883,6 +892,212 @@ TEST_F(rx, second_tls_rx_is_refused)
 	EXPECT_EQ(EBUSY, errno);
 }
 
+/* Linux's recvmsg_multiple: one read scatters two records over three iovecs. */
+TEST_F(rx, readv_scatters_records)
+{
+	uint8_t a[100], b[200], c[1700];
+	struct iovec iov[] = {
+		{ .iov_base = a, .iov_len = sizeof(a) },
+		{ .iov_base = b, .iov_len = sizeof(b) },
+		{ .iov_base = c, .iov_len = sizeof(c) },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
+
+	fill(self->in, 2000, 16);
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 1000, 0));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 1000, 1000, 0));
+	ASSERT_EQ(2000, recvmsg(self->rx, &msg, MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(self->in, a, sizeof(a)));
+	EXPECT_EQ(0, memcmp(self->in + 100, b, sizeof(b)));
+	EXPECT_EQ(0, memcmp(self->in + 300, c, sizeof(c)));
+}
+
+TEST_F(rx, nothing_queued_is_eagain)
+{
+	uint8_t type;
+
+	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), MSG_DONTWAIT, &type));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, send_rec(self, CT_DATA, "now", 3, 0));
+	ASSERT_EQ(3, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp("now", self->out, 3));
+}
+
+/* Linux's recv_peek_multiple_records: a waiting peek spans data records. */
+TEST_F(rx, peek_waitall_spans_records)
+{
+	uint8_t type;
+
+	fill(self->in, 300, 17);
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 100, 0));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 100, 200, 0));
+	ASSERT_EQ(300, recv_rec(self->rx, self->out, 300, MSG_PEEK | MSG_WAITALL, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp(self->in, self->out, 300));
+	memset(self->out, 0, 300);
+	ASSERT_EQ(300, recv_rec(self->rx, self->out, 300, MSG_WAITALL, &type));
+	EXPECT_EQ(0, memcmp(self->in, self->out, 300));
+	EXPECT_EQ(-1, recv(self->rx, self->out, sizeof(self->out), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(rx, peek_leaves_a_control_record)
+{
+	uint8_t type;
+
+	ASSERT_EQ(0, send_rec(self, CT_ALERT, "\x01\x00", 2, 0));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, "data", 4, 0));
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(2, recv_rec(self->rx, self->out, sizeof(self->out), MSG_PEEK, &type));
+		EXPECT_EQ(CT_ALERT, type);
+	}
+	ASSERT_EQ(2, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(CT_ALERT, type);
+	EXPECT_EQ(0, memcmp("\x01\x00", self->out, 2));
+	ASSERT_EQ(4, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp("data", self->out, 4));
+}
+
+/* Linux's recv_and_splice: half a record read, the other half spliced. */
+TEST_F(rx, read_part_then_splice_the_rest)
+{
+	int p[2];
+
+	fill(self->in, 10000, 18);
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 10000, 0));
+	ASSERT_EQ(5000, recv(self->rx, self->out, 5000, MSG_WAITALL));
+	EXPECT_EQ(5000, splice(self->rx, NULL, p[1], NULL, 5000, SPLICE_F_NONBLOCK));
+	EXPECT_EQ(5000, read(p[0], self->out + 5000, 5000));
+	EXPECT_EQ(0, memcmp(self->in, self->out, 10000));
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Linux's peek_and_splice: a peek over records, then all of them spliced. */
+TEST_F(rx, peek_then_splice)
+{
+	int p[2];
+
+	fill(self->in, 16000, 19);
+	ASSERT_EQ(0, pipe(p));
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + i * 4000, 4000, 0));
+	ASSERT_EQ(10000, recv(self->rx, self->out, 10000, MSG_PEEK | MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(self->in, self->out, 10000));
+	memset(self->out, 0, 16000);
+	ASSERT_EQ(0, splice_all(self->rx, p, self->out, 16000));
+	EXPECT_EQ(0, memcmp(self->in, self->out, 16000));
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * getsockopt(TLS_RX) gives back the key and the next record number, which
+ * advanced by one per record read (Linux's getsockopt, for RX); a buffer
+ * of the header's size gets only the version and cipher.
+ */
+TEST_F(rx, getsockopt_reports_the_record_number)
+{
+	union crypto_info got;
+	uint64_t seq = 0;
+	socklen_t len;
+	uint8_t *rs;
+
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, send_rec(self, CT_DATA, "abc", 3, 0));
+		ASSERT_EQ(0, recv_exact(self->rx, self->out, 3, CT_DATA));
+	}
+	len = self->k.ci_len;
+	memset(&got, 0xa5, sizeof(got));
+	ASSERT_EQ(0, getsockopt(self->rx, SOL_TLS, TLS_RX, &got, &len));
+	EXPECT_EQ(self->k.ci_len, len);
+	EXPECT_EQ(variant->version, got.info.version);
+	EXPECT_EQ(variant->cipher, got.info.cipher_type);
+	switch (variant->cipher) {
+	case TLS_CIPHER_AES_GCM_128:
+		EXPECT_EQ(0, memcmp(self->k.ci.g128.key, got.g128.key, sizeof(got.g128.key)));
+		rs = got.g128.rec_seq;
+		break;
+	case TLS_CIPHER_AES_GCM_256:
+		EXPECT_EQ(0, memcmp(self->k.ci.g256.key, got.g256.key, sizeof(got.g256.key)));
+		rs = got.g256.rec_seq;
+		break;
+	default:
+		EXPECT_EQ(0, memcmp(self->k.ci.chacha.key, got.chacha.key,
+				    sizeof(got.chacha.key)));
+		rs = got.chacha.rec_seq;
+		break;
+	}
+	for (int i = 0; i < 8; i++)
+		seq = seq << 8 | rs[i];
+	EXPECT_EQ(SEQ0 + 3, seq);
+
+	len = sizeof(struct tls_crypto_info);
+	memset(&got, 0xa5, sizeof(got));
+	ASSERT_EQ(0, getsockopt(self->rx, SOL_TLS, TLS_RX, &got, &len));
+	EXPECT_EQ(sizeof(struct tls_crypto_info), len);
+	EXPECT_EQ(variant->version, got.info.version);
+	EXPECT_EQ(variant->cipher, got.info.cipher_type);
+	len = sizeof(struct tls_crypto_info) - 1;
+	EXPECT_EQ(-1, getsockopt(self->rx, SOL_TLS, TLS_RX, &got, &len));
+	EXPECT_EQ(EINVAL, errno);
+	len = self->k.ci_len - 1;
+	EXPECT_EQ(-1, getsockopt(self->rx, SOL_TLS, TLS_RX, &got, &len));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/*
+ * Linux's bad_in_large_read: three records in one segment, the third
+ * broken: a large read gets the first two, the next read EBADMSG.
+ */
+TEST_F(rx, bad_record_after_good_ones_in_one_read)
+{
+	size_t n = 0, m;
+	uint8_t type;
+
+	fill(self->in, 3 * 64, 20);
+	for (int i = 0; i < 3; i++) {
+		m = seal(&self->k, CT_DATA, self->in + i * 64, 64, 0, self->out + n);
+		ASSERT_NE(0, m);
+		n += m;
+	}
+	self->out[n - 1] ^= 0x01;
+	ASSERT_EQ(0, write_all(self->tx, self->out, n));
+	ASSERT_EQ(128, recv_rec(self->rx, self->out, sizeof(self->out), MSG_WAITALL, &type));
+	EXPECT_EQ(0, memcmp(self->in, self->out, 128));
+	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(EBADMSG, errno);
+	EXPECT_GE(0, recv_rec(self->rx, self->out, sizeof(self->out), MSG_DONTWAIT, &type));
+}
+
+/*
+ * TLS_RX_EXPECT_NO_PAD (decrypt TLS 1.3 straight into the reader's buffer,
+ * betting there is no padding): TLS 1.3 only, read back as set.
+ */
+TEST_F(rx, no_pad_hint_is_tls13_only)
+{
+	int one = 1, val = -1;
+	socklen_t len = sizeof(val);
+	uint8_t type;
+
+	if (variant->version == TLS_1_2_VERSION) {
+		EXPECT_EQ(-1, setsockopt(self->rx, SOL_TLS, TLS_RX_EXPECT_NO_PAD,
+					 &one, sizeof(one)));
+		EXPECT_EQ(EINVAL, errno);
+		return;
+	}
+	ASSERT_EQ(0, setsockopt(self->rx, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one)));
+	ASSERT_EQ(0, getsockopt(self->rx, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &val, &len));
+	EXPECT_EQ(1, val);
+	fill(self->in, 5000, 21);
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 5000, 0));
+	ASSERT_EQ(5000, recv_rec(self->rx, self->out, 5000, MSG_WAITALL, &type));
+	EXPECT_EQ(0, memcmp(self->in, self->out, 5000));
+}
+
 /* TLS 1.3 only: padding and the inner content type. */
 FIXTURE(rx13) {
 	FIXTURE_DATA(rx) r;
@@ -954,6 +1169,53 @@ TEST_F(rx13, padding_over_the_limit_is_refused)
 	ASSERT_EQ(0, send_rec(&self->r, CT_DATA, "x", 1, REC_MAX));
 	EXPECT_EQ(-1, recv_rec(self->r.rx, self->r.out, sizeof(self->r.out), 0, &type));
 	EXPECT_TRUE(errno == EMSGSIZE || errno == EBADMSG) TH_LOG("errno %d", errno);
+}
+
+/*
+ * The no-padding bet lost: a record decrypted straight into the reader's
+ * buffer turns out padded (counted as TlsRxNoPadViolation) or a control
+ * record (TlsDecryptRetry), and is decrypted again the usual way.  The
+ * reader gets the right bytes and type, and nothing past them is written.
+ * The bet is only taken when the whole record fits the read.
+ */
+TEST_F(rx13, no_pad_hint_survives_padding)
+{
+	long viol0 = nrtls_tls_stat(NULL, "TlsRxNoPadViolation");
+	long retry0 = nrtls_tls_stat(NULL, "TlsDecryptRetry");
+	uint8_t first[32], later[64], type;
+	char cbuf[CMSG_SPACE(sizeof(uint8_t))];
+	struct iovec iov[] = {
+		{ .iov_base = first, .iov_len = sizeof(first) },
+		{ .iov_base = later, .iov_len = sizeof(later) },
+	};
+	struct msghdr msg = {
+		.msg_iov = iov, .msg_iovlen = 2,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	int one = 1;
+
+	ASSERT_LE(0, viol0);
+	ASSERT_LE(0, retry0);
+	ASSERT_EQ(0, setsockopt(self->r.rx, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one)));
+	fill(self->r.in, 1000, 22);
+	ASSERT_EQ(0, send_rec(&self->r, CT_DATA, self->r.in, 1000, 200));
+	ASSERT_EQ(1000, recv_rec(self->r.rx, self->r.out, sizeof(self->r.out), 0, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp(self->r.in, self->r.out, 1000));
+	EXPECT_LT(viol0, nrtls_tls_stat(NULL, "TlsRxNoPadViolation"));
+
+	fill(self->r.in, sizeof(first), 23);
+	memset(later, 0x5a, sizeof(later));
+	retry0 = nrtls_tls_stat(NULL, "TlsDecryptRetry");
+	ASSERT_EQ(0, send_rec(&self->r, CT_HANDSHAKE, self->r.in, sizeof(first), 0));
+	ASSERT_EQ((ssize_t)sizeof(first), recvmsg(self->r.rx, &msg, 0));
+	EXPECT_EQ(0, memcmp(self->r.in, first, sizeof(first)));
+	for (size_t i = 0; i < sizeof(later); i++) {
+		ASSERT_EQ(0x5a, later[i]) {
+			TH_LOG("byte %zu past the record was written", i);
+		}
+	}
+	EXPECT_LT(retry0, nrtls_tls_stat(NULL, "TlsDecryptRetry"));
 }
 
 TEST_F(rx13, all_zero_inner_plaintext_is_ebadmsg)

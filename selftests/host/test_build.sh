@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The build and its tools: kernel selection, module BTF checks, module
-# metadata, ABI, style, and the VM runner's argument handling.
+# metadata, ABI, style, the benchmarks' arguments, and the VM runner's
+# argument handling.
 cd "$(dirname "$0")/../.." || exit 1
 n=0
 fails=0
@@ -86,6 +87,14 @@ done
 out=$(scripts/checkpatch.sh 2>&1)
 if [ $? -eq 0 ]; then ok "checkpatch --strict: kmod/ is clean"; else not_ok "checkpatch --strict: kmod/ is clean" "$out"; fi
 check "userspace builds without warnings under clang" make --no-print-directory -s clang-check
+check "the benchmarks build (make bench-build)" make --no-print-directory -s KVER=6.1 bench-build
+rxb=build/$(scripts/krel.sh 6.1 2> /dev/null)/bench/nrtls-rxbench
+check "nrtls-rxbench --help says what it prints" sh -c "'$rxb' --help | grep -q 'kernel path'"
+fails_with "nrtls-rxbench refuses an unknown path, naming the choices" \
+	"--path tcp: want nic, sw or user" "$rxb" --path tcp
+fails_with "nrtls-rxbench refuses a bad number" "--seconds 0: want a number" "$rxb" --seconds 0
+fails_with "nrtls-rxbench needs its five arguments" "--addr are needed" "$rxb" --path nic --tls 1.2
+fails_with "bench/rx.sh without the program says how to run it" "usage: bench/rx.sh" bench/rx.sh
 
 # Every kernel error path is exercised: each fault site is armed by a test.
 untested=
