@@ -5,7 +5,8 @@
  * tests/sys/kern/ktls_test.c (short, long, padded, empty, control,
  * unknown-type and invalid records) and of Linux's selftests/net/tls.c
  * (peek, waitall, rcvlowat, iovecs, splice, getsockopt, the no-padding
- * hint, close with records queued), for each version and cipher.
+ * hint, both directions on one socket, two readers, shutdown, close with
+ * records queued), for each version and cipher.
  *
  * Records are sealed in userspace with OpenSSL's AEADs, from the same key
  * material the receiving socket is given, and written to it over plain
@@ -1096,6 +1097,101 @@ TEST_F(rx, no_pad_hint_is_tls13_only)
 	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 5000, 0));
 	ASSERT_EQ(5000, recv_rec(self->rx, self->out, 5000, MSG_WAITALL, &type));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 5000));
+}
+
+/*
+ * shutdown(SHUT_RD): the whole record already queued is still delivered,
+ * then end of stream, with the half record behind it never returned.
+ */
+TEST_F(rx, shutdown_rd_delivers_whole_records_then_eof)
+{
+	uint8_t type;
+	size_t n;
+
+	fill(self->in, 1500, 24);
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 1000, 0));
+	n = seal(&self->k, CT_DATA, self->in + 1000, 500, 0, self->rec);
+	ASSERT_EQ(0, write_all(self->tx, self->rec, n / 2));
+	/* The first record is whole at the receiver before the read side shuts. */
+	ASSERT_EQ(1000, recv_rec(self->rx, self->out, 1000, MSG_PEEK | MSG_WAITALL, &type));
+	ASSERT_EQ(0, shutdown(self->rx, SHUT_RD));
+	memset(self->out, 0, 1000);
+	ASSERT_EQ(1000, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(0, memcmp(self->in, self->out, 1000));
+	EXPECT_EQ(0, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
+}
+
+/*
+ * Linux's bidir: one socket with both directions in the kernel (with the
+ * NIC: its RX and TX offload), records crossing each other; the peer
+ * reads what it sent with kTLS RX under a second key.
+ */
+TEST_F(rx, both_directions_on_one_socket)
+{
+	struct keys back;
+	int ret;
+
+	keys_init(&back, variant->version, variant->cipher, 5);
+	ret = ulp_tls(self->tx, TLS_RX, &back);
+	ASSERT_EQ(0, ret) TH_LOG("the peer's TLS_RX: %s", strerror(-ret));
+	set_timeout(self->tx, 10000);
+	ASSERT_EQ(0, setsockopt(self->rx, SOL_TLS, TLS_TX, &back.ci, back.ci_len));
+	fill(self->in, 6000, 25);
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + i * 1000, 1000, 0));
+		ASSERT_EQ(1000, send(self->rx, self->in + 3000 + i * 1000, 1000, 0));
+		ASSERT_EQ(0, recv_exact(self->rx, self->out, 1000, CT_DATA));
+		EXPECT_EQ(0, memcmp(self->in + i * 1000, self->out, 1000));
+		ASSERT_EQ(0, recv_exact(self->tx, self->out, 1000, CT_DATA));
+		EXPECT_EQ(0, memcmp(self->in + 3000 + i * 1000, self->out, 1000));
+	}
+}
+
+struct reader {
+	int fd;
+	ssize_t n;
+	uint8_t buf[1000];
+};
+
+static void *read_record(void *arg)
+{
+	struct reader *r = arg;
+
+	r->n = recv(r->fd, r->buf, sizeof(r->buf), MSG_WAITALL);
+	return NULL;
+}
+
+/* Which of @nrec records of @len bytes in @in @buf is, or -1. */
+static int which_record(const uint8_t *in, int nrec, size_t len, const uint8_t *buf)
+{
+	for (int i = 0; i < nrec; i++)
+		if (!memcmp(in + i * len, buf, len))
+			return i;
+	return -1;
+}
+
+/* Linux's mutliproc_readers: two readers at once, one whole record each. */
+TEST_F(rx, two_readers_get_whole_records)
+{
+	struct reader r[2] = { { .fd = self->rx }, { .fd = self->rx } };
+	pthread_t thr[2];
+	int a, b;
+
+	fill(self->in, 2000, 26);
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&thr[i], NULL, read_record, &r[i]));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 1000, 0));
+	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 1000, 1000, 0));
+	for (int i = 0; i < 2; i++)
+		pthread_join(thr[i], NULL);
+	ASSERT_EQ(1000, r[0].n);
+	ASSERT_EQ(1000, r[1].n);
+	a = which_record(self->in, 2, 1000, r[0].buf);
+	b = which_record(self->in, 2, 1000, r[1].buf);
+	EXPECT_NE(-1, a);
+	EXPECT_NE(-1, b);
+	EXPECT_NE(a, b);
 }
 
 /* TLS 1.3 only: padding and the inner content type. */
