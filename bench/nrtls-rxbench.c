@@ -147,15 +147,21 @@ static long tls_stat(const char *name)
 	return ret;
 }
 
-static SSL_CTX *client_ctx(void)
+/* @ctx speaks only --tls with --cipher; @who names it if it cannot. */
+static void restrict_ctx(SSL_CTX *ctx, const char *who)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
 	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, opt.version) ||
 	    !SSL_CTX_set_max_proto_version(ctx, opt.version) ||
 	    (opt.version == TLS1_3_VERSION ? SSL_CTX_set_ciphersuites(ctx, opt.cipher)
 					   : SSL_CTX_set_cipher_list(ctx, opt.cipher)) != 1)
-		die_ssl("the client's context");
+		die_ssl(who);
+}
+
+static SSL_CTX *client_ctx(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	restrict_ctx(ctx, "the client's context");
 	SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 	return ctx;
 }
@@ -349,11 +355,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nrtls-rxbench: %s\n", err);
 		return 1;
 	}
-	if (!SSL_CTX_set_min_proto_version(ctx, opt.version) ||
-	    !SSL_CTX_set_max_proto_version(ctx, opt.version) ||
-	    (opt.version == TLS1_3_VERSION ? SSL_CTX_set_ciphersuites(ctx, opt.cipher)
-					   : SSL_CTX_set_cipher_list(ctx, opt.cipher)) != 1)
-		die_ssl("the server's context");
+	restrict_ctx(ctx, "the server's context");
 	if (opt.path == P_USER)
 		SSL_CTX_clear_options(ctx, SSL_OP_ENABLE_KTLS);
 
