@@ -40,24 +40,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "kselftest_harness.h"
 #include "nrtls_net.h"
 #include "nrtls_nic.h"
+#include "nrtls_record.h"
 #include "nrtls_test.h"
-
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-
-#define REC_MAX		16384		/* 2^14: the largest plaintext */
-#define TAG_LEN		16
-#define HDR_LEN		5
-#define CT_ALERT	21
-#define CT_HANDSHAKE	22
-#define CT_DATA		23
-#define SEQ0		7		/* the first record number: not zero */
 
 /* Stock kTLS only: runs without the module too. */
 bool nrtls_test_needs_module(void)
@@ -83,143 +70,6 @@ static void __attribute__((constructor)) need_ktls(void)
 	}
 }
 
-union crypto_info {
-	struct tls_crypto_info info;
-	struct tls12_crypto_info_aes_gcm_128 g128;
-	struct tls12_crypto_info_aes_gcm_256 g256;
-	struct tls12_crypto_info_chacha20_poly1305 chacha;
-};
-
-/* Everything the sealer needs; the same bytes go to the kernel. */
-struct keys {
-	int version;		/* TLS_1_2_VERSION or TLS_1_3_VERSION */
-	int cipher;
-	const EVP_CIPHER *aead;
-	uint8_t key[32], iv[12];	/* iv: salt || iv, the 12-byte nonce base */
-	size_t salt_len;
-	uint64_t seq;		/* next record number */
-	union crypto_info ci;
-	socklen_t ci_len;
-};
-
-static void keys_init(struct keys *k, int version, int cipher, uint32_t seed)
-{
-	struct tls_crypto_info *info = &k->ci.info;
-	uint8_t seq[8];
-
-	memset(k, 0, sizeof(*k));
-	k->version = version;
-	k->cipher = cipher;
-	k->seq = SEQ0;
-	for (size_t i = 0; i < sizeof(k->key); i++)
-		k->key[i] = (uint8_t)(seed * 31 + i * 7 + 1);
-	for (size_t i = 0; i < sizeof(k->iv); i++)
-		k->iv[i] = (uint8_t)(seed * 17 + i * 13 + 5);
-	for (int i = 0; i < 8; i++)
-		seq[i] = (uint8_t)(SEQ0 >> (56 - 8 * i));
-	info->version = version;
-	info->cipher_type = cipher;
-	switch (cipher) {
-	case TLS_CIPHER_AES_GCM_128:
-		k->aead = EVP_aes_128_gcm();
-		k->salt_len = 4;
-		memcpy(k->ci.g128.key, k->key, 16);
-		memcpy(k->ci.g128.salt, k->iv, 4);
-		memcpy(k->ci.g128.iv, k->iv + 4, 8);
-		memcpy(k->ci.g128.rec_seq, seq, 8);
-		k->ci_len = sizeof(k->ci.g128);
-		break;
-	case TLS_CIPHER_AES_GCM_256:
-		k->aead = EVP_aes_256_gcm();
-		k->salt_len = 4;
-		memcpy(k->ci.g256.key, k->key, 32);
-		memcpy(k->ci.g256.salt, k->iv, 4);
-		memcpy(k->ci.g256.iv, k->iv + 4, 8);
-		memcpy(k->ci.g256.rec_seq, seq, 8);
-		k->ci_len = sizeof(k->ci.g256);
-		break;
-	default:
-		k->aead = EVP_chacha20_poly1305();
-		k->salt_len = 0;
-		memcpy(k->ci.chacha.key, k->key, 32);
-		memcpy(k->ci.chacha.iv, k->iv, 12);
-		memcpy(k->ci.chacha.rec_seq, seq, 8);
-		k->ci_len = sizeof(k->ci.chacha);
-		break;
-	}
-}
-
-/* TLS 1.2 AES-GCM carries the nonce's last 8 bytes in each record. */
-static size_t explicit_len(const struct keys *k)
-{
-	return k->version == TLS_1_2_VERSION && k->salt_len ? 8 : 0;
-}
-
-/*
- * Seals one record of content type @type from @data (@len bytes, plus
- * @pad zero bytes after the inner type in TLS 1.3) with record number
- * k->seq, into @out; returns its length on the wire, or 0 on failure.
- */
-static size_t seal(struct keys *k, uint8_t type, const void *data, size_t len,
-		   size_t pad, uint8_t *out)
-{
-	size_t ex = explicit_len(k), ptlen = len, ctlen, n = 0;
-	uint8_t nonce[12], aad[13], *p = out + HDR_LEN + ex;
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	size_t aad_len;
-	int outl;
-
-	if (k->version == TLS_1_3_VERSION)
-		ptlen += 1 + pad;
-	ctlen = ex + ptlen + TAG_LEN;
-	out[0] = k->version == TLS_1_3_VERSION ? CT_DATA : type;
-	out[1] = 3;
-	out[2] = 3;
-	out[3] = (uint8_t)(ctlen >> 8);
-	out[4] = (uint8_t)ctlen;
-
-	memcpy(nonce, k->iv, 12);
-	if (ex) {
-		for (int i = 0; i < 8; i++)
-			nonce[4 + i] = (uint8_t)(k->seq >> (56 - 8 * i));
-		memcpy(out + HDR_LEN, nonce + 4, 8);
-	} else {
-		for (int i = 0; i < 8; i++)
-			nonce[4 + i] ^= (uint8_t)(k->seq >> (56 - 8 * i));
-	}
-	if (k->version == TLS_1_3_VERSION) {
-		memcpy(aad, out, HDR_LEN);
-		aad_len = HDR_LEN;
-	} else {
-		for (int i = 0; i < 8; i++)
-			aad[i] = (uint8_t)(k->seq >> (56 - 8 * i));
-		aad[8] = type;
-		aad[9] = 3;
-		aad[10] = 3;
-		aad[11] = (uint8_t)(len >> 8);
-		aad[12] = (uint8_t)len;
-		aad_len = 13;
-	}
-	memcpy(p, data, len);
-	if (k->version == TLS_1_3_VERSION) {
-		p[len] = type;
-		memset(p + len + 1, 0, pad);
-	}
-	if (!c || EVP_EncryptInit_ex(c, k->aead, NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) != 1 ||
-	    EVP_EncryptInit_ex(c, NULL, NULL, k->key, nonce) != 1 ||
-	    EVP_EncryptUpdate(c, NULL, &outl, aad, (int)aad_len) != 1 ||
-	    EVP_EncryptUpdate(c, p, &outl, p, (int)ptlen) != 1 ||
-	    EVP_EncryptFinal_ex(c, p + outl, &outl) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, p + ptlen) != 1)
-		goto out;
-	k->seq++;
-	n = HDR_LEN + ctlen;
-out:
-	EVP_CIPHER_CTX_free(c);
-	return n;
-}
-
 /*
  * OpenSSL loads its configuration and fetches each cipher on first use:
  * done once here, every test's process inherits it instead of paying
@@ -227,25 +77,7 @@ out:
  */
 static void __attribute__((constructor)) warm_openssl(void)
 {
-	static const int ciphers[] = {
-		TLS_CIPHER_AES_GCM_128, TLS_CIPHER_AES_GCM_256, TLS_CIPHER_CHACHA20_POLY1305,
-	};
-	static uint8_t rec[64];
-	struct keys k;
-
-	for (size_t i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
-		keys_init(&k, TLS_1_3_VERSION, ciphers[i], 0);
-		seal(&k, CT_DATA, "warm", 4, 0, rec);
-	}
-}
-
-static int ulp_tls(int fd, int dir, const struct keys *k)
-{
-	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")))
-		return -errno;
-	if (setsockopt(fd, SOL_TLS, dir, &k->ci, k->ci_len))
-		return -errno;
-	return 0;
+	nrtls_record_warm();
 }
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -298,11 +130,11 @@ static void set_timeout(int fd, int ms)
 }
 
 FIXTURE(rx) {
-	struct keys k;
+	struct nrtls_keys k;
 	int tx, rx;		/* tx: plain TCP into rx, which has kTLS RX */
 	struct nrtls_nicnet net;	/* for the NIC variant */
-	uint8_t rec[HDR_LEN + 8 + REC_MAX + 256 + TAG_LEN];
-	uint8_t in[REC_MAX + 256], out[2 * REC_MAX];
+	uint8_t rec[NRTLS_HDR_LEN + 8 + NRTLS_REC_MAX + 256 + NRTLS_TAG_LEN];
+	uint8_t in[NRTLS_REC_MAX + 256], out[2 * NRTLS_REC_MAX];
 };
 
 FIXTURE_VARIANT(rx) {
@@ -358,12 +190,12 @@ FIXTURE_SETUP(rx)
 		_metadata->passed = 0;
 		SKIP(return, "the NIC variant needs the nrtls module (its emulated NIC)");
 	}
-	keys_init(&self->k, variant->version, variant->cipher, 1);
+	nrtls_keys_init(&self->k, variant->version, variant->cipher, 1);
 	ret = variant->nic ? nic_pair(self) : nrtls_tcp_pair(&self->tx, &self->rx);
 	ASSERT_EQ(0, ret);
 	/* Records go out as written, not held for the peer's delayed ACK. */
 	ASSERT_EQ(0, setsockopt(self->tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
-	ret = ulp_tls(self->rx, TLS_RX, &self->k);
+	ret = nrtls_ulp_tls(self->rx, TLS_RX, &self->k);
 	ASSERT_EQ(0, ret) TH_LOG("TLS_RX: %s", strerror(-ret));
 	/* A test that hangs is a failure, not a stalled suite. */
 	set_timeout(self->rx, 10000);
@@ -386,7 +218,7 @@ FIXTURE_TEARDOWN(rx)
 static int send_rec(FIXTURE_DATA(rx) *self, uint8_t type, const void *data,
 		    size_t len, size_t pad)
 {
-	size_t n = seal(&self->k, type, data, len, pad, self->rec);
+	size_t n = nrtls_seal(&self->k, type, data, len, pad, self->rec);
 
 	return n ? write_all(self->tx, self->rec, n) : -1;
 }
@@ -411,13 +243,13 @@ TEST_F(rx, records_of_every_size)
 {
 	static const size_t sizes[] = {
 		1, 2, 15, 16, 17, 255, 256, 1000, 4095, 4096, 4097,
-		8192, REC_MAX - 1, REC_MAX,
+		8192, NRTLS_REC_MAX - 1, NRTLS_REC_MAX,
 	};
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		fill(self->in, sizes[i], i);
-		ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, sizes[i], 0));
-		ASSERT_EQ(0, recv_exact(self->rx, self->out, sizes[i], CT_DATA))
+		ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, sizes[i], 0));
+		ASSERT_EQ(0, recv_exact(self->rx, self->out, sizes[i], NRTLS_CT_DATA))
 			TH_LOG("record of %zu bytes", sizes[i]);
 		ASSERT_EQ(0, memcmp(self->in, self->out, sizes[i]))
 			TH_LOG("record of %zu bytes", sizes[i]);
@@ -435,10 +267,10 @@ TEST_F(rx, data_records_merge_into_one_read)
 	uint8_t type;
 
 	fill(self->in, 300, 3);
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 100, 0));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 100, 200, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 100, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 100, 200, 0));
 	ASSERT_EQ(300, recv_rec(self->rx, self->out, 300, MSG_WAITALL, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp(self->in, self->out, 300));
 }
 
@@ -447,17 +279,17 @@ TEST_F(rx, control_record_is_never_merged)
 	uint8_t type;
 
 	fill(self->in, 150, 4);
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 100, 0));
-	ASSERT_EQ(0, send_rec(self, CT_ALERT, "\x01\x00", 2, 0));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 100, 50, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 100, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_ALERT, "\x01\x00", 2, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 100, 50, 0));
 	ASSERT_EQ(100, recv_rec(self->rx, self->out, sizeof(self->out), MSG_WAITALL, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp(self->in, self->out, 100));
 	ASSERT_EQ(2, recv_rec(self->rx, self->out, sizeof(self->out), MSG_WAITALL, &type));
-	EXPECT_EQ(CT_ALERT, type);
+	EXPECT_EQ(NRTLS_CT_ALERT, type);
 	EXPECT_EQ(0, memcmp("\x01\x00", self->out, 2));
 	ASSERT_EQ(50, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp(self->in + 100, self->out, 50));
 }
 
@@ -465,12 +297,12 @@ TEST_F(rx, control_record_needs_room_for_its_type)
 {
 	uint8_t type;
 
-	ASSERT_EQ(0, send_rec(self, CT_HANDSHAKE, "\x18\x00\x00\x01\x00", 5, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_HANDSHAKE, "\x18\x00\x00\x01\x00", 5, 0));
 	EXPECT_EQ(-1, recv(self->rx, self->out, sizeof(self->out), 0));
 	EXPECT_EQ(EIO, errno);
 	/* Not consumed: a read that can take the type gets it. */
 	ASSERT_EQ(5, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	EXPECT_EQ(CT_HANDSHAKE, type);
+	EXPECT_EQ(NRTLS_CT_HANDSHAKE, type);
 	EXPECT_EQ(0, memcmp("\x18\x00\x00\x01\x00", self->out, 5));
 }
 
@@ -488,10 +320,10 @@ TEST_F(rx, empty_data_record_is_skipped)
 {
 	uint8_t type;
 
-	ASSERT_EQ(0, send_rec(self, CT_DATA, "", 0, 0));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, "after", 5, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, "", 0, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, "after", 5, 0));
 	ASSERT_EQ(5, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp("after", self->out, 5));
 }
 
@@ -503,20 +335,20 @@ static void tamper_case(struct __test_metadata *_metadata, FIXTURE_DATA(rx) *sel
 	uint8_t type;
 
 	fill(self->in, len, 9);
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, len, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, len, 0));
 	ASSERT_EQ((ssize_t)len, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	n = seal(&self->k, CT_DATA, self->in, len, 0, self->rec);
+	n = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in, len, 0, self->rec);
 	ASSERT_NE(0, n);
 	switch (where) {
 	case 0:
 		self->rec[n - 1] ^= 0x01;
 		break;
 	case 1:
-		self->rec[HDR_LEN + explicit_len(&self->k) + 10] ^= 0x80;
+		self->rec[NRTLS_HDR_LEN + nrtls_explicit_len(&self->k) + 10] ^= 0x80;
 		break;
 	default:
 		/* A record number the receiver does not expect. */
-		n = seal(&self->k, CT_DATA, self->in, len, 0, self->rec);
+		n = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in, len, 0, self->rec);
 		break;
 	}
 	ASSERT_EQ(0, write_all(self->tx, self->rec, n));
@@ -543,18 +375,18 @@ TEST_F(rx, skipped_record_number_is_ebadmsg)
 
 TEST_F(rx, bad_record_does_not_disturb_another_connection)
 {
-	struct keys k2;
+	struct nrtls_keys k2;
 	int tx2, rx2;
 	uint8_t type;
 	size_t n;
 
-	keys_init(&k2, variant->version, variant->cipher, 1);
+	nrtls_keys_init(&k2, variant->version, variant->cipher, 1);
 	ASSERT_EQ(0, nrtls_tcp_pair(&tx2, &rx2));
-	ASSERT_EQ(0, ulp_tls(rx2, TLS_RX, &k2));
-	n = seal(&self->k, CT_DATA, "broken", 6, 0, self->rec);
+	ASSERT_EQ(0, nrtls_ulp_tls(rx2, TLS_RX, &k2));
+	n = nrtls_seal(&self->k, NRTLS_CT_DATA, "broken", 6, 0, self->rec);
 	self->rec[n - 3] ^= 0x10;
 	ASSERT_EQ(0, write_all(self->tx, self->rec, n));
-	n = seal(&k2, CT_DATA, "intact", 6, 0, self->rec);
+	n = nrtls_seal(&k2, NRTLS_CT_DATA, "intact", 6, 0, self->rec);
 	ASSERT_EQ(0, write_all(tx2, self->rec, n));
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
 	EXPECT_EQ(EBADMSG, errno);
@@ -571,7 +403,7 @@ TEST_F(rx, bad_record_does_not_disturb_another_connection)
 static void bad_length(struct __test_metadata *_metadata, FIXTURE_DATA(rx) *self,
 		       size_t len, int err)
 {
-	uint8_t hdr[HDR_LEN + 8] = { CT_DATA, 3, 3 }, type;
+	uint8_t hdr[NRTLS_HDR_LEN + 8] = { NRTLS_CT_DATA, 3, 3 }, type;
 
 	hdr[3] = (uint8_t)(len >> 8);
 	hdr[4] = (uint8_t)len;
@@ -582,7 +414,7 @@ static void bad_length(struct __test_metadata *_metadata, FIXTURE_DATA(rx) *self
 
 TEST_F(rx, oversize_record_is_refused)
 {
-	size_t max = REC_MAX + explicit_len(&self->k) + TAG_LEN +
+	size_t max = NRTLS_REC_MAX + nrtls_explicit_len(&self->k) + NRTLS_TAG_LEN +
 		     (variant->version == TLS_1_3_VERSION);	/* inner type */
 
 	/* One byte more than the largest legal ciphertext: refused from its header. */
@@ -591,7 +423,7 @@ TEST_F(rx, oversize_record_is_refused)
 
 TEST_F(rx, record_shorter_than_its_tag_is_ebadmsg)
 {
-	bad_length(_metadata, self, TAG_LEN - 1, EBADMSG);
+	bad_length(_metadata, self, NRTLS_TAG_LEN - 1, EBADMSG);
 }
 
 TEST_F(rx, bad_header_version_is_refused)
@@ -599,7 +431,7 @@ TEST_F(rx, bad_header_version_is_refused)
 	uint8_t type;
 	size_t n;
 
-	n = seal(&self->k, CT_DATA, "v", 1, 0, self->rec);
+	n = nrtls_seal(&self->k, NRTLS_CT_DATA, "v", 1, 0, self->rec);
 	self->rec[2] = 1;	/* 3.1: TLS 1.0 */
 	ASSERT_EQ(0, write_all(self->tx, self->rec, n));
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
@@ -611,10 +443,10 @@ TEST_F(rx, small_reads_take_a_record_in_pieces)
 	uint8_t type;
 
 	fill(self->in, 10000, 14);
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 10000, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 10000, 0));
 	for (size_t off = 0; off < 10000; off += 100) {
 		ASSERT_EQ(100, recv_rec(self->rx, self->out + off, 100, 0, &type));
-		ASSERT_EQ(CT_DATA, type);
+		ASSERT_EQ(NRTLS_CT_DATA, type);
 	}
 	EXPECT_EQ(0, memcmp(self->in, self->out, 10000));
 }
@@ -625,14 +457,14 @@ TEST_F(rx, many_records_in_one_segment)
 
 	fill(self->in, 20 * 50, 15);
 	for (int i = 0; i < 20; i++) {
-		size_t m = seal(&self->k, CT_DATA, self->in + i * 50, 50, 0,
+		size_t m = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in + i * 50, 50, 0,
 				self->out + n);
 
 		ASSERT_NE(0, m);
 		n += m;
 	}
 	ASSERT_EQ(0, write_all(self->tx, self->out, n));
-	ASSERT_EQ(0, recv_exact(self->rx, self->out, 1000, CT_DATA));
+	ASSERT_EQ(0, recv_exact(self->rx, self->out, 1000, NRTLS_CT_DATA));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 1000));
 }
 
@@ -657,7 +489,7 @@ TEST_F(rx, poll_waits_for_a_whole_record)
 	int polled;
 	size_t n;
 
-	n = seal(&self->k, CT_DATA, "whole", 5, 0, self->rec);
+	n = nrtls_seal(&self->k, NRTLS_CT_DATA, "whole", 5, 0, self->rec);
 	ASSERT_EQ(0, write_all(self->tx, self->rec, n - 1));
 	polled = poll(&pfd, 1, 50);
 	if (kernel_older_than(6, 12))
@@ -676,7 +508,7 @@ TEST_F(rx, clean_end_after_the_last_record)
 {
 	uint8_t type;
 
-	ASSERT_EQ(0, send_rec(self, CT_DATA, "last", 4, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, "last", 4, 0));
 	ASSERT_EQ(0, shutdown(self->tx, SHUT_WR));
 	ASSERT_EQ(4, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
 	EXPECT_EQ(0, memcmp("last", self->out, 4));
@@ -688,13 +520,13 @@ TEST_F(rx, peek_then_read)
 	uint8_t type;
 
 	fill(self->in, 500, 5);
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 500, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 500, 0));
 	ASSERT_EQ(500, recv_rec(self->rx, self->out, sizeof(self->out), MSG_PEEK, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp(self->in, self->out, 500));
 	memset(self->out, 0, 500);
 	ASSERT_EQ(500, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp(self->in, self->out, 500));
 }
 
@@ -711,7 +543,7 @@ static void *send_later(void *arg)
 
 	for (int i = 0; i < l->nrec; i++) {
 		usleep(l->gap_ms * 1000);
-		if (send_rec(l->self, CT_DATA, l->self->in + i * l->len, l->len, 0))
+		if (send_rec(l->self, NRTLS_CT_DATA, l->self->in + i * l->len, l->len, 0))
 			return NULL;
 	}
 	return l;
@@ -755,7 +587,7 @@ TEST_F(rx, partial_record_is_not_returned)
 	size_t n;
 
 	fill(self->in, 1000, 8);
-	n = seal(&self->k, CT_DATA, self->in, 1000, 0, self->rec);
+	n = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in, 1000, 0, self->rec);
 	ASSERT_EQ(0, write_all(self->tx, self->rec, n / 2));
 	set_timeout(self->rx, 100);
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
@@ -774,7 +606,7 @@ TEST_F(rx, record_split_into_one_byte_segments)
 	size_t n;
 
 	fill(self->in, 300, 10);
-	n = seal(&self->k, CT_DATA, self->in, 300, 0, self->rec);
+	n = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in, 300, 0, self->rec);
 	for (size_t i = 0; i < n; i++)
 		ASSERT_EQ(1, write(self->tx, self->rec + i, 1));
 	ASSERT_EQ(300, recv_rec(self->rx, self->out, 300, MSG_WAITALL, &type));
@@ -802,12 +634,12 @@ TEST_F(rx, splice_out_of_the_socket)
 
 	fill(self->in, 2 * 4000, 11);
 	ASSERT_EQ(0, pipe(p));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 4000, 0));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 4000, 4000, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 4000, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 4000, 4000, 0));
 	ASSERT_EQ(0, splice_all(self->rx, p, self->out, 8000));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 8000));
 	/* A control record is not spliced: it needs its type. */
-	ASSERT_EQ(0, send_rec(self, CT_ALERT, "\x01\x00", 2, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_ALERT, "\x01\x00", 2, 0));
 	EXPECT_EQ(-1, splice(self->rx, NULL, p[1], NULL, 100, 0));
 	EXPECT_EQ(EINVAL, errno);
 	close(p[0]);
@@ -820,7 +652,7 @@ TEST_F(rx, close_with_records_queued_resets)
 
 	fill(self->in, 1000, 12);
 	for (int i = 0; i < 20; i++)
-		ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 1000, 0));
+		ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 1000, 0));
 	usleep(10000);
 	close(self->rx);
 	self->rx = -1;
@@ -835,7 +667,7 @@ TEST_F(rx, close_with_records_queued_resets)
 
 TEST_F(rx, from_kernel_tx)
 {
-	struct keys ktx;
+	struct nrtls_keys ktx;
 	int tx, ret;
 	size_t total = 256 * 1024;
 	uint8_t *buf = malloc(total), *got = malloc(total);
@@ -843,9 +675,9 @@ TEST_F(rx, from_kernel_tx)
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, got);
 	/* The receiver's key and first record number. */
-	keys_init(&ktx, variant->version, variant->cipher, 1);
+	nrtls_keys_init(&ktx, variant->version, variant->cipher, 1);
 	tx = self->tx;
-	ret = ulp_tls(tx, TLS_TX, &ktx);
+	ret = nrtls_ulp_tls(tx, TLS_TX, &ktx);
 	ASSERT_EQ(0, ret) TH_LOG("TLS_TX: %s", strerror(-ret));
 	fill(buf, total, 13);
 	for (size_t off = 0; off < total; off += 7777) {
@@ -853,7 +685,7 @@ TEST_F(rx, from_kernel_tx)
 
 		ASSERT_EQ(0, write_all(tx, buf + off, n));
 	}
-	ASSERT_EQ(0, recv_exact(self->rx, got, total, CT_DATA));
+	ASSERT_EQ(0, recv_exact(self->rx, got, total, NRTLS_CT_DATA));
 	EXPECT_EQ(0, memcmp(buf, got, total));
 	free(buf);
 	free(got);
@@ -868,21 +700,21 @@ TEST_F(rx, control_record_from_kernel_tx)
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 	};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	struct keys ktx;
+	struct nrtls_keys ktx;
 	uint8_t type;
 
-	keys_init(&ktx, variant->version, variant->cipher, 1);
-	ASSERT_EQ(0, ulp_tls(self->tx, TLS_TX, &ktx));
+	nrtls_keys_init(&ktx, variant->version, variant->cipher, 1);
+	ASSERT_EQ(0, nrtls_ulp_tls(self->tx, TLS_TX, &ktx));
 	cm->cmsg_level = SOL_TLS;
 	cm->cmsg_type = TLS_SET_RECORD_TYPE;
 	cm->cmsg_len = CMSG_LEN(sizeof(uint8_t));
-	*(uint8_t *)CMSG_DATA(cm) = CT_ALERT;
+	*(uint8_t *)CMSG_DATA(cm) = NRTLS_CT_ALERT;
 	ASSERT_EQ(5, send(self->tx, "data1", 5, 0));
 	ASSERT_EQ(2, sendmsg(self->tx, &msg, 0));
 	ASSERT_EQ(5, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	ASSERT_EQ(2, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	EXPECT_EQ(CT_ALERT, type);
+	EXPECT_EQ(NRTLS_CT_ALERT, type);
 	EXPECT_EQ(0, memcmp("\x02\x28", self->out, 2));
 }
 
@@ -905,8 +737,8 @@ TEST_F(rx, readv_scatters_records)
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
 
 	fill(self->in, 2000, 16);
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 1000, 0));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 1000, 1000, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 1000, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 1000, 1000, 0));
 	ASSERT_EQ(2000, recvmsg(self->rx, &msg, MSG_WAITALL));
 	EXPECT_EQ(0, memcmp(self->in, a, sizeof(a)));
 	EXPECT_EQ(0, memcmp(self->in + 100, b, sizeof(b)));
@@ -919,9 +751,9 @@ TEST_F(rx, nothing_queued_is_eagain)
 
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), MSG_DONTWAIT, &type));
 	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, send_rec(self, CT_DATA, "now", 3, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, "now", 3, 0));
 	ASSERT_EQ(3, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp("now", self->out, 3));
 }
 
@@ -931,10 +763,10 @@ TEST_F(rx, peek_waitall_spans_records)
 	uint8_t type;
 
 	fill(self->in, 300, 17);
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 100, 0));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 100, 200, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 100, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 100, 200, 0));
 	ASSERT_EQ(300, recv_rec(self->rx, self->out, 300, MSG_PEEK | MSG_WAITALL, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp(self->in, self->out, 300));
 	memset(self->out, 0, 300);
 	ASSERT_EQ(300, recv_rec(self->rx, self->out, 300, MSG_WAITALL, &type));
@@ -947,17 +779,17 @@ TEST_F(rx, peek_leaves_a_control_record)
 {
 	uint8_t type;
 
-	ASSERT_EQ(0, send_rec(self, CT_ALERT, "\x01\x00", 2, 0));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, "data", 4, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_ALERT, "\x01\x00", 2, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, "data", 4, 0));
 	for (int i = 0; i < 2; i++) {
 		ASSERT_EQ(2, recv_rec(self->rx, self->out, sizeof(self->out), MSG_PEEK, &type));
-		EXPECT_EQ(CT_ALERT, type);
+		EXPECT_EQ(NRTLS_CT_ALERT, type);
 	}
 	ASSERT_EQ(2, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	EXPECT_EQ(CT_ALERT, type);
+	EXPECT_EQ(NRTLS_CT_ALERT, type);
 	EXPECT_EQ(0, memcmp("\x01\x00", self->out, 2));
 	ASSERT_EQ(4, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp("data", self->out, 4));
 }
 
@@ -968,7 +800,7 @@ TEST_F(rx, read_part_then_splice_the_rest)
 
 	fill(self->in, 10000, 18);
 	ASSERT_EQ(0, pipe(p));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 10000, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 10000, 0));
 	ASSERT_EQ(5000, recv(self->rx, self->out, 5000, MSG_WAITALL));
 	EXPECT_EQ(5000, splice(self->rx, NULL, p[1], NULL, 5000, SPLICE_F_NONBLOCK));
 	EXPECT_EQ(5000, read(p[0], self->out + 5000, 5000));
@@ -985,7 +817,7 @@ TEST_F(rx, peek_then_splice)
 	fill(self->in, 16000, 19);
 	ASSERT_EQ(0, pipe(p));
 	for (int i = 0; i < 4; i++)
-		ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + i * 4000, 4000, 0));
+		ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + i * 4000, 4000, 0));
 	ASSERT_EQ(10000, recv(self->rx, self->out, 10000, MSG_PEEK | MSG_WAITALL));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 10000));
 	memset(self->out, 0, 16000);
@@ -1002,14 +834,14 @@ TEST_F(rx, peek_then_splice)
  */
 TEST_F(rx, getsockopt_reports_the_record_number)
 {
-	union crypto_info got;
+	union nrtls_crypto_info got;
 	uint64_t seq = 0;
 	socklen_t len;
 	uint8_t *rs;
 
 	for (int i = 0; i < 3; i++) {
-		ASSERT_EQ(0, send_rec(self, CT_DATA, "abc", 3, 0));
-		ASSERT_EQ(0, recv_exact(self->rx, self->out, 3, CT_DATA));
+		ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, "abc", 3, 0));
+		ASSERT_EQ(0, recv_exact(self->rx, self->out, 3, NRTLS_CT_DATA));
 	}
 	len = self->k.ci_len;
 	memset(&got, 0xa5, sizeof(got));
@@ -1034,7 +866,7 @@ TEST_F(rx, getsockopt_reports_the_record_number)
 	}
 	for (int i = 0; i < 8; i++)
 		seq = seq << 8 | rs[i];
-	EXPECT_EQ(SEQ0 + 3, seq);
+	EXPECT_EQ(NRTLS_SEQ0 + 3, seq);
 
 	len = sizeof(struct tls_crypto_info);
 	memset(&got, 0xa5, sizeof(got));
@@ -1061,7 +893,7 @@ TEST_F(rx, bad_record_after_good_ones_in_one_read)
 
 	fill(self->in, 3 * 64, 20);
 	for (int i = 0; i < 3; i++) {
-		m = seal(&self->k, CT_DATA, self->in + i * 64, 64, 0, self->out + n);
+		m = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in + i * 64, 64, 0, self->out + n);
 		ASSERT_NE(0, m);
 		n += m;
 	}
@@ -1094,7 +926,7 @@ TEST_F(rx, no_pad_hint_is_tls13_only)
 	ASSERT_EQ(0, getsockopt(self->rx, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &val, &len));
 	EXPECT_EQ(1, val);
 	fill(self->in, 5000, 21);
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 5000, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 5000, 0));
 	ASSERT_EQ(5000, recv_rec(self->rx, self->out, 5000, MSG_WAITALL, &type));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 5000));
 }
@@ -1109,15 +941,15 @@ TEST_F(rx, shutdown_rd_delivers_whole_records_then_eof)
 	size_t n;
 
 	fill(self->in, 1500, 24);
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 1000, 0));
-	n = seal(&self->k, CT_DATA, self->in + 1000, 500, 0, self->rec);
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 1000, 0));
+	n = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in + 1000, 500, 0, self->rec);
 	ASSERT_EQ(0, write_all(self->tx, self->rec, n / 2));
 	/* The first record is whole at the receiver before the read side shuts. */
 	ASSERT_EQ(1000, recv_rec(self->rx, self->out, 1000, MSG_PEEK | MSG_WAITALL, &type));
 	ASSERT_EQ(0, shutdown(self->rx, SHUT_RD));
 	memset(self->out, 0, 1000);
 	ASSERT_EQ(1000, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp(self->in, self->out, 1000));
 	EXPECT_EQ(0, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
 }
@@ -1129,21 +961,21 @@ TEST_F(rx, shutdown_rd_delivers_whole_records_then_eof)
  */
 TEST_F(rx, both_directions_on_one_socket)
 {
-	struct keys back;
+	struct nrtls_keys back;
 	int ret;
 
-	keys_init(&back, variant->version, variant->cipher, 5);
-	ret = ulp_tls(self->tx, TLS_RX, &back);
+	nrtls_keys_init(&back, variant->version, variant->cipher, 5);
+	ret = nrtls_ulp_tls(self->tx, TLS_RX, &back);
 	ASSERT_EQ(0, ret) TH_LOG("the peer's TLS_RX: %s", strerror(-ret));
 	set_timeout(self->tx, 10000);
 	ASSERT_EQ(0, setsockopt(self->rx, SOL_TLS, TLS_TX, &back.ci, back.ci_len));
 	fill(self->in, 6000, 25);
 	for (int i = 0; i < 3; i++) {
-		ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + i * 1000, 1000, 0));
+		ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + i * 1000, 1000, 0));
 		ASSERT_EQ(1000, send(self->rx, self->in + 3000 + i * 1000, 1000, 0));
-		ASSERT_EQ(0, recv_exact(self->rx, self->out, 1000, CT_DATA));
+		ASSERT_EQ(0, recv_exact(self->rx, self->out, 1000, NRTLS_CT_DATA));
 		EXPECT_EQ(0, memcmp(self->in + i * 1000, self->out, 1000));
-		ASSERT_EQ(0, recv_exact(self->tx, self->out, 1000, CT_DATA));
+		ASSERT_EQ(0, recv_exact(self->tx, self->out, 1000, NRTLS_CT_DATA));
 		EXPECT_EQ(0, memcmp(self->in + 3000 + i * 1000, self->out, 1000));
 	}
 }
@@ -1181,8 +1013,8 @@ TEST_F(rx, two_readers_get_whole_records)
 	fill(self->in, 2000, 26);
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_create(&thr[i], NULL, read_record, &r[i]));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in, 1000, 0));
-	ASSERT_EQ(0, send_rec(self, CT_DATA, self->in + 1000, 1000, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 1000, 0));
+	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 1000, 1000, 0));
 	for (int i = 0; i < 2; i++)
 		pthread_join(thr[i], NULL);
 	ASSERT_EQ(1000, r[0].n);
@@ -1211,10 +1043,10 @@ FIXTURE_SETUP(rx13)
 {
 	int ret, one = 1;
 
-	keys_init(&self->r.k, TLS_1_3_VERSION, variant->cipher, 2);
+	nrtls_keys_init(&self->r.k, TLS_1_3_VERSION, variant->cipher, 2);
 	ASSERT_EQ(0, nrtls_tcp_pair(&self->r.tx, &self->r.rx));
 	ASSERT_EQ(0, setsockopt(self->r.tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
-	ret = ulp_tls(self->r.rx, TLS_RX, &self->r.k);
+	ret = nrtls_ulp_tls(self->r.rx, TLS_RX, &self->r.k);
 	ASSERT_EQ(0, ret) TH_LOG("TLS_RX: %s", strerror(-ret));
 	set_timeout(self->r.rx, 10000);
 }
@@ -1228,8 +1060,8 @@ FIXTURE_TEARDOWN(rx13)
 TEST_F(rx13, padded_records)
 {
 	static const size_t cases[][2] = {	/* data, padding */
-		{ 1, 1 }, { 100, 200 }, { 1000, 15000 }, { 0, REC_MAX }, { REC_MAX - 1, 0 },
-		{ 10, REC_MAX - 10 },
+		{ 1, 1 }, { 100, 200 }, { 1000, 15000 }, { 0, NRTLS_REC_MAX }, { NRTLS_REC_MAX - 1, 0 },
+		{ 10, NRTLS_REC_MAX - 10 },
 	};
 	uint8_t type;
 
@@ -1237,12 +1069,12 @@ TEST_F(rx13, padded_records)
 		size_t len = cases[i][0];
 
 		fill(self->r.in, len, i);
-		ASSERT_EQ(0, send_rec(&self->r, CT_DATA, self->r.in, len, cases[i][1]));
+		ASSERT_EQ(0, send_rec(&self->r, NRTLS_CT_DATA, self->r.in, len, cases[i][1]));
 		if (!len)
 			continue;	/* an empty record: nothing to read */
 		ASSERT_EQ((ssize_t)len, recv_rec(self->r.rx, self->r.out, len, MSG_WAITALL, &type))
 			TH_LOG("%zu bytes, %zu padding", len, cases[i][1]);
-		EXPECT_EQ(CT_DATA, type);
+		EXPECT_EQ(NRTLS_CT_DATA, type);
 		EXPECT_EQ(0, memcmp(self->r.in, self->r.out, len));
 	}
 }
@@ -1251,9 +1083,9 @@ TEST_F(rx13, padded_control_record)
 {
 	uint8_t type;
 
-	ASSERT_EQ(0, send_rec(&self->r, CT_ALERT, "\x01\x00", 2, 300));
+	ASSERT_EQ(0, send_rec(&self->r, NRTLS_CT_ALERT, "\x01\x00", 2, 300));
 	ASSERT_EQ(2, recv_rec(self->r.rx, self->r.out, sizeof(self->r.out), 0, &type));
-	EXPECT_EQ(CT_ALERT, type);
+	EXPECT_EQ(NRTLS_CT_ALERT, type);
 	EXPECT_EQ(0, memcmp("\x01\x00", self->r.out, 2));
 }
 
@@ -1262,7 +1094,7 @@ TEST_F(rx13, padding_over_the_limit_is_refused)
 	uint8_t type;
 
 	/* 2^14 + 2 bytes of inner plaintext, one more than allowed. */
-	ASSERT_EQ(0, send_rec(&self->r, CT_DATA, "x", 1, REC_MAX));
+	ASSERT_EQ(0, send_rec(&self->r, NRTLS_CT_DATA, "x", 1, NRTLS_REC_MAX));
 	EXPECT_EQ(-1, recv_rec(self->r.rx, self->r.out, sizeof(self->r.out), 0, &type));
 	EXPECT_TRUE(errno == EMSGSIZE || errno == EBADMSG) TH_LOG("errno %d", errno);
 }
@@ -1294,16 +1126,16 @@ TEST_F(rx13, no_pad_hint_survives_padding)
 	ASSERT_LE(0, retry0);
 	ASSERT_EQ(0, setsockopt(self->r.rx, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one)));
 	fill(self->r.in, 1000, 22);
-	ASSERT_EQ(0, send_rec(&self->r, CT_DATA, self->r.in, 1000, 200));
+	ASSERT_EQ(0, send_rec(&self->r, NRTLS_CT_DATA, self->r.in, 1000, 200));
 	ASSERT_EQ(1000, recv_rec(self->r.rx, self->r.out, sizeof(self->r.out), 0, &type));
-	EXPECT_EQ(CT_DATA, type);
+	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp(self->r.in, self->r.out, 1000));
 	EXPECT_LT(viol0, nrtls_tls_stat(NULL, "TlsRxNoPadViolation"));
 
 	fill(self->r.in, sizeof(first), 23);
 	memset(later, 0x5a, sizeof(later));
 	retry0 = nrtls_tls_stat(NULL, "TlsDecryptRetry");
-	ASSERT_EQ(0, send_rec(&self->r, CT_HANDSHAKE, self->r.in, sizeof(first), 0));
+	ASSERT_EQ(0, send_rec(&self->r, NRTLS_CT_HANDSHAKE, self->r.in, sizeof(first), 0));
 	ASSERT_EQ((ssize_t)sizeof(first), recvmsg(self->r.rx, &msg, 0));
 	EXPECT_EQ(0, memcmp(self->r.in, first, sizeof(first)));
 	for (size_t i = 0; i < sizeof(later); i++) {
