@@ -62,10 +62,11 @@ else
 	t "as root without the module: a skip plan saying no /dev/nrtls, exit 4" \
 		'out=$("$tmp/nrtls_basic"); [ $? -eq 4 ] && echo "$out" | grep -q "^1\.\.0 # SKIP no /dev/nrtls"'
 	# Those that need the module (nrtls_serve runs without it, in
-	# test_serve.sh, and nrtls_ktls_rx needs only the kernel's kTLS);
+	# test_serve.sh, and nrtls_ktls_rx and nrtls_ktls_tx need only the
+	# kernel's kTLS);
 	# load_unload, modprobe and package run only with NRTLS_KO.
 	progs=$(cd selftests && ls nrtls_*.c | sed 's/\.c$//' |
-		grep -vx -e nrtls_serve -e nrtls_ktls_rx | tr '\n' ' ')
+		grep -vx -e nrtls_serve -e nrtls_ktls_rx -e nrtls_ktls_tx | tr '\n' ' ')
 	make -s -C selftests KVER=6.1 TEST_GEN_PROGS="$progs" run_tests > "$tmp/ksft.tap" 2>&1 < /dev/null
 	rc=$?
 	total=$(($(echo $progs | wc -w) + $(cd selftests && ls ./*.sh | grep -cvx ./run.sh)))
