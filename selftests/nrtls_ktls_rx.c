@@ -52,47 +52,16 @@ bool nrtls_test_needs_module(void)
 	return false;
 }
 
-/* Without kTLS (no tls module) the whole binary skips, saying so. */
-static void __attribute__((constructor)) need_ktls(void)
-{
-	int s, r, err = 0;
-
-	if (nrtls_tcp_pair(&s, &r))
-		return;
-	if (setsockopt(r, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")))
-		err = errno;
-	close(s);
-	close(r);
-	if (err == ENOENT || err == ENOPROTOOPT) {
-		printf("TAP version 13\n1..0 # SKIP no kernel TLS here (TCP_ULP \"tls\": %s)\n",
-		       strerror(err));
-		exit(4);
-	}
-}
-
 /*
- * OpenSSL loads its configuration and fetches each cipher on first use:
- * done once here, every test's process inherits it instead of paying
- * about a second each in the VM.
+ * Without kTLS the whole binary skips, saying so.  OpenSSL loads its
+ * configuration and fetches each cipher on first use: done once here,
+ * every test's process inherits it instead of paying about a second each
+ * in the VM.
  */
-static void __attribute__((constructor)) warm_openssl(void)
+static void __attribute__((constructor)) setup_once(void)
 {
+	nrtls_need_ktls();
 	nrtls_record_warm();
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
 }
 
 /* recvmsg() with room for the record type; *type is 0 if none came. */
@@ -114,12 +83,6 @@ static ssize_t recv_rec(int fd, void *buf, size_t len, int flags, uint8_t *type)
 	    cm->cmsg_type == TLS_GET_RECORD_TYPE)
 		*type = *(uint8_t *)CMSG_DATA(cm);
 	return n;
-}
-
-static void fill(uint8_t *buf, size_t len, uint32_t seed)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
 }
 
 static void set_timeout(int fd, int ms)
@@ -220,7 +183,7 @@ static int send_rec(FIXTURE_DATA(rx) *self, uint8_t type, const void *data,
 {
 	size_t n = nrtls_seal(&self->k, type, data, len, pad, self->rec);
 
-	return n ? write_all(self->tx, self->rec, n) : -1;
+	return n ? nrtls_write_all(self->tx, self->rec, n) : -1;
 }
 
 /* Reads exactly @len bytes of type @type, in as many reads as it takes. */
@@ -247,7 +210,7 @@ TEST_F(rx, records_of_every_size)
 	};
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		fill(self->in, sizes[i], i);
+		nrtls_fill(self->in, sizes[i], i);
 		ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, sizes[i], 0));
 		ASSERT_EQ(0, recv_exact(self->rx, self->out, sizes[i], NRTLS_CT_DATA))
 			TH_LOG("record of %zu bytes", sizes[i]);
@@ -266,7 +229,7 @@ TEST_F(rx, data_records_merge_into_one_read)
 {
 	uint8_t type;
 
-	fill(self->in, 300, 3);
+	nrtls_fill(self->in, 300, 3);
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 100, 0));
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 100, 200, 0));
 	ASSERT_EQ(300, recv_rec(self->rx, self->out, 300, MSG_WAITALL, &type));
@@ -278,7 +241,7 @@ TEST_F(rx, control_record_is_never_merged)
 {
 	uint8_t type;
 
-	fill(self->in, 150, 4);
+	nrtls_fill(self->in, 150, 4);
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 100, 0));
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_ALERT, "\x01\x00", 2, 0));
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 100, 50, 0));
@@ -334,7 +297,7 @@ static void tamper_case(struct __test_metadata *_metadata, FIXTURE_DATA(rx) *sel
 	size_t len = 64, n;
 	uint8_t type;
 
-	fill(self->in, len, 9);
+	nrtls_fill(self->in, len, 9);
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, len, 0));
 	ASSERT_EQ((ssize_t)len, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
 	n = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in, len, 0, self->rec);
@@ -351,7 +314,7 @@ static void tamper_case(struct __test_metadata *_metadata, FIXTURE_DATA(rx) *sel
 		n = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in, len, 0, self->rec);
 		break;
 	}
-	ASSERT_EQ(0, write_all(self->tx, self->rec, n));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->rec, n));
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
 	EXPECT_EQ(EBADMSG, errno);
 	/* The connection is torn down: nothing more is read from it. */
@@ -385,9 +348,9 @@ TEST_F(rx, bad_record_does_not_disturb_another_connection)
 	ASSERT_EQ(0, nrtls_ulp_tls(rx2, TLS_RX, &k2));
 	n = nrtls_seal(&self->k, NRTLS_CT_DATA, "broken", 6, 0, self->rec);
 	self->rec[n - 3] ^= 0x10;
-	ASSERT_EQ(0, write_all(self->tx, self->rec, n));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->rec, n));
 	n = nrtls_seal(&k2, NRTLS_CT_DATA, "intact", 6, 0, self->rec);
-	ASSERT_EQ(0, write_all(tx2, self->rec, n));
+	ASSERT_EQ(0, nrtls_write_all(tx2, self->rec, n));
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
 	EXPECT_EQ(EBADMSG, errno);
 	EXPECT_EQ(6, recv_rec(rx2, self->out, sizeof(self->out), 0, &type));
@@ -407,7 +370,7 @@ static void bad_length(struct __test_metadata *_metadata, FIXTURE_DATA(rx) *self
 
 	hdr[3] = (uint8_t)(len >> 8);
 	hdr[4] = (uint8_t)len;
-	ASSERT_EQ(0, write_all(self->tx, hdr, sizeof(hdr)));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, hdr, sizeof(hdr)));
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
 	EXPECT_EQ(err, errno);
 }
@@ -433,7 +396,7 @@ TEST_F(rx, bad_header_version_is_refused)
 
 	n = nrtls_seal(&self->k, NRTLS_CT_DATA, "v", 1, 0, self->rec);
 	self->rec[2] = 1;	/* 3.1: TLS 1.0 */
-	ASSERT_EQ(0, write_all(self->tx, self->rec, n));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->rec, n));
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
 	EXPECT_EQ(EINVAL, errno);
 }
@@ -442,7 +405,7 @@ TEST_F(rx, small_reads_take_a_record_in_pieces)
 {
 	uint8_t type;
 
-	fill(self->in, 10000, 14);
+	nrtls_fill(self->in, 10000, 14);
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 10000, 0));
 	for (size_t off = 0; off < 10000; off += 100) {
 		ASSERT_EQ(100, recv_rec(self->rx, self->out + off, 100, 0, &type));
@@ -455,7 +418,7 @@ TEST_F(rx, many_records_in_one_segment)
 {
 	size_t n = 0;
 
-	fill(self->in, 20 * 50, 15);
+	nrtls_fill(self->in, 20 * 50, 15);
 	for (int i = 0; i < 20; i++) {
 		size_t m = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in + i * 50, 50, 0,
 				self->out + n);
@@ -463,7 +426,7 @@ TEST_F(rx, many_records_in_one_segment)
 		ASSERT_NE(0, m);
 		n += m;
 	}
-	ASSERT_EQ(0, write_all(self->tx, self->out, n));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->out, n));
 	ASSERT_EQ(0, recv_exact(self->rx, self->out, 1000, NRTLS_CT_DATA));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 1000));
 }
@@ -490,7 +453,7 @@ TEST_F(rx, poll_waits_for_a_whole_record)
 	size_t n;
 
 	n = nrtls_seal(&self->k, NRTLS_CT_DATA, "whole", 5, 0, self->rec);
-	ASSERT_EQ(0, write_all(self->tx, self->rec, n - 1));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->rec, n - 1));
 	polled = poll(&pfd, 1, 50);
 	if (kernel_older_than(6, 12))
 		TH_LOG("poll with a partial record: %d (6.1 reports the TCP bytes)", polled);
@@ -498,7 +461,7 @@ TEST_F(rx, poll_waits_for_a_whole_record)
 		EXPECT_EQ(0, polled);
 	EXPECT_EQ(-1, recv(self->rx, self->out, sizeof(self->out), MSG_DONTWAIT));
 	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, write_all(self->tx, self->rec + n - 1, 1));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->rec + n - 1, 1));
 	EXPECT_EQ(1, poll(&pfd, 1, 10000));
 	EXPECT_TRUE(pfd.revents & POLLIN);
 	EXPECT_EQ(5, recv(self->rx, self->out, sizeof(self->out), 0));
@@ -519,7 +482,7 @@ TEST_F(rx, peek_then_read)
 {
 	uint8_t type;
 
-	fill(self->in, 500, 5);
+	nrtls_fill(self->in, 500, 5);
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 500, 0));
 	ASSERT_EQ(500, recv_rec(self->rx, self->out, sizeof(self->out), MSG_PEEK, &type));
 	EXPECT_EQ(NRTLS_CT_DATA, type);
@@ -556,7 +519,7 @@ TEST_F(rx, waitall_spans_records_sent_apart)
 	uint8_t type;
 	void *ok;
 
-	fill(self->in, 3000, 6);
+	nrtls_fill(self->in, 3000, 6);
 	ASSERT_EQ(0, pthread_create(&thr, NULL, send_later, &l));
 	EXPECT_EQ(3000, recv_rec(self->rx, self->out, 3000, MSG_WAITALL, &type));
 	pthread_join(thr, &ok);
@@ -572,7 +535,7 @@ TEST_F(rx, rcvlowat_waits_for_enough_records)
 	uint8_t type;
 	void *ok;
 
-	fill(self->in, 2000, 7);
+	nrtls_fill(self->in, 2000, 7);
 	ASSERT_EQ(0, setsockopt(self->rx, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)));
 	ASSERT_EQ(0, pthread_create(&thr, NULL, send_later, &l));
 	EXPECT_EQ(2000, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
@@ -586,16 +549,16 @@ TEST_F(rx, partial_record_is_not_returned)
 	uint8_t type;
 	size_t n;
 
-	fill(self->in, 1000, 8);
+	nrtls_fill(self->in, 1000, 8);
 	n = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in, 1000, 0, self->rec);
-	ASSERT_EQ(0, write_all(self->tx, self->rec, n / 2));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->rec, n / 2));
 	set_timeout(self->rx, 100);
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), MSG_DONTWAIT, &type));
 	EXPECT_EQ(EAGAIN, errno);
 	set_timeout(self->rx, 10000);
-	ASSERT_EQ(0, write_all(self->tx, self->rec + n / 2, n - n / 2));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->rec + n / 2, n - n / 2));
 	ASSERT_EQ(1000, recv_rec(self->rx, self->out, 1000, MSG_WAITALL, &type));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 1000));
 }
@@ -605,7 +568,7 @@ TEST_F(rx, record_split_into_one_byte_segments)
 	uint8_t type;
 	size_t n;
 
-	fill(self->in, 300, 10);
+	nrtls_fill(self->in, 300, 10);
 	n = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in, 300, 0, self->rec);
 	for (size_t i = 0; i < n; i++)
 		ASSERT_EQ(1, write(self->tx, self->rec + i, 1));
@@ -632,7 +595,7 @@ TEST_F(rx, splice_out_of_the_socket)
 {
 	int p[2];
 
-	fill(self->in, 2 * 4000, 11);
+	nrtls_fill(self->in, 2 * 4000, 11);
 	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 4000, 0));
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 4000, 4000, 0));
@@ -650,7 +613,7 @@ TEST_F(rx, close_with_records_queued_resets)
 {
 	ssize_t n = 0;
 
-	fill(self->in, 1000, 12);
+	nrtls_fill(self->in, 1000, 12);
 	for (int i = 0; i < 20; i++)
 		ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 1000, 0));
 	usleep(10000);
@@ -679,11 +642,11 @@ TEST_F(rx, from_kernel_tx)
 	tx = self->tx;
 	ret = nrtls_ulp_tls(tx, TLS_TX, &ktx);
 	ASSERT_EQ(0, ret) TH_LOG("TLS_TX: %s", strerror(-ret));
-	fill(buf, total, 13);
+	nrtls_fill(buf, total, 13);
 	for (size_t off = 0; off < total; off += 7777) {
 		size_t n = total - off < 7777 ? total - off : 7777;
 
-		ASSERT_EQ(0, write_all(tx, buf + off, n));
+		ASSERT_EQ(0, nrtls_write_all(tx, buf + off, n));
 	}
 	ASSERT_EQ(0, recv_exact(self->rx, got, total, NRTLS_CT_DATA));
 	EXPECT_EQ(0, memcmp(buf, got, total));
@@ -736,7 +699,7 @@ TEST_F(rx, readv_scatters_records)
 	};
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
 
-	fill(self->in, 2000, 16);
+	nrtls_fill(self->in, 2000, 16);
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 1000, 0));
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 1000, 1000, 0));
 	ASSERT_EQ(2000, recvmsg(self->rx, &msg, MSG_WAITALL));
@@ -762,7 +725,7 @@ TEST_F(rx, peek_waitall_spans_records)
 {
 	uint8_t type;
 
-	fill(self->in, 300, 17);
+	nrtls_fill(self->in, 300, 17);
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 100, 0));
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + 100, 200, 0));
 	ASSERT_EQ(300, recv_rec(self->rx, self->out, 300, MSG_PEEK | MSG_WAITALL, &type));
@@ -798,7 +761,7 @@ TEST_F(rx, read_part_then_splice_the_rest)
 {
 	int p[2];
 
-	fill(self->in, 10000, 18);
+	nrtls_fill(self->in, 10000, 18);
 	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 10000, 0));
 	ASSERT_EQ(5000, recv(self->rx, self->out, 5000, MSG_WAITALL));
@@ -814,7 +777,7 @@ TEST_F(rx, peek_then_splice)
 {
 	int p[2];
 
-	fill(self->in, 16000, 19);
+	nrtls_fill(self->in, 16000, 19);
 	ASSERT_EQ(0, pipe(p));
 	for (int i = 0; i < 4; i++)
 		ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + i * 4000, 4000, 0));
@@ -891,14 +854,14 @@ TEST_F(rx, bad_record_after_good_ones_in_one_read)
 	size_t n = 0, m;
 	uint8_t type;
 
-	fill(self->in, 3 * 64, 20);
+	nrtls_fill(self->in, 3 * 64, 20);
 	for (int i = 0; i < 3; i++) {
 		m = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in + i * 64, 64, 0, self->out + n);
 		ASSERT_NE(0, m);
 		n += m;
 	}
 	self->out[n - 1] ^= 0x01;
-	ASSERT_EQ(0, write_all(self->tx, self->out, n));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->out, n));
 	ASSERT_EQ(128, recv_rec(self->rx, self->out, sizeof(self->out), MSG_WAITALL, &type));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 128));
 	EXPECT_EQ(-1, recv_rec(self->rx, self->out, sizeof(self->out), 0, &type));
@@ -925,7 +888,7 @@ TEST_F(rx, no_pad_hint_is_tls13_only)
 	ASSERT_EQ(0, setsockopt(self->rx, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one)));
 	ASSERT_EQ(0, getsockopt(self->rx, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &val, &len));
 	EXPECT_EQ(1, val);
-	fill(self->in, 5000, 21);
+	nrtls_fill(self->in, 5000, 21);
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 5000, 0));
 	ASSERT_EQ(5000, recv_rec(self->rx, self->out, 5000, MSG_WAITALL, &type));
 	EXPECT_EQ(0, memcmp(self->in, self->out, 5000));
@@ -940,10 +903,10 @@ TEST_F(rx, shutdown_rd_delivers_whole_records_then_eof)
 	uint8_t type;
 	size_t n;
 
-	fill(self->in, 1500, 24);
+	nrtls_fill(self->in, 1500, 24);
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 1000, 0));
 	n = nrtls_seal(&self->k, NRTLS_CT_DATA, self->in + 1000, 500, 0, self->rec);
-	ASSERT_EQ(0, write_all(self->tx, self->rec, n / 2));
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->rec, n / 2));
 	/* The first record is whole at the receiver before the read side shuts. */
 	ASSERT_EQ(1000, recv_rec(self->rx, self->out, 1000, MSG_PEEK | MSG_WAITALL, &type));
 	ASSERT_EQ(0, shutdown(self->rx, SHUT_RD));
@@ -969,7 +932,7 @@ TEST_F(rx, both_directions_on_one_socket)
 	ASSERT_EQ(0, ret) TH_LOG("the peer's TLS_RX: %s", strerror(-ret));
 	set_timeout(self->tx, 10000);
 	ASSERT_EQ(0, setsockopt(self->rx, SOL_TLS, TLS_TX, &back.ci, back.ci_len));
-	fill(self->in, 6000, 25);
+	nrtls_fill(self->in, 6000, 25);
 	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in + i * 1000, 1000, 0));
 		ASSERT_EQ(1000, send(self->rx, self->in + 3000 + i * 1000, 1000, 0));
@@ -1010,7 +973,7 @@ TEST_F(rx, two_readers_get_whole_records)
 	pthread_t thr[2];
 	int a, b;
 
-	fill(self->in, 2000, 26);
+	nrtls_fill(self->in, 2000, 26);
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_create(&thr[i], NULL, read_record, &r[i]));
 	ASSERT_EQ(0, send_rec(self, NRTLS_CT_DATA, self->in, 1000, 0));
@@ -1068,7 +1031,7 @@ TEST_F(rx13, padded_records)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t len = cases[i][0];
 
-		fill(self->r.in, len, i);
+		nrtls_fill(self->r.in, len, i);
 		ASSERT_EQ(0, send_rec(&self->r, NRTLS_CT_DATA, self->r.in, len, cases[i][1]));
 		if (!len)
 			continue;	/* an empty record: nothing to read */
@@ -1125,14 +1088,14 @@ TEST_F(rx13, no_pad_hint_survives_padding)
 	ASSERT_LE(0, viol0);
 	ASSERT_LE(0, retry0);
 	ASSERT_EQ(0, setsockopt(self->r.rx, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &one, sizeof(one)));
-	fill(self->r.in, 1000, 22);
+	nrtls_fill(self->r.in, 1000, 22);
 	ASSERT_EQ(0, send_rec(&self->r, NRTLS_CT_DATA, self->r.in, 1000, 200));
 	ASSERT_EQ(1000, recv_rec(self->r.rx, self->r.out, sizeof(self->r.out), 0, &type));
 	EXPECT_EQ(NRTLS_CT_DATA, type);
 	EXPECT_EQ(0, memcmp(self->r.in, self->r.out, 1000));
 	EXPECT_LT(viol0, nrtls_tls_stat(NULL, "TlsRxNoPadViolation"));
 
-	fill(self->r.in, sizeof(first), 23);
+	nrtls_fill(self->r.in, sizeof(first), 23);
 	memset(later, 0x5a, sizeof(later));
 	retry0 = nrtls_tls_stat(NULL, "TlsDecryptRetry");
 	ASSERT_EQ(0, send_rec(&self->r, NRTLS_CT_HANDSHAKE, self->r.in, sizeof(first), 0));

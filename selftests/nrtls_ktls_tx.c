@@ -45,49 +45,16 @@ bool nrtls_test_needs_module(void)
 	return false;
 }
 
-/* Without kTLS (no tls module) the whole binary skips, saying so. */
-static void __attribute__((constructor)) need_ktls(void)
+/*
+ * Without kTLS the whole binary skips, saying so.  OpenSSL loads its
+ * configuration and fetches each cipher on first use: done once here,
+ * every test's process inherits it instead of paying about a second each
+ * in the VM.
+ */
+static void __attribute__((constructor)) setup_once(void)
 {
-	int s, r, err = 0;
-
-	if (nrtls_tcp_pair(&s, &r))
-		return;
-	if (setsockopt(s, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")))
-		err = errno;
-	close(s);
-	close(r);
-	if (err == ENOENT || err == ENOPROTOOPT) {
-		printf("TAP version 13\n1..0 # SKIP no kernel TLS here (TCP_ULP \"tls\": %s)\n",
-		       strerror(err));
-		exit(4);
-	}
-}
-
-/* OpenSSL's configuration and ciphers, loaded once before the tests fork. */
-static void __attribute__((constructor)) warm_openssl(void)
-{
+	nrtls_need_ktls();
 	nrtls_record_warm();
-}
-
-static void fill(uint8_t *buf, size_t len, uint32_t seed)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
 }
 
 /* sendmsg() of @len bytes with a TLS_SET_RECORD_TYPE of @type. */
@@ -263,8 +230,8 @@ TEST_F(tx, writes_of_every_size)
 		size_t len = sizes[i];
 		int recs;
 
-		fill(self->in, len, i);
-		ASSERT_EQ(0, write_all(self->tx, self->in, len));
+		nrtls_fill(self->in, len, i);
+		ASSERT_EQ(0, nrtls_write_all(self->tx, self->in, len));
 		recs = expect_data(self, self->in, len);
 		ASSERT_LT(0, recs) TH_LOG("write of %zu bytes", len);
 		/* Whole records of 2^14 bytes, the rest in the last. */
@@ -276,8 +243,8 @@ TEST_F(tx, writes_of_every_size)
 TEST_F(tx, separate_writes_are_separate_records)
 {
 	for (int i = 0; i < 5; i++) {
-		fill(self->in, 100, i);
-		ASSERT_EQ(0, write_all(self->tx, self->in, 100));
+		nrtls_fill(self->in, 100, i);
+		ASSERT_EQ(0, nrtls_write_all(self->tx, self->in, 100));
 		ASSERT_EQ(1, expect_data(self, self->in, 100));
 	}
 	EXPECT_EQ(NRTLS_SEQ0 + 5, self->peer.seq);
@@ -285,7 +252,7 @@ TEST_F(tx, separate_writes_are_separate_records)
 
 TEST_F(tx, msg_more_gathers_writes_into_one_record)
 {
-	fill(self->in, 400, 1);
+	nrtls_fill(self->in, 400, 1);
 	for (int i = 0; i < 3; i++)
 		ASSERT_EQ(100, send(self->tx, self->in + i * 100, 100, MSG_MORE));
 	/* Held back until a send without MSG_MORE. */
@@ -296,7 +263,7 @@ TEST_F(tx, msg_more_gathers_writes_into_one_record)
 
 TEST_F(tx, msg_more_still_cuts_full_records)
 {
-	fill(self->in, 2 * NRTLS_REC_MAX, 2);
+	nrtls_fill(self->in, 2 * NRTLS_REC_MAX, 2);
 	ASSERT_EQ(NRTLS_REC_MAX + 100,
 		  send(self->tx, self->in, NRTLS_REC_MAX + 100, MSG_MORE));
 	/* The full record goes out; the 100 bytes after it wait. */
@@ -311,7 +278,7 @@ TEST_F(tx, iovecs_gather_into_one_record)
 	struct iovec iov[10];
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 10 };
 
-	fill(self->in, 10 * 1000, 3);
+	nrtls_fill(self->in, 10 * 1000, 3);
 	for (int i = 0; i < 10; i++) {
 		iov[i].iov_base = self->in + i * 1000;
 		iov[i].iov_len = 1000;
@@ -327,7 +294,7 @@ TEST_F(tx, many_iovecs_across_records)
 	size_t len = 480 * 100;
 
 	/* 100-byte pieces, record boundaries falling inside some. */
-	fill(self->in, len, 9);
+	nrtls_fill(self->in, len, 9);
 	for (int i = 0; i < 480; i++) {
 		iov[i].iov_base = self->in + i * 100;
 		iov[i].iov_len = 100;
@@ -359,7 +326,7 @@ TEST_F(tx, record_types_in_order)
 	uint8_t type;
 
 	for (size_t i = 0; i < sizeof(types); i++) {
-		fill(self->in + i * 50, 50, i);
+		nrtls_fill(self->in + i * 50, 50, i);
 		ASSERT_EQ(50, send_typed(self->tx, types[i], self->in + i * 50, 50, 0));
 	}
 	for (size_t i = 0; i < sizeof(types); i++) {
@@ -387,7 +354,7 @@ TEST_F(tx, large_control_record_is_cut_like_data)
 {
 	uint8_t type;
 
-	fill(self->in, NRTLS_REC_MAX + 10, 4);
+	nrtls_fill(self->in, NRTLS_REC_MAX + 10, 4);
 	ASSERT_EQ(NRTLS_REC_MAX + 10,
 		  send_typed(self->tx, NRTLS_CT_HANDSHAKE, self->in, NRTLS_REC_MAX + 10, 0));
 	ASSERT_EQ(NRTLS_REC_MAX, next_record(self, self->out, &type));
@@ -428,8 +395,8 @@ TEST_F(tx, sendfile_into_the_socket)
 	ssize_t n;
 
 	ASSERT_LE(0, fd);
-	fill(self->in, BIG, 5);
-	ASSERT_EQ(0, write_all(fd, self->in, BIG));
+	nrtls_fill(self->in, BIG, 5);
+	ASSERT_EQ(0, nrtls_write_all(fd, self->in, BIG));
 	while (len) {
 		n = sendfile(self->tx, fd, &off, len);
 		ASSERT_LT(0, n) TH_LOG("sendfile: %s", strerror(errno));
@@ -445,7 +412,7 @@ TEST_F(tx, sendfile_of_nothing_sends_nothing)
 	off_t off = 0;
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, write_all(fd, "file", 4));
+	ASSERT_EQ(0, nrtls_write_all(fd, "file", 4));
 	EXPECT_EQ(0, sendfile(self->tx, fd, &off, 0));
 	off = 4;
 	EXPECT_EQ(0, sendfile(self->tx, fd, &off, 100));	/* at its end */
@@ -462,7 +429,7 @@ TEST_F(tx, splice_from_a_pipe)
 	size_t left = 5000;
 
 	ASSERT_EQ(0, pipe(p));
-	fill(self->in, 5000, 6);
+	nrtls_fill(self->in, 5000, 6);
 	ASSERT_EQ(5000, write(p[1], self->in, 5000));
 	while (left) {
 		ssize_t n = splice(p[0], NULL, self->tx, NULL, left, 0);
@@ -556,8 +523,8 @@ TEST_F(tx, shutdown_wr_ends_the_stream_after_the_records)
 	ssize_t late;
 	uint8_t b;
 
-	fill(self->in, 3000, 7);
-	ASSERT_EQ(0, write_all(self->tx, self->in, 3000));
+	nrtls_fill(self->in, 3000, 7);
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->in, 3000));
 	ASSERT_EQ(0, shutdown(self->tx, SHUT_WR));
 	late = send(self->tx, "late", 4, MSG_NOSIGNAL);
 	TH_LOG("a send after SHUT_WR: %zd (%s)", late, late < 0 ? strerror(errno) : "no error");
@@ -588,8 +555,8 @@ TEST_F(tx, close_with_records_queued_delivers_them)
 	uint8_t b;
 	int recs;
 
-	fill(self->in, BIG, 8);
-	ASSERT_EQ(0, write_all(self->tx, self->in, BIG));
+	nrtls_fill(self->in, BIG, 8);
+	ASSERT_EQ(0, nrtls_write_all(self->tx, self->in, BIG));
 	close(self->tx);
 	self->tx = -1;
 	recs = expect_data(self, self->in, BIG);

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <openssl/evp.h>
 
+#include "nrtls_net.h"
 #include "nrtls_record.h"
 
 void nrtls_keys_init(struct nrtls_keys *k, int version, int cipher, uint32_t seed)
@@ -227,4 +231,42 @@ void nrtls_record_warm(void)
 		nrtls_open(&o, rec, nrtls_seal(&k, NRTLS_CT_DATA, "warm", 4, 0, rec),
 			   &type, pt);
 	}
+}
+
+void nrtls_need_ktls(void)
+{
+	int s, r, err = 0;
+
+	if (nrtls_tcp_pair(&s, &r))
+		return;
+	if (setsockopt(r, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")))
+		err = errno;
+	close(s);
+	close(r);
+	if (err == ENOENT || err == ENOPROTOOPT) {
+		printf("TAP version 13\n1..0 # SKIP no kernel TLS here (TCP_ULP \"tls\": %s)\n",
+		       strerror(err));
+		exit(4);
+	}
+}
+
+int nrtls_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void nrtls_fill(uint8_t *buf, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
 }

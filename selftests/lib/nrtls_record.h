@@ -75,5 +75,14 @@ int nrtls_ulp_tls(int fd, int dir, const struct nrtls_keys *k);
 ssize_t nrtls_read_record(int fd, uint8_t *buf, size_t size);
 /* OpenSSL's configuration and ciphers loaded once, before tests fork. */
 void nrtls_record_warm(void);
+/*
+ * For a test binary's constructor: without kTLS here (no tls module) it
+ * prints a skip plan saying so and exits 4.
+ */
+void nrtls_need_ktls(void);
+/* write() until all of @len is written: 0, or -1. */
+int nrtls_write_all(int fd, const void *buf, size_t len);
+/* @len bytes of a pattern of @seed. */
+void nrtls_fill(uint8_t *buf, size_t len, uint32_t seed);
 
 #endif
