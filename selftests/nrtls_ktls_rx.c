@@ -217,11 +217,19 @@ TEST_F(rx, records_of_every_size)
 		ASSERT_EQ(0, memcmp(self->in, self->out, sizes[i]))
 			TH_LOG("record of %zu bytes", sizes[i]);
 	}
-	/* In step from the first record: the NIC decrypted every packet. */
+	/*
+	 * In step from the first record: the NIC decrypted every packet but
+	 * those the writer sent again (on a loaded machine), which TCP
+	 * throws away.
+	 */
 	if (variant->nic) {
+		long enc = nrtls_ethtool_stat(self->net.ns_a, "nic0", "rx_tls_encrypted_packets");
+		long re = nrtls_snmp_stat(self->net.ns_b, "Tcp", "RetransSegs");
+
 		EXPECT_LE((long)(sizeof(sizes) / sizeof(sizes[0])),
 			  nrtls_ethtool_stat(self->net.ns_a, "nic0", "rx_tls_decrypted_packets"));
-		EXPECT_EQ(0, nrtls_ethtool_stat(self->net.ns_a, "nic0", "rx_tls_encrypted_packets"));
+		EXPECT_LE(0, re);
+		EXPECT_LE(enc, re) TH_LOG("%ld packets passed encrypted, %ld sent again", enc, re);
 	}
 }
 

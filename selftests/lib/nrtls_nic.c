@@ -180,3 +180,31 @@ long nrtls_tls_stat(const char *ns, const char *name)
 	buf[n] = '\0';
 	return find_value(buf, name);
 }
+
+long nrtls_snmp_stat(const char *ns, const char *proto, const char *name)
+{
+	static char buf[16384];
+	char *names = NULL, *line, *save = NULL;
+	size_t plen = strlen(proto);
+
+	if (nrtls_sh_out(buf, sizeof(buf), "ip netns exec %s cat /proc/net/snmp", ns))
+		return -1;
+	/* Pairs of lines, "Tcp: Name1 Name2 ..." then "Tcp: 1 2 ...". */
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *n, *v, *sn, *sv;
+
+		if (strncmp(line, proto, plen) || line[plen] != ':')
+			continue;
+		if (!names) {
+			names = line;
+			continue;
+		}
+		n = strtok_r(names + plen + 1, " ", &sn);
+		v = strtok_r(line + plen + 1, " ", &sv);
+		for (; n && v; n = strtok_r(NULL, " ", &sn), v = strtok_r(NULL, " ", &sv))
+			if (!strcmp(n, name))
+				return strtol(v, NULL, 10);
+		return -1;
+	}
+	return -1;
+}

@@ -48,6 +48,11 @@ long nrtls_ethtool_stat(const char *ns, const char *dev, const char *name);
  * caller's own), or -1 (no such namespace, no kTLS, no such counter). */
 long nrtls_tls_stat(const char *ns, const char *name);
 /*
+ * The counter @name of protocol @proto ("Tcp", "Ip", ...) in
+ * /proc/net/snmp of namespace @ns; -1 if there is none.
+ */
+long nrtls_snmp_stat(const char *ns, const char *proto, const char *name);
+/*
  * Run a shell command and keep the first @len - 1 bytes of its output in
  * @out; its exit status.
  */
