@@ -81,7 +81,7 @@ FIXTURE(tx) {
 	int tx, rx;		/* tx: kTLS TX into rx, plain TCP */
 	struct nrtls_nicnet net;	/* for the NIC variant */
 	uint8_t rec[REC_BUF];
-	uint8_t in[BIG], out[BIG + NRTLS_REC_MAX];
+	uint8_t in[BIG], out[BIG + NRTLS_REC_MAX + 256];	/* a record opened at its end */
 };
 
 FIXTURE_VARIANT(tx) {
@@ -207,9 +207,8 @@ static int expect_data(FIXTURE_DATA(tx) *self, const uint8_t *want, size_t len)
 static bool wire_quiet(int fd, int ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
-	uint8_t b;
-
 	bool quiet;
+	uint8_t b;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	quiet = recv(fd, &b, 1, MSG_PEEK) < 0 && errno == EAGAIN;
