@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The wrapper device (FreeBSD's lagg with wrapper send tags, seed 001):
- * "ip link add lag0 type nrtls mode lag", then "ip link set nicN master
- * lag0".  Stock kTLS offloads a flow routed through lag0 to lag0 itself;
- * lag0 owns a wrapper context for it, and the wrapper context owns a
- * context on the lower NIC the flow is steered to.
+ * The wrapper device (FreeBSD's lagg with wrapper send tags, seed 001),
+ * link kind "nrtls_lag": "ip link add lag0 type nrtls_lag", then "ip link
+ * set nicN master lag0".  Stock kTLS offloads a flow routed through lag0
+ * to lag0 itself; lag0 owns a wrapper context for it, and the wrapper
+ * context owns a context on the lower NIC the flow is steered to.
  *
  * Before each offloaded packet goes down, lag0 checks that the lower
  * context belongs to the lower the flow is steered to now.  On a mismatch
@@ -29,14 +29,17 @@
 #include <linux/ethtool.h>
 #include <linux/if_vlan.h>
 #include <linux/jhash.h>
+#include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
+#include <net/rtnetlink.h>
 #include <net/tls.h>
 
 #include "counters.h"
 #include "ctx.h"
 #include "fault.h"
 #include "lag.h"
+#include "link.h"
 #include "nic.h"
 
 struct nrtls_lag_lower {
@@ -433,13 +436,6 @@ static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	return rc;
 }
 
-u16 nrtls_lag_vid(const struct net_device *dev)
-{
-	const struct nrtls_lag *lag = lag_of(dev);
-
-	return lag ? lag->vid : 0;
-}
-
 void nrtls_lag_wake(struct net_device *dev)
 {
 	if (lag_of(dev) && netif_running(dev) && nrtls_txq_any_stopped(dev))
@@ -656,24 +652,44 @@ static const struct ethtool_ops lag_ethtool_ops = {
 #define LAG_FEATURES (NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_HIGHDMA | \
 		      NETIF_F_GSO_SOFTWARE)
 
-/* The device was set up as a NIC (the kind's setup); make it a wrapper. */
-int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[], u16 vid,
-		      struct netlink_ext_ack *extack)
+/* --- link kind "nrtls_lag" ----------------------------------------------- */
+
+static const struct nla_policy lag_policy[IFLA_NRTLS_LAG_MAX + 1] = {
+	[IFLA_NRTLS_LAG_VLAN] = NLA_POLICY_RANGE(NLA_U32, 1, VLAN_N_VID - 2),
+};
+
+static void lag_setup(struct net_device *dev)
+{
+	ether_setup(dev);
+	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
+	dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
+	dev->netdev_ops = &lag_netdev_ops;
+	dev->ethtool_ops = &lag_ethtool_ops;
+	dev->tlsdev_ops = &lag_tlsdev_ops;
+	dev->features = LAG_FEATURES | NETIF_F_HW_TLS_TX;
+	dev->hw_features = LAG_FEATURES | NETIF_F_HW_TLS_TX;
+	dev->vlan_features = LAG_FEATURES;
+	dev->max_mtu = ETH_MAX_MTU;
+	dev->needs_free_netdev = true;
+}
+
+static int lag_validate(struct nlattr *tb[], struct nlattr *data[],
+			struct netlink_ext_ack *extack)
+{
+	return nrtls_link_validate_addr(tb, extack);
+}
+
+static int lag_newlink(struct net *src_net, struct net_device *dev,
+		       struct nlattr *tb[], struct nlattr *data[],
+		       struct netlink_ext_ack *extack)
 {
 	struct nrtls_lag *lag = netdev_priv(dev);
 	int err;
 
-	memset(lag, 0, sizeof(*lag));
 	lag->dev = dev;
-	lag->vid = vid;
+	if (data && data[IFLA_NRTLS_LAG_VLAN])
+		lag->vid = nla_get_u32(data[IFLA_NRTLS_LAG_VLAN]);
 	INIT_LIST_HEAD(&lag->lowers);
-	dev->netdev_ops = &lag_netdev_ops;
-	dev->ethtool_ops = &lag_ethtool_ops;
-	dev->tlsdev_ops = &lag_tlsdev_ops;
-	dev->priv_destructor = NULL;
-	dev->features = LAG_FEATURES | NETIF_F_HW_TLS_TX;
-	dev->hw_features = LAG_FEATURES | NETIF_F_HW_TLS_TX;
-	dev->vlan_features = LAG_FEATURES;
 	netdev_lockdep_set_classes(dev);
 	if (!tb[IFLA_ADDRESS])
 		eth_hw_addr_random(dev);
@@ -683,6 +699,44 @@ int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[], u16 vid,
 	netif_carrier_off(dev);
 	return 0;
 }
+
+static int lag_changelink(struct net_device *dev, struct nlattr *tb[],
+			  struct nlattr *data[], struct netlink_ext_ack *extack)
+{
+	if (data && data[IFLA_NRTLS_LAG_VLAN]) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_NRTLS_LAG_VLAN],
+				    "can only be set when the device is created");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static size_t lag_get_size(const struct net_device *dev)
+{
+	return nla_total_size(4);
+}
+
+static int lag_fill_info(struct sk_buff *skb, const struct net_device *dev)
+{
+	const struct nrtls_lag *lag = netdev_priv(dev);
+
+	if (lag->vid && nla_put_u32(skb, IFLA_NRTLS_LAG_VLAN, lag->vid))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static struct rtnl_link_ops lag_link_ops = {
+	.kind = "nrtls_lag",
+	.priv_size = sizeof(struct nrtls_lag),
+	.setup = lag_setup,
+	.validate = lag_validate,
+	.newlink = lag_newlink,
+	.changelink = lag_changelink,
+	.get_size = lag_get_size,
+	.fill_info = lag_fill_info,
+	.policy = lag_policy,
+	.maxtype = IFLA_NRTLS_LAG_MAX,
+};
 
 /* Lowers going away, up or down, or changing their features. */
 static int lag_netdev_event(struct notifier_block *nb, unsigned long event,
@@ -725,12 +779,25 @@ int nrtls_lag_init(void)
 		return -ENOMEM;
 	err = register_netdevice_notifier(&lag_netdev_nb);
 	if (err)
-		destroy_workqueue(lag_wq);
+		goto err_wq;
+	err = rtnl_link_register(&lag_link_ops);
+	if (err)
+		goto err_nb;
+	return 0;
+
+err_nb:
+	unregister_netdevice_notifier(&lag_netdev_nb);
+err_wq:
+	destroy_workqueue(lag_wq);
 	return err;
 }
 
+/* Deletes every wrapper; their lowers and contexts are let go. */
 void nrtls_lag_exit(void)
 {
+	rtnl_link_unregister(&lag_link_ops);
 	unregister_netdevice_notifier(&lag_netdev_nb);
 	destroy_workqueue(lag_wq);
 }
+
+MODULE_ALIAS_RTNL_LINK("nrtls_lag");

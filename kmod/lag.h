@@ -4,8 +4,6 @@
 
 #include <linux/netdevice.h>
 
-struct netlink_ext_ack;
-
 enum nrtls_lag_stat {
 	LAG_ST_TX_PACKETS,
 	LAG_ST_TX_BYTES,
@@ -38,9 +36,6 @@ struct nrtls_lag {
 	atomic64_t stats[LAG_ST_NR];
 };
 
-int nrtls_lag_newlink(struct net_device *dev, struct nlattr *tb[], u16 vid,
-		      struct netlink_ext_ack *extack);
-u16 nrtls_lag_vid(const struct net_device *dev);
 void nrtls_lag_wake(struct net_device *dev);
 int nrtls_lag_init(void);
 void nrtls_lag_exit(void);

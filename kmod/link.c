@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rtnetlink link kind "nrtls": "ip link add NAME type nrtls [mode nic|lag]
- * ..." makes an emulated NIC pair (nic.c) or a wrapper device (lag.c).
- * The attributes are documented in uapi/linux/nrtls.h.
+ * rtnetlink link kind "nrtls": "ip link add NAME type nrtls ... peer name
+ * PEER" makes an emulated NIC pair (nic.c).  The wrapper device is a kind
+ * of its own (lag.c).  The attributes are documented in uapi/linux/nrtls.h.
  */
 #include <linux/etherdevice.h>
-#include <linux/if_vlan.h>
 #include <linux/module.h>
 #include <linux/rtnetlink.h>
 #include <net/rtnetlink.h>
 
-#include "lag.h"
 #include "link.h"
 #include "nic.h"
 
@@ -25,14 +23,8 @@ static const struct nla_policy nrtls_policy[IFLA_NRTLS_MAX + 1] = {
 	[IFLA_NRTLS_POOL_BULK] = { .type = NLA_U32 },
 	[IFLA_NRTLS_CREDITS] = { .type = NLA_U32 },
 	[IFLA_NRTLS_COMPL_EVERY] = { .type = NLA_U32 },
-	[IFLA_NRTLS_VLAN] = NLA_POLICY_RANGE(NLA_U32, 1, VLAN_N_VID - 2),
-};
-
-/* The attributes only a NIC has. */
-static const int nic_only[] = {
-	IFLA_NRTLS_PERSONALITY, IFLA_NRTLS_PEER, IFLA_NRTLS_RING,
-	IFLA_NRTLS_LATENCY, IFLA_NRTLS_POOL_LOW, IFLA_NRTLS_POOL_HIGH,
-	IFLA_NRTLS_POOL_BULK, IFLA_NRTLS_CREDITS, IFLA_NRTLS_COMPL_EVERY,
+	/* The wrapper's, since it is a kind of its own. */
+	[IFLA_NRTLS_VLAN] = { .type = NLA_REJECT },
 };
 
 int nrtls_link_validate_addr(struct nlattr *tb[],
@@ -51,9 +43,16 @@ int nrtls_link_validate_addr(struct nlattr *tb[],
 	return 0;
 }
 
+/* What was the wrapper's before it became a kind of its own. */
 static int nrtls_validate(struct nlattr *tb[], struct nlattr *data[],
 			  struct netlink_ext_ack *extack)
 {
+	if (data && data[IFLA_NRTLS_MODE] &&
+	    nla_get_u8(data[IFLA_NRTLS_MODE]) == NRTLS_LINK_LAG) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_NRTLS_MODE],
+				    "the wrapper is a link kind of its own: type nrtls_lag");
+		return -EINVAL;
+	}
 	return nrtls_link_validate_addr(tb, extack);
 }
 
@@ -108,30 +107,10 @@ static int nrtls_newlink(struct net *src_net, struct net_device *dev,
 			 struct nlattr *tb[], struct nlattr *data[],
 			 struct netlink_ext_ack *extack)
 {
-	u8 mode = NRTLS_LINK_NIC, personality = NRTLS_PERS_MLX5;
+	u8 personality = NRTLS_PERS_MLX5;
 	struct nrtls_nic_cfg cfg = *nrtls_nic_cfg(dev);
-	int err, i;
+	int err;
 
-	if (data && data[IFLA_NRTLS_MODE])
-		mode = nla_get_u8(data[IFLA_NRTLS_MODE]);
-	if (mode == NRTLS_LINK_LAG) {
-		for (i = 0; data && i < ARRAY_SIZE(nic_only); i++) {
-			if (data[nic_only[i]]) {
-				NL_SET_ERR_MSG_ATTR(extack, data[nic_only[i]],
-						    "only a NIC has this setting");
-				return -EINVAL;
-			}
-		}
-		return nrtls_lag_newlink(dev, tb,
-					 data && data[IFLA_NRTLS_VLAN] ?
-					 nla_get_u32(data[IFLA_NRTLS_VLAN]) : 0,
-					 extack);
-	}
-	if (data && data[IFLA_NRTLS_VLAN]) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_NRTLS_VLAN],
-				    "only a wrapper (mode lag) has this setting");
-		return -EINVAL;
-	}
 	if (data && data[IFLA_NRTLS_PERSONALITY])
 		personality = nla_get_u8(data[IFLA_NRTLS_PERSONALITY]);
 	err = cfg_from_attrs(&cfg, data, extack);
@@ -148,7 +127,6 @@ static int nrtls_changelink(struct net_device *dev, struct nlattr *tb[],
 {
 	static const int fixed[] = {
 		IFLA_NRTLS_MODE, IFLA_NRTLS_PERSONALITY, IFLA_NRTLS_PEER,
-		IFLA_NRTLS_VLAN,
 	};
 	struct nrtls_nic_cfg cfg;
 	int err, i;
@@ -160,16 +138,6 @@ static int nrtls_changelink(struct net_device *dev, struct nlattr *tb[],
 			return -EOPNOTSUPP;
 		}
 	}
-	if (!nrtls_is_nic(dev)) {
-		for (i = 0; data && i < ARRAY_SIZE(nic_only); i++) {
-			if (data[nic_only[i]]) {
-				NL_SET_ERR_MSG_ATTR(extack, data[nic_only[i]],
-						    "only a NIC has this setting");
-				return -EINVAL;
-			}
-		}
-		return 0;
-	}
 	cfg = *nrtls_nic_cfg(dev);
 	err = cfg_from_attrs(&cfg, data, extack);
 	if (err)
@@ -178,36 +146,17 @@ static int nrtls_changelink(struct net_device *dev, struct nlattr *tb[],
 	return 0;
 }
 
-static void nrtls_dellink(struct net_device *dev, struct list_head *head)
-{
-	if (nrtls_is_nic(dev))
-		nrtls_nic_dellink(dev, head);
-	else
-		unregister_netdevice_queue(dev, head);
-}
-
 static size_t nrtls_get_size(const struct net_device *dev)
 {
-	if (!nrtls_is_nic(dev))
-		return nla_total_size(1) + nla_total_size(4);
-	return 2 * nla_total_size(1) + 7 * nla_total_size(4);
+	return nla_total_size(1) + 7 * nla_total_size(4);
 }
 
 static int nrtls_fill_info(struct sk_buff *skb, const struct net_device *dev)
 {
 	const struct nrtls_nic_cfg *cfg;
 
-	if (!nrtls_is_nic(dev)) {
-		u16 vid = nrtls_lag_vid(dev);
-
-		if (nla_put_u8(skb, IFLA_NRTLS_MODE, NRTLS_LINK_LAG) ||
-		    (vid && nla_put_u32(skb, IFLA_NRTLS_VLAN, vid)))
-			return -EMSGSIZE;
-		return 0;
-	}
 	cfg = nrtls_nic_cfg(dev);
-	if (nla_put_u8(skb, IFLA_NRTLS_MODE, NRTLS_LINK_NIC) ||
-	    nla_put_u8(skb, IFLA_NRTLS_PERSONALITY, nrtls_nic_personality(dev)) ||
+	if (nla_put_u8(skb, IFLA_NRTLS_PERSONALITY, nrtls_nic_personality(dev)) ||
 	    nla_put_u32(skb, IFLA_NRTLS_RING, cfg->ring) ||
 	    nla_put_u32(skb, IFLA_NRTLS_LATENCY, cfg->latency_us) ||
 	    nla_put_u32(skb, IFLA_NRTLS_POOL_LOW, cfg->pool_low) ||
@@ -219,23 +168,17 @@ static int nrtls_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	return 0;
 }
 
-static struct net *nrtls_get_link_net(const struct net_device *dev)
-{
-	return nrtls_is_nic(dev) ? nrtls_nic_link_net(dev) : dev_net(dev);
-}
-
 struct rtnl_link_ops nrtls_link_ops = {
 	.kind = "nrtls",
-	.priv_size = sizeof(struct nrtls_nic) > sizeof(struct nrtls_lag) ?
-		     sizeof(struct nrtls_nic) : sizeof(struct nrtls_lag),
+	.priv_size = sizeof(struct nrtls_nic),
 	.setup = nrtls_nic_setup,
 	.validate = nrtls_validate,
 	.newlink = nrtls_newlink,
 	.changelink = nrtls_changelink,
-	.dellink = nrtls_dellink,
+	.dellink = nrtls_nic_dellink,
 	.get_size = nrtls_get_size,
 	.fill_info = nrtls_fill_info,
-	.get_link_net = nrtls_get_link_net,
+	.get_link_net = nrtls_nic_link_net,
 	.policy = nrtls_policy,
 	.maxtype = IFLA_NRTLS_MAX,
 };
@@ -247,18 +190,9 @@ int nrtls_link_init(void)
 	err = nrtls_nic_ring_cache_init();
 	if (err)
 		return err;
-	err = nrtls_lag_init();
-	if (err)
-		goto err_cache;
 	err = rtnl_link_register(&nrtls_link_ops);
 	if (err)
-		goto err_lag;
-	return 0;
-
-err_lag:
-	nrtls_lag_exit();
-err_cache:
-	nrtls_nic_ring_cache_exit();
+		nrtls_nic_ring_cache_exit();
 	return err;
 }
 
@@ -266,7 +200,6 @@ err_cache:
 void nrtls_link_exit(void)
 {
 	rtnl_link_unregister(&nrtls_link_ops);
-	nrtls_lag_exit();
 	nrtls_nic_ring_cache_exit();
 }
 

@@ -12,6 +12,7 @@
 #include "dev.h"
 #include "fault.h"
 #include "kfunc.h"
+#include "lag.h"
 #include "link.h"
 #include "quota.h"
 #include "sendfile.h"
@@ -45,12 +46,18 @@ static int __init nrtls_init(void)
 	err = nrtls_link_init();
 	if (err)
 		goto err_sf;
-	err = nrtls_dev_init();
+	/* Wrappers hold NICs as their lowers: made after them, gone before. */
+	err = nrtls_lag_init();
 	if (err)
 		goto err_link;
+	err = nrtls_dev_init();
+	if (err)
+		goto err_lag;
 	pr_info("nrtls " NRTLS_VERSION " loaded\n");
 	return 0;
 
+err_lag:
+	nrtls_lag_exit();
 err_link:
 	nrtls_link_exit();
 err_sf:
@@ -67,6 +74,7 @@ err_debugfs:
 static void __exit nrtls_exit(void)
 {
 	nrtls_dev_exit();
+	nrtls_lag_exit();
 	nrtls_link_exit();
 	nrtls_sf_exit();
 	nrtls_sockq_exit();

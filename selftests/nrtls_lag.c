@@ -108,7 +108,7 @@ static void env_setup_opts(struct __test_metadata *_metadata, struct env *e,
 				      "ip -n %s link add bond0 type bond mode balance-xor "
 				      "xmit_hash_policy layer3+4", a));
 	} else {
-		ASSERT_EQ(0, nrtls_sh("ip -n %s link add lag0 type nrtls mode lag %s",
+		ASSERT_EQ(0, nrtls_sh("ip -n %s link add lag0 type nrtls_lag %s",
 				      a, lag_opts));
 	}
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 master %s && "
@@ -513,7 +513,7 @@ TEST_F_TIMEOUT(vlan, offloaded_tagged_and_rehomed, 300)
 	char out[4096];
 
 	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s -d link show lag0", a));
-	EXPECT_NE(NULL, strstr(out, "mode lag vlan 100 ")) {
+	EXPECT_NE(NULL, strstr(out, "nrtls_lag vlan 100 ")) {
 		TH_LOG("%s", out);
 	}
 	open_lag_flow(_metadata, &self->e, first_lower, sizeof(first_lower));
@@ -587,8 +587,8 @@ TEST(lag_refuses_bad_lowers)
 
 	ASSERT_EQ(0, nrtls_nicnet_ns(&net));
 	a = net.ns_a;
-	ASSERT_EQ(0, nrtls_sh("ip -n %s link add lag0 type nrtls mode lag && "
-			      "ip -n %s link add lag1 type nrtls mode lag", a, a));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add lag0 type nrtls_lag && "
+			      "ip -n %s link add lag1 type nrtls_lag", a, a));
 	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link set lo master lag0 2>&1", a));
 	EXPECT_NE(NULL, strstr(out, "lowers must be Ethernet devices"));
 	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link set lag1 master lag0 2>&1", a));

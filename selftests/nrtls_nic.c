@@ -948,32 +948,13 @@ TEST(bad_settings)
 				  "ip -n %s link add x type nrtls pool-low 9 pool-high 3 2>&1",
 				  net.ns_a));
 	EXPECT_NE(NULL, strstr(out, "pool-low is above pool-high"));
-	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
-				  "ip -n %s link add x type nrtls mode lag credits 3 2>&1",
+	/* The wrapper is a kind of its own now: the kernel says so. */
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link add x type nrtls mode lag 2>&1",
 				  net.ns_a));
-	EXPECT_NE(NULL, strstr(out, "only a NIC"));
+	EXPECT_NE(NULL, strstr(out, "the wrapper is a link kind of its own: type nrtls_lag"));
 	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link add x type nrtls bogus 1 2>&1",
 				  net.ns_a));
 	EXPECT_NE(NULL, strstr(out, "unknown option"));
-	/* A VLAN of its own is the wrapper's, 1..4094, fixed. */
-	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link add x type nrtls vlan 5 2>&1",
-				  net.ns_a));
-	EXPECT_NE(NULL, strstr(out, "only a wrapper"));
-	for (int i = 0; i < 2; i++) {
-		EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
-					  "ip -n %s link add x type nrtls mode lag vlan %d 2>&1",
-					  net.ns_a, i ? 4095 : 0));
-		EXPECT_NE(NULL, strstr(out, "out of range"));
-	}
-	ASSERT_EQ(0, nrtls_sh("ip -n %s link add w type nrtls mode lag vlan 4094", net.ns_a));
-	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s -d link show w", net.ns_a));
-	EXPECT_NE(NULL, strstr(out, "mode lag vlan 4094 ")) {
-		TH_LOG("%s", out);
-	}
-	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link set w type nrtls vlan 7 2>&1",
-				  net.ns_a));
-	EXPECT_NE(NULL, strstr(out, "only be set when the device is created"));
-
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link add x type nrtls personality cxgb4 latency 7 "
 			      "peer name xp", net.ns_a));
 	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
@@ -996,6 +977,45 @@ TEST(bad_settings)
 				  "ip -n %s link add x type nrtls peer name y 2>&1", net.ns_a));
 	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link show", net.ns_a));
 	EXPECT_EQ(NULL, strstr(out, " y@")) {
+		TH_LOG("%s", out);
+	}
+	nrtls_nicnet_teardown(&net);
+}
+
+/* The wrapper's own kind: its one setting, and no NIC's. */
+TEST(wrapper_settings)
+{
+	struct nrtls_nicnet net;
+	char out[512];
+
+	ASSERT_EQ(0, nrtls_nicnet_ns(&net));
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
+				  "ip -n %s link add x type nrtls_lag credits 3 2>&1", net.ns_a));
+	EXPECT_NE(NULL, strstr(out, "unknown option \"credits\""));
+	/* A VLAN of its own is the wrapper's, 1..4094, fixed. */
+	for (int i = 0; i < 2; i++) {
+		EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
+					  "ip -n %s link add x type nrtls_lag vlan %d 2>&1",
+					  net.ns_a, i ? 4095 : 0));
+		EXPECT_NE(NULL, strstr(out, "out of range"));
+	}
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add w type nrtls_lag vlan 4094", net.ns_a));
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s -d link show w", net.ns_a));
+	EXPECT_NE(NULL, strstr(out, "nrtls_lag vlan 4094 ")) {
+		TH_LOG("%s", out);
+	}
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
+				  "ip -n %s link set w type nrtls_lag vlan 7 2>&1", net.ns_a));
+	EXPECT_NE(NULL, strstr(out, "only be set when the device is created"));
+	/* Nor can one kind become the other. */
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add nic9 type nrtls peer name nic9p", net.ns_a));
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
+				  "ip -n %s link set nic9 type nrtls_lag vlan 7 2>&1", net.ns_a));
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link set w type nrtls ring 7 2>&1",
+				  net.ns_a));
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s -d link show nic9", net.ns_a));
+	EXPECT_EQ(NULL, strstr(out, "vlan"));
+	EXPECT_NE(NULL, strstr(out, "nrtls personality mlx5 ")) {
 		TH_LOG("%s", out);
 	}
 	nrtls_nicnet_teardown(&net);

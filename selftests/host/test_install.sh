@@ -26,9 +26,10 @@ t "and the BPF headers, a modules-load.d file, the pkg-config libdir" \
 	 grep -qx nrtls $root/share/nrtls/modules-load.conf &&
 	 grep -qx "libdir=$prefix/lib" $root/lib/pkgconfig/libnrtls.pc'
 iplib=$root/lib/ip
-t "installs link_nrtls.so in the prefix, and ip loads it from there" \
+t "installs link_nrtls.so in the prefix, and ip loads it from there for both kinds" \
 	'[ -f $iplib/link_nrtls.so ] &&
-	 IP_LIB_DIR=$iplib ip link help nrtls 2>&1 | grep -q "personality { mlx5 | cxgb4 }"'
+	 IP_LIB_DIR=$iplib ip link help nrtls 2>&1 | grep -q "personality { mlx5 | cxgb4 }" &&
+	 IP_LIB_DIR=$iplib ip link help nrtls_lag 2>&1 | grep -q "type nrtls_lag"'
 t "puts nothing outside the prefix" '[ -z "$(find "$dest" -type f ! -path "$root/*" ! -name log)" ]'
 cat > "$dest/prog.c" <<'PROG'
 #include <stdio.h>
@@ -66,7 +67,7 @@ t "libnrtls.h compiles on its own as strict C11" \
 	    -x c -fsyntax-only -'
 t "make uninstall removes it all" \
 	'make -s uninstall PREFIX=$prefix DESTDIR="$dest" > /dev/null 2>&1 &&
-	 [ -z "$(find "$root" -type f)" ] && [ ! -e $iplib/link_nrtls.so ]'
+	 [ -z "$(find "$root" ! -type d)" ] && [ ! -e $iplib/link_nrtls.so ]'
 # The unit, installed for real under a scratch prefix, as systemd reads it.
 unitroot=$dest/unit
 make -s install PREFIX="$unitroot" > /dev/null 2>&1
@@ -83,7 +84,7 @@ t "IPLIBDIR=$sysip puts it where ip(8) looks, when asked" \
 	'make -s install PREFIX=$prefix DESTDIR="$dest" IPLIBDIR=$sysip > /dev/null 2>&1 &&
 	 [ -f "$dest$sysip/link_nrtls.so" ] &&
 	 make -s uninstall PREFIX=$prefix DESTDIR="$dest" IPLIBDIR=$sysip > /dev/null 2>&1 &&
-	 [ ! -e "$dest$sysip/link_nrtls.so" ]'
+	 [ ! -e "$dest$sysip/link_nrtls.so" ] && [ ! -L "$dest$sysip/link_nrtls_lag.so" ]'
 # The Debian package: its contents (selftests/package.sh installs it in the VMs).
 ver=$(sed -n 's/^#define NRTLS_VERSION "\(.*\)"$/\1/p' kmod/version.h)
 t "dkms.conf has the module's version ($ver)" 'grep -qx "PACKAGE_VERSION=\"$ver\"" dkms.conf'
@@ -97,7 +98,8 @@ t "it holds the DKMS source, and the userspace where Debian puts it" \
 	    /usr/src/nrtls-$ver/kmod/uapi/linux/nrtls.h /usr/src/nrtls-$ver/scripts/build-kmod.sh \
 	    /usr/lib/nrtls/btf/resolve_btfids-6.1 /usr/lib/nrtls/btf/extract-vmlinux \
 	    /usr/bin/nrtls-serve /usr/bin/nrtlsctl $multi/libnrtls.so.0 $multi/libnrtls.a \
-	    $multi/pkgconfig/libnrtls.pc $multi/ip/link_nrtls.so /usr/include/libnrtls.h \
+	    $multi/pkgconfig/libnrtls.pc $multi/ip/link_nrtls.so $multi/ip/link_nrtls_lag.so \
+	    /usr/include/libnrtls.h \
 	    /usr/include/nrtls/nrtls_kfuncs.h /lib/systemd/system/nrtls-serve.service \
 	    /lib/udev/rules.d/60-nrtls.rules /usr/share/man/man8/nrtls-serve.8.gz; do
 	     grep -qx "$f" "$dest/files" || { echo "# missing $f"; exit 1; }; done'

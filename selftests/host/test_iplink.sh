@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# link_nrtls.so, the "nrtls" link type for ip(8): its help and its answers
-# to bad options, which need no module (the VM suite creates devices).
+# link_nrtls.so, the "nrtls" and "nrtls_lag" link types for ip(8): their
+# help and their answers to bad options, which need no module (the VM suite
+# creates devices).
 cd "$(dirname "$0")/../.." || exit 1
 export IP_LIB_DIR=build/user/ip
 n=0 fails=0
@@ -14,8 +15,17 @@ bad() {
 	[ $? -ne 0 ]
 }
 t "ip link help nrtls shows the options" \
-	'ip link help nrtls 2>&1 | grep -q "\[ mode { nic | lag } \]"'
-t "ip link help nrtls shows the wrapper's vlan" 'ip link help nrtls 2>&1 | grep -q "\[ vlan VID \]"'
+	'ip link help nrtls 2>&1 | grep -q "\[ personality { mlx5 | cxgb4 } \]"'
+t "ip link help nrtls points to the wrapper's own type" \
+	'ip link help nrtls 2>&1 | grep -q "see ip link help nrtls_lag"'
+t "ip link help nrtls_lag shows the wrapper's vlan" \
+	'ip link help nrtls_lag 2>&1 | grep -q "type nrtls_lag \[ vlan VID \]"'
+t "nrtls_lag names an option it does not know" \
+	'! out=$(ip link add nrtls-x type nrtls_lag ring 3 2>&1) &&
+	 echo "$out" | grep -q "unknown option \"ring\""'
+t "nrtls_lag refuses a bad VLAN number" \
+	'! out=$(ip link add nrtls-x type nrtls_lag vlan x1 2>&1) &&
+	 echo "$out" | grep -q "\"x1\" is not a valid vlan"'
 t "an unknown option is named" 'bad frob 1 && echo "$out" | grep -q "unknown option \"frob\""'
 t "a bad number is refused" 'bad ring 12x && echo "$out" | grep -q "\"12x\" is not a valid ring"'
 t "a negative number is refused" 'bad latency -5 && echo "$out" | grep -q "not a valid latency"'

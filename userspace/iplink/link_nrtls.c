@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * link_nrtls.so: the "nrtls" link type for iproute2's ip(8).
+ * link_nrtls.so: the "nrtls" and "nrtls_lag" link types for iproute2's
+ * ip(8).
  *
  *   ip link add nic0 type nrtls personality cxgb4 peer name nic0p
- *   ip link add lag0 type nrtls mode lag
+ *   ip link add lag0 type nrtls_lag vlan 100
  *   ip -d link show nic0
  *
  * ip dlopen()s link_<kind>.so from its library directory (Debian:
  * /usr/lib/x86_64-linux-gnu/ip, or $IP_LIB_DIR) and looks up
- * <kind>_link_util.  iproute2 installs no development headers, so the few
- * declarations of ip's own that a plugin uses are repeated below; they
- * are those of iproute2 6.1 (Debian 12), whose ip exports these symbols.
+ * <kind>_link_util: this one file is installed under both names.
+ * iproute2 installs no development headers, so the few declarations of
+ * ip's own that a plugin uses are repeated below; they are those of
+ * iproute2 6.1 (Debian 12), whose ip exports these symbols.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -77,23 +79,21 @@ static const struct {
 	{ "pool-bulk", IFLA_NRTLS_POOL_BULK },
 	{ "credits", IFLA_NRTLS_CREDITS },
 	{ "compl-every", IFLA_NRTLS_COMPL_EVERY },
-	{ "vlan", IFLA_NRTLS_VLAN },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: ip link add NAME type nrtls [ mode { nic | lag } ]\n"
+		"Usage: ip link add NAME type nrtls\n"
 		"                  [ personality { mlx5 | cxgb4 } ] [ ring DESCRIPTORS ]\n"
 		"                  [ latency MICROSECONDS ] [ pool-low N ] [ pool-high N ]\n"
 		"                  [ pool-bulk N ] [ credits N ] [ compl-every N ]\n"
-		"                  [ vlan VID ] [ peer [ name PEER ] [ OPTIONS ] ]\n"
+		"                  [ peer [ name PEER ] [ OPTIONS ] ]\n"
 		"       ip link set NAME type nrtls [ ring N ] [ latency MICROSECONDS ] ...\n"
 		"\n"
-		"mode nic (default): an emulated kTLS-offload NIC and its peer, like veth;\n"
-		"mode lag: a wrapper device, lowers added with 'ip link set DEV master NAME';\n"
-		"  vlan VID (1-4094): its frames leave tagged, only that VLAN's come in.\n"
-		"peer, if given, comes last: the rest of the line sets up the peer.\n");
+		"An emulated kTLS-offload NIC and its peer, like veth.\n"
+		"peer, if given, comes last: the rest of the line sets up the peer.\n"
+		"The wrapper device is its own type: see ip link help nrtls_lag.\n");
 }
 
 static int pick(const char *what, const char *arg, const char *const *names,
@@ -190,6 +190,7 @@ static int nrtls_parse_opt(struct link_util *lu, int argc, char **argv,
 			x = pick("mode", argv[1], modes, 2);
 			if (x < 0)
 				return -1;
+			/* The kernel says where the wrapper went. */
 			addattr8(n, MSG_MAX, IFLA_NRTLS_MODE, x);
 		} else if (!strcmp(opt, "personality")) {
 			x = pick("personality", argv[1], personalities, 2);
@@ -259,4 +260,72 @@ struct link_util nrtls_link_util = {
 	.parse_opt = nrtls_parse_opt,
 	.print_opt = nrtls_print_opt,
 	.print_help = nrtls_print_help,
+};
+
+/* --- the wrapper: type nrtls_lag ----------------------------------------- */
+
+static void lag_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ip link add NAME type nrtls_lag [ vlan VID ]\n"
+		"\n"
+		"A wrapper device over nrtls NICs (FreeBSD's lagg with send tags): lowers\n"
+		"are added with 'ip link set DEV master NAME', and a TLS flow offloaded to\n"
+		"it moves with its keys to another lower when its own goes away.\n"
+		"vlan VID (1-4094): its frames leave tagged, only that VLAN's come in;\n"
+		"fixed at creation.\n");
+}
+
+static int lag_parse_opt(struct link_util *lu, int argc, char **argv,
+			 struct nlmsghdr *n)
+{
+	__u32 v;
+
+	(void)lu;
+	while (argc > 0) {
+		if (!strcmp(*argv, "help")) {
+			lag_usage(stdout);
+			exit(0);
+		}
+		if (strcmp(*argv, "vlan")) {
+			fprintf(stderr, "nrtls_lag: unknown option \"%s\" (see: ip link help nrtls_lag)\n",
+				*argv);
+			return -1;
+		}
+		if (argc < 2) {
+			fprintf(stderr, "nrtls_lag: \"vlan\" needs a value (see: ip link help nrtls_lag)\n");
+			return -1;
+		}
+		if (parse_u32("vlan", argv[1], &v))
+			return -1;
+		addattr32(n, MSG_MAX, IFLA_NRTLS_LAG_VLAN, v);
+		argc -= 2;
+		argv += 2;
+	}
+	return 0;
+}
+
+static void lag_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
+{
+	(void)lu;
+	(void)f;
+	if (tb && tb[IFLA_NRTLS_LAG_VLAN])
+		print_color_uint(PRINT_ANY, COLOR_NONE, "vlan", "vlan %u ",
+				 *(__u32 *)RTA_DATA(tb[IFLA_NRTLS_LAG_VLAN]));
+}
+
+static void lag_print_help(struct link_util *lu, int argc, char **argv, FILE *f)
+{
+	(void)lu;
+	(void)argc;
+	(void)argv;
+	lag_usage(f);
+}
+
+struct link_util nrtls_lag_link_util = {
+	.id = "nrtls_lag",
+	.maxattr = IFLA_NRTLS_LAG_MAX,
+	.parse_opt = lag_parse_opt,
+	.print_opt = lag_print_opt,
+	.print_help = lag_print_help,
 };

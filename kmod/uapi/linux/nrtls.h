@@ -192,15 +192,15 @@ struct nrtls_uring_cmd {
 };
 
 /*
- * The emulated kTLS-offload NIC and the wrapper device: rtnetlink link
- * kind "nrtls".  "ip link add NAME type nrtls ..." takes the options below
- * through link_nrtls.so (built in userspace/iplink/).  Attributes of
- * IFLA_INFO_DATA:
+ * The emulated kTLS-offload NIC: rtnetlink link kind "nrtls".  "ip link
+ * add NAME type nrtls ..." takes the options below through link_nrtls.so
+ * (built in userspace/iplink/).  Attributes of IFLA_INFO_DATA:
  *
  *   MODE         u8   NRTLS_LINK_NIC (default): a pair of NICs, like veth;
- *                     NRTLS_LINK_LAG: a wrapper over NICs enslaved to it
- *   PERSONALITY  u8   NRTLS_PERS_MLX5 (default) or NRTLS_PERS_CXGB4 (NIC)
- *   PEER         nested struct ifinfomsg and IFLA_* of the peer (NIC)
+ *                     NRTLS_LINK_LAG is refused: the wrapper is a link
+ *                     kind of its own, "nrtls_lag" (below)
+ *   PERSONALITY  u8   NRTLS_PERS_MLX5 (default) or NRTLS_PERS_CXGB4
+ *   PEER         nested struct ifinfomsg and IFLA_* of the peer
  *   RING         u32  TX ring descriptors, 1..65536 (default 256)
  *   LATENCY      u32  TX completion latency in microseconds, up to 10 s
  *                     (default 10)
@@ -210,10 +210,9 @@ struct nrtls_uring_cmd {
  *   CREDITS      u32  cxgb4: work-request credits per flow (default 64)
  *   COMPL_EVERY  u32  cxgb4: ask for a completion every N requests
  *                     (default 8)
- *   VLAN         u32  wrapper: an 802.1Q VLAN of its own, 1..4094: its
- *                     frames leave tagged, and only that VLAN's come in
+ *   VLAN         u32  refused: the wrapper's (IFLA_NRTLS_LAG_VLAN)
  *
- * MODE, PERSONALITY, PEER and VLAN are fixed at creation; the rest can be
+ * MODE, PERSONALITY and PEER are fixed at creation; the rest can be
  * changed with "ip link set NAME type nrtls ...".  A NIC and its peer share
  * their settings.
  */
@@ -244,5 +243,22 @@ enum nrtls_personality {
 	NRTLS_PERS_MLX5 = 0,	/* preallocated context pool */
 	NRTLS_PERS_CXGB4 = 1,	/* per-flow credits, batched completions */
 };
+
+/*
+ * The wrapper device: rtnetlink link kind "nrtls_lag" ("ip link add NAME
+ * type nrtls_lag [vlan VID]", through link_nrtls_lag.so); its lowers are
+ * added with "ip link set DEV master NAME".  Attributes of IFLA_INFO_DATA:
+ *
+ *   VLAN         u32  an 802.1Q VLAN of its own, 1..4094: its frames leave
+ *                     tagged, and only that VLAN's come in; fixed at
+ *                     creation
+ */
+enum {
+	IFLA_NRTLS_LAG_UNSPEC,
+	IFLA_NRTLS_LAG_VLAN,
+	__IFLA_NRTLS_LAG_MAX,
+};
+
+#define IFLA_NRTLS_LAG_MAX (__IFLA_NRTLS_LAG_MAX - 1)
 
 #endif /* _UAPI_NRTLS_H */
