@@ -222,12 +222,6 @@ static void nrtls_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
 	(void)f;
 	if (!tb)
 		return;
-	if (tb[IFLA_NRTLS_MODE]) {
-		__u8 m = *(__u8 *)RTA_DATA(tb[IFLA_NRTLS_MODE]);
-
-		print_color_string(PRINT_ANY, COLOR_NONE, "mode", "mode %s ",
-				   m < 2 ? modes[m] : "?");
-	}
 	if (tb[IFLA_NRTLS_PERSONALITY]) {
 		__u8 p = *(__u8 *)RTA_DATA(tb[IFLA_NRTLS_PERSONALITY]);
 
