@@ -88,6 +88,7 @@ deps:
 
 kmod: $(KO)
 	@cp $(KO) kmod/nrtls.ko
+	@cp $(O)/nrtls_nic.ko kmod/nic/nrtls_nic.ko
 
 $(KO): FORCE
 	@$(TOP)/scripts/build-kmod.sh $(KDIR) $(O)
@@ -210,11 +211,12 @@ modules_install:
 	@[ -r $(KO) ] || { echo "nrtls: no $(KO): run 'make' first" >&2; exit 1; }
 	install -d $(MODDIR)
 	install -m 644 $(KO) $(MODDIR)/nrtls.ko
+	install -m 644 $(O)/nrtls_nic.ko $(MODDIR)/nrtls_nic.ko
 	$(call need,depmod,kmod)
 	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KREL)
 
 modules_uninstall:
-	rm -f $(MODDIR)/nrtls.ko
+	rm -f $(MODDIR)/nrtls.ko $(MODDIR)/nrtls_nic.ko
 	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KREL)
 
 uninstall:

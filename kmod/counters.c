@@ -11,6 +11,8 @@
 #include "counters.h"
 
 DEFINE_PER_CPU(struct nrtls_stats, nrtls_stats);
+/* nrtls_nic.ko counts its objects here too. */
+EXPORT_SYMBOL_NS_GPL(nrtls_stats, NRTLS);
 
 static const char *const obj_names[NRTLS_OBJ_NR] = {
 	[NRTLS_OBJ_CTX] = "contexts",

@@ -122,6 +122,7 @@ err_count:
 	atomic_dec(&ctx_live);
 	return ERR_PTR(err);
 }
+EXPORT_SYMBOL_NS_GPL(nrtls_ctx_alloc, NRTLS);
 
 /*
  * The device's state goes, then the hold on the device: once, either when
@@ -156,6 +157,7 @@ bool nrtls_ctx_on_dev(const struct nrtls_ctx *ctx,
 	return READ_ONCE(ctx->dev) == dev &&
 	       !test_bit(CTX_DETACHED, &ctx->flags);
 }
+EXPORT_SYMBOL_NS_GPL(nrtls_ctx_on_dev, NRTLS);
 
 /*
  * The transitions a context's mode may take (seed 002): a device context
@@ -189,6 +191,7 @@ int nrtls_ctx_set_mode(struct nrtls_ctx *ctx, enum nrtls_ctx_mode mode)
 	nrtls_event(NRTLS_EV_CTX_MODE_CHANGES);
 	return 0;
 }
+EXPORT_SYMBOL_NS_GPL(nrtls_ctx_set_mode, NRTLS);
 
 void nrtls_ctx_flow_of_sk(const struct sock *sk, struct nrtls_flow *flow)
 {
@@ -209,6 +212,7 @@ void nrtls_ctx_flow_of_sk(const struct sock *sk, struct nrtls_flow *flow)
 	flow->saddr[0] = inet->inet_saddr;
 	flow->daddr[0] = inet->inet_daddr;
 }
+EXPORT_SYMBOL_NS_GPL(nrtls_ctx_flow_of_sk, NRTLS);
 
 void nrtls_ctx_put(struct nrtls_ctx *ctx)
 {
@@ -220,6 +224,7 @@ void nrtls_ctx_put(struct nrtls_ctx *ctx)
 	xa_erase_bh(&ctx_ids, ctx->id);
 	call_rcu(&ctx->rcu, ctx_free_rcu);
 }
+EXPORT_SYMBOL_NS_GPL(nrtls_ctx_put, NRTLS);
 
 int nrtls_ctx_publish(struct nrtls_ctx *ctx)
 {
@@ -246,6 +251,7 @@ out:
 	spin_unlock_bh(&ctx_table_lock);
 	return err;
 }
+EXPORT_SYMBOL_NS_GPL(nrtls_ctx_publish, NRTLS);
 
 void nrtls_ctx_unpublish(struct nrtls_ctx *ctx)
 {
@@ -254,6 +260,7 @@ void nrtls_ctx_unpublish(struct nrtls_ctx *ctx)
 		hash_del_rcu(&ctx->hnode);
 	spin_unlock_bh(&ctx_table_lock);
 }
+EXPORT_SYMBOL_NS_GPL(nrtls_ctx_unpublish, NRTLS);
 
 struct nrtls_ctx *nrtls_ctx_lookup(struct net *net,
 				   const struct nrtls_flow *flow)
@@ -392,7 +399,9 @@ static int contexts_show(struct seq_file *m, void *v)
 			   mode_names[READ_ONCE(ctx->mode)], ctx->ifindex, refs);
 		show_flow(m, &ctx->flow);
 		seq_printf(m, " dev=%s", ctx->ifname);
-		if (ctx->ops && ctx->ops->show && !test_bit(CTX_DETACHED, &ctx->flags))
+		/* Racy by design: see struct nrtls_ctx_ops. */
+		if (ctx->ops && ctx->ops->show &&
+		    !test_bit(CTX_DETACHED, &ctx->flags))
 			ctx->ops->show(ctx, m);
 		seq_putc(m, '\n');
 		nrtls_ctx_put(ctx);

@@ -35,7 +35,12 @@ struct nrtls_ctx_params {
  * goes, or earlier when the device unregisters; it runs before the
  * context drops its device, like snd_tag_free before if_rele, may run in
  * softirq context, and must not free the context itself.  @show appends
- * the device's view of the context to its line in the listing.
+ * the device's view of the context to its line in the listing; it runs
+ * under RCU and may race with @free on another CPU (a device unregistering
+ * at that moment), so it reads what @free tears down under the lock @free
+ * takes.  The ops may live in another module: one that goes away
+ * unregisters its devices first, which frees their contexts' state, and
+ * its text outlives any @show still inside it by a grace period.
  */
 struct nrtls_ctx_ops {
 	void (*free)(struct nrtls_ctx *ctx);

@@ -76,6 +76,7 @@ static struct fault_site sites[NRTLS_FAULT_NR] = {
 };
 
 DEFINE_STATIC_KEY_FALSE(nrtls_fault_armed);
+EXPORT_SYMBOL_NS_GPL(nrtls_fault_armed, NRTLS);
 /* Serialises arming, and the key with it. */
 static DEFINE_MUTEX(fault_lock);
 
@@ -93,6 +94,7 @@ bool __nrtls_should_fail(enum nrtls_fault_site site)
 	atomic_long_inc(&s->hits);
 	return true;
 }
+EXPORT_SYMBOL_NS_GPL(__nrtls_should_fail, NRTLS);
 
 static int fault_show(struct seq_file *m, void *v)
 {

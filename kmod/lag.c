@@ -39,8 +39,7 @@
 #include "ctx.h"
 #include "fault.h"
 #include "lag.h"
-#include "link.h"
-#include "nic.h"
+#include "lower.h"
 
 struct nrtls_lag_lower {
 	struct list_head node;
@@ -181,6 +180,7 @@ static void lag_reset_work(struct work_struct *work)
 	};
 	struct nrtls_lag *lag = lc->lag;
 	struct nrtls_ctx *new = NULL, *old;
+	const struct nrtls_lower_ops *ops = NULL;
 	struct net_device *lower;
 	bool failed = false;
 
@@ -189,12 +189,14 @@ static void lag_reset_work(struct work_struct *work)
 	rcu_read_lock();
 	lower = lag_pick(lag, lc->hash);
 	rcu_read_unlock();
+	if (lower)
+		ops = nrtls_lower_ops_of(lower);
 
-	if (lower && nrtls_nic_can_offload(lower) && !READ_ONCE(lc->dead)) {
+	if (ops && ops->can_offload(lower) && !READ_ONCE(lc->dead)) {
 		if (nrtls_should_fail(NRTLS_FAULT_LAG_RESET))
 			new = ERR_PTR(-ENOMEM);
 		else
-			new = nrtls_nic_ctx_alloc(lower, &state, GFP_KERNEL);
+			new = ops->ctx_alloc(lower, &state, GFP_KERNEL);
 		if (IS_ERR(new)) {
 			lag_stat_inc(lag, LAG_ST_RESET_FAIL);
 			new = NULL;
@@ -359,19 +361,20 @@ static netdev_tx_t lag_to_lower(struct nrtls_lag *lag, struct sk_buff *skb,
 static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 				struct nrtls_ctx *ctx, struct net_device *lower)
 {
+	const struct nrtls_lower_ops *ops = nrtls_lower_ops_of(lower);
 	struct nrtls_lag_ctx *lc = lag_ctx(ctx);
 	struct nrtls_ctx *lower_ctx = rcu_dereference_bh(lc->lower);
 	struct netdev_queue *txq;
 	netdev_tx_t rc;
 
-	if (lower_ctx && nrtls_ctx_on_dev(lower_ctx, lower) &&
-	    nrtls_nic_can_offload(lower) && nrtls_ctx_tryget(lower_ctx)) {
+	if (lower_ctx && ops && nrtls_ctx_on_dev(lower_ctx, lower) &&
+	    ops->can_offload(lower) && nrtls_ctx_tryget(lower_ctx)) {
 		txq = netdev_get_tx_queue(lower, 0);
 		__netif_tx_lock(txq, smp_processor_id());
 		if (netif_xmit_stopped(txq))
 			rc = NETDEV_TX_BUSY;
 		else
-			rc = nrtls_nic_xmit_ctx(netdev_priv(lower), skb, lower_ctx);
+			rc = ops->xmit_ctx(lower, skb, lower_ctx);
 		__netif_tx_unlock(txq);
 		nrtls_ctx_put(lower_ctx);
 		if (rc == NETDEV_TX_BUSY) {
@@ -384,7 +387,7 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 			 */
 			smp_mb__after_atomic();
 			if (!netif_xmit_stopped(txq) &&
-			    !nrtls_nic_ring_full(netdev_priv(lower)))
+			    !ops->ring_full(lower))
 				netif_tx_wake_all_queues(lag->dev);
 			return NETDEV_TX_BUSY;
 		}
@@ -398,7 +401,7 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 	if (READ_ONCE(ctx->mode) == NRTLS_MODE_DEVICE) {
 		lag_stat_inc(lag, LAG_ST_TLS_MISMATCH);
 		lag_schedule_reset(lc);
-	} else if (nrtls_nic_can_offload(lower)) {
+	} else if (ops && ops->can_offload(lower)) {
 		lag_schedule_reset(lc);
 	}
 	lag_stat_inc(lag, LAG_ST_TLS_SW);
@@ -408,7 +411,7 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct nrtls_lag *lag = netdev_priv(dev);
-	struct nrtls_ctx *ctx = nrtls_nic_tls_ctx(skb, dev);
+	struct nrtls_ctx *ctx = nrtls_tls_ctx(skb, dev);
 	struct net_device *lower;
 	unsigned int len = skb->len;
 	netdev_tx_t rc;
@@ -441,6 +444,7 @@ void nrtls_lag_wake(struct net_device *dev)
 	if (lag_of(dev) && netif_running(dev) && nrtls_txq_any_stopped(dev))
 		netif_tx_wake_all_queues(dev);
 }
+EXPORT_SYMBOL_NS_GPL(nrtls_lag_wake, NRTLS);
 
 /*
  * With a VLAN of its own, lag0 takes only that VLAN's frames (the core has
@@ -532,7 +536,8 @@ static netdev_features_t lag_fix_features(struct net_device *dev,
 
 	ASSERT_RTNL();
 	list_for_each_entry(l, &lag->lowers, node)
-		if (nrtls_is_nic(l->dev) && (l->dev->features & NETIF_F_HW_TLS_TX))
+		if (nrtls_lower_ops_of(l->dev) &&
+		    (l->dev->features & NETIF_F_HW_TLS_TX))
 			return features;
 	return features & ~NETIF_F_HW_TLS_TX;
 }

@@ -13,7 +13,6 @@
 #include "fault.h"
 #include "kfunc.h"
 #include "lag.h"
-#include "link.h"
 #include "quota.h"
 #include "sendfile.h"
 #include "sockq.h"
@@ -43,13 +42,9 @@ static int __init nrtls_init(void)
 	err = nrtls_kfunc_init();
 	if (err)
 		goto err_sf;
-	err = nrtls_link_init();
-	if (err)
-		goto err_sf;
-	/* Wrappers hold NICs as their lowers: made after them, gone before. */
 	err = nrtls_lag_init();
 	if (err)
-		goto err_link;
+		goto err_sf;
 	err = nrtls_dev_init();
 	if (err)
 		goto err_lag;
@@ -58,8 +53,6 @@ static int __init nrtls_init(void)
 
 err_lag:
 	nrtls_lag_exit();
-err_link:
-	nrtls_link_exit();
 err_sf:
 	nrtls_sf_exit();
 err_sockq:
@@ -75,7 +68,6 @@ static void __exit nrtls_exit(void)
 {
 	nrtls_dev_exit();
 	nrtls_lag_exit();
-	nrtls_link_exit();
 	nrtls_sf_exit();
 	nrtls_sockq_exit();
 	nrtls_ctx_exit();

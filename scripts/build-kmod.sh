@@ -1,13 +1,15 @@
 #!/bin/sh
-# Build nrtls.ko for one kernel, with verified module BTF.
+# Build nrtls.ko for one kernel, with verified module BTF, and the
+# emulated NIC's nrtls_nic.ko beside it.
 #
 #   build-kmod.sh KDIR OUTDIR
 #
 # Kbuild runs in OUTDIR/kmod, a tree of symlinks to kmod/, so that builds
-# for several kernels do not share object files.  The result is
-# OUTDIR/nrtls.ko.  Where the headers ship no vmlinux (Debian's 6.1), Kbuild
-# skips module BTF; it is then added here with pahole and resolve_btfids
-# against the kernel's own BTF, made from Debian's packages.
+# for several kernels do not share object files.  The results are
+# OUTDIR/nrtls.ko and OUTDIR/nrtls_nic.ko.  Where the headers ship no
+# vmlinux (Debian's 6.1), Kbuild skips module BTF; nrtls.ko's is then
+# added here with pahole and resolve_btfids against the kernel's own BTF,
+# made from Debian's packages.
 set -eu
 
 kdir=$1
@@ -77,4 +79,6 @@ if [ -e "$out/nrtls.ko.tmp" ]; then
 	fi
 	mv "$out/nrtls.ko.tmp" "$out/nrtls.ko"
 fi
+# The emulated NIC has no kfuncs: no BTF step of its own.
+cp -p "$out/kmod/nic/nrtls_nic.ko" "$out/nrtls_nic.ko"
 echo "$base" > "$out/btf-base"

@@ -13,7 +13,8 @@ run() {
 	perl "$cp" --no-tree --terse --strict --quiet "$@" || true
 }
 {
-	run $(ls kmod/*.c kmod/*.h | grep -v -e kmod/compat.h -e kmod/trace.h) -f
+	run $(ls kmod/*.c kmod/*.h kmod/nic/*.c kmod/nic/*.h |
+	      grep -v -e kmod/compat.h -e kmod/trace.h) -f
 	run --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f kmod/compat.h
 	run --ignore BIT_MACRO -f kmod/uapi/linux/nrtls.h
 	run --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT -f kmod/trace.h

@@ -37,12 +37,15 @@ mods=$root/lib/modules/$krel
 mkdir -p "$mods/kernel/net/tls"
 cp "$tls" "$mods/kernel/net/tls/"
 cp /lib/modules/"$krel"/modules.builtin* /lib/modules/"$krel"/modules.order "$mods/"
+[ -d /sys/module/nrtls_nic ] && rmmod nrtls_nic
 [ -d /sys/module/nrtls ] && rmmod nrtls
 t "make modules_install" \
 	'make -s -C "$top" KVER="$krel" DESTDIR="$root" modules_install > "$root/log" 2>&1 &&
-	 [ -f "$mods/updates/nrtls.ko" ]'
-t "depmod made tls its dependency" \
-	'grep -qx "updates/nrtls.ko: kernel/net/tls/$(basename "$tls")" "$mods/modules.dep"'
+	 [ -f "$mods/updates/nrtls.ko" ] && [ -f "$mods/updates/nrtls_nic.ko" ]'
+t "depmod made tls its dependency, and nrtls the NIC's" \
+	'grep -qx "updates/nrtls.ko: kernel/net/tls/$(basename "$tls")" "$mods/modules.dep" &&
+	 grep -qx "updates/nrtls_nic.ko: updates/nrtls.ko kernel/net/tls/$(basename "$tls")" \
+	     "$mods/modules.dep"'
 if rmmod tls 2> /dev/null; then
 	t "modprobe nrtls loads it, and tls first" \
 		'modprobe -d "$root" nrtls $params && [ -d /sys/module/nrtls ] && [ -d /sys/module/tls ]'
@@ -53,12 +56,18 @@ else
 fi
 t "nrtlsctl status sees it" '"$top/build/user/bin/nrtlsctl" status > /dev/null'
 t "modprobe -r nrtls unloads it" 'modprobe -d "$root" -r nrtls && [ ! -d /sys/module/nrtls ]'
+t "modprobe nrtls_nic loads nrtls with it; modprobe -r takes both" \
+	'modprobe -d "$root" nrtls_nic && [ -d /sys/module/nrtls ] &&
+	 modprobe -d "$root" -r nrtls_nic nrtls && [ ! -d /sys/module/nrtls_nic ] &&
+	 [ ! -d /sys/module/nrtls ]'
 modprobe tls
 t "make modules_uninstall: gone, and modprobe says so" \
 	'make -s -C "$top" KVER="$krel" DESTDIR="$root" modules_uninstall > "$root/log" 2>&1 &&
-	 [ ! -e "$mods/updates/nrtls.ko" ] && ! modprobe -d "$root" nrtls 2> /dev/null'
+	 [ ! -e "$mods/updates/nrtls.ko" ] && [ ! -e "$mods/updates/nrtls_nic.ko" ] &&
+	 ! modprobe -d "$root" nrtls 2> /dev/null'
 # shellcheck disable=SC2086
-t "module loaded again for the rest of the suite" \
-	'[ -d /sys/module/nrtls ] || insmod "$NRTLS_KO" $params'
+t "modules loaded again for the rest of the suite" \
+	'{ [ -d /sys/module/nrtls ] || insmod "$NRTLS_KO" $params; } &&
+	 { [ -d /sys/module/nrtls_nic ] || insmod "$NRTLS_NIC_KO"; }'
 echo "1..$n"
 [ $fails -eq 0 ]

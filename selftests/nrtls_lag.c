@@ -610,4 +610,10 @@ TEST(lag_refuses_bad_lowers)
 	EXPECT_TRUE(nrtls_wait_idle(20000));
 }
 
+/* Every test here runs on the emulated NIC. */
+bool nrtls_test_needs_nic(void)
+{
+	return true;
+}
+
 TEST_HARNESS_MAIN

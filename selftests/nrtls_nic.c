@@ -1021,4 +1021,10 @@ TEST(wrapper_settings)
 	nrtls_nicnet_teardown(&net);
 }
 
+/* Every test here runs on the emulated NIC. */
+bool nrtls_test_needs_nic(void)
+{
+	return true;
+}
+
 TEST_HARNESS_MAIN

@@ -435,4 +435,10 @@ TEST(cxgb4_has_no_rx_offload)
 	EXPECT_TRUE(nrtls_wait_idle(20000));
 }
 
+/* Every test here runs on the emulated NIC. */
+bool nrtls_test_needs_nic(void)
+{
+	return true;
+}
+
 TEST_HARNESS_MAIN

@@ -41,6 +41,7 @@ fi
 ver=$(dpkg-deb -f "$deb" Version)
 dkmsdir=/lib/modules/$krel/updates/dkms
 ko=
+[ -d /sys/module/nrtls_nic ] && rmmod nrtls_nic
 [ -d /sys/module/nrtls ] && rmmod nrtls
 
 # DKMS builds for the running kernel and for the newest in /boot.  Only the
@@ -50,10 +51,11 @@ install_deb() {
 	cp /boot/config-"$krel" /boot/System.map-"$krel" "$boot"/ 2> /dev/null
 	unshare -m sh -c 'mount --bind "$1" /boot && dpkg -i "$2"' sh "$boot" "$deb"
 }
-t "dpkg -i installs it, DKMS builds and installs nrtls.ko for $krel" \
+t "dpkg -i installs it, DKMS builds and installs nrtls.ko and nrtls_nic.ko for $krel" \
 	'install_deb > "$log" 2>&1 &&
 	 dkms status -m nrtls -v "$ver" -k "$krel" | grep -q ": installed" &&
-	 ko=$(ls "$dkmsdir"/nrtls.ko* 2> /dev/null) && [ -f "$ko" ]'
+	 ko=$(ls "$dkmsdir"/nrtls.ko* 2> /dev/null) && [ -f "$ko" ] &&
+	 [ -f "$(ls "$dkmsdir"/nrtls_nic.ko* 2> /dev/null)" ]'
 echo "# dpkg -i took $SECONDS s: $(grep -o "Building for .*" "$log")"
 t "the DKMS build added BTF with every kfunc resolved" \
 	'grep -q "kfuncs resolved with their flags" /var/lib/dkms/nrtls/"$ver"/"$krel"/x86_64/log/make.log'
@@ -84,7 +86,8 @@ t "pkg-config finds libnrtls, and nrtls-serve runs" \
 t "modprobe -r nrtls unloads it" 'modprobe -r nrtls && [ ! -d /sys/module/nrtls ]'
 dpkg-query -L nrtls > "$log.files" 2> /dev/null
 t "dpkg -r removes the package, the DKMS tree and the module" \
-	'dpkg -r nrtls > "$log" 2>&1 && [ -z "$(ls "$dkmsdir"/nrtls.ko* 2> /dev/null)" ] && [ ! -e /var/lib/dkms/nrtls ] &&
+	'dpkg -r nrtls > "$log" 2>&1 && [ -z "$(ls "$dkmsdir"/nrtls*.ko* 2> /dev/null)" ] &&
+	 [ ! -e /var/lib/dkms/nrtls ] &&
 	 [ ! -e /usr/src/nrtls-"$ver" ] && ! modprobe -n nrtls 2> /dev/null'
 echo "# dpkg -r done $SECONDS s from the start"
 t "no file of the package is left" \
@@ -93,7 +96,8 @@ t "no file of the package is left" \
 	 [ -s "$log.files" ] && [ -z "$left" ] || { echo "left:$left" > "$log"; false; }'
 modprobe tls
 # shellcheck disable=SC2086
-t "module loaded again for the rest of the suite" \
-	'[ -d /sys/module/nrtls ] || insmod "$NRTLS_KO" $params'
+t "modules loaded again for the rest of the suite" \
+	'{ [ -d /sys/module/nrtls ] || insmod "$NRTLS_KO" $params; } &&
+	 { [ -d /sys/module/nrtls_nic ] || insmod "$NRTLS_NIC_KO"; }'
 echo "1..$n"
 [ $fails -eq 0 ]

@@ -77,15 +77,18 @@ modprobe -q ghash_clmulni_intel
 modprobe tls || finish infra
 
 # The whole log is scanned, boot included.
+# The emulated NIC's module sits beside nrtls.ko and needs it.
+NRTLS_NIC_KO=
 if [ -n "$NRTLS_KO" ]; then
+	NRTLS_NIC_KO=$(dirname "$NRTLS_KO")/nrtls_nic.ko
 	# shellcheck disable=SC2086
-	if ! insmod "$NRTLS_KO" $NRTLS_MODPARAMS; then
+	if ! insmod "$NRTLS_KO" $NRTLS_MODPARAMS || ! insmod "$NRTLS_NIC_KO"; then
 		dmesg > "$out/dmesg"
 		finish insmod
 	fi
 fi
 
-export NRTLS_KO NRTLS_MODPARAMS
+export NRTLS_KO NRTLS_NIC_KO NRTLS_MODPARAMS
 cd "$NRTLS_CWD" || finish infra
 if [ -n "$NRTLS_INTERACTIVE" ]; then
 	echo "nrtls-vm: $(uname -r), module ${NRTLS_KO:-not loaded}; exit the shell to power off"
@@ -107,7 +110,10 @@ if [ -d /sys/module/nrtls ]; then
 		awk '$2 != 0' $cnt
 		result=leak
 	fi
-	if ! rmmod nrtls; then
+	if [ -d /sys/module/nrtls_nic ] && ! rmmod nrtls_nic; then
+		echo "nrtls-vm: rmmod nrtls_nic failed"
+		result=rmmod
+	elif ! rmmod nrtls; then
 		echo "nrtls-vm: rmmod nrtls failed"
 		result=rmmod
 	fi

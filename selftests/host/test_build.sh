@@ -51,6 +51,12 @@ for k in 6.1 6.12; do
 		sh -c "modinfo -F version '$ko' | grep -qx '[0-9.]*' &&
 		       modinfo -F license '$ko' | grep -qx GPL &&
 		       modinfo -F parm '$ko' | grep -q '^max_ctx:'"
+	check "$k: nrtls_nic.ko needs nrtls (and imports its namespace), never the other way" \
+		sh -c "modinfo -F depends 'build/$krel/nrtls_nic.ko' | grep -q '\\bnrtls\\b' &&
+		       modinfo -F import_ns 'build/$krel/nrtls_nic.ko' | grep -qx NRTLS &&
+		       ! modinfo -F depends '$ko' | grep -q nrtls_nic &&
+		       modinfo -F alias 'build/$krel/nrtls_nic.ko' | grep -qx rtnl-link-nrtls &&
+		       modinfo -F alias '$ko' | grep -qx rtnl-link-nrtls_lag"
 done
 
 fails_with "krel.sh names the package for missing headers" \

@@ -95,6 +95,7 @@ t "make deb builds nrtls_${ver}_amd64.deb" \
 multi=/usr/lib/$(cc -print-multiarch)
 t "it holds the DKMS source, and the userspace where Debian puts it" \
 	'for f in /usr/src/nrtls-$ver/dkms.conf /usr/src/nrtls-$ver/kmod/Kbuild \
+	    /usr/src/nrtls-$ver/kmod/nic/Kbuild /usr/src/nrtls-$ver/kmod/nic/nic.c \
 	    /usr/src/nrtls-$ver/kmod/uapi/linux/nrtls.h /usr/src/nrtls-$ver/scripts/build-kmod.sh \
 	    /usr/lib/nrtls/btf/resolve_btfids-6.1 /usr/lib/nrtls/btf/extract-vmlinux \
 	    /usr/bin/nrtls-serve /usr/bin/nrtlsctl $multi/libnrtls.so.0 $multi/libnrtls.a \

@@ -27,6 +27,12 @@ __attribute__((weak)) bool nrtls_test_needs_module(void)
 	return true;
 }
 
+/* Whether the test binary needs nrtls_nic.ko (the emulated NIC) too. */
+__attribute__((weak)) bool nrtls_test_needs_nic(void)
+{
+	return false;
+}
+
 /*
  * kselftest's convention: a test binary that cannot run here skips as a
  * whole, saying why, with exit status 4.  Priority 101 runs this before
@@ -44,6 +50,8 @@ static void __attribute__((constructor(101))) nrtls_test_require(void)
 		why = "no " NRTLS_DEVICE ": load the module first (modprobe nrtls)";
 	else if (access(NRTLS_DEBUGFS, F_OK))
 		why = "no " NRTLS_DEBUGFS ": mount debugfs on /sys/kernel/debug";
+	else if (nrtls_test_needs_nic() && access("/sys/module/nrtls_nic", F_OK))
+		why = "no emulated NIC: load its module first (modprobe nrtls_nic)";
 	if (!why)
 		return;
 	printf("TAP version 13\n1..0 # SKIP %s\n", why);

@@ -16,6 +16,8 @@
 
 /* Defined false by a test file that also runs without nrtls.ko. */
 bool nrtls_test_needs_module(void);
+/* Defined true by a test file that needs nrtls_nic.ko too. */
+bool nrtls_test_needs_nic(void);
 #define NRTLS_PARAMS "/sys/module/nrtls/parameters"
 
 /* A value from a "name value" debugfs file (counters, events), or -1. */

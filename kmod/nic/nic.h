@@ -11,6 +11,7 @@
 #include <net/tls.h>
 
 #include "ctx.h"
+#include "lower.h"
 
 struct crypto_aead;
 struct crypto_shash;
@@ -248,17 +249,6 @@ static inline void nrtls_nic_stat_inc(struct nrtls_nic *nic,
 	atomic64_inc(&nic->stats[s]);
 }
 
-/* Whether any of @dev's TX queues is stopped. */
-static inline bool nrtls_txq_any_stopped(struct net_device *dev)
-{
-	unsigned int i;
-
-	for (i = 0; i < dev->real_num_tx_queues; i++)
-		if (netif_tx_queue_stopped(netdev_get_tx_queue(dev, i)))
-			return true;
-	return false;
-}
-
 /* Whether all of them are. */
 static inline bool nrtls_txq_all_stopped(struct net_device *dev)
 {
@@ -342,18 +332,11 @@ void nrtls_nic_ring_cache_exit(void);
 
 /* nic_tls.c */
 extern const struct tlsdev_ops nrtls_nic_tlsdev_ops;
-struct nrtls_ctx *nrtls_nic_tls_ctx(struct sk_buff *skb,
-				    const struct net_device *dev);
 netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 			       struct nrtls_ctx *ctx);
 struct nrtls_ctx *nrtls_nic_ctx_alloc(struct net_device *dev,
 				      const struct nrtls_ctx_params *p,
 				      gfp_t gfp);
-bool nrtls_tls_offloadable(const struct tls_crypto_info *ci);
-void nrtls_tls_attach(struct sock *sk, struct nrtls_ctx *ctx);
-bool nrtls_tls_detach(struct tls_context *tls_ctx,
-		      enum tls_offload_ctx_dir direction);
-int nrtls_tls_dev_resync(struct net_device *dev, struct sock *sk, u32 seq,
-			 u8 *rcd_sn, enum tls_offload_ctx_dir direction);
+extern const struct nrtls_lower_ops nrtls_nic_lower_ops;
 
 #endif /* _NRTLS_NIC_H */

@@ -125,7 +125,7 @@ void nrtls_nic_wake_master(struct nrtls_nic *nic)
 static netdev_tx_t nic_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct nrtls_nic *nic = netdev_priv(dev);
-	struct nrtls_ctx *ctx = nrtls_nic_tls_ctx(skb, dev);
+	struct nrtls_ctx *ctx = nrtls_tls_ctx(skb, dev);
 
 	if (ctx)
 		return nrtls_nic_xmit_ctx(nic, skb, ctx);
@@ -458,3 +458,25 @@ struct net *nrtls_nic_link_net(const struct net_device *dev)
 
 	return peer ? dev_net(peer) : dev_net(dev);
 }
+
+/* --- what the wrapper (nrtls.ko) asks of a NIC below it ------------------ */
+
+static netdev_tx_t nic_lower_xmit_ctx(struct net_device *dev,
+				      struct sk_buff *skb,
+				      struct nrtls_ctx *ctx)
+{
+	return nrtls_nic_xmit_ctx(netdev_priv(dev), skb, ctx);
+}
+
+static bool nic_lower_ring_full(const struct net_device *dev)
+{
+	return nrtls_nic_ring_full(netdev_priv(dev));
+}
+
+const struct nrtls_lower_ops nrtls_nic_lower_ops = {
+	.is_ours = nrtls_is_nic,
+	.can_offload = nrtls_nic_can_offload,
+	.ctx_alloc = nrtls_nic_ctx_alloc,
+	.xmit_ctx = nic_lower_xmit_ctx,
+	.ring_full = nic_lower_ring_full,
+};

@@ -20,41 +20,12 @@
 #include "compat.h"
 #include "counters.h"
 #include "fault.h"
+#include "lower.h"
 #include "nic.h"
 
 static struct nrtls_nic_tx_ctx *tx_ctx(struct nrtls_ctx *ctx)
 {
 	return (struct nrtls_nic_tx_ctx *)ctx->priv;
-}
-
-static struct nrtls_ctx **driver_slot(struct tls_context *tls_ctx)
-{
-	return __tls_driver_ctx(tls_ctx, TLS_OFFLOAD_CTX_DIR_TX);
-}
-
-/*
- * The context of an offloaded packet bound for @dev, or NULL.  Only a
- * packet of a local, full socket whose kTLS TX is offloaded to this very
- * device counts: a forwarded packet has no socket and is never taken for
- * an offloaded one, whatever its "decrypted" bit says (seed 001's
- * CSUM_SND_TAG versus rcvif).  Called under rcu_read_lock_bh() from the
- * transmit path: tls_device_down() waits for it before tls_dev_del().
- */
-struct nrtls_ctx *nrtls_nic_tls_ctx(struct sk_buff *skb,
-				    const struct net_device *dev)
-{
-	struct sock *sk = skb->sk;
-	struct tls_context *tls_ctx;
-
-	if (!sk || !sk_fullsock(sk))
-		return NULL;
-	/* Pairs with the release in tls_set_device_offload(). */
-	if (smp_load_acquire(&sk->sk_validate_xmit_skb) != tls_validate_xmit_skb)
-		return NULL;
-	tls_ctx = tls_get_ctx(sk);
-	if (rcu_access_pointer(tls_ctx->netdev) != dev)
-		return NULL;
-	return *driver_slot(tls_ctx);
 }
 
 /*
@@ -243,46 +214,6 @@ struct nrtls_ctx *nrtls_nic_ctx_alloc(struct net_device *dev,
 	}
 	nrtls_ctx_set_mode(ctx, NRTLS_MODE_DEVICE);
 	return ctx;
-}
-
-/* The ciphers Linux's TX device offload hands to a driver. */
-bool nrtls_tls_offloadable(const struct tls_crypto_info *ci)
-{
-	return ci->cipher_type == TLS_CIPHER_AES_GCM_128 ||
-	       ci->cipher_type == TLS_CIPHER_AES_GCM_256;
-}
-
-/*
- * The socket's reference on @ctx, in kTLS's driver state.  BPF programs
- * find the flow's context by its addresses; a context someone already made
- * for the same flow keeps the key, and this one then works unlisted.
- */
-void nrtls_tls_attach(struct sock *sk, struct nrtls_ctx *ctx)
-{
-	nrtls_ctx_publish(ctx);
-	*driver_slot(tls_get_ctx(sk)) = ctx;
-}
-
-/* tls_dev_del: the socket's reference goes; packets may hold more. */
-bool nrtls_tls_detach(struct tls_context *tls_ctx,
-		      enum tls_offload_ctx_dir direction)
-{
-	struct nrtls_ctx **slot = driver_slot(tls_ctx);
-	struct nrtls_ctx *ctx = *slot;
-
-	if (direction != TLS_OFFLOAD_CTX_DIR_TX || !ctx)
-		return false;
-	*slot = NULL;
-	nrtls_ctx_unpublish(ctx);
-	nrtls_ctx_put(ctx);
-	return true;
-}
-
-/* Only RX asks for resyncs; TX resyncs from kTLS's record list. */
-int nrtls_tls_dev_resync(struct net_device *dev, struct sock *sk, u32 seq,
-			 u8 *rcd_sn, enum tls_offload_ctx_dir direction)
-{
-	return -EOPNOTSUPP;
 }
 
 static int nic_tls_dev_add(struct net_device *dev, struct sock *sk,

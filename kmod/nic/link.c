@@ -10,6 +10,7 @@
 #include <net/rtnetlink.h>
 
 #include "link.h"
+#include "lower.h"
 #include "nic.h"
 
 static const struct nla_policy nrtls_policy[IFLA_NRTLS_MAX + 1] = {
@@ -26,22 +27,6 @@ static const struct nla_policy nrtls_policy[IFLA_NRTLS_MAX + 1] = {
 	/* The wrapper's, since it is a kind of its own. */
 	[IFLA_NRTLS_VLAN] = { .type = NLA_REJECT },
 };
-
-int nrtls_link_validate_addr(struct nlattr *tb[],
-			     struct netlink_ext_ack *extack)
-{
-	if (!tb[IFLA_ADDRESS])
-		return 0;
-	if (nla_len(tb[IFLA_ADDRESS]) != ETH_ALEN) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS], "not an Ethernet address");
-		return -EINVAL;
-	}
-	if (!is_valid_ether_addr(nla_data(tb[IFLA_ADDRESS]))) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS], "not a unicast address");
-		return -EADDRNOTAVAIL;
-	}
-	return 0;
-}
 
 /* What was the wrapper's before it became a kind of its own. */
 static int nrtls_validate(struct nlattr *tb[], struct nlattr *data[],
@@ -182,25 +167,5 @@ struct rtnl_link_ops nrtls_link_ops = {
 	.policy = nrtls_policy,
 	.maxtype = IFLA_NRTLS_MAX,
 };
-
-int nrtls_link_init(void)
-{
-	int err;
-
-	err = nrtls_nic_ring_cache_init();
-	if (err)
-		return err;
-	err = rtnl_link_register(&nrtls_link_ops);
-	if (err)
-		nrtls_nic_ring_cache_exit();
-	return err;
-}
-
-/* Deletes every device of the kind; their contexts let go of them. */
-void nrtls_link_exit(void)
-{
-	rtnl_link_unregister(&nrtls_link_ops);
-	nrtls_nic_ring_cache_exit();
-}
 
 MODULE_ALIAS_RTNL_LINK("nrtls");
