@@ -17,8 +17,8 @@
 # nic0p hands frames to nic0) run.  A real NIC would take that last part
 # off the CPUs; here it is software.
 #
-# Needs root, nrtls.ko loaded, the tls module, ethtool and this build's
-# ip(8) plugin (build/user/ip).
+# Needs root, nrtls.ko and nrtls_nic.ko loaded, the tls module, ethtool
+# and this build's ip(8) plugin (build/user/ip).
 set -eu
 case "${1:-}" in
 -h | --help)
@@ -47,6 +47,7 @@ trap cleanup EXIT
 
 [ -x "$bench" ] || { echo "bench: $bench missing (make bench-build)" >&2; exit 1; }
 [ -e /dev/nrtls ] || { echo "bench: nrtls.ko is not loaded" >&2; exit 1; }
+[ -d /sys/module/nrtls_nic ] || { echo "bench: nrtls_nic.ko (the emulated NIC) is not loaded" >&2; exit 1; }
 [ -e "$IP_LIB_DIR/link_nrtls.so" ] || { echo "bench: $IP_LIB_DIR/link_nrtls.so missing (make userspace)" >&2; exit 1; }
 for t in ip ethtool openssl; do
 	command -v $t > /dev/null || { echo "bench: $t not found (make deps)" >&2; exit 1; }
