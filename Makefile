@@ -35,7 +35,7 @@ BPFTOOL ?= bpftool
 CC ?= gcc
 BASE_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(TOP)/kmod/uapi $(CFLAGS)
-USER_CFLAGS = $(BASE_CFLAGS) -I$(O)/bpf
+USER_CFLAGS = $(BASE_CFLAGS) -I$(O)/bpf -Ibpf
 LIBBPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 USER_LIBS = $(LIBBPF_LIBS) -luring -lssl -lcrypto -lpthread
 

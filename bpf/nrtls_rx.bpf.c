@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nrtls_rx: XDP on the receiving NIC.  Follows the TLS record headers of
+ * each TCP flow from its SYN (FreeBSD's header peek, done before the
+ * stack): counts records and bytes per flow, and drops a packet whose
+ * record cannot be TLS (over 2^14 + 256 bytes, unknown content type) on a
+ * flow that has an nrtls context, where such a record would only cost the
+ * receiver a decryption failure.  Flows without a context are never
+ * dropped: on those the program just stops following.
+ *
+ * Only in-order data is followed: a gap (reordering, loss before this
+ * point) ends following of that flow, counted in NRTLS_RX_LOST_SYNC.
+ */
+#include "vmlinux.h"
+#include "nrtls_kfuncs.h"
+#include "nrtls_flow.bpf.h"
+#include "nrtls_rx.h"
+
+#define TCP_FLAG_SYN 0x02
+
+/* Host order; 0 follows every TCP flow.  Set before load. */
+const volatile __u16 port;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NRTLS_RX_FLOWS);
+	__type(key, struct nrtls_flow);
+	__type(value, struct nrtls_rx_flow);
+} nrtls_rx_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NRTLS_RX_NSTATS);
+	__type(key, __u32);
+	__type(value, __u64);
+} nrtls_rx_stats SEC(".maps");
+
+static __always_inline void stat_add(__u32 i, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&nrtls_rx_stats, &i);
+
+	if (v)
+		*v += n;
+}
+
+/* A context for the flow, as the wire has it or as its receiver's socket. */
+static __always_inline bool has_ctx(struct xdp_md *xdp,
+				    const struct nrtls_flow *flow)
+{
+	struct nrtls_flow f = *flow;
+	struct nrtls_ctx *ctx;
+
+	ctx = nrtls_xdp_ctx_lookup(xdp, &f, sizeof(f));
+	if (!ctx) {
+		__builtin_memcpy(f.saddr, flow->daddr, sizeof(f.saddr));
+		__builtin_memcpy(f.daddr, flow->saddr, sizeof(f.daddr));
+		f.sport = flow->dport;
+		f.dport = flow->sport;
+		ctx = nrtls_xdp_ctx_lookup(xdp, &f, sizeof(f));
+	}
+	if (!ctx)
+		return false;
+	nrtls_ctx_release(ctx);
+	return true;
+}
+
+/* Content types 20..24 (change_cipher_spec .. heartbeat), version 3.x. */
+static __always_inline bool record_possible(__u64 hdr)
+{
+	__u8 type = hdr >> 32, major = hdr >> 24;
+
+	return type >= 20 && type <= 24 && major == 3 &&
+	       (hdr & 0xffff) <= NRTLS_RX_MAX_RECORD;
+}
+
+/* A complete header: count its record and move past it. */
+static __always_inline void record(struct nrtls_rx_flow *f, __u32 *pos)
+{
+	__u32 len = f->hdr & 0xffff;
+
+	f->records++;
+	f->bytes += 5 + len;
+	*pos += len;
+	f->next_seq = *pos;
+	f->have = 0;
+	f->hdr = 0;
+}
+
+/*
+ * The loops are shaped for the verifier: only a complete, possible header
+ * goes round again, so that it walks each iteration once and not every
+ * combination of partial headers.
+ */
+SEC("xdp")
+int nrtls_rx(struct xdp_md *xdp)
+{
+	void *data = (void *)(long)xdp->data;
+	void *data_end = (void *)(long)xdp->data_end;
+	struct nrtls_rx_flow *st, f;
+	struct nrtls_flow flow;
+	struct nrtls_pkt pkt;
+	bool bad = false;
+	__u32 pos, off;
+	__u8 b[5];
+	int i, j;
+
+	if (nrtls_flow_parse_pkt(data, data_end, &flow, &pkt) ||
+	    flow.protocol != IPPROTO_TCP)
+		return XDP_PASS;
+	if (port && flow.sport != bpf_htons(port) &&
+	    flow.dport != bpf_htons(port))
+		return XDP_PASS;
+	stat_add(NRTLS_RX_PACKETS, 1);
+	if (pkt.tcp_flags & TCP_FLAG_SYN) {
+		__builtin_memset(&f, 0, sizeof(f));
+		f.next_seq = pkt.seq + 1;
+		bpf_map_update_elem(&nrtls_rx_flows, &flow, &f, BPF_ANY);
+		return XDP_PASS;
+	}
+	st = bpf_map_lookup_elem(&nrtls_rx_flows, &flow);
+	if (!st) {
+		stat_add(NRTLS_RX_UNTRACKED, 1);
+		return XDP_PASS;
+	}
+	if (st->state != NRTLS_RX_SYNCED || !pkt.payload_len)
+		return XDP_PASS;
+	/* Work on a copy: a packet that is dropped must change nothing. */
+	f = *st;
+	if (f.have > 4)
+		goto lost;
+	pos = f.next_seq + f.have;
+	if ((__s32)(pos - pkt.seq) < 0)
+		goto lost;	/* a gap: what lies between was not seen */
+
+	/* The rest of a header that the previous packet began. */
+	for (j = 0; j < 4 && f.have; j++) {
+		off = pos - pkt.seq;
+		if (off >= pkt.payload_len)
+			goto save;
+		if (bpf_xdp_load_bytes(xdp, pkt.payload_off + off, b, 1))
+			goto lost;
+		f.hdr = (f.hdr << 8) | b[0];
+		pos++;
+		if (++f.have == 5)
+			break;
+	}
+	if (f.have == 5) {
+		if (!record_possible(f.hdr)) {
+			bad = true;
+			goto judge;
+		}
+		record(&f, &pos);
+	}
+
+	for (i = 0; i < NRTLS_RX_HDRS_PER_PKT; i++) {
+		__u32 left;
+
+		off = pos - pkt.seq;
+		if (off >= pkt.payload_len)
+			goto save;
+		left = pkt.payload_len - off;
+		if (left < 5) {
+			/* A header cut by the end of the packet: keep its start. */
+			for (j = 0; j < 4 && j < left; j++) {
+				if (bpf_xdp_load_bytes(xdp, pkt.payload_off + off + j,
+						       b, 1))
+					goto lost;
+				f.hdr = (f.hdr << 8) | b[0];
+			}
+			f.have = left;
+			goto save;
+		}
+		if (bpf_xdp_load_bytes(xdp, pkt.payload_off + off, b, 5))
+			goto lost;
+		f.hdr = (__u64)b[0] << 32 | (__u64)b[1] << 24 | b[2] << 16 |
+			b[3] << 8 | b[4];
+		if (!record_possible(f.hdr)) {
+			bad = true;
+			goto judge;
+		}
+		pos += 5;
+		record(&f, &pos);
+	}
+	if (pos - pkt.seq >= pkt.payload_len)
+		goto save;
+	goto lost;	/* more headers in one packet than it follows */
+
+judge:
+	if (bad && has_ctx(xdp, &flow)) {
+		__sync_fetch_and_add(&st->dropped, 1);
+		stat_add(NRTLS_RX_DROPPED, 1);
+		return XDP_DROP;
+	}
+	goto lost;
+save:
+	stat_add(NRTLS_RX_RECORDS, f.records - st->records);
+	f.dropped = st->dropped;
+	*st = f;
+	return XDP_PASS;
+lost:
+	st->state = NRTLS_RX_LOST;
+	stat_add(NRTLS_RX_LOST_SYNC, 1);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";

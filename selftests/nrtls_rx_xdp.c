@@ -1,0 +1,768 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nrtls_rx, the receive-side XDP program: it follows the TLS record
+ * headers of each TCP flow through every header shape the parser accepts
+ * (VLAN tags, IPv4 options, IPv6 extension headers, TCP options, link
+ * padding), with headers split across packets and retransmissions; it
+ * drops a packet with an impossible record only on a flow that has a
+ * context; and over a real TCP connection its per-flow counts are exact.
+ *
+ * Frames are run through BPF_PROG_TEST_RUN, where the program's device is
+ * this namespace's loopback, and over a veth pair for real traffic.
+ */
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kselftest_harness.h"
+#include "nrtls_test.h"
+#include "nrtls_rx.h"
+#include "nrtls_rx.skel.h"
+
+#define ISN 0xfffff000u		/* the stream wraps the sequence space */
+#define MAXFRAME 3000
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	fprintf(stderr, "# libbpf: ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void __attribute__((constructor)) quiet_libbpf(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+/* How a test frame is wrapped. */
+struct shape {
+	const char *name;
+	int family;
+	int vlans;		/* 0..2 tags */
+	int ip4_opts;		/* bytes of IPv4 options, a multiple of 4 */
+	int v6_ext;		/* 1: hop-by-hop + destination options; 2: fragment */
+	int tcp_opts;		/* bytes of TCP options, a multiple of 4 */
+	int pad;		/* bytes of link padding after the IP packet */
+};
+
+static const struct shape shapes[] = {
+	{ "ipv4", AF_INET, 0, 0, 0, 0, 0 },
+	{ "ipv4, 2 VLAN tags, options, padding", AF_INET, 2, 12, 0, 12, 6 },
+	{ "ipv6", AF_INET6, 0, 0, 0, 0, 0 },
+	{ "ipv6, hop-by-hop and destination options", AF_INET6, 1, 0, 1, 8, 0 },
+	{ "ipv6, first fragment, padding", AF_INET6, 0, 0, 2, 0, 4 },
+};
+
+static void put16(unsigned char *p, unsigned int v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(unsigned char *p, unsigned int v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+/* The flow of frames from build(), as the program keys it (sender first). */
+static void shape_flow(const struct shape *s, int sport, int dport,
+		       struct nrtls_flow *flow)
+{
+	memset(flow, 0, sizeof(*flow));
+	flow->family = s->family;
+	flow->protocol = IPPROTO_TCP;
+	flow->sport = htons(sport);
+	flow->dport = htons(dport);
+	if (s->family == AF_INET) {
+		inet_pton(AF_INET, "198.51.100.1", flow->saddr);
+		inet_pton(AF_INET, "198.51.100.2", flow->daddr);
+	} else {
+		inet_pton(AF_INET6, "2001:db8::1", flow->saddr);
+		inet_pton(AF_INET6, "2001:db8::2", flow->daddr);
+	}
+}
+
+/*
+ * An Ethernet frame with one TCP segment.  @frag: the IPv4 fragment offset
+ * field or, for IPv6 shapes with a fragment header, its offset in bytes.
+ */
+static size_t build(unsigned char *b, const struct shape *s, int sport,
+		    int dport, unsigned int seq, int flags, const void *data,
+		    size_t len, unsigned int frag)
+{
+	struct nrtls_flow flow;
+	size_t off = 12, ip, l4len, tcp;
+	int proto = IPPROTO_TCP, i;
+
+	shape_flow(s, sport, dport, &flow);
+	memset(b, 0, MAXFRAME);
+	memcpy(b, "\x02\0\0\0\0\2\x02\0\0\0\0\1", 12);
+	for (i = 0; i < s->vlans; i++) {
+		put16(b + off, i == 0 && s->vlans == 2 ? 0x88a8 : 0x8100);
+		put16(b + off + 2, 100 + i);
+		off += 4;
+	}
+	put16(b + off, s->family == AF_INET ? 0x0800 : 0x86dd);
+	ip = off + 2;
+	l4len = 20 + s->tcp_opts + len;
+	if (s->family == AF_INET) {
+		b[ip] = 0x40 | (5 + s->ip4_opts / 4);
+		put16(b + ip + 2, 20 + s->ip4_opts + l4len);
+		put16(b + ip + 6, frag);
+		b[ip + 8] = 64;
+		b[ip + 9] = proto;
+		memcpy(b + ip + 12, flow.saddr, 4);
+		memcpy(b + ip + 16, flow.daddr, 4);
+		memset(b + ip + 20, 1, s->ip4_opts);	/* NOPs */
+		tcp = ip + 20 + s->ip4_opts;
+	} else {
+		size_t ext = 0, e = ip + 40;
+
+		b[ip] = 0x60;
+		b[ip + 7] = 64;
+		memcpy(b + ip + 8, flow.saddr, 16);
+		memcpy(b + ip + 24, flow.daddr, 16);
+		if (s->v6_ext == 1) {
+			b[ip + 6] = 0;			/* hop-by-hop, 8 bytes */
+			b[e] = 60;
+			b[e + 1] = 0;
+			b[e + 8] = proto;		/* destination options, 16 */
+			b[e + 9] = 1;
+			b[e + 10] = 1;			/* PadN over the rest */
+			b[e + 11] = 12;
+			ext = 24;
+		} else if (s->v6_ext == 2) {
+			b[ip + 6] = 44;			/* fragment */
+			b[e] = proto;
+			put16(b + e + 2, frag | 1);	/* more fragments */
+			put32(b + e + 4, 0x1234);
+			ext = 8;
+		} else {
+			b[ip + 6] = proto;
+		}
+		put16(b + ip + 4, ext + l4len);
+		tcp = e + ext;
+	}
+	put16(b + tcp, sport);
+	put16(b + tcp + 2, dport);
+	put32(b + tcp + 4, seq);
+	b[tcp + 12] = (5 + s->tcp_opts / 4) << 4;
+	b[tcp + 13] = flags;
+	put16(b + tcp + 14, 65535);
+	memset(b + tcp + 20, 1, s->tcp_opts);
+	memcpy(b + tcp + 20 + s->tcp_opts, data, len);
+	/* Link padding: bytes the IP length says are not the packet's. */
+	memset(b + tcp + 20 + s->tcp_opts + len, 0xee, s->pad);
+	return tcp + 20 + s->tcp_opts + len + s->pad;
+}
+
+/* A TLS byte stream: records of these payload lengths, each type 23. */
+static size_t make_stream(unsigned char *buf, size_t size, const int *lens,
+			  int n, unsigned long long *bytes)
+{
+	size_t off = 0;
+
+	*bytes = 0;
+	for (int i = 0; i < n; i++) {
+		if (off + 5 + lens[i] > size)
+			return 0;
+		buf[off] = 23;
+		buf[off + 1] = 3;
+		buf[off + 2] = 3;
+		put16(buf + off + 3, lens[i]);
+		/* A body that is full of things that look like headers. */
+		memset(buf + off + 5, 0x17, lens[i]);
+		off += 5 + lens[i];
+		*bytes += 5 + lens[i];
+	}
+	return off;
+}
+
+FIXTURE(prog) {
+	struct nrtls_rx *skel;
+	int fd, flows, stats;
+	int dev;
+};
+
+FIXTURE_SETUP(prog)
+{
+	self->dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	self->skel = nrtls_rx__open_and_load();
+	ASSERT_NE(NULL, self->skel);
+	self->fd = bpf_program__fd(self->skel->progs.nrtls_rx);
+	self->flows = bpf_map__fd(self->skel->maps.nrtls_rx_flows);
+	self->stats = bpf_map__fd(self->skel->maps.nrtls_rx_stats);
+}
+
+FIXTURE_TEARDOWN(prog)
+{
+	nrtls_rx__destroy(self->skel);
+	close(self->dev);
+}
+
+/* Run one frame through the program; its verdict, or -1. */
+static int run(int fd, const void *frame, size_t len)
+{
+	unsigned char out[MAXFRAME + 256];
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = frame,
+		.data_size_in = len,
+		.data_out = out,
+		.data_size_out = sizeof(out),
+		.repeat = 1,
+	);
+
+	if (bpf_prog_test_run_opts(fd, &opts))
+		return -1;
+	return opts.retval;
+}
+
+static unsigned long long stat_sum(int fd, __u32 key)
+{
+	int n = libbpf_num_possible_cpus();
+	unsigned long long sum = 0;
+	__u64 v[n > 0 ? n : 1];
+
+	if (n <= 0 || bpf_map_lookup_elem(fd, &key, v))
+		return ~0ULL;
+	for (int i = 0; i < n; i++)
+		sum += v[i];
+	return sum;
+}
+
+static bool flow_state(int fd, const struct nrtls_flow *flow,
+		       struct nrtls_rx_flow *st)
+{
+	return !bpf_map_lookup_elem(fd, flow, st);
+}
+
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
+
+/*
+ * Send @stream as segments of the sizes in @cuts (the last repeated),
+ * starting at stream offset @from; return the verdicts' OR, bit 0 = DROP.
+ */
+static int send_stream(int fd, const struct shape *s, int port,
+		       const unsigned char *stream, size_t from, size_t to,
+		       const int *cuts, int ncuts)
+{
+	unsigned char frame[MAXFRAME];
+	int verdicts = 0, c = 0;
+
+	while (from < to) {
+		size_t n = cuts[c < ncuts ? c : ncuts - 1];
+		int r;
+
+		c++;
+		if (n > to - from)
+			n = to - from;
+		r = run(fd, frame, build(frame, s, port, 443, ISN + 1 + from,
+					 TCP_ACK, stream + from, n, 0));
+		if (r != XDP_PASS)
+			verdicts |= r == XDP_DROP ? 1 : 2;
+		from += n;
+	}
+	return verdicts;
+}
+
+static int syn(int fd, const struct shape *s, int port)
+{
+	unsigned char frame[MAXFRAME];
+
+	return run(fd, frame, build(frame, s, port, 443, ISN, TCP_SYN, NULL, 0, 0));
+}
+
+/* Record lengths from 0 to the largest allowed; headers split 2 + 3. */
+static const int lens[] = { 0, 1, 100, NRTLS_RX_MAX_RECORD, 3000, 7, 1395 };
+static const int cuts[] = { 2, 3, 1, 999, 1400 };
+
+TEST_F(prog, follows_records_in_every_shape)
+{
+	static unsigned char stream[64 << 10];
+	unsigned long long bytes;
+	size_t len = make_stream(stream, sizeof(stream), lens, 7, &bytes);
+	unsigned long long pkts0 = stat_sum(self->stats, NRTLS_RX_PACKETS);
+	unsigned long long frames = 0;
+
+	ASSERT_NE(0, len);
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		const struct shape *s = &shapes[i];
+		struct nrtls_rx_flow st;
+		struct nrtls_flow flow;
+		int port = 20000 + i;
+
+		shape_flow(s, port, 443, &flow);
+		ASSERT_EQ(XDP_PASS, syn(self->fd, s, port));
+		EXPECT_EQ(0, send_stream(self->fd, s, port, stream, 0, len,
+					 cuts, 5)) TH_LOG("%s", s->name);
+		ASSERT_TRUE(flow_state(self->flows, &flow, &st)) TH_LOG("%s", s->name);
+		EXPECT_EQ(NRTLS_RX_SYNCED, st.state) TH_LOG("%s", s->name);
+		EXPECT_EQ(7, st.records) TH_LOG("%s", s->name);
+		EXPECT_EQ(bytes, st.bytes) TH_LOG("%s", s->name);
+		EXPECT_EQ((__u32)(ISN + 1 + len), st.next_seq) TH_LOG("%s", s->name);
+		EXPECT_EQ(0, st.have);
+		frames += 1 + 4 + (len - 1005 + 1399) / 1400;
+	}
+	EXPECT_EQ(pkts0 + frames, stat_sum(self->stats, NRTLS_RX_PACKETS));
+	EXPECT_EQ(7 * 5, stat_sum(self->stats, NRTLS_RX_RECORDS));
+	EXPECT_EQ(0, stat_sum(self->stats, NRTLS_RX_LOST_SYNC));
+}
+
+/* Retransmitted and partly overlapping segments are not counted twice. */
+TEST_F(prog, retransmissions_count_once)
+{
+	static unsigned char stream[64 << 10];
+	const struct shape *s = &shapes[0];
+	unsigned long long bytes;
+	size_t len = make_stream(stream, sizeof(stream), lens, 7, &bytes);
+	struct nrtls_rx_flow st;
+	struct nrtls_flow flow;
+	const int big[] = { 1400 };
+
+	shape_flow(s, 20100, 443, &flow);
+	ASSERT_EQ(XDP_PASS, syn(self->fd, s, 20100));
+	EXPECT_EQ(0, send_stream(self->fd, s, 20100, stream, 0, 4000, big, 1));
+	EXPECT_EQ(0, send_stream(self->fd, s, 20100, stream, 0, 4000, big, 1));
+	/* Overlapping what was seen, then new data. */
+	EXPECT_EQ(0, send_stream(self->fd, s, 20100, stream, 3000, len, big, 1));
+	ASSERT_TRUE(flow_state(self->flows, &flow, &st));
+	EXPECT_EQ(NRTLS_RX_SYNCED, st.state);
+	EXPECT_EQ(7, st.records);
+	EXPECT_EQ(bytes, st.bytes);
+}
+
+/* A gap (data past where the next header should be) stops following. */
+TEST_F(prog, gap_loses_sync)
+{
+	static unsigned char stream[64 << 10];
+	const struct shape *s = &shapes[2];
+	unsigned long long bytes;
+	size_t len = make_stream(stream, sizeof(stream), lens, 7, &bytes);
+	unsigned long long lost0 = stat_sum(self->stats, NRTLS_RX_LOST_SYNC);
+	struct nrtls_rx_flow st;
+	struct nrtls_flow flow;
+	const int big[] = { 1000 };
+
+	shape_flow(s, 20200, 443, &flow);
+	ASSERT_EQ(XDP_PASS, syn(self->fd, s, 20200));
+	/* Headers at 0, 5, 11 and 116: the segment with the last is lost. */
+	EXPECT_EQ(0, send_stream(self->fd, s, 20200, stream, 0, 100, big, 1));
+	EXPECT_EQ(0, send_stream(self->fd, s, 20200, stream, 200, len, big, 1));
+	ASSERT_TRUE(flow_state(self->flows, &flow, &st));
+	EXPECT_EQ(NRTLS_RX_LOST, st.state);
+	EXPECT_EQ(3, st.records);
+	EXPECT_EQ(lost0 + 1, stat_sum(self->stats, NRTLS_RX_LOST_SYNC));
+}
+
+/* No ports in later fragments: such frames are not TCP packets to it. */
+TEST_F(prog, later_fragments_are_not_flows)
+{
+	unsigned char frame[MAXFRAME];
+	unsigned long long pkts0 = stat_sum(self->stats, NRTLS_RX_PACKETS);
+	const struct shape v4 = { "ipv4", AF_INET, 0, 0, 0, 0, 0 };
+
+	EXPECT_EQ(XDP_PASS, run(self->fd, frame,
+				build(frame, &v4, 20300, 443, 1, TCP_ACK,
+				      "\x17\x03\x03\xff\xff", 5, 0x2000 | 100)));
+	EXPECT_EQ(XDP_PASS, run(self->fd, frame,
+				build(frame, &shapes[4], 20300, 443, 1, TCP_ACK,
+				      "\x17\x03\x03\xff\xff", 5, 800)));
+	EXPECT_EQ(pkts0, stat_sum(self->stats, NRTLS_RX_PACKETS));
+	/* A first fragment is (the shapes above include one). */
+	EXPECT_EQ(XDP_PASS, run(self->fd, frame,
+				build(frame, &v4, 20300, 443, 1, TCP_ACK,
+				      "\x17\x03\x03\xff\xff", 5, 0x2000)));
+	EXPECT_EQ(pkts0 + 1, stat_sum(self->stats, NRTLS_RX_PACKETS));
+}
+
+/*
+ * An impossible record: a flow without a context is left alone (only no
+ * longer followed); on a flow with one, as the wire names it or as its
+ * receiving socket does, the packet is dropped and the flow's state is
+ * unchanged, so that the genuine segment at that sequence still counts.
+ */
+static void impossible(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(prog) *self, int port, bool ctx,
+		       bool reversed, const char *bad)
+{
+	static unsigned char stream[64 << 10];
+	const struct shape *s = &shapes[1];
+	unsigned char frame[MAXFRAME];
+	unsigned long long bytes;
+	size_t len = make_stream(stream, sizeof(stream), lens, 3, &bytes);
+	unsigned long long drops0 = stat_sum(self->stats, NRTLS_RX_DROPPED);
+	struct nrtls_rx_flow st;
+	struct nrtls_flow flow, cflow;
+	const int big[] = { 1400 };
+	__u32 id = 0;
+
+	shape_flow(s, port, 443, &flow);
+	cflow = flow;
+	if (reversed) {
+		memcpy(cflow.saddr, flow.daddr, sizeof(cflow.saddr));
+		memcpy(cflow.daddr, flow.saddr, sizeof(cflow.daddr));
+		cflow.sport = flow.dport;
+		cflow.dport = flow.sport;
+	}
+	/* The program's device in a test run is this namespace's lo. */
+	if (ctx)
+		ASSERT_EQ(0, nrtls_ctx_create(self->dev, 1, &cflow, &id));
+	ASSERT_EQ(XDP_PASS, syn(self->fd, s, port));
+	EXPECT_EQ(0, send_stream(self->fd, s, port, stream, 0, len, big, 1));
+	EXPECT_EQ(ctx ? XDP_DROP : XDP_PASS,
+		  run(self->fd, frame, build(frame, s, port, 443,
+					     ISN + 1 + len, TCP_ACK, bad, 5, 0)));
+	ASSERT_TRUE(flow_state(self->flows, &flow, &st));
+	EXPECT_EQ(3, st.records);
+	if (!ctx) {
+		EXPECT_EQ(NRTLS_RX_LOST, st.state);
+		EXPECT_EQ(drops0, stat_sum(self->stats, NRTLS_RX_DROPPED));
+		return;
+	}
+	EXPECT_EQ(NRTLS_RX_SYNCED, st.state);
+	EXPECT_EQ(1, st.dropped);
+	EXPECT_EQ((__u32)(ISN + 1 + len), st.next_seq);
+	EXPECT_EQ(drops0 + 1, stat_sum(self->stats, NRTLS_RX_DROPPED));
+	/* The real data at that sequence. */
+	EXPECT_EQ(XDP_PASS, run(self->fd, frame,
+				build(frame, s, port, 443, ISN + 1 + len,
+				      TCP_ACK, "\x17\x03\x03\x00\x00", 5, 0)));
+	ASSERT_TRUE(flow_state(self->flows, &flow, &st));
+	EXPECT_EQ(4, st.records);
+	EXPECT_EQ(NRTLS_RX_SYNCED, st.state);
+	EXPECT_EQ(0, nrtls_ctx_destroy(self->dev, id));
+}
+
+/* 2^14 + 256 + 1 bytes */
+#define OVERSIZE "\x17\x03\x03\x41\x01"
+
+TEST_F(prog, oversize_record_without_context_passes)
+{
+	impossible(_metadata, self, 20400, false, false, OVERSIZE);
+}
+
+TEST_F(prog, oversize_record_with_context_dropped)
+{
+	impossible(_metadata, self, 20401, true, false, OVERSIZE);
+}
+
+TEST_F(prog, unknown_type_with_socket_context_dropped)
+{
+	impossible(_metadata, self, 20402, true, true, "\x63\x03\x03\x00\x10");
+}
+
+TEST_F(prog, old_version_with_context_dropped)
+{
+	impossible(_metadata, self, 20403, true, false, "\x17\x02\x00\x00\x10");
+}
+
+/* With a port set, other flows are not looked at. */
+TEST(port_filter)
+{
+	unsigned char frame[MAXFRAME];
+	struct nrtls_rx *skel = nrtls_rx__open();
+	int fd, stats;
+
+	ASSERT_NE(NULL, skel);
+	skel->rodata->port = 8443;
+	ASSERT_EQ(0, nrtls_rx__load(skel));
+	fd = bpf_program__fd(skel->progs.nrtls_rx);
+	stats = bpf_map__fd(skel->maps.nrtls_rx_stats);
+	EXPECT_EQ(XDP_PASS, syn(fd, &shapes[0], 20500));	/* to 443 */
+	EXPECT_EQ(0, stat_sum(stats, NRTLS_RX_PACKETS));
+	EXPECT_EQ(XDP_PASS, run(fd, frame, build(frame, &shapes[0], 8443,
+						 20500, ISN, TCP_SYN, NULL, 0, 0)));
+	EXPECT_EQ(1, stat_sum(stats, NRTLS_RX_PACKETS));
+	nrtls_rx__destroy(skel);
+}
+
+/* Over a veth pair: a real TCP connection, records of random sizes. */
+FIXTURE(veth) {
+	struct nrtls_netpair net;
+	struct nrtls_rx *skel;
+	bool xdp;
+};
+
+FIXTURE_SETUP(veth)
+{
+	ASSERT_EQ(0, nrtls_netpair_setup(&self->net));
+	self->skel = nrtls_rx__open_and_load();
+	ASSERT_NE(NULL, self->skel);
+}
+
+FIXTURE_TEARDOWN(veth)
+{
+	if (self->xdp) {
+		nrtls_netns_enter(self->net.fd_b);
+		bpf_xdp_detach(self->net.ifindex_b, 0, NULL);
+	}
+	nrtls_rx__destroy(self->skel);
+	nrtls_netpair_teardown(&self->net);
+}
+
+struct reader {
+	int fd;
+	size_t expect, got;
+	const unsigned char *want;
+	bool same;
+};
+
+static void *read_all(void *arg)
+{
+	struct reader *r = arg;
+	unsigned char buf[65536];
+	ssize_t n;
+
+	r->same = true;
+	while (r->got < r->expect) {
+		n = read(r->fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		if (r->got + n > r->expect ||
+		    memcmp(buf, r->want + r->got, n))
+			r->same = false;
+		r->got += n;
+	}
+	return NULL;
+}
+
+/* Records of random sizes, a quarter of them under 64 bytes. */
+static size_t random_records(unsigned char *stream, size_t size,
+			     unsigned long long *records,
+			     unsigned long long *bytes)
+{
+	size_t len = 0;
+
+	*records = *bytes = 0;
+	while (len + 5 + NRTLS_RX_MAX_RECORD <= size) {
+		int n = rand() % (NRTLS_RX_MAX_RECORD + 1);
+
+		if (rand() % 4 == 0)
+			n %= 64;
+		stream[len] = 23;
+		stream[len + 1] = 3;
+		stream[len + 2] = 3;
+		put16(stream + len + 3, n);
+		for (int i = 0; i < n; i++)
+			stream[len + 5 + i] = rand();
+		len += 5 + n;
+		*bytes += 5 + n;
+		(*records)++;
+	}
+	return len;
+}
+
+/* Write @len bytes in writes of random sizes while @r reads and checks. */
+static bool transfer(int cli, struct reader *r, const unsigned char *stream,
+		     size_t len)
+{
+	size_t sent = 0;
+	pthread_t thr;
+
+	r->expect = len;
+	r->got = 0;
+	r->want = stream;
+	if (pthread_create(&thr, NULL, read_all, r))
+		return false;
+	/* Writes of random sizes, so that segments cut records anywhere. */
+	while (sent < len) {
+		size_t n = 1 + rand() % 20000;
+		ssize_t w;
+
+		if (n > len - sent)
+			n = len - sent;
+		w = write(cli, stream + sent, n);
+		if (w <= 0)
+			break;
+		sent += w;
+	}
+	pthread_join(thr, NULL);
+	return sent == len && r->got == len && r->same;
+}
+
+static unsigned short ip_csum(const unsigned char *p, int len)
+{
+	unsigned int sum = 0;
+
+	for (int i = 0; i < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/*
+ * From namespace a's end of the pair, a segment of the flow at @seq that
+ * starts a record of 2^14 + 257 bytes.  Its TCP checksum is left wrong:
+ * should the program let it through, TCP discards it and the real stream
+ * stays intact, so what fails is only the drop count.
+ */
+static int forge(struct nrtls_netpair *net, int sport, unsigned int seq)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_halen = ETH_ALEN,
+	};
+	unsigned char f[64] = { 0 };
+	struct ifreq ifr = { 0 };
+	int fd, ret = -1;
+
+	/* The receiving end's address, asked in its namespace. */
+	if (nrtls_netns_enter(net->fd_b))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	strcpy(ifr.ifr_name, "nrt-b");
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr))
+		goto out;
+	close(fd);
+	if (nrtls_netns_enter(net->fd_a))
+		return -1;
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto out;
+	memcpy(f, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	put16(f + 12, ETH_P_IP);
+	f[14] = 0x45;
+	put16(f + 16, 20 + 20 + 5);
+	f[22] = 64;
+	f[23] = IPPROTO_TCP;
+	inet_pton(AF_INET, "192.0.2.1", f + 26);
+	inet_pton(AF_INET, "192.0.2.2", f + 30);
+	put16(f + 24, ip_csum(f + 14, 20));
+	put16(f + 34, sport);
+	put16(f + 36, 4433);
+	put32(f + 38, seq);
+	f[46] = 5 << 4;
+	f[47] = TCP_ACK;
+	put16(f + 48, 65535);
+	memcpy(f + 54, OVERSIZE, 5);
+	sll.sll_ifindex = net->ifindex_a;
+	memcpy(sll.sll_addr, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	if (sendto(fd, f, 60, 0, (void *)&sll, sizeof(sll)) == 60)
+		ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static bool wait_dropped(int stats, unsigned long long n)
+{
+	struct timespec ts = { 0, 10 * 1000000L };
+
+	for (int i = 0; i < 500; i++) {
+		if (stat_sum(stats, NRTLS_RX_DROPPED) >= n)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/*
+ * A real connection: per-flow counts exact over 8 MiB of records cut
+ * anywhere by TCP; then, with a context for the flow, a forged impossible
+ * record at the flow's next header is dropped and the flow goes on, its
+ * data and counts exact.
+ */
+TEST_F_TIMEOUT(veth, counts_exact_over_tcp, 120)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(4433) };
+	int flows = bpf_map__fd(self->skel->maps.nrtls_rx_flows);
+	int stats = bpf_map__fd(self->skel->maps.nrtls_rx_stats);
+	unsigned long long bytes, records, bytes2, records2;
+	size_t size = 8 << 20, len, len2;
+	unsigned char *stream = malloc(size);
+	struct nrtls_rx_flow st;
+	struct nrtls_flow flow;
+	struct sockaddr_in me;
+	socklen_t melen = sizeof(me);
+	struct reader r = { 0 };
+	int lsn, cli, dev, one = 1;
+	__u32 id;
+
+	ASSERT_NE(NULL, stream);
+	srand(time(NULL));
+	len = random_records(stream, size, &records, &bytes);
+
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
+	ASSERT_EQ(0, bpf_xdp_attach(self->net.ifindex_b,
+				    bpf_program__fd(self->skel->progs.nrtls_rx),
+				    0, NULL));
+	self->xdp = true;
+	lsn = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, lsn);
+	setsockopt(lsn, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	inet_pton(AF_INET, "192.0.2.2", &sin.sin_addr);
+	ASSERT_EQ(0, bind(lsn, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(lsn, 1));
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_a));
+	cli = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, connect(cli, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, getsockname(cli, (void *)&me, &melen));
+	r.fd = accept(lsn, NULL, NULL);
+	ASSERT_LE(0, r.fd);
+	EXPECT_TRUE(transfer(cli, &r, stream, len));
+
+	nrtls_flow_v4(&flow, IPPROTO_TCP, "192.0.2.1", ntohs(me.sin_port),
+		      "192.0.2.2", 4433);
+	ASSERT_TRUE(flow_state(flows, &flow, &st));
+	EXPECT_EQ(NRTLS_RX_SYNCED, st.state);
+	EXPECT_EQ(records, st.records);
+	EXPECT_EQ(bytes, st.bytes);
+	EXPECT_EQ(0, st.have);
+	EXPECT_EQ(0, stat_sum(stats, NRTLS_RX_LOST_SYNC));
+	TH_LOG("%llu records, %llu bytes followed", records, bytes);
+
+	/* All of it was read: the next header is at the sender's next byte. */
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
+	dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, nrtls_ctx_create(dev, self->net.ifindex_b, &flow, &id));
+	ASSERT_EQ(0, forge(&self->net, ntohs(me.sin_port), st.next_seq));
+	ASSERT_TRUE(wait_dropped(stats, 1));
+	ASSERT_TRUE(flow_state(flows, &flow, &st));
+	EXPECT_EQ(1, st.dropped);
+	EXPECT_EQ(NRTLS_RX_SYNCED, st.state);
+	EXPECT_EQ(records, st.records);
+
+	len2 = random_records(stream, 1 << 20, &records2, &bytes2);
+	EXPECT_TRUE(transfer(cli, &r, stream, len2));
+	ASSERT_TRUE(flow_state(flows, &flow, &st));
+	EXPECT_EQ(NRTLS_RX_SYNCED, st.state);
+	EXPECT_EQ(records + records2, st.records);
+	EXPECT_EQ(bytes + bytes2, st.bytes);
+	EXPECT_EQ(1, stat_sum(stats, NRTLS_RX_DROPPED));
+	EXPECT_EQ(0, nrtls_ctx_destroy(dev, id));
+	close(dev);
+	close(cli);
+	close(r.fd);
+	close(lsn);
+	free(stream);
+}
+
+TEST_HARNESS_MAIN
