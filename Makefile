@@ -5,6 +5,7 @@
 KVER ?= $(shell [ -e /lib/modules/$$(uname -r)/build/Makefile ] && uname -r || echo 6.1)
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
+U := $(BUILD)/user
 
 # Goals that do not need kernel headers (they may install them).
 NOKERNEL_GOALS := help deps check demo clean distclean userspace install uninstall fuzz host-tests deb
@@ -35,11 +36,16 @@ BPFTOOL ?= bpftool
 CC ?= gcc
 BASE_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(TOP)/kmod/uapi $(CFLAGS)
-USER_CFLAGS = $(BASE_CFLAGS) -I$(O)/bpf -Ibpf
+USER_CFLAGS = $(BASE_CFLAGS) -I$(O)/bpf -I$(U)/bpf -Ibpf
 LIBBPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 USER_LIBS = $(LIBBPF_LIBS) -luring -lssl -lcrypto -lpthread
 
-BPF_SRCS := $(wildcard bpf/*.bpf.c)
+# Test fixtures, built per kernel against its vmlinux.h; programs that
+# nrtlsctl ships are built once from UAPI headers (below, build/user/bpf).
+BPF_USER_SRCS := bpf/nrtls_rx.bpf.c
+BPF_USER_OBJS := $(patsubst bpf/%.bpf.c,$(U)/bpf/%.bpf.o,$(BPF_USER_SRCS))
+BPF_USER_SKELS := $(BPF_USER_OBJS:.bpf.o=.skel.h)
+BPF_SRCS := $(filter-out $(BPF_USER_SRCS),$(wildcard bpf/*.bpf.c))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS := $(wildcard bpf/*.h)
@@ -95,7 +101,7 @@ $(KO): FORCE
 
 # --- BPF -------------------------------------------------------------------
 
-bpf: $(BPF_SKELS)
+bpf: $(BPF_SKELS) $(BPF_USER_SKELS)
 
 # vmlinux.h holds the kernel's types and the module's (struct nrtls_ctx, ...),
 # dumped from the module's split BTF over the kernel's BTF.
@@ -116,8 +122,7 @@ $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 
 # --- userspace ------------------------------------------------------------
 
-# Userspace does not depend on the kernel it runs on: build/user/.
-U := $(BUILD)/user
+# Userspace does not depend on the kernel it runs on: build/user/ (U).
 PREFIX ?= /usr/local
 # One version for the module and the programs: kmod/version.h's.
 VERSION := $(shell sed -n 's/^\#define NRTLS_VERSION "\(.*\)"$$/\1/p' kmod/version.h)
@@ -155,9 +160,22 @@ $(U)/bin/nrtls-serve: $(SERVE_OBJS) $(U)/lib/libnrtls.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(NET_LIBS) -lsystemd
 
-$(U)/bin/nrtlsctl: userspace/ctl/nrtlsctl.c kmod/uapi/linux/nrtls.h
+CTL_SRCS := $(wildcard userspace/ctl/*.c)
+$(U)/bin/nrtlsctl: $(CTL_SRCS) $(USER_HDRS) $(BPF_USER_SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(UCFLAGS) $(LDFLAGS) -o $@ $<
+	$(CC) $(UCFLAGS) -I$(U)/bpf -Ibpf $(LDFLAGS) -o $@ $(CTL_SRCS) $(LIBBPF_LIBS)
+
+# The BPF programs nrtlsctl embeds: any kernel, so UAPI headers only.
+$(U)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) kmod/uapi/linux/nrtls.h
+	$(call need,$(CLANG),clang)
+	@mkdir -p $(@D)
+	$(CLANG) -target bpf -g -O2 -Wall -Werror -I$(TOP)/kmod/uapi -Ibpf \
+		-I/usr/include/$$($(CC) -print-multiarch) -c $< -o $@
+
+$(U)/bpf/%.skel.h: $(U)/bpf/%.bpf.o
+	$(call need,$(BPFTOOL),bpftool)
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp
+	@mv $@.tmp $@
 
 # Everything goes inside PREFIX unless asked.  ip(8) itself loads
 # link_nrtls.so (and link_nrtls_lag.so, the same file) from
@@ -281,7 +299,7 @@ $(O)/selftests/helpers/%: selftests/helpers/%.c selftests/lib/nrtls_pattern.h
 $(KSFT_STAMP):
 	@$(TOP)/scripts/ksource.sh 6.1 > /dev/null
 
-$(O)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) $(BPF_SKELS) $(KSFT_STAMP)
+$(O)/selftests/%: selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) $(BPF_SKELS) $(BPF_USER_SKELS) $(KSFT_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(SELFTEST_CFLAGS) -o $@ \
 		$< $(SELFTEST_LIB) $(USER_LIBS)
@@ -327,7 +345,7 @@ bench-rx: kmod bench-build userspace
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 1200 --cmd '$(RX_BENCH)'
 
 # Userspace must build without warnings from clang too.
-clang-check: $(BPF_SKELS) $(KSFT_STAMP)
+clang-check: $(BPF_SKELS) $(BPF_USER_SKELS) $(KSFT_STAMP)
 	$(call need,$(CLANG),clang)
 	@for f in $(SELFTEST_SRCS) $(SELFTEST_LIB) bench/nrtls-bench.c; do \
 		echo "  CLANG   $$f"; \
@@ -337,10 +355,10 @@ clang-check: $(BPF_SKELS) $(KSFT_STAMP)
 		echo "  CLANG   $$f"; \
 		$(CLANG) $(BASE_CFLAGS) -Iselftests/lib $(FUSE_CFLAGS) -fsyntax-only $$f || exit 1; \
 	done
-	@for f in $(LIB_SRCS) $(SERVE_SRCS) userspace/serve/fuzz_http.c userspace/ctl/nrtlsctl.c \
+	@for f in $(LIB_SRCS) $(SERVE_SRCS) userspace/serve/fuzz_http.c $(CTL_SRCS) \
 			userspace/iplink/link_nrtls.c bench/nrtls-rxbench.c; do \
 		echo "  CLANG   $$f"; \
-		$(CLANG) $(UCFLAGS) -fsyntax-only $$f || exit 1; \
+		$(CLANG) $(UCFLAGS) -I$(U)/bpf -Ibpf -fsyntax-only $$f || exit 1; \
 	done
 
 # --- tests and VMs ---------------------------------------------------------

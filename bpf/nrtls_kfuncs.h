@@ -2,7 +2,9 @@
 /*
  * nrtls module kfuncs, for BPF programs.  Include after vmlinux.h, which
  * the build generates from the module's BTF so that it also declares
- * struct nrtls_ctx and struct nrtls_flow with their real layout.
+ * struct nrtls_ctx and struct nrtls_flow with their real layout; or after
+ * UAPI headers, <linux/nrtls.h> and a definition of struct nrtls_ctx of
+ * your own that the program does not read (nrtls_rx.bpf.c does that).
  */
 #ifndef NRTLS_KFUNCS_H
 #define NRTLS_KFUNCS_H

@@ -10,8 +10,31 @@
  *
  * Only in-order data is followed: a gap (reordering, loss before this
  * point) ends following of that flow, counted in NRTLS_RX_LOST_SYNC.
+ *
+ * nrtlsctl embeds it, and nrtlsctl does not depend on the kernel it runs
+ * on, so this is built from UAPI headers, not from a kernel's vmlinux.h;
+ * libbpf resolves the kfuncs in the module's BTF at load time.
  */
-#include "vmlinux.h"
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/nrtls.h>
+#include <bpf/bpf_helpers.h>
+
+/*
+ * Opaque to this program.  libbpf matches a kfunc's prototype against the
+ * kernel's by kind and name, and a declaration alone would be a BTF FWD,
+ * not the STRUCT the module has.
+ */
+struct nrtls_ctx {
+	__u32 id;
+};
+
 #include "nrtls_kfuncs.h"
 #include "nrtls_flow.bpf.h"
 #include "nrtls_rx.h"

@@ -4,6 +4,7 @@
  *
  *   nrtlsctl status [--json]
  *   nrtlsctl contexts [--json]
+ *   nrtlsctl rx attach|detach|status ...   (rx.c)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <linux/nrtls.h>
+#include "ctl.h"
 
 #define SYSMOD "/sys/module/nrtls"
 #define DEBUGFS "/sys/kernel/debug/nrtls"
@@ -26,11 +28,17 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nrtlsctl status [--json]\n"
 		"       nrtlsctl contexts [--json]\n"
+		"       nrtlsctl rx attach DEV [--port PORT]\n"
+		"       nrtlsctl rx detach DEV\n"
+		"       nrtlsctl rx status [DEV] [--json]\n"
 		"\n"
 		"  status    is nrtls.ko loaded, its version, parameters, live objects\n"
 		"            and event counters (the last two need root: debugfs)\n"
 		"  contexts  the live offload contexts: flow, type, mode, device,\n"
 		"            references, and what the device says of each (root)\n"
+		"  rx        the nrtls_rx XDP program on DEV: TLS records per flow, drops\n"
+		"            of impossible records; --port follows only that TCP port\n"
+		"            (root; more in nrtlsctl rx --help)\n"
 		"  --json    JSON instead of text\n"
 		"  -h, --help     this text\n"
 		"  -V, --version  the version of nrtlsctl (status gives the module's)\n"
@@ -51,7 +59,7 @@ static bool read_line(const char *path, char *buf, size_t len)
 }
 
 /* JSON string body: the values here are names and numbers, but be safe. */
-static void json_str(const char *s)
+void json_str(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -310,6 +318,8 @@ int main(int argc, char **argv)
 	bool json = false;
 	const char *cmd = NULL;
 
+	if (argc > 1 && !strcmp(argv[1], "rx"))
+		return ctl_rx(argc - 2, argv + 2);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;

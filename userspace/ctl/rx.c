@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nrtlsctl rx: attach, replace, detach and read the nrtls_rx XDP program
+ * (bpf/nrtls_rx.bpf.c).  An attachment is a BPF link pinned with the
+ * program's maps in /sys/fs/bpf/nrtls/rx-<ifindex>/, so that it outlives
+ * nrtlsctl and shows in bpftool; attaching again replaces the program in
+ * the link atomically (bpf_link_update) and keeps its flows and counters.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <linux/nrtls.h>
+#include "ctl.h"
+#include "nrtls_rx.h"
+#include "nrtls_rx.skel.h"
+
+#define BPFFS "/sys/fs/bpf"
+#define PIN_ROOT BPFFS "/nrtls"
+/* The files of one attachment, in its directory. */
+static const char *const pins[] = { "link", "flows", "stats", "config" };
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	fprintf(stderr, "nrtlsctl: libbpf: ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void rx_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nrtlsctl rx attach DEV [--port PORT]\n"
+		"       nrtlsctl rx detach DEV\n"
+		"       nrtlsctl rx status [DEV] [--json]\n"
+		"\n"
+		"  attach  load nrtls_rx (XDP) on DEV's receive side, or replace the\n"
+		"          one there without losing its flows; --port follows only\n"
+		"          TCP flows with that port at either end (default: all)\n"
+		"  detach  remove it\n"
+		"  status  per device: counters, and per flow the TLS records seen,\n"
+		"          their bytes, packets dropped for an impossible record\n"
+		"DEV is a device name, or an ifindex for a device that is gone.\n"
+		"Pinned in " PIN_ROOT "/rx-IFINDEX/; needs root and nrtls.ko.\n");
+}
+
+static void pin_path(char *buf, size_t len, int ifindex, const char *file)
+{
+	if (file)
+		snprintf(buf, len, PIN_ROOT "/rx-%d/%s", ifindex, file);
+	else
+		snprintf(buf, len, PIN_ROOT "/rx-%d", ifindex);
+}
+
+static int pinned_fd(int ifindex, const char *file)
+{
+	char path[128];
+
+	pin_path(path, sizeof(path), ifindex, file);
+	return bpf_obj_get(path);
+}
+
+/* Remove an attachment's pins and directory (what is there of them). */
+static void unpin_all(int ifindex)
+{
+	char path[128];
+
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		pin_path(path, sizeof(path), ifindex, pins[i]);
+		unlink(path);
+	}
+	pin_path(path, sizeof(path), ifindex, NULL);
+	rmdir(path);
+}
+
+static int ensure_bpffs(void)
+{
+	struct statfs sf;
+
+	if (!statfs(BPFFS, &sf) && sf.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700")) {
+		fprintf(stderr, "nrtlsctl: %s is not a BPF file system, and mounting one failed: %s\n",
+			BPFFS, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int dev_index(const char *dev)
+{
+	char *end;
+	long n;
+
+	if (if_nametoindex(dev))
+		return if_nametoindex(dev);
+	n = strtol(dev, &end, 10);
+	if (*dev && !*end && n > 0 && n < 1 << 30)
+		return n;
+	fprintf(stderr, "nrtlsctl: no device '%s'\n", dev);
+	return 0;
+}
+
+static int pin_map(struct bpf_map *map, int ifindex, const char *file)
+{
+	char path[128];
+	int err;
+
+	pin_path(path, sizeof(path), ifindex, file);
+	err = bpf_map__pin(map, path);
+	if (err)
+		fprintf(stderr, "nrtlsctl: pinning %s: %s\n", path, strerror(-err));
+	return err;
+}
+
+/* Replace the program in the pinned link @link_fd: same link, same maps. */
+static int replace(struct nrtls_rx *skel, int ifindex, int link_fd)
+{
+	char path[128];
+	int err;
+
+	if (bpf_link_update(link_fd, bpf_program__fd(skel->progs.nrtls_rx), NULL)) {
+		fprintf(stderr, "nrtlsctl: replacing the program: %s\n", strerror(errno));
+		return -1;
+	}
+	pin_path(path, sizeof(path), ifindex, "config");
+	unlink(path);
+	err = pin_map(skel->maps.rodata, ifindex, "config");
+	return err ? -1 : 0;
+}
+
+static int attach_new(struct nrtls_rx *skel, int ifindex, const char *dev)
+{
+	struct bpf_link *link;
+	char path[128];
+	int err;
+
+	pin_path(path, sizeof(path), ifindex, NULL);
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		fprintf(stderr, "nrtlsctl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	link = bpf_program__attach_xdp(skel->progs.nrtls_rx, ifindex);
+	if (!link) {
+		err = errno;
+		fprintf(stderr, "nrtlsctl: attaching XDP to %s: %s%s\n", dev, strerror(err),
+			err == EBUSY || err == EEXIST ?
+			" (another XDP program is attached there)" : "");
+		unpin_all(ifindex);
+		return -1;
+	}
+	pin_path(path, sizeof(path), ifindex, "link");
+	err = bpf_link__pin(link, path);
+	if (err)
+		fprintf(stderr, "nrtlsctl: pinning %s: %s\n", path, strerror(-err));
+	if (!err)
+		err = pin_map(skel->maps.nrtls_rx_flows, ifindex, "flows");
+	if (!err)
+		err = pin_map(skel->maps.nrtls_rx_stats, ifindex, "stats");
+	if (!err)
+		err = pin_map(skel->maps.rodata, ifindex, "config");
+	if (err) {
+		/* Unpinned, the link goes with its last fd: detached. */
+		unpin_all(ifindex);
+	}
+	bpf_link__destroy(link);
+	return err ? -1 : 0;
+}
+
+static int rx_attach(const char *dev, int port)
+{
+	int ifindex = dev_index(dev), link_fd, ret = 1;
+	struct nrtls_rx *skel;
+
+	if (!ifindex || ensure_bpffs())
+		return 1;
+	if (mkdir(PIN_ROOT, 0700) && errno != EEXIST) {
+		fprintf(stderr, "nrtlsctl: %s: %s\n", PIN_ROOT, strerror(errno));
+		return 1;
+	}
+	link_fd = pinned_fd(ifindex, "link");
+	skel = nrtls_rx__open();
+	if (!skel) {
+		fprintf(stderr, "nrtlsctl: opening nrtls_rx: %s\n", strerror(errno));
+		goto out;
+	}
+	skel->rodata->port = port;
+	if (link_fd >= 0) {
+		/* The new program takes over the old one's flows and counters. */
+		int flows = pinned_fd(ifindex, "flows");
+		int stats = pinned_fd(ifindex, "stats");
+		int err = flows < 0 || stats < 0 ? -ENOENT :
+			bpf_map__reuse_fd(skel->maps.nrtls_rx_flows, flows);
+
+		if (!err)
+			err = bpf_map__reuse_fd(skel->maps.nrtls_rx_stats, stats);
+		if (flows >= 0)
+			close(flows);
+		if (stats >= 0)
+			close(stats);
+		if (err) {
+			fprintf(stderr, "nrtlsctl: the maps pinned beside %s's link: %s\n",
+				dev, strerror(-err));
+			goto out;
+		}
+	}
+	if (nrtls_rx__load(skel)) {
+		fprintf(stderr, "nrtlsctl: loading nrtls_rx: %s%s\n", strerror(errno),
+			access("/sys/module/nrtls", F_OK) ? " (nrtls.ko is not loaded)" : "");
+		goto out;
+	}
+	if (link_fd >= 0 ? replace(skel, ifindex, link_fd) :
+			   attach_new(skel, ifindex, dev))
+		goto out;
+	printf("nrtls_rx %s %s (ifindex %d), following ", link_fd >= 0 ?
+	       "replaced on" : "attached to", dev, ifindex);
+	if (port)
+		printf("TCP port %d", port);
+	else
+		printf("all TCP ports");
+	printf("; pinned in " PIN_ROOT "/rx-%d\n", ifindex);
+	ret = 0;
+out:
+	nrtls_rx__destroy(skel);
+	if (link_fd >= 0)
+		close(link_fd);
+	return ret;
+}
+
+static int rx_detach(const char *dev)
+{
+	int ifindex = dev_index(dev), fd;
+
+	if (!ifindex)
+		return 1;
+	fd = pinned_fd(ifindex, "link");
+	if (fd < 0) {
+		fprintf(stderr, "nrtlsctl: nrtls_rx is not attached to %s (nothing in "
+			PIN_ROOT "/rx-%d)\n", dev, ifindex);
+		return 1;
+	}
+	/* Detach now, even if some other process holds the link open. */
+	if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL) {
+		fprintf(stderr, "nrtlsctl: detaching from %s: %s\n", dev, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	unpin_all(ifindex);
+	printf("nrtls_rx detached from %s\n", dev);
+	return 0;
+}
+
+static unsigned long long stat_sum(int fd, __u32 key)
+{
+	int n = libbpf_num_possible_cpus();
+	unsigned long long sum = 0;
+	__u64 *v;
+
+	if (n <= 0)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (v && !bpf_map_lookup_elem(fd, &key, v))
+		for (int i = 0; i < n; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+static void endpoint(char *buf, size_t len, int family, const __be32 *addr,
+		     __be16 port)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(family, addr, a, sizeof(a));
+	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, ntohs(port));
+}
+
+static void show_flows(int fd, bool json)
+{
+	struct nrtls_flow key, next;
+	struct nrtls_rx_flow v;
+	bool first = true;
+	void *prev = NULL;
+
+	if (json)
+		printf(",\"flows\":[");
+	else
+		printf("  %-5s %-44s %-44s %-7s %10s %12s %8s\n", "proto", "source",
+		       "destination", "state", "records", "bytes", "dropped");
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		char src[64], dst[64];
+		const char *state;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		endpoint(src, sizeof(src), key.family, key.saddr, key.sport);
+		endpoint(dst, sizeof(dst), key.family, key.daddr, key.dport);
+		state = v.state == NRTLS_RX_SYNCED ? "synced" : "lost";
+		if (json) {
+			printf("%s{\"source\":", first ? "" : ",");
+			json_str(src);
+			printf(",\"destination\":");
+			json_str(dst);
+			printf(",\"state\":\"%s\",\"records\":%llu,\"bytes\":%llu,\"dropped\":%llu}",
+			       state, (unsigned long long)v.records,
+			       (unsigned long long)v.bytes, (unsigned long long)v.dropped);
+		} else {
+			printf("  %-5s %-44s %-44s %-7s %10llu %12llu %8llu\n", "tcp", src, dst,
+			       state, (unsigned long long)v.records,
+			       (unsigned long long)v.bytes, (unsigned long long)v.dropped);
+		}
+		first = false;
+	}
+	if (json)
+		printf("]");
+}
+
+static const char *const stat_names[NRTLS_RX_NSTATS] = {
+	[NRTLS_RX_PACKETS] = "packets",
+	[NRTLS_RX_RECORDS] = "records",
+	[NRTLS_RX_DROPPED] = "dropped",
+	[NRTLS_RX_LOST_SYNC] = "lost_sync",
+	[NRTLS_RX_UNTRACKED] = "untracked",
+};
+
+/* One attachment; false if its pins are unreadable. */
+static bool show_one(int ifindex, bool json, bool first)
+{
+	int link = pinned_fd(ifindex, "link"), stats = pinned_fd(ifindex, "stats");
+	int flows = pinned_fd(ifindex, "flows"), config = pinned_fd(ifindex, "config");
+	struct bpf_link_info info = { 0 };
+	__u32 info_len = sizeof(info), zero = 0;
+	char name[IF_NAMESIZE] = "";
+	unsigned char cfg[64] = { 0 };
+	bool ok = link >= 0 && stats >= 0 && flows >= 0 && config >= 0;
+	__u16 port = 0;
+
+	if (ok && bpf_obj_get_info_by_fd(link, &info, &info_len))
+		ok = false;
+	if (ok && !bpf_map_lookup_elem(config, &zero, cfg))
+		memcpy(&port, cfg, sizeof(port));
+	if (!if_indextoname(ifindex, name))
+		strcpy(name, "");
+	if (!ok) {
+		fprintf(stderr, "nrtlsctl: " PIN_ROOT "/rx-%d: incomplete or unreadable\n",
+			ifindex);
+	} else if (json) {
+		printf("%s{\"device\":", first ? "" : ",");
+		if (*name)
+			json_str(name);
+		else
+			printf("null");
+		printf(",\"ifindex\":%d,\"attached\":%s,\"link\":%u,\"program\":%u,\"port\":%u",
+		       ifindex, info.xdp.ifindex ? "true" : "false", info.id,
+		       info.prog_id, port);
+		for (int i = 0; i < NRTLS_RX_NSTATS; i++)
+			printf(",\"%s\":%llu", stat_names[i], stat_sum(stats, i));
+		show_flows(flows, true);
+		printf("}");
+	} else {
+		printf("%s (ifindex %d): %s, link %u, program %u, %s",
+		       *name ? name : "(gone)", ifindex,
+		       info.xdp.ifindex ? "attached" : "detached (device gone)",
+		       info.id, info.prog_id, port ? "port " : "all TCP ports");
+		if (port)
+			printf("%u", port);
+		printf("\n ");
+		for (int i = 0; i < NRTLS_RX_NSTATS; i++)
+			printf(" %s %llu", stat_names[i], stat_sum(stats, i));
+		printf("\n");
+		show_flows(flows, false);
+	}
+	if (link >= 0)
+		close(link);
+	if (stats >= 0)
+		close(stats);
+	if (flows >= 0)
+		close(flows);
+	if (config >= 0)
+		close(config);
+	return ok;
+}
+
+static int rx_status(const char *dev, bool json)
+{
+	int only = dev ? dev_index(dev) : 0, n = 0, ret = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (dev && !only)
+		return 1;
+	d = opendir(PIN_ROOT);
+	if (json)
+		printf("{\"programs\":[");
+	while (d && (de = readdir(d))) {
+		int ifindex;
+
+		if (sscanf(de->d_name, "rx-%d", &ifindex) != 1 ||
+		    (only && ifindex != only))
+			continue;
+		if (!show_one(ifindex, json, n == 0))
+			ret = 1;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (json)
+		printf("]}\n");
+	else if (!n)
+		printf("nrtls_rx is not attached%s%s\n", dev ? " to " : "", dev ? dev : "");
+	if (dev && !n)
+		ret = 1;
+	return ret;
+}
+
+int ctl_rx(int argc, char **argv)
+{
+	const char *cmd = NULL, *dev = NULL;
+	bool json = false;
+	long port = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			rx_usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
+			char *end;
+
+			port = strtol(argv[++i], &end, 10);
+			if (*end || port < 1 || port > 65535) {
+				fprintf(stderr, "nrtlsctl: --port: '%s' is not a port (1-65535)\n",
+					argv[i]);
+				return 2;
+			}
+		} else if (argv[i][0] != '-' && !cmd) {
+			cmd = argv[i];
+		} else if (argv[i][0] != '-' && !dev) {
+			dev = argv[i];
+		} else {
+			fprintf(stderr, "nrtlsctl: rx: unexpected '%s'\n", argv[i]);
+			rx_usage(stderr);
+			return 2;
+		}
+	}
+	libbpf_set_print(libbpf_print);
+	if (cmd && !strcmp(cmd, "status") && !port)
+		return rx_status(dev, json);
+	if (cmd && dev && !json && !strcmp(cmd, "attach"))
+		return rx_attach(dev, port);
+	if (cmd && dev && !json && !port && !strcmp(cmd, "detach"))
+		return rx_detach(dev);
+	if (cmd && strcmp(cmd, "status") && strcmp(cmd, "attach") && strcmp(cmd, "detach"))
+		fprintf(stderr, "nrtlsctl: rx: unknown command '%s'\n", cmd);
+	rx_usage(stderr);
+	return 2;
+}
