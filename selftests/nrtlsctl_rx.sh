@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # nrtlsctl rx: attach nrtls_rx to a veth, follow a real OpenSSL connection
 # through it, replace it in place under the same link without losing its
-# flows, survive the device's removal, detach; errors for bad input.
+# flows, survive the device's removal, detach; a device in another network
+# namespace (--netns); errors for bad input.
 top=$(cd "$(dirname "$0")/.." && pwd)
 ctl=$top/build/user/bin/nrtlsctl
 ns=nrtls-rx-$$
@@ -30,7 +31,7 @@ cleanup() {
 	kill "${srv:-}" 2> /dev/null
 	ip link del nrx0 2> /dev/null
 	ip netns del "$ns" 2> /dev/null
-	rm -rf "$dir" /sys/fs/bpf/nrtls/rx-*
+	rm -rf "$dir" /sys/fs/bpf/nrtls/rx-*-*
 }
 trap cleanup EXIT
 json_num() { grep -Eo "\"$1\":[0-9]+" | head -1 | cut -d: -f2; }
@@ -43,7 +44,7 @@ ip -n "$ns" addr add 198.51.100.2/24 dev nrx1
 ip -n "$ns" link set nrx1 up
 ip -n "$ns" link set lo up
 ifindex=$(cat /sys/class/net/nrx0/ifindex)
-pins=/sys/fs/bpf/nrtls/rx-$ifindex
+pins=/sys/fs/bpf/nrtls/rx-$(stat -L -c %i /proc/self/ns/net)-$ifindex
 
 out=$("$ctl" rx attach nrx0 --port 4433); rc=$?
 link1=$("$ctl" rx status nrx0 --json | json_num link)
@@ -115,11 +116,28 @@ t "detach removes the program and its pins" \
 t "detach when not attached: exit 1 and a message" \
 	'err=$("$ctl" rx detach nrx0 2>&1); [ $? -eq 1 ] && echo "$err" | grep -q "not attached"'
 
+# The namespace's end, from here: pinned in this mount namespace.
+nsino=$(stat -L -c %i /run/netns/"$ns")
+out=$("$ctl" rx attach nrx1 --netns "$ns" --port 443); rc=$?
+status=$("$ctl" rx status --json)
+t "attach --netns: on the device there, pinned here, listed by status" \
+	'[ $rc -eq 0 ] && ip -n "$ns" link show nrx1 | grep -q "prog/xdp" &&
+	 ls -d /sys/fs/bpf/nrtls/rx-$nsino-* > /dev/null &&
+	 echo "$status" | grep -q "{\"device\":null,\"netns\":$nsino,\"ifindex\":[0-9]*,\"attached\":true" &&
+	 "$ctl" rx status nrx1 --netns "$ns" --json | grep -q "{\"device\":\"nrx1\",\"netns\":$nsino,"'
+out=$("$ctl" rx detach nrx1 --netns "$ns"); rc=$?
+t "detach --netns" \
+	'[ $rc -eq 0 ] && ! ip -n "$ns" link show nrx1 | grep -q "prog/xdp" &&
+	 ! ls -d /sys/fs/bpf/nrtls/rx-$nsino-* > /dev/null 2>&1'
+t "a namespace that does not exist: exit 1 and a message" \
+	'err=$("$ctl" rx attach nrx1 --netns nrtls-none 2>&1); [ $? -eq 1 ] &&
+	 echo "$err" | grep -q "network namespace nrtls-none"'
+
 "$ctl" rx attach nrx0 > /dev/null
 ip link del nrx0
 status=$("$ctl" rx status --json)
 t "the device removed: status says detached, detach by ifindex cleans up" \
-	'echo "$status" | grep -q "\"device\":null,\"ifindex\":$ifindex,\"attached\":false" &&
+	'echo "$status" | grep -q "\"device\":null,\"netns\":[0-9]*,\"ifindex\":$ifindex,\"attached\":false" &&
 	 "$ctl" rx detach "$ifindex" > /dev/null && [ ! -e $pins ]'
 t "nothing attached: status says so" \
 	'[ "$("$ctl" rx status --json)" = "{\"programs\":[]}" ]'

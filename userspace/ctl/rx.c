@@ -2,9 +2,12 @@
 /*
  * nrtlsctl rx: attach, replace, detach and read the nrtls_rx XDP program
  * (bpf/nrtls_rx.bpf.c).  An attachment is a BPF link pinned with the
- * program's maps in /sys/fs/bpf/nrtls/rx-<ifindex>/, so that it outlives
- * nrtlsctl and shows in bpftool; attaching again replaces the program in
- * the link atomically (bpf_link_update) and keeps its flows and counters.
+ * program's maps in /sys/fs/bpf/nrtls/rx-<netns inode>-<ifindex>/, so that
+ * it outlives nrtlsctl and shows in bpftool; attaching again replaces the
+ * program in the link atomically (bpf_link_update) and keeps its flows and
+ * counters.  --netns works on a device in another network namespace from
+ * this mount namespace: under "ip netns exec", which mounts a /sys of its
+ * own, pins would go with the command.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -14,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -33,6 +38,8 @@
 #define PIN_ROOT BPFFS "/nrtls"
 /* The files of one attachment, in its directory. */
 static const char *const pins[] = { "link", "flows", "stats", "config" };
+/* The network namespace nrtlsctl works in: its inode names pin dirs. */
+static unsigned long cur_ns;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -46,9 +53,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 static void rx_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nrtlsctl rx attach DEV [--port PORT]\n"
-		"       nrtlsctl rx detach DEV\n"
-		"       nrtlsctl rx status [DEV] [--json]\n"
+		"usage: nrtlsctl rx attach DEV [--port PORT] [--netns NAME]\n"
+		"       nrtlsctl rx detach DEV [--netns NAME]\n"
+		"       nrtlsctl rx status [DEV] [--netns NAME] [--json]\n"
 		"\n"
 		"  attach  load nrtls_rx (XDP) on DEV's receive side, or replace the\n"
 		"          one there without losing its flows; --port follows only\n"
@@ -56,24 +63,62 @@ static void rx_usage(FILE *f)
 		"  detach  remove it\n"
 		"  status  per device: counters, and per flow the TLS records seen,\n"
 		"          their bytes, packets dropped for an impossible record\n"
+		"  --netns  DEV is in that network namespace (ip netns's NAME, or a\n"
+		"          path such as /proc/PID/ns/net); use it, not 'ip netns exec'\n"
 		"DEV is a device name, or an ifindex for a device that is gone.\n"
-		"Pinned in " PIN_ROOT "/rx-IFINDEX/; needs root and nrtls.ko.\n");
+		"Pinned in " PIN_ROOT "/rx-NETNS-IFINDEX/; needs root and nrtls.ko.\n");
+}
+
+static void pin_path_ns(char *buf, size_t len, unsigned long ns, int ifindex,
+			const char *file)
+{
+	snprintf(buf, len, PIN_ROOT "/rx-%lu-%d%s%s", ns, ifindex, file ? "/" : "",
+		 file ? file : "");
 }
 
 static void pin_path(char *buf, size_t len, int ifindex, const char *file)
 {
-	if (file)
-		snprintf(buf, len, PIN_ROOT "/rx-%d/%s", ifindex, file);
-	else
-		snprintf(buf, len, PIN_ROOT "/rx-%d", ifindex);
+	pin_path_ns(buf, len, cur_ns, ifindex, file);
+}
+
+static int pinned_fd_ns(unsigned long ns, int ifindex, const char *file)
+{
+	char path[128];
+
+	pin_path_ns(path, sizeof(path), ns, ifindex, file);
+	return bpf_obj_get(path);
 }
 
 static int pinned_fd(int ifindex, const char *file)
 {
-	char path[128];
+	return pinned_fd_ns(cur_ns, ifindex, file);
+}
 
-	pin_path(path, sizeof(path), ifindex, file);
-	return bpf_obj_get(path);
+/* Move to @name's network namespace (if any) and note which one it is. */
+static int enter_netns(const char *name)
+{
+	char path[256];
+	struct stat st;
+	int fd;
+
+	if (name) {
+		snprintf(path, sizeof(path), strchr(name, '/') ? "%s" : "/run/netns/%s", name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+			fprintf(stderr, "nrtlsctl: network namespace %s: %s\n", name,
+				strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	if (stat("/proc/self/ns/net", &st)) {
+		fprintf(stderr, "nrtlsctl: /proc/self/ns/net: %s\n", strerror(errno));
+		return -1;
+	}
+	cur_ns = st.st_ino;
+	return 0;
 }
 
 /* Remove an attachment's pins and directory (what is there of them). */
@@ -100,6 +145,9 @@ static int ensure_bpffs(void)
 			BPFFS, strerror(errno));
 		return -1;
 	}
+	fprintf(stderr, "nrtlsctl: mounted a BPF file system on %s; pins last as long as\n"
+		"  this mount namespace (under 'ip netns exec', not past the command: use --netns)\n",
+		BPFFS);
 	return 0;
 }
 
@@ -234,7 +282,7 @@ static int rx_attach(const char *dev, int port)
 		printf("TCP port %d", port);
 	else
 		printf("all TCP ports");
-	printf("; pinned in " PIN_ROOT "/rx-%d\n", ifindex);
+	printf("; pinned in " PIN_ROOT "/rx-%lu-%d\n", cur_ns, ifindex);
 	ret = 0;
 out:
 	nrtls_rx__destroy(skel);
@@ -252,7 +300,7 @@ static int rx_detach(const char *dev)
 	fd = pinned_fd(ifindex, "link");
 	if (fd < 0) {
 		fprintf(stderr, "nrtlsctl: nrtls_rx is not attached to %s (nothing in "
-			PIN_ROOT "/rx-%d)\n", dev, ifindex);
+			PIN_ROOT "/rx-%lu-%d)\n", dev, cur_ns, ifindex);
 		return 1;
 	}
 	/* Detach now, even if some other process holds the link open. */
@@ -342,11 +390,16 @@ static const char *const stat_names[NRTLS_RX_NSTATS] = {
 	[NRTLS_RX_UNTRACKED] = "untracked",
 };
 
-/* One attachment; false if its pins are unreadable. */
-static bool show_one(int ifindex, bool json, bool first)
+/*
+ * One attachment; false if its pins are unreadable.  Device names are
+ * known only in the namespace nrtlsctl is in.
+ */
+static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 {
-	int link = pinned_fd(ifindex, "link"), stats = pinned_fd(ifindex, "stats");
-	int flows = pinned_fd(ifindex, "flows"), config = pinned_fd(ifindex, "config");
+	int link = pinned_fd_ns(ns, ifindex, "link");
+	int stats = pinned_fd_ns(ns, ifindex, "stats");
+	int flows = pinned_fd_ns(ns, ifindex, "flows");
+	int config = pinned_fd_ns(ns, ifindex, "config");
 	struct bpf_link_info info = { 0 };
 	__u32 info_len = sizeof(info), zero = 0;
 	char name[IF_NAMESIZE] = "";
@@ -358,27 +411,30 @@ static bool show_one(int ifindex, bool json, bool first)
 		ok = false;
 	if (ok && !bpf_map_lookup_elem(config, &zero, cfg))
 		memcpy(&port, cfg, sizeof(port));
-	if (!if_indextoname(ifindex, name))
+	if (ns != cur_ns || !if_indextoname(ifindex, name))
 		strcpy(name, "");
 	if (!ok) {
-		fprintf(stderr, "nrtlsctl: " PIN_ROOT "/rx-%d: incomplete or unreadable\n",
-			ifindex);
+		fprintf(stderr, "nrtlsctl: " PIN_ROOT "/rx-%lu-%d: incomplete or unreadable\n",
+			ns, ifindex);
 	} else if (json) {
 		printf("%s{\"device\":", first ? "" : ",");
 		if (*name)
 			json_str(name);
 		else
 			printf("null");
-		printf(",\"ifindex\":%d,\"attached\":%s,\"link\":%u,\"program\":%u,\"port\":%u",
-		       ifindex, info.xdp.ifindex ? "true" : "false", info.id,
-		       info.prog_id, port);
+		printf(",\"netns\":%lu,\"ifindex\":%d,\"attached\":%s,\"link\":%u,"
+		       "\"program\":%u,\"port\":%u", ns, ifindex,
+		       info.xdp.ifindex ? "true" : "false", info.id, info.prog_id, port);
 		for (int i = 0; i < NRTLS_RX_NSTATS; i++)
 			printf(",\"%s\":%llu", stat_names[i], stat_sum(stats, i));
 		show_flows(flows, true);
 		printf("}");
 	} else {
-		printf("%s (ifindex %d): %s, link %u, program %u, %s",
-		       *name ? name : "(gone)", ifindex,
+		if (ns != cur_ns)
+			printf("netns %lu ifindex %d: ", ns, ifindex);
+		else
+			printf("%s (ifindex %d): ", *name ? name : "(gone)", ifindex);
+		printf("%s, link %u, program %u, %s",
 		       info.xdp.ifindex ? "attached" : "detached (device gone)",
 		       info.id, info.prog_id, port ? "port " : "all TCP ports");
 		if (port)
@@ -412,12 +468,13 @@ static int rx_status(const char *dev, bool json)
 	if (json)
 		printf("{\"programs\":[");
 	while (d && (de = readdir(d))) {
+		unsigned long ns;
 		int ifindex;
 
-		if (sscanf(de->d_name, "rx-%d", &ifindex) != 1 ||
-		    (only && ifindex != only))
+		if (sscanf(de->d_name, "rx-%lu-%d", &ns, &ifindex) != 2 ||
+		    (only && (ifindex != only || ns != cur_ns)))
 			continue;
-		if (!show_one(ifindex, json, n == 0))
+		if (!show_one(ns, ifindex, json, n == 0))
 			ret = 1;
 		n++;
 	}
@@ -434,7 +491,7 @@ static int rx_status(const char *dev, bool json)
 
 int ctl_rx(int argc, char **argv)
 {
-	const char *cmd = NULL, *dev = NULL;
+	const char *cmd = NULL, *dev = NULL, *netns = NULL;
 	bool json = false;
 	long port = 0;
 
@@ -453,6 +510,8 @@ int ctl_rx(int argc, char **argv)
 					argv[i]);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--netns") && i + 1 < argc) {
+			netns = argv[++i];
 		} else if (argv[i][0] != '-' && !cmd) {
 			cmd = argv[i];
 		} else if (argv[i][0] != '-' && !dev) {
@@ -464,6 +523,8 @@ int ctl_rx(int argc, char **argv)
 		}
 	}
 	libbpf_set_print(libbpf_print);
+	if (cmd && (!strcmp(cmd, "status") || dev) && enter_netns(netns))
+		return 1;
 	if (cmd && !strcmp(cmd, "status") && !port)
 		return rx_status(dev, json);
 	if (cmd && dev && !json && !strcmp(cmd, "attach"))
