@@ -1,8 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # TLS receive, in one run: the emulated NIC decrypting (RX offload), kTLS
-# decrypting in software, and OpenSSL decrypting in userspace, for TLS 1.2
-# and 1.3 with AES-GCM-128.  Throughput, and CPU time per MB received.
+# decrypting in software (also with nrtls_rx, the XDP program that follows
+# records, attached to the receiving NIC: path sw+rx; and sw+xdp, where it
+# is attached but set to a port that no flow uses, which is the cost of
+# generic XDP and the header parse alone), and OpenSSL
+# decrypting in userspace, for TLS 1.2 and 1.3 with AES-GCM-128.
+# Throughput, and CPU time per MB received.
 #
 #   bench/rx.sh NRTLS-RXBENCH [SECONDS] [ROUNDS]
 #
@@ -17,8 +21,8 @@
 # nic0p hands frames to nic0) run.  A real NIC would take that last part
 # off the CPUs; here it is software.
 #
-# Needs root, nrtls.ko and nrtls_nic.ko loaded, the tls module, ethtool
-# and this build's ip(8) plugin (build/user/ip).
+# Needs root, nrtls.ko and nrtls_nic.ko loaded, the tls module, ethtool,
+# this build's ip(8) plugin (build/user/ip) and nrtlsctl.
 set -eu
 case "${1:-}" in
 -h | --help)
@@ -39,6 +43,7 @@ a=nrtls-rxb-a-$$
 b=nrtls-rxb-b-$$
 dir=$(mktemp -d /tmp/nrtls-rxbench.XXXXXX)
 cleanup() {
+	"$top/build/user/bin/nrtlsctl" rx detach nic0 --netns $a > /dev/null 2>&1 || true
 	ip netns del $a 2> /dev/null || true
 	ip netns del $b 2> /dev/null || true
 	rm -rf "$dir"
@@ -49,6 +54,8 @@ trap cleanup EXIT
 [ -e /dev/nrtls ] || { echo "bench: nrtls.ko is not loaded" >&2; exit 1; }
 [ -d /sys/module/nrtls_nic ] || { echo "bench: nrtls_nic.ko (the emulated NIC) is not loaded" >&2; exit 1; }
 [ -e "$IP_LIB_DIR/link_nrtls.so" ] || { echo "bench: $IP_LIB_DIR/link_nrtls.so missing (make userspace)" >&2; exit 1; }
+ctl=$top/build/user/bin/nrtlsctl
+[ -x "$ctl" ] || { echo "bench: $ctl missing (make userspace)" >&2; exit 1; }
 for t in ip ethtool openssl; do
 	command -v $t > /dev/null || { echo "bench: $t not found (make deps)" >&2; exit 1; }
 done
@@ -69,6 +76,13 @@ ip netns exec $b ethtool -K nic0p tls-hw-tx-offload off
 
 cpus=()
 [ "$(nproc)" -ge 2 ] && cpus=(--recv-cpu 0 --send-cpu 1)
+# The emulated NIC hands frames on from a timer on whichever CPU armed it,
+# so one flow's packets can sit in two CPUs' backlogs and overtake each
+# other, which a NIC with RSS never does: RPS keeps nic0's receive on one
+# CPU (the sender's, so that the columns keep their meaning).
+if [ ${#cpus[@]} -gt 0 ]; then
+	ip netns exec $a sh -c 'echo 2 > /sys/class/net/nic0/queues/rx-0/rps_cpus'
+fi
 
 nic_stat() {
 	ip netns exec $a ethtool -S nic0 | awk -v k="$1:" '$1 == k { print $2 }'
@@ -81,20 +95,34 @@ median() {
 echo "TLS receive: $rounds rounds of $secs s per cell, AES-GCM-128, 256 KiB reads;"
 echo "the sender encrypts with software kTLS; CPU in ms per MB received"
 [ ${#cpus[@]} -gt 0 ] || echo "(one CPU: no recv/other split)"
-printf '%-4s %-5s %-7s %9s %12s %9s %11s %12s\n' TLS path kernel MB/s \
+printf '%-4s %-6s %-7s %9s %12s %9s %11s %12s\n' TLS path kernel MB/s \
 	"recv thread" "recv CPU" "other CPUs" "NIC decrypted"
 for tls in 1.2 1.3; do
 	declare -A res=()
 	for ((r = 0; r < rounds; r++)); do
-		for path in nic sw user; do
+		for path in nic sw sw+xdp sw+rx user; do
 			off=off
 			[ $path = nic ] && off=on
 			ip netns exec $a ethtool -K nic0 tls-hw-rx-offload $off
+			case $path in
+			sw+rx) "$ctl" rx attach nic0 --netns $a > /dev/null ;;
+			sw+xdp) "$ctl" rx attach nic0 --netns $a --port 1 > /dev/null ;;
+			esac
 			d0=$(nic_stat rx_tls_decrypted_bytes)
-			line=$(ip netns exec $a "$bench" --path $path --tls $tls \
+			line=$(ip netns exec $a "$bench" --path ${path%+*} --tls $tls \
 				--cert "$dir/cert.pem" --key "$dir/key.pem" --addr 192.0.2.1 \
 				--send-netns $b --seconds "$secs" "${cpus[@]}")
 			d1=$(nic_stat rx_tls_decrypted_bytes)
+			if [ $path = sw+rx ] || [ $path = sw+xdp ]; then
+				st=$("$ctl" rx status nic0 --netns $a --json)
+				"$ctl" rx detach nic0 --netns $a > /dev/null
+			fi
+			# sw+rx must have followed the connection to its end.
+			if [ $path = sw+rx ] && { ! grep -q '"records":[1-9]' <<< "$st" ||
+				! grep -q '"lost_sync":0' <<< "$st"; }; then
+				echo "bench: nrtls_rx lost the flow: $st" >&2
+				exit 1
+			fi
 			read -r _ kpath _ _ mbs tms cms oms total <<< "$line"
 			res[$path.kpath]=$kpath
 			res[$path.mbs]+="$mbs "
@@ -104,9 +132,9 @@ for tls in 1.2 1.3; do
 			res[$path.dec]+="$(awk "BEGIN { printf \"%.0f\", 100 * ($d1 - $d0) / $total }") "
 		done
 	done
-	for path in nic sw user; do
+	for path in nic sw sw+xdp sw+rx user; do
 		col() { tr ' ' '\n' <<< "${res[$path.$1]}" | grep -v '^$' | median; }
-		printf '%-4s %-5s %-7s %9s %12s %9s %11s %12s\n' $tls $path "${res[$path.kpath]}" \
+		printf '%-4s %-6s %-7s %9s %12s %9s %11s %12s\n' $tls $path "${res[$path.kpath]}" \
 			"$(col mbs)" "$(col tms)" "$(col cms)" "$(col oms)" "$(col dec)%"
 	done
 	unset res
@@ -115,3 +143,5 @@ echo
 echo "kernel: what /proc/net/tls_stat says decrypted (device = the NIC's RX offload;"
 echo "Linux offloads TLS 1.2 receive only, so TLS 1.3 over nic falls back to sw)."
 echo "NIC decrypted: the share of the bytes that nic0 marked decrypted."
+echo "sw+rx: sw with nrtls_rx on nic0, following the flow (generic XDP: the NIC"
+echo "has no native XDP); sw+xdp: attached but following nothing (--port 1)."
