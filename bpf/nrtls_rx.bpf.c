@@ -6,7 +6,9 @@
  * record cannot be TLS (over 2^14 + 256 bytes, unknown content type) on a
  * flow that has an nrtls context, where such a record would only cost the
  * receiver a decryption failure.  Flows without a context are never
- * dropped: on those the program just stops following.
+ * dropped: on those the program just stops following.  Nor is one
+ * sequence number dropped more than NRTLS_RX_DROPS_AT_ONE_SEQ times: what
+ * TCP keeps retransmitting is real, and the program out of sync.
  *
  * Only in-order data is followed: a gap (reordering, loss before this
  * point) ends following of that flow, counted in NRTLS_RX_LOST_SYNC.
@@ -209,15 +211,24 @@ int nrtls_rx(struct xdp_md *xdp)
 	goto lost;	/* more headers in one packet than it follows */
 
 judge:
+	/* The bad header starts at f.next_seq, whichever loop found it. */
 	if (bad && has_ctx(xdp, &flow)) {
-		__sync_fetch_and_add(&st->dropped, 1);
-		stat_add(NRTLS_RX_DROPPED, 1);
-		return XDP_DROP;
+		if (st->drop_seq != f.next_seq) {
+			st->drop_seq = f.next_seq;
+			st->drops_here = 0;
+		}
+		if (++st->drops_here <= NRTLS_RX_DROPS_AT_ONE_SEQ) {
+			__sync_fetch_and_add(&st->dropped, 1);
+			stat_add(NRTLS_RX_DROPPED, 1);
+			return XDP_DROP;
+		}
 	}
 	goto lost;
 save:
 	stat_add(NRTLS_RX_RECORDS, f.records - st->records);
 	f.dropped = st->dropped;
+	f.drop_seq = st->drop_seq;
+	f.drops_here = st->drops_here;
 	*st = f;
 	return XDP_PASS;
 lost:

@@ -11,6 +11,13 @@
 #define NRTLS_RX_MAX_RECORD	(16384 + 256)
 /* Record headers followed in one packet; a flow with more loses sync. */
 #define NRTLS_RX_HDRS_PER_PKT	64
+/*
+ * An impossible header dropped this many times at one sequence number is
+ * TCP retransmitting data the peer did send: then the program is what is
+ * wrong (out of sync, say after a forged SYN), and it stops following the
+ * flow instead of stalling it.
+ */
+#define NRTLS_RX_DROPS_AT_ONE_SEQ	3
 #define NRTLS_RX_FLOWS		16384
 
 enum nrtls_rx_flow_state {
@@ -27,7 +34,10 @@ struct nrtls_rx_flow {
 	__u32 next_seq;		/* TCP sequence where the next header starts */
 	__u8 have;		/* how many bytes of it are in hdr */
 	__u8 state;		/* enum nrtls_rx_flow_state */
-	__u8 pad[2];
+	__u8 drops_here;	/* packets dropped in a row at drop_seq */
+	__u8 pad;
+	__u32 drop_seq;		/* where the last impossible header started */
+	__u32 pad2;
 };
 
 /* Index of the per-CPU nrtls_rx_stats map. */

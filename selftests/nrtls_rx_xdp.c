@@ -479,6 +479,37 @@ TEST_F(prog, old_version_with_context_dropped)
 	impossible(_metadata, self, 20403, true, false, "\x17\x02\x00\x00\x10");
 }
 
+/*
+ * Out of sync (a forged SYN moved the flow's start, say): the "impossible
+ * record" is real data that TCP retransmits.  It is dropped a bounded
+ * number of times, then the flow is no longer followed and goes through.
+ */
+TEST_F(prog, retransmitted_impossible_record_dropped_a_bounded_number_of_times)
+{
+	const struct shape *s = &shapes[0];
+	unsigned char frame[MAXFRAME];
+	struct nrtls_rx_flow st;
+	struct nrtls_flow flow;
+	size_t len;
+	__u32 id;
+	int i;
+
+	shape_flow(s, 20600, 443, &flow);
+	ASSERT_EQ(0, nrtls_ctx_create(self->dev, 1, &flow, &id));
+	ASSERT_EQ(XDP_PASS, syn(self->fd, s, 20600));
+	len = build(frame, s, 20600, 443, ISN + 1, TCP_ACK, OVERSIZE, 5, 0);
+	for (i = 0; i < NRTLS_RX_DROPS_AT_ONE_SEQ; i++)
+		EXPECT_EQ(XDP_DROP, run(self->fd, frame, len));
+	EXPECT_EQ(XDP_PASS, run(self->fd, frame, len));
+	ASSERT_TRUE(flow_state(self->flows, &flow, &st));
+	EXPECT_EQ(NRTLS_RX_LOST, st.state);
+	EXPECT_EQ(NRTLS_RX_DROPS_AT_ONE_SEQ, st.dropped);
+	EXPECT_EQ(XDP_PASS, run(self->fd, frame, len));
+	EXPECT_EQ(NRTLS_RX_DROPS_AT_ONE_SEQ,
+		  stat_sum(self->stats, NRTLS_RX_DROPPED));
+	EXPECT_EQ(0, nrtls_ctx_destroy(self->dev, id));
+}
+
 /* With a port set, other flows are not looked at. */
 TEST(port_filter)
 {

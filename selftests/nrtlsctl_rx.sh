@@ -66,11 +66,13 @@ openssl s_server -accept 198.51.100.1:4433 -cert "$dir/c.pem" -key "$dir/k.pem" 
 	-naccept 1 -quiet < "$dir/stdin" > "$dir/out" 2> "$dir/srv.err" &
 srv=$!
 exec 5> "$dir/stdin"
-for _ in $(seq 100); do
-	ip netns exec "$ns" openssl s_client -connect 198.51.100.1:4433 -quiet -no_ign_eof \
-		-nocommands < "$dir/in" > /dev/null 2> "$dir/cli.err" && break
+# One connection only: no attempt before the server listens.
+for _ in $(seq 200); do
+	ss -Hltn "sport = :4433" | grep -q . && break
 	sleep 0.1
 done
+ip netns exec "$ns" openssl s_client -connect 198.51.100.1:4433 -quiet -no_ign_eof \
+	-nocommands < "$dir/in" > /dev/null 2> "$dir/cli.err"
 wait $srv
 exec 5>&-
 t "the server got the client's bytes" 'cmp -s "$dir/in" "$dir/out"'
