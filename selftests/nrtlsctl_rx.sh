@@ -135,7 +135,13 @@ t "a namespace that does not exist: exit 1 and a message" \
 	'err=$("$ctl" rx attach nrx1 --netns nrtls-none 2>&1); [ $? -eq 1 ] &&
 	 echo "$err" | grep -q "network namespace nrtls-none"'
 
-"$ctl" rx attach nrx0 > /dev/null
+# What an attach that failed half-way could leave: pins without a link.
+mkdir -p "$pins"
+bpftool map create "$pins/flows" type array key 4 value 4 entries 1 name stale
+t "attach over the pins a failed attach left" \
+	'"$ctl" rx attach nrx0 > /dev/null && [ -e $pins/link ] &&
+	 "$ctl" rx status nrx0 --json | grep -q "\"attached\":true" &&
+	 ip link show nrx0 | grep -q "prog/xdp"'
 ip link del nrx0
 status=$("$ctl" rx status --json)
 t "the device removed: status says detached, detach by ifindex cleans up" \

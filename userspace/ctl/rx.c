@@ -153,11 +153,12 @@ static int ensure_bpffs(void)
 
 static int dev_index(const char *dev)
 {
+	unsigned int ifindex = if_nametoindex(dev);
 	char *end;
 	long n;
 
-	if (if_nametoindex(dev))
-		return if_nametoindex(dev);
+	if (ifindex)
+		return ifindex;
 	n = strtol(dev, &end, 10);
 	if (*dev && !*end && n > 0 && n < 1 << 30)
 		return n;
@@ -199,8 +200,10 @@ static int attach_new(struct nrtls_rx *skel, int ifindex, const char *dev)
 	char path[128];
 	int err;
 
+	/* No link pinned: whatever else is there is left from a failure. */
+	unpin_all(ifindex);
 	pin_path(path, sizeof(path), ifindex, NULL);
-	if (mkdir(path, 0700) && errno != EEXIST) {
+	if (mkdir(path, 0700)) {
 		fprintf(stderr, "nrtlsctl: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
