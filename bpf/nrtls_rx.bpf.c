@@ -124,7 +124,6 @@ int nrtls_rx(struct xdp_md *xdp)
 	struct nrtls_rx_flow *st, f;
 	struct nrtls_flow flow;
 	struct nrtls_pkt pkt;
-	bool bad = false;
 	__u32 pos, off;
 	__u8 b[5];
 	int i, j;
@@ -171,8 +170,7 @@ int nrtls_rx(struct xdp_md *xdp)
 	}
 	if (f.have == 5) {
 		if (!record_possible(f.hdr)) {
-			bad = true;
-			goto judge;
+			goto impossible;
 		}
 		record(&f, &pos);
 	}
@@ -200,8 +198,7 @@ int nrtls_rx(struct xdp_md *xdp)
 		f.hdr = (__u64)b[0] << 32 | (__u64)b[1] << 24 | b[2] << 16 |
 			b[3] << 8 | b[4];
 		if (!record_possible(f.hdr)) {
-			bad = true;
-			goto judge;
+			goto impossible;
 		}
 		pos += 5;
 		record(&f, &pos);
@@ -210,9 +207,9 @@ int nrtls_rx(struct xdp_md *xdp)
 		goto save;
 	goto lost;	/* more headers in one packet than it follows */
 
-judge:
-	/* The bad header starts at f.next_seq, whichever loop found it. */
-	if (bad && has_ctx(xdp, &flow)) {
+impossible:
+	/* The header starts at f.next_seq, whichever loop found it. */
+	if (has_ctx(xdp, &flow)) {
 		if (st->drop_seq != f.next_seq) {
 			st->drop_seq = f.next_seq;
 			st->drops_here = 0;

@@ -33,6 +33,7 @@
 #include <bpf/libbpf.h>
 
 #include "kselftest_harness.h"
+#include "nrtls_net.h"
 #include "nrtls_test.h"
 #include "nrtls_rx.h"
 #include "nrtls_rx.skel.h"
@@ -607,7 +608,7 @@ static size_t random_records(unsigned char *stream, size_t size,
 }
 
 /* Write @len bytes in writes of random sizes while @r reads and checks. */
-static bool transfer(int cli, struct reader *r, const unsigned char *stream,
+static bool transfer(int snd, struct reader *r, const unsigned char *stream,
 		     size_t len)
 {
 	size_t sent = 0;
@@ -625,7 +626,7 @@ static bool transfer(int cli, struct reader *r, const unsigned char *stream,
 
 		if (n > len - sent)
 			n = len - sent;
-		w = write(cli, stream + sent, n);
+		w = write(snd, stream + sent, n);
 		if (w <= 0)
 			break;
 		sent += w;
@@ -651,7 +652,7 @@ static unsigned short ip_csum(const unsigned char *p, int len)
  * should the program let it through, TCP discards it and the real stream
  * stays intact, so what fails is only the drop count.
  */
-static int forge(struct nrtls_netpair *net, int sport, unsigned int seq)
+static int forge(struct nrtls_netpair *net, int sport, int dport, unsigned int seq)
 {
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
@@ -685,7 +686,7 @@ static int forge(struct nrtls_netpair *net, int sport, unsigned int seq)
 	inet_pton(AF_INET, "192.0.2.2", f + 30);
 	put16(f + 24, ip_csum(f + 14, 20));
 	put16(f + 34, sport);
-	put16(f + 36, 4433);
+	put16(f + 36, dport);
 	put32(f + 38, seq);
 	f[46] = 5 << 4;
 	f[47] = TCP_ACK;
@@ -721,7 +722,6 @@ static bool wait_dropped(int stats, unsigned long long n)
  */
 TEST_F_TIMEOUT(veth, counts_exact_over_tcp, 120)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(4433) };
 	int flows = bpf_map__fd(self->skel->maps.nrtls_rx_flows);
 	int stats = bpf_map__fd(self->skel->maps.nrtls_rx_stats);
 	unsigned long long bytes, records, bytes2, records2;
@@ -729,10 +729,10 @@ TEST_F_TIMEOUT(veth, counts_exact_over_tcp, 120)
 	unsigned char *stream = malloc(size);
 	struct nrtls_rx_flow st;
 	struct nrtls_flow flow;
-	struct sockaddr_in me;
-	socklen_t melen = sizeof(me);
+	struct sockaddr_in me, peer;
+	socklen_t melen = sizeof(me), peerlen = sizeof(peer);
 	struct reader r = { 0 };
-	int lsn, cli, dev, one = 1;
+	int snd, dev;
 	__u32 id;
 
 	ASSERT_NE(NULL, stream);
@@ -744,23 +744,18 @@ TEST_F_TIMEOUT(veth, counts_exact_over_tcp, 120)
 				    bpf_program__fd(self->skel->progs.nrtls_rx),
 				    0, NULL));
 	self->xdp = true;
-	lsn = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, lsn);
-	setsockopt(lsn, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	inet_pton(AF_INET, "192.0.2.2", &sin.sin_addr);
-	ASSERT_EQ(0, bind(lsn, (void *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, listen(lsn, 1));
-	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_a));
-	cli = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, cli);
-	ASSERT_EQ(0, connect(cli, (void *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, getsockname(cli, (void *)&me, &melen));
-	r.fd = accept(lsn, NULL, NULL);
-	ASSERT_LE(0, r.fd);
-	EXPECT_TRUE(transfer(cli, &r, stream, len));
+	/*
+	 * The sender is namespace a's end (it listened there): its data and
+	 * its SYN-ACK, where the program starts following, come in on nrt-b.
+	 */
+	ASSERT_EQ(0, nrtls_tcp_pair_ns(self->net.fd_a, "192.0.2.1", self->net.fd_b,
+				       &snd, &r.fd));
+	ASSERT_EQ(0, getsockname(snd, (void *)&me, &melen));
+	ASSERT_EQ(0, getpeername(snd, (void *)&peer, &peerlen));
+	EXPECT_TRUE(transfer(snd, &r, stream, len));
 
 	nrtls_flow_v4(&flow, IPPROTO_TCP, "192.0.2.1", ntohs(me.sin_port),
-		      "192.0.2.2", 4433);
+		      "192.0.2.2", ntohs(peer.sin_port));
 	ASSERT_TRUE(flow_state(flows, &flow, &st));
 	EXPECT_EQ(NRTLS_RX_SYNCED, st.state);
 	EXPECT_EQ(records, st.records);
@@ -774,7 +769,8 @@ TEST_F_TIMEOUT(veth, counts_exact_over_tcp, 120)
 	dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, dev);
 	ASSERT_EQ(0, nrtls_ctx_create(dev, self->net.ifindex_b, &flow, &id));
-	ASSERT_EQ(0, forge(&self->net, ntohs(me.sin_port), st.next_seq));
+	ASSERT_EQ(0, forge(&self->net, ntohs(me.sin_port), ntohs(peer.sin_port),
+			   st.next_seq));
 	ASSERT_TRUE(wait_dropped(stats, 1));
 	ASSERT_TRUE(flow_state(flows, &flow, &st));
 	EXPECT_EQ(1, st.dropped);
@@ -782,7 +778,7 @@ TEST_F_TIMEOUT(veth, counts_exact_over_tcp, 120)
 	EXPECT_EQ(records, st.records);
 
 	len2 = random_records(stream, 1 << 20, &records2, &bytes2);
-	EXPECT_TRUE(transfer(cli, &r, stream, len2));
+	EXPECT_TRUE(transfer(snd, &r, stream, len2));
 	ASSERT_TRUE(flow_state(flows, &flow, &st));
 	EXPECT_EQ(NRTLS_RX_SYNCED, st.state);
 	EXPECT_EQ(records + records2, st.records);
@@ -790,9 +786,8 @@ TEST_F_TIMEOUT(veth, counts_exact_over_tcp, 120)
 	EXPECT_EQ(1, stat_sum(stats, NRTLS_RX_DROPPED));
 	EXPECT_EQ(0, nrtls_ctx_destroy(dev, id));
 	close(dev);
-	close(cli);
+	close(snd);
 	close(r.fd);
-	close(lsn);
 	free(stream);
 }
 
