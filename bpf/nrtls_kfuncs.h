@@ -24,4 +24,25 @@ extern struct nrtls_ctx *nrtls_skb_ctx_lookup(struct __sk_buff *skb_ctx,
 					      __u32 flow__sz) __ksym;
 extern void nrtls_ctx_release(struct nrtls_ctx *ctx) __ksym;
 
+/*
+ * On a context held from a lookup.  Wrapper (nrtls_lag) contexts only,
+ * else -EINVAL: the lower's ifindex where the flow is offloaded (0: not),
+ * and the steering decision recorded on it (0: none, the wrapper's hash).
+ */
+extern int nrtls_ctx_home(struct nrtls_ctx *ctx) __ksym;
+extern int nrtls_ctx_steered(struct nrtls_ctx *ctx) __ksym;
+
+/*
+ * TC programs on a wrapper's egress only.  nrtls_ctx_steer() records that
+ * the flow must leave by the usable lower @ifindex (0: by the wrapper's
+ * hash); the wrapper moves it there and keeps it offloaded.  -ENODEV: not
+ * a usable lower.  nrtls_skb_lag_lower() is the ifindex of the @i-th
+ * usable lower (-ENOENT past the last); nrtls_skb_lag_contexts() how many
+ * of the wrapper's flows are offloaded on one.
+ */
+extern int nrtls_ctx_steer(struct nrtls_ctx *ctx, __u32 ifindex) __ksym;
+extern int nrtls_skb_lag_lower(struct __sk_buff *skb_ctx, __u32 i) __ksym;
+extern int nrtls_skb_lag_contexts(struct __sk_buff *skb_ctx,
+				  __u32 ifindex) __ksym;
+
 #endif /* NRTLS_KFUNCS_H */

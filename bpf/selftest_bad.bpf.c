@@ -64,4 +64,49 @@ int double_release(struct __sk_buff *skb)
 	return 0;
 }
 
+/* Steers a context after releasing it. */
+SEC("tc")
+int steer_after_release(struct __sk_buff *skb)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+
+	ctx = nrtls_skb_ctx_lookup(skb, &flow, sizeof(flow));
+	if (!ctx)
+		return 0;
+	nrtls_ctx_release(ctx);
+	return nrtls_ctx_steer(ctx, 1);
+}
+
+/* Steers what the lookup returned without checking it for NULL. */
+SEC("tc")
+int steer_no_null_check(struct __sk_buff *skb)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+	int ret;
+
+	ctx = nrtls_skb_ctx_lookup(skb, &flow, sizeof(flow));
+	ret = nrtls_ctx_steer(ctx, 1);
+	if (ctx)
+		nrtls_ctx_release(ctx);
+	return ret;
+}
+
+/* Steering is for TC on a wrapper's egress, not XDP. */
+SEC("xdp")
+int steer_from_xdp(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+	int ret;
+
+	ctx = nrtls_xdp_ctx_lookup(xdp, &flow, sizeof(flow));
+	if (!ctx)
+		return XDP_PASS;
+	ret = nrtls_ctx_steer(ctx, 1);
+	nrtls_ctx_release(ctx);
+	return ret ? XDP_DROP : XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -2,7 +2,10 @@
 /*
  * BPF kfuncs: XDP and TC programs look up the context of a flow and must
  * release it; the verifier enforces the release (KF_ACQUIRE/KF_RELEASE),
- * so a program can never leak a context reference.
+ * so a program can never leak a context reference.  TC programs on a
+ * wrapper (lag.c) also steer flows: they read its lowers and record on a
+ * context which lower must carry the flow (KF_TRUSTED_ARGS: only a
+ * context the program holds a reference on).
  */
 #include <linux/bpf.h>
 #include <linux/filter.h>
@@ -15,6 +18,7 @@
 #include "counters.h"
 #include "ctx.h"
 #include "kfunc.h"
+#include "lag.h"
 
 static struct nrtls_ctx *kfunc_lookup(struct net *net,
 				      const struct nrtls_flow *flow,
@@ -84,17 +88,108 @@ __bpf_kfunc void nrtls_ctx_release(struct nrtls_ctx *ctx)
 	nrtls_ctx_put(ctx);
 }
 
+/**
+ * nrtls_ctx_home - where a wrapper context's flow is offloaded now
+ * @ctx: a context the program holds
+ *
+ * Return: the lower's ifindex, 0 if none (software, or not placed yet),
+ * -EINVAL if @ctx is not a wrapper's.
+ */
+__bpf_kfunc int nrtls_ctx_home(struct nrtls_ctx *ctx)
+{
+	return nrtls_lag_ctx_home(ctx);
+}
+
+/**
+ * nrtls_ctx_steered - the steering decision recorded on a wrapper context
+ * @ctx: a context the program holds
+ *
+ * Return: the lower's ifindex, 0 if none, -EINVAL if not a wrapper's.
+ */
+__bpf_kfunc int nrtls_ctx_steered(struct nrtls_ctx *ctx)
+{
+	return nrtls_lag_ctx_steered(ctx);
+}
+
+/**
+ * nrtls_ctx_steer - record which lower must carry a wrapper context's flow
+ * @ctx: a context the program holds
+ * @ifindex: a usable lower of the context's wrapper, or 0 for its hash
+ *
+ * The wrapper sends the flow's packets there from the next one on,
+ * offloaded where it was until its context on the new lower is made.
+ *
+ * Return: 0, -EINVAL if @ctx is not a wrapper's, -ENODEV if @ifindex is
+ * not a usable lower of it.
+ */
+__bpf_kfunc int nrtls_ctx_steer(struct nrtls_ctx *ctx, u32 ifindex)
+{
+	int err = nrtls_lag_ctx_steer(ctx, ifindex);
+
+	nrtls_event(err ? NRTLS_EV_BPF_STEER_ERR : NRTLS_EV_BPF_STEER);
+	return err;
+}
+
+/**
+ * nrtls_skb_lag_lower - a usable lower of the wrapper a packet leaves by
+ * @skb_ctx: the program's context, on the wrapper's egress
+ * @i: 0 for the first usable lower, 1 for the next, ...
+ *
+ * Return: its ifindex; -ENOENT past the last one, -ENODEV if the packet's
+ * device is not a wrapper.
+ */
+__bpf_kfunc int nrtls_skb_lag_lower(struct __sk_buff *skb_ctx, u32 i)
+{
+	return nrtls_lag_lower(((struct sk_buff *)skb_ctx)->dev, i);
+}
+
+/**
+ * nrtls_skb_lag_contexts - the load of a lower, for least-loaded policies
+ * @skb_ctx: the program's context, on the wrapper's egress
+ * @ifindex: a usable lower of it
+ *
+ * Return: how many of the wrapper's flows are offloaded on it, or
+ * -ENODEV.
+ */
+__bpf_kfunc int nrtls_skb_lag_contexts(struct __sk_buff *skb_ctx, u32 ifindex)
+{
+	return nrtls_lag_lower_contexts(((struct sk_buff *)skb_ctx)->dev,
+					ifindex);
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(nrtls_kfunc_ids)
 BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_ctx_release, KF_RELEASE)
+BTF_ID_FLAGS(func, nrtls_ctx_home, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, nrtls_ctx_steered, KF_TRUSTED_ARGS)
 BTF_KFUNCS_END(nrtls_kfunc_ids)
 
 static const struct btf_kfunc_id_set nrtls_kfunc_set = {
 	.owner = THIS_MODULE,
 	.set = &nrtls_kfunc_ids,
+};
+
+/*
+ * TC: the same, and steering, only where a packet leaves by a wrapper.
+ * One set per program type: 6.1 takes a module's set for a type once.
+ */
+BTF_KFUNCS_START(nrtls_tc_kfunc_ids)
+BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, nrtls_ctx_release, KF_RELEASE)
+BTF_ID_FLAGS(func, nrtls_ctx_home, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, nrtls_ctx_steered, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, nrtls_ctx_steer, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, nrtls_skb_lag_lower)
+BTF_ID_FLAGS(func, nrtls_skb_lag_contexts)
+BTF_KFUNCS_END(nrtls_tc_kfunc_ids)
+
+static const struct btf_kfunc_id_set nrtls_tc_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &nrtls_tc_kfunc_ids,
 };
 
 int nrtls_kfunc_init(void)
@@ -104,6 +199,6 @@ int nrtls_kfunc_init(void)
 	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &nrtls_kfunc_set);
 	if (!err)
 		err = register_btf_kfunc_id_set(BPF_PROG_TYPE_SCHED_CLS,
-						&nrtls_kfunc_set);
+						&nrtls_tc_kfunc_set);
 	return err;
 }

@@ -41,9 +41,17 @@
 #include "lag.h"
 #include "lower.h"
 
+/*
+ * A lower, on lag->lowers while it is one.  A wrapper context whose lower
+ * context lives on it (its @home) holds a reference, so that @live can be
+ * counted down after the device has left the lag; @dev is not to be used
+ * through such a reference.
+ */
 struct nrtls_lag_lower {
 	struct list_head node;
 	struct net_device *dev;
+	refcount_t ref;
+	atomic_t live;		/* wrapper contexts at @home here */
 	u8 saved_addr[ETH_ALEN];
 	struct rcu_head rcu;
 };
@@ -56,11 +64,14 @@ struct nrtls_lag_lower {
 struct nrtls_lag_ctx {
 	struct nrtls_ctx *ctx;
 	struct nrtls_lag *lag;
-	spinlock_t lock;	/* @lower, @reset_pending, @dead, the @fails group */
+	spinlock_t lock;	/* @lower, @home, @reset_pending, @dead, @fails.. */
 	struct nrtls_ctx __rcu *lower;
+	struct nrtls_lag_lower *home;	/* where @lower was made */
 	struct work_struct reset;
 	netdevice_tracker reset_tracker;
 	u32 hash;
+	/* A BPF program's decision: the lower's ifindex, or 0 (by hash). */
+	u32 steer;
 	bool reset_pending;
 	bool dead;
 	/*
@@ -91,6 +102,7 @@ static const char lag_stat_names[LAG_ST_NR][ETH_GSTRING_LEN] = {
 	[LAG_ST_FALLBACKS] = "tx_tls_fallbacks",
 	[LAG_ST_LOWER_BUSY] = "tx_lower_busy",
 	[LAG_ST_RESET_BACKOFF] = "tx_tls_reset_backoff",
+	[LAG_ST_TLS_MOVING] = "tx_tls_moving_packets",
 };
 
 #define LAG_RESET_TRIES		5
@@ -119,11 +131,17 @@ static bool lower_usable(const struct net_device *dev)
 	return netif_running(dev) && netif_carrier_ok(dev);
 }
 
+static void lag_lower_put(struct nrtls_lag_lower *l)
+{
+	if (l && refcount_dec_and_test(&l->ref))
+		kfree_rcu(l, rcu);
+}
+
 /*
- * The steering decision: the usable lowers in order, by flow hash, like
+ * The default steering: the usable lowers in order, by flow hash, like
  * bonding's layer3+4 policy.  Under RCU.
  */
-static struct net_device *lag_pick(struct nrtls_lag *lag, u32 hash)
+static struct nrtls_lag_lower *lag_pick(struct nrtls_lag *lag, u32 hash)
 {
 	struct nrtls_lag_lower *l;
 	unsigned int n = 0, i;
@@ -137,9 +155,35 @@ static struct net_device *lag_pick(struct nrtls_lag *lag, u32 hash)
 		if (!lower_usable(l->dev))
 			continue;
 		if (!i--)
-			return l->dev;
+			return l;
 	}
 	return NULL;
+}
+
+/* The usable lower with this ifindex, or NULL.  Under RCU. */
+static struct nrtls_lag_lower *lag_lower_by_ifindex(struct nrtls_lag *lag,
+						    u32 ifindex)
+{
+	struct nrtls_lag_lower *l;
+
+	list_for_each_entry_rcu(l, &lag->lowers, node)
+		if (l->dev->ifindex == ifindex && lower_usable(l->dev))
+			return l;
+	return NULL;
+}
+
+/*
+ * Where a flow goes now: the lower a program steered it to while that one
+ * is usable, else the hash's.  Under RCU.
+ */
+static struct nrtls_lag_lower *lag_target(struct nrtls_lag *lag, u32 steer,
+					  u32 hash)
+{
+	struct nrtls_lag_lower *l = NULL;
+
+	if (steer)
+		l = lag_lower_by_ifindex(lag, steer);
+	return l ?: lag_pick(lag, hash);
 }
 
 /*
@@ -179,20 +223,32 @@ static void lag_reset_work(struct work_struct *work)
 		.crypto = &lc->crypto.info,
 	};
 	struct nrtls_lag *lag = lc->lag;
-	struct nrtls_ctx *new = NULL, *old;
+	struct nrtls_ctx *new = NULL, *old = NULL, *cur;
+	struct nrtls_lag_lower *target, *old_home = NULL;
 	const struct nrtls_lower_ops *ops = NULL;
-	struct net_device *lower;
-	bool failed = false;
+	struct net_device *lower = NULL;
+	bool failed = false, there;
 
 	rtnl_lock();
-	/* Lowers come and go under RTNL: @lower stays while it is held. */
+	/* Lowers come and go under RTNL: @target stays while it is held. */
 	rcu_read_lock();
-	lower = lag_pick(lag, lc->hash);
+	target = lag_target(lag, READ_ONCE(lc->steer), lc->hash);
 	rcu_read_unlock();
-	if (lower)
+	if (target) {
+		lower = target->dev;
 		ops = nrtls_lower_ops_of(lower);
+	}
+	if (ops && !ops->can_offload(lower))
+		ops = NULL;
 
-	if (ops && ops->can_offload(lower) && !READ_ONCE(lc->dead)) {
+	/* Asked again for where it is already (twice, or a steer back). */
+	spin_lock_bh(&lc->lock);
+	cur = rcu_dereference_protected(lc->lower, lockdep_is_held(&lc->lock));
+	there = ops && cur && lc->home == target &&
+		nrtls_ctx_on_dev(cur, lower);
+	spin_unlock_bh(&lc->lock);
+
+	if (ops && !there && !READ_ONCE(lc->dead)) {
 		if (nrtls_should_fail(NRTLS_FAULT_LAG_RESET))
 			new = ERR_PTR(-ENOMEM);
 		else
@@ -207,10 +263,15 @@ static void lag_reset_work(struct work_struct *work)
 	spin_lock_bh(&lc->lock);
 	if (lc->dead) {
 		old = new;
-	} else {
+	} else if (!there) {
 		old = rcu_replace_pointer(lc->lower, new,
 					  lockdep_is_held(&lc->lock));
+		old_home = lc->home;
+		lc->home = NULL;
 		if (new) {
+			refcount_inc(&target->ref);
+			atomic_inc(&target->live);
+			lc->home = target;
 			nrtls_ctx_set_mode(lc->ctx, NRTLS_MODE_DEVICE);
 			lag_stat_inc(lag, LAG_ST_RESETS);
 		} else if (lc->ctx->mode == NRTLS_MODE_DEVICE) {
@@ -231,6 +292,10 @@ static void lag_reset_work(struct work_struct *work)
 	spin_unlock_bh(&lc->lock);
 	rtnl_unlock();
 
+	if (old_home) {
+		atomic_dec(&old_home->live);
+		lag_lower_put(old_home);
+	}
 	if (old)
 		nrtls_ctx_put(old);
 	nrtls_ctx_put(lc->ctx);
@@ -263,13 +328,20 @@ static void lag_schedule_reset(struct nrtls_lag_ctx *lc)
 static void lag_ctx_free(struct nrtls_ctx *ctx)
 {
 	struct nrtls_lag_ctx *lc = lag_ctx(ctx);
+	struct nrtls_lag_lower *home;
 	struct nrtls_ctx *lower;
 
 	spin_lock_bh(&lc->lock);
 	lc->dead = true;
 	lower = rcu_replace_pointer(lc->lower, NULL, lockdep_is_held(&lc->lock));
+	home = lc->home;
+	lc->home = NULL;
 	spin_unlock_bh(&lc->lock);
 	memzero_explicit(&lc->crypto, sizeof(lc->crypto));
+	if (home) {
+		atomic_dec(&home->live);
+		lag_lower_put(home);
+	}
 	if (lower)
 		nrtls_ctx_put(lower);
 }
@@ -357,16 +429,47 @@ static netdev_tx_t lag_to_lower(struct nrtls_lag *lag, struct sk_buff *skb,
 	return NETDEV_TX_OK;
 }
 
+/*
+ * The usable lower that @lower_ctx lives on, or NULL.  Under RCU (BH).
+ * A walk, not lc->home: a lower that left the lag is not one to use.
+ */
+static struct net_device *lag_home_dev(struct nrtls_lag *lag,
+				       const struct nrtls_ctx *lower_ctx)
+{
+	struct nrtls_lag_lower *l;
+
+	list_for_each_entry_rcu(l, &lag->lowers, node)
+		if (nrtls_ctx_on_dev(lower_ctx, l->dev) && lower_usable(l->dev))
+			return l->dev;
+	return NULL;
+}
+
 /* A packet of an offloaded flow: to its lower context, or through software. */
 static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 				struct nrtls_ctx *ctx, struct net_device *lower)
 {
-	const struct nrtls_lower_ops *ops = nrtls_lower_ops_of(lower);
 	struct nrtls_lag_ctx *lc = lag_ctx(ctx);
 	struct nrtls_ctx *lower_ctx = rcu_dereference_bh(lc->lower);
+	const struct nrtls_lower_ops *ops;
+	struct net_device *home;
 	struct netdev_queue *txq;
 	netdev_tx_t rc;
 
+	/*
+	 * Steered off a lower that still works: make before break.  The
+	 * packets keep going out offloaded where the flow is until the
+	 * context on the new lower exists; a mismatch below is only for a
+	 * lower that went away.
+	 */
+	if (lower_ctx && !nrtls_ctx_on_dev(lower_ctx, lower)) {
+		home = lag_home_dev(lag, lower_ctx);
+		if (home) {
+			lag_schedule_reset(lc);
+			lag_stat_inc(lag, LAG_ST_TLS_MOVING);
+			lower = home;
+		}
+	}
+	ops = nrtls_lower_ops_of(lower);
 	if (lower_ctx && ops && nrtls_ctx_on_dev(lower_ctx, lower) &&
 	    ops->can_offload(lower) && nrtls_ctx_tryget(lower_ctx)) {
 		txq = netdev_get_tx_queue(lower, 0);
@@ -412,12 +515,16 @@ static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct nrtls_lag *lag = netdev_priv(dev);
 	struct nrtls_ctx *ctx = nrtls_tls_ctx(skb, dev);
-	struct net_device *lower;
+	struct nrtls_lag_lower *target;
 	unsigned int len = skb->len;
 	netdev_tx_t rc;
 
-	lower = lag_pick(lag, ctx ? lag_ctx(ctx)->hash : skb_get_hash(skb));
-	if (!lower) {
+	if (ctx)
+		target = lag_target(lag, READ_ONCE(lag_ctx(ctx)->steer),
+				    lag_ctx(ctx)->hash);
+	else
+		target = lag_pick(lag, skb_get_hash(skb));
+	if (!target) {
 		lag_stat_inc(lag, LAG_ST_TX_DROPPED);
 		kfree_skb(skb);
 		return NETDEV_TX_OK;
@@ -429,14 +536,111 @@ static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (lag->vid)
 		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q), lag->vid);
 	if (ctx)
-		rc = lag_xmit_tls(lag, skb, ctx, lower);
+		rc = lag_xmit_tls(lag, skb, ctx, target->dev);
 	else
-		rc = lag_to_lower(lag, skb, lower);
+		rc = lag_to_lower(lag, skb, target->dev);
 	if (rc == NETDEV_TX_OK) {
 		lag_stat_inc(lag, LAG_ST_TX_PACKETS);
 		atomic64_add(len, &lag->stats[LAG_ST_TX_BYTES]);
 	}
 	return rc;
+}
+
+/* --- steering by BPF programs (kfunc.c) ------------------------------------ */
+
+/*
+ * The wrapper context behind @ctx, locked, while its lag0 is still held;
+ * else NULL.  lag_ctx_free() runs, under the same lock, before the
+ * context lets its device go.
+ */
+static struct nrtls_lag_ctx *lag_ctx_lock(struct nrtls_ctx *ctx)
+{
+	struct nrtls_lag_ctx *lc;
+
+	if (ctx->ops != &lag_ctx_ops)
+		return NULL;
+	lc = lag_ctx(ctx);
+	spin_lock_bh(&lc->lock);
+	if (!lc->dead)
+		return lc;
+	spin_unlock_bh(&lc->lock);
+	return NULL;
+}
+
+/*
+ * Steer @ctx's flow to the lower @ifindex (0: back to the hash).  The
+ * packets honour it from the next one; the re-home is the reset work's.
+ */
+int nrtls_lag_ctx_steer(struct nrtls_ctx *ctx, u32 ifindex)
+{
+	struct nrtls_lag_ctx *lc = lag_ctx_lock(ctx);
+	int err = 0;
+
+	if (!lc)
+		return -EINVAL;
+	rcu_read_lock();
+	if (ifindex && !lag_lower_by_ifindex(lc->lag, ifindex))
+		err = -ENODEV;
+	else
+		WRITE_ONCE(lc->steer, ifindex);
+	rcu_read_unlock();
+	spin_unlock_bh(&lc->lock);
+	return err;
+}
+
+/* The decision on @ctx (an ifindex, 0 for none), or -EINVAL. */
+int nrtls_lag_ctx_steered(struct nrtls_ctx *ctx)
+{
+	return ctx->ops == &lag_ctx_ops ? READ_ONCE(lag_ctx(ctx)->steer) :
+					  -EINVAL;
+}
+
+/* The ifindex of the lower @ctx's flow is offloaded on, 0, or -EINVAL. */
+int nrtls_lag_ctx_home(struct nrtls_ctx *ctx)
+{
+	struct nrtls_lag_ctx *lc;
+	struct nrtls_ctx *lower;
+	int ifindex = 0;
+
+	if (ctx->ops != &lag_ctx_ops)
+		return -EINVAL;
+	lc = lag_ctx(ctx);
+	rcu_read_lock();
+	lower = rcu_dereference(lc->lower);
+	if (lower)
+		ifindex = lower->ifindex;
+	rcu_read_unlock();
+	return ifindex;
+}
+
+/*
+ * The ifindex of the @i-th usable lower of @dev; -ENOENT past the last
+ * one, -ENODEV if @dev is not a wrapper.  Under RCU.
+ */
+int nrtls_lag_lower(const struct net_device *dev, u32 i)
+{
+	struct nrtls_lag *lag = dev ? lag_of(dev) : NULL;
+	struct nrtls_lag_lower *l;
+
+	if (!lag)
+		return -ENODEV;
+	list_for_each_entry_rcu(l, &lag->lowers, node) {
+		if (lower_usable(l->dev) && !i--)
+			return l->dev->ifindex;
+	}
+	return -ENOENT;
+}
+
+/* How many of @dev's flows are offloaded on its usable lower @ifindex. */
+int nrtls_lag_lower_contexts(const struct net_device *dev, u32 ifindex)
+{
+	struct nrtls_lag *lag = dev ? lag_of(dev) : NULL;
+	struct nrtls_lag_lower *l;
+
+	if (!lag)
+		return -ENODEV;
+	l = lag_lower_by_ifindex(lag, ifindex);
+	return l ? atomic_read(&l->live) : -ENODEV;
 }
 
 void nrtls_lag_wake(struct net_device *dev)
@@ -493,6 +697,7 @@ static int lag_add_lower(struct net_device *dev, struct net_device *lower_dev,
 	if (!l)
 		return -ENOMEM;
 	l->dev = lower_dev;
+	refcount_set(&l->ref, 1);
 	ether_addr_copy(l->saved_addr, lower_dev->dev_addr);
 
 	/* Frames for lag0 arrive on whichever lower: give them its address. */
@@ -552,7 +757,7 @@ static void lag_release(struct nrtls_lag *lag, struct nrtls_lag_lower *l)
 	ss.ss_family = l->dev->type;
 	memcpy(ss.__data, l->saved_addr, ETH_ALEN);
 	dev_set_mac_address(l->dev, (struct sockaddr *)&ss, NULL);
-	kfree_rcu(l, rcu);
+	lag_lower_put(l);
 	lag_update_carrier(lag);
 }
 

@@ -20,6 +20,7 @@ enum nrtls_lag_stat {
 	LAG_ST_FALLBACKS,
 	LAG_ST_LOWER_BUSY,
 	LAG_ST_RESET_BACKOFF,
+	LAG_ST_TLS_MOVING,
 	LAG_ST_NR,
 };
 
@@ -36,7 +37,14 @@ struct nrtls_lag {
 	atomic64_t stats[LAG_ST_NR];
 };
 
+struct nrtls_ctx;
+
 void nrtls_lag_wake(struct net_device *dev);
+int nrtls_lag_ctx_steer(struct nrtls_ctx *ctx, u32 ifindex);
+int nrtls_lag_ctx_steered(struct nrtls_ctx *ctx);
+int nrtls_lag_ctx_home(struct nrtls_ctx *ctx);
+int nrtls_lag_lower(const struct net_device *dev, u32 i);
+int nrtls_lag_lower_contexts(const struct net_device *dev, u32 ifindex);
 int nrtls_lag_init(void);
 void nrtls_lag_exit(void);
 
