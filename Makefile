@@ -42,7 +42,7 @@ USER_LIBS = $(LIBBPF_LIBS) -luring -lssl -lcrypto -lpthread
 
 # Test fixtures, built per kernel against its vmlinux.h; programs that
 # nrtlsctl ships are built once from UAPI headers (below, build/user/bpf).
-BPF_USER_SRCS := bpf/nrtls_rx.bpf.c
+BPF_USER_SRCS := bpf/nrtls_rx.bpf.c bpf/nrtls_steer.bpf.c
 BPF_USER_OBJS := $(patsubst bpf/%.bpf.c,$(U)/bpf/%.bpf.o,$(BPF_USER_SRCS))
 BPF_USER_SKELS := $(BPF_USER_OBJS:.bpf.o=.skel.h)
 BPF_SRCS := $(filter-out $(BPF_USER_SRCS),$(wildcard bpf/*.bpf.c))

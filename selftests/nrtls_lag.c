@@ -7,7 +7,9 @@
  * (bounded tries), a deleted lower; no offload offered over a veth alone;
  * lag0 with a VLAN of its own.  And stock
  * bonding over the same NICs: it offloads to a slave, and breaks the flow
- * when that slave goes away.
+ * when that slave goes away.  And nrtls_steer, the TC program that steers
+ * flows through lag0: where each policy puts flows (seen at the peer),
+ * draining a lower, a steered lower going down.
  *
  *   a: lag0 192.0.2.1 over nic0 (mlx5), nic1 (cxgb4) [, v0 veth]
  *   b: br0 192.0.2.2 over their peers
@@ -23,12 +25,22 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/nrtls.h>
+#include <linux/pkt_cls.h>
 
 #include "kselftest_harness.h"
 #include "nrtls_net.h"
 #include "nrtls_nic.h"
 #include "nrtls_test.h"
+#include "nrtls_steer.h"
+#include "nrtls_steer.skel.h"
+#include "example_steer.skel.h"
 
 #define MiB (1024 * 1024ull)
 #define SEED 91
@@ -166,31 +178,32 @@ static void open_lag_flow(struct __test_metadata *_metadata, struct env *e,
 typedef void (*step_fn)(struct __test_metadata *, struct env *, int);
 
 /*
- * Send @len bytes; after each MiB, @step(i) may change the lowers.  The
- * peer must get exactly the plaintext.
+ * Send @len bytes on @t; after each MiB, @step(i) may change the lowers.
+ * The peer must get exactly the plaintext.
  */
-static void transfer(struct __test_metadata *_metadata, struct env *e,
-		     uint64_t len, step_fn step)
+static void transfer_on(struct __test_metadata *_metadata, struct env *e,
+			struct nrtls_tls *t, uint64_t len, step_fn step)
 {
-	struct nrtls_peer peer = { .fd = e->t.receiver, .ssl = e->t.cssl };
+	struct nrtls_peer peer = { .fd = t->receiver, .ssl = t->cssl };
 	uint8_t want[SHA256_LEN];
 
 	struct timeval tmo = { .tv_sec = 30 };
 	int sent = 0;
 
 	/* A peer that stopped reading must not hang the test. */
-	setsockopt(e->t.sender, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
+	setsockopt(t->sender, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
 	peer.want = len;
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
 	for (uint64_t off = 0; off < len; off += MiB) {
-		sent = nrtls_ssl_send(e->t.sssl, SEED, off, MiB);
+		sent = nrtls_ssl_send(t->sssl, SEED, off,
+				      len - off < MiB ? len - off : MiB);
 		if (sent)
 			break;
 		if (step)
 			step(_metadata, e, off / MiB);
 	}
 	if (sent)
-		shutdown(e->t.receiver, SHUT_RDWR);
+		shutdown(t->receiver, SHUT_RDWR);
 	nrtls_peer_join(&peer);
 	EXPECT_EQ(0, sent) {
 		static char out[8192];
@@ -206,6 +219,12 @@ static void transfer(struct __test_metadata *_metadata, struct env *e,
 	EXPECT_EQ(0, peer.err);
 	EXPECT_EQ(len, peer.got);
 	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+}
+
+static void transfer(struct __test_metadata *_metadata, struct env *e,
+		     uint64_t len, step_fn step)
+{
+	transfer_on(_metadata, e, &e->t, len, step);
 }
 
 static const char *other_nic(const char *nic)
@@ -475,6 +494,373 @@ TEST_F_TIMEOUT(lag, no_offload_offered_over_a_veth, 300)
 	EXPECT_NE(NULL, strstr(out, "tls-hw-tx-offload: on")) {
 		TH_LOG("%s", out);
 	}
+}
+
+/* --- nrtls_steer ------------------------------------------------------------ */
+
+#define NFLOWS_HASH 24
+#define NFLOWS 4
+
+FIXTURE(steer) {
+	struct env e;
+	struct nrtls_steer *skel;
+	struct nrtls_tls t[NFLOWS_HASH];
+	int nflows;
+	int ifindex[2];		/* nic0, nic1: lag0's lowers in its order */
+	int orig_ns;
+};
+
+FIXTURE_SETUP(steer)
+{
+	env_setup(_metadata, &self->e, "lag0");
+	self->orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->orig_ns);
+	ASSERT_EQ(0, nrtls_netns_enter(self->e.net.fd_a));
+	self->ifindex[0] = if_nametoindex("nic0");
+	self->ifindex[1] = if_nametoindex("nic1");
+	ASSERT_EQ(0, nrtls_netns_enter(self->orig_ns));
+	ASSERT_LT(0, self->ifindex[0]);
+	ASSERT_LT(0, self->ifindex[1]);
+}
+
+FIXTURE_TEARDOWN(steer)
+{
+	for (int i = 0; i < self->nflows; i++)
+		nrtls_tls_abort(&self->t[i]);
+	/* Going with lag0: the clsact qdisc and the program's last user. */
+	env_teardown(_metadata, &self->e);
+	nrtls_steer__destroy(self->skel);
+	close(self->orig_ns);
+}
+
+/* Attach @prog on lag0's egress, or replace what is there (atomically). */
+static void tc_attach(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(steer) *self, int prog, bool replace)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+
+	ASSERT_EQ(0, nrtls_netns_enter(self->e.net.fd_a));
+	hook.ifindex = if_nametoindex("lag0");
+	if (!replace)
+		ASSERT_EQ(0, bpf_tc_hook_create(&hook));
+	opts.prog_fd = prog;
+	if (replace)
+		opts.flags = BPF_TC_F_REPLACE;
+	ASSERT_EQ(0, bpf_tc_attach(&hook, &opts));
+	ASSERT_EQ(0, nrtls_netns_enter(self->orig_ns));
+}
+
+/* Load nrtls_steer with @policy and attach it, or replace the one there. */
+static void steer_attach(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(steer) *self, __u32 policy, bool replace)
+{
+	struct nrtls_steer *skel = nrtls_steer__open();
+
+	ASSERT_NE(NULL, skel);
+	skel->rodata->policy = policy;
+	ASSERT_EQ(0, nrtls_steer__load(skel));
+	tc_attach(_metadata, self, bpf_program__fd(skel->progs.nrtls_steer), replace);
+	/* The old program may go: the filter holds the new one now. */
+	nrtls_steer__destroy(self->skel);
+	self->skel = skel;
+}
+
+static __u64 steer_stat(FIXTURE_DATA(steer) *self, __u32 i)
+{
+	int n = libbpf_num_possible_cpus();
+	__u64 v[n > 0 ? n : 1], sum = 0;
+
+	if (n <= 0 || bpf_map_lookup_elem(bpf_map__fd(self->skel->maps.nrtls_steer_stats),
+					  &i, v))
+		return 0;
+	for (int c = 0; c < n; c++)
+		sum += v[c];
+	return sum;
+}
+
+static void open_flow_at(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(steer) *self)
+{
+	ASSERT_GT(NFLOWS_HASH, self->nflows);
+	ASSERT_EQ(0, nrtls_tls_pair_ns(&self->t[self->nflows], TLS1_2_VERSION,
+				       CIPHER, self->e.net.fd_a, "192.0.2.1",
+				       self->e.net.fd_b));
+	self->nflows++;
+}
+
+/* The flow of @t, as the program sees it leaving a (struct nrtls_flow). */
+static void flow_of(struct nrtls_tls *t, struct nrtls_flow *f, int *port)
+{
+	struct sockaddr_in me, peer;
+	socklen_t len = sizeof(me);
+
+	getsockname(t->sender, (struct sockaddr *)&me, &len);
+	len = sizeof(peer);
+	getpeername(t->sender, (struct sockaddr *)&peer, &len);
+	memset(f, 0, sizeof(*f));
+	f->family = AF_INET;
+	f->protocol = IPPROTO_TCP;
+	f->sport = me.sin_port;
+	f->dport = peer.sin_port;
+	f->saddr[0] = me.sin_addr.s_addr;
+	f->daddr[0] = peer.sin_addr.s_addr;
+	*port = ntohs(me.sin_port);
+}
+
+/* The lower the wrapper context of @t's flow is offloaded on, or false. */
+static bool flow_lower(struct nrtls_tls *t, char *dev, size_t len)
+{
+	char line[1024], src[64], *p;
+	struct nrtls_flow f;
+	int port;
+
+	flow_of(t, &f, &port);
+	snprintf(src, sizeof(src), " 192.0.2.1:%d ", port);
+	dev[0] = '\0';
+	if (!nrtls_ctx_find(line, sizeof(line), " dev=lag0 ", src) ||
+	    !strstr(line, " device ") || !(p = strstr(line, " lower_dev=")))
+		return false;
+	snprintf(dev, len, "%.*s", (int)strcspn(p + 11, " \n"), p + 11);
+	return true;
+}
+
+static bool wait_flow_on(struct nrtls_tls *t, const char *want)
+{
+	char dev[32];
+
+	for (int i = 0; i < 300; i++) {
+		if (flow_lower(t, dev, sizeof(dev)) && !strcmp(dev, want))
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+static long peer_rx_bytes(struct env *e, const char *dev)
+{
+	char out[64];
+
+	if (nrtls_sh_out(out, sizeof(out), "ip netns exec %s cat /sys/class/net/%s/statistics/rx_bytes",
+			 e->net.ns_b, dev))
+		return -1;
+	return atol(out);
+}
+
+/*
+ * 1 MiB on @t: which lower carried it, as the peer's NICs count it
+ * (nicNp received it all); -1 if neither or both did.
+ */
+static int carried_by(struct __test_metadata *_metadata, struct env *e,
+		      struct nrtls_tls *t)
+{
+	long r0 = peer_rx_bytes(e, "nic0p"), r1 = peer_rx_bytes(e, "nic1p");
+
+	transfer_on(_metadata, e, t, MiB, NULL);
+	r0 = peer_rx_bytes(e, "nic0p") - r0;
+	r1 = peer_rx_bytes(e, "nic1p") - r1;
+	/* The other one sees at most ARP or a stray ACK of another flow. */
+	if (r0 >= (long)MiB && r1 < 64 * 1024)
+		return 0;
+	if (r1 >= (long)MiB && r0 < 64 * 1024)
+		return 1;
+	TH_LOG("nic0p got %ld bytes, nic1p %ld", r0, r1);
+	return -1;
+}
+
+static const char *nic_name(int i)
+{
+	return i ? "nic1" : "nic0";
+}
+
+/*
+ * The hash policy: each of NFLOWS_HASH flows is carried (at the peer) by
+ * the lower its hash names, and the flows spread: with random ports each
+ * lower gets at least 4 of 24 but with probability 3e-4.
+ */
+TEST_F_TIMEOUT(steer, hash_places_each_flow_where_its_hash_says, 300)
+{
+	const char *a = self->e.net.ns_a;
+	int count[2] = { 0, 0 };
+
+	steer_attach(_metadata, self, NRTLS_STEER_HASH, false);
+	for (int i = 0; i < NFLOWS_HASH; i++) {
+		struct nrtls_flow f;
+		int port, want;
+
+		open_flow_at(_metadata, self);
+		flow_of(&self->t[i], &f, &port);
+		want = nrtls_steer_hash(&f) % 2;
+		/* The first packets decide, and the flow moves there. */
+		transfer_on(_metadata, &self->e, &self->t[i], 64 * 1024, NULL);
+		ASSERT_TRUE(wait_flow_on(&self->t[i], nic_name(want))) {
+			TH_LOG("flow from port %d is not offloaded on %s", port,
+			       nic_name(want));
+		}
+		EXPECT_EQ(want, carried_by(_metadata, &self->e, &self->t[i]));
+		count[want]++;
+	}
+	TH_LOG("nic0 carries %d flows, nic1 %d", count[0], count[1]);
+	EXPECT_LE(4, count[0]);
+	EXPECT_LE(4, count[1]);
+	EXPECT_LE(NFLOWS_HASH, steer_stat(self, NRTLS_STEER_DECISIONS));
+	EXPECT_EQ(0, steer_stat(self, NRTLS_STEER_ERRORS));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_mismatch"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic1", "tx_tls_ctx_mismatch"));
+}
+
+/* A rule in the map policy: the peer 192.0.2.2, any port, to @ifindex. */
+static int add_rule(FIXTURE_DATA(steer) *self, __u32 ifindex)
+{
+	struct nrtls_steer_key key = { .prefixlen = 16 + 96 + 32 };
+
+	key.addr[10] = 0xff;
+	key.addr[11] = 0xff;
+	inet_pton(AF_INET, "192.0.2.2", &key.addr[12]);
+	return bpf_map_update_elem(bpf_map__fd(self->skel->maps.nrtls_steer_rules),
+				   &key, &ifindex, BPF_ANY);
+}
+
+/*
+ * Two flows put on nic0 by a rule (the map policy); then least-loaded,
+ * replacing the program: the two flows stay (decisions stick), the next
+ * two fill nic1, and each is carried where the listing says.
+ */
+TEST_F_TIMEOUT(steer, least_loaded_fills_the_emptier_lower, 300)
+{
+	steer_attach(_metadata, self, NRTLS_STEER_MAP, false);
+	ASSERT_EQ(0, add_rule(self, self->ifindex[0]));
+	for (int i = 0; i < 2; i++) {
+		open_flow_at(_metadata, self);
+		transfer_on(_metadata, &self->e, &self->t[i], 64 * 1024, NULL);
+		ASSERT_TRUE(wait_flow_on(&self->t[i], "nic0"));
+		EXPECT_EQ(0, carried_by(_metadata, &self->e, &self->t[i]));
+	}
+	steer_attach(_metadata, self, NRTLS_STEER_LEAST_LOADED, true);
+	for (int i = 2; i < 4; i++) {
+		open_flow_at(_metadata, self);
+		transfer_on(_metadata, &self->e, &self->t[i], 64 * 1024, NULL);
+		ASSERT_TRUE(wait_flow_on(&self->t[i], "nic1"));
+		EXPECT_EQ(1, carried_by(_metadata, &self->e, &self->t[i]));
+	}
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(0, carried_by(_metadata, &self->e, &self->t[i]));
+	EXPECT_EQ(0, steer_stat(self, NRTLS_STEER_ERRORS));
+}
+
+static FIXTURE_DATA(steer) *drain_self;
+static int drain_from;
+
+/* After 2 MiB, drain the lower the flow is on. */
+static void drain_step(struct __test_metadata *_metadata, struct env *e, int mib)
+{
+	__u8 one = 1;
+	__u32 ifindex = drain_self->ifindex[drain_from];
+
+	if (mib == 2)
+		ASSERT_EQ(0, bpf_map_update_elem(bpf_map__fd(drain_self->skel->maps.nrtls_steer_drain),
+						 &ifindex, &one, BPF_ANY));
+}
+
+/*
+ * Draining a lower under a running transfer moves every flow off it, one
+ * re-home each, with no packet encrypted in software on the way (make
+ * before break) and byte-exact data at each peer.
+ */
+TEST_F_TIMEOUT(steer, drain_moves_every_flow_offloaded, 300)
+{
+	const char *a = self->e.net.ns_a;
+	long sw, resets, moved = 0;
+	char dev[32];
+
+	steer_attach(_metadata, self, NRTLS_STEER_HASH, false);
+	for (int i = 0; i < NFLOWS; i++) {
+		open_flow_at(_metadata, self);
+		transfer_on(_metadata, &self->e, &self->t[i], 64 * 1024, NULL);
+		ASSERT_TRUE(wait_flow_on(&self->t[i], "nic0") ||
+			    wait_flow_on(&self->t[i], "nic1"));
+	}
+	ASSERT_TRUE(flow_lower(&self->t[0], dev, sizeof(dev)));
+	drain_from = strcmp(dev, "nic0") ? 1 : 0;
+	for (int i = 0; i < NFLOWS; i++)
+		moved += flow_lower(&self->t[i], dev, sizeof(dev)) &&
+			 !strcmp(dev, nic_name(drain_from));
+	sw = nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets");
+	resets = nrtls_ethtool_stat(a, "lag0", "tx_tls_resets");
+
+	drain_self = self;
+	transfer_on(_metadata, &self->e, &self->t[0], 8 * MiB, drain_step);
+	for (int i = 0; i < NFLOWS; i++) {
+		transfer_on(_metadata, &self->e, &self->t[i], 256 * 1024, NULL);
+		EXPECT_TRUE(wait_flow_on(&self->t[i], nic_name(!drain_from)));
+		EXPECT_EQ(!drain_from, carried_by(_metadata, &self->e, &self->t[i]));
+	}
+	TH_LOG("%ld flows drained off %s", moved, nic_name(drain_from));
+	EXPECT_EQ(sw, nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets"));
+	EXPECT_EQ(resets + moved, nrtls_ethtool_stat(a, "lag0", "tx_tls_resets"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_mismatch"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic1", "tx_tls_ctx_mismatch"));
+}
+
+static const char *down_dev;
+
+static void down_step(struct __test_metadata *_metadata, struct env *e, int mib)
+{
+	if (mib == 2)
+		ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s down", e->net.ns_a, down_dev));
+	if (mib == 5)
+		ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s up", e->net.ns_a, down_dev));
+}
+
+/*
+ * The lower a flow is steered to goes down under a transfer: the flow is
+ * decided again, onto the other one, offloaded there; when the first
+ * comes back the flow stays where it is (decisions stick).
+ */
+TEST_F_TIMEOUT(steer, steered_lower_goes_down, 300)
+{
+	const char *a = self->e.net.ns_a;
+	char dev[32];
+
+	steer_attach(_metadata, self, NRTLS_STEER_HASH, false);
+	open_flow_at(_metadata, self);
+	transfer_on(_metadata, &self->e, &self->t[0], 64 * 1024, NULL);
+	ASSERT_TRUE(wait_flow_on(&self->t[0], "nic0") ||
+		    wait_flow_on(&self->t[0], "nic1"));
+	ASSERT_TRUE(flow_lower(&self->t[0], dev, sizeof(dev)));
+	down_dev = strcmp(dev, "nic0") ? "nic1" : "nic0";
+	transfer_on(_metadata, &self->e, &self->t[0], 8 * MiB, down_step);
+	EXPECT_TRUE(wait_flow_on(&self->t[0], other_nic(down_dev)));
+	EXPECT_EQ(strcmp(down_dev, "nic0") ? 0 : 1,
+		  carried_by(_metadata, &self->e, &self->t[0]));
+	EXPECT_TRUE(wait_flow_on(&self->t[0], other_nic(down_dev)));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
+	EXPECT_EQ(0, steer_stat(self, NRTLS_STEER_ERRORS));
+}
+
+/*
+ * The README's custom policy (bpf/example_steer.bpf.c): even local ports
+ * by the first lower, odd ones by the second, as the peer sees it.
+ */
+TEST_F_TIMEOUT(steer, a_custom_policy_program, 300)
+{
+	struct example_steer *ex = example_steer__open_and_load();
+
+	ASSERT_NE(NULL, ex);
+	tc_attach(_metadata, self, bpf_program__fd(ex->progs.steer_by_port), false);
+	for (int i = 0; i < NFLOWS; i++) {
+		struct nrtls_flow f;
+		int port;
+
+		open_flow_at(_metadata, self);
+		flow_of(&self->t[i], &f, &port);
+		transfer_on(_metadata, &self->e, &self->t[i], 64 * 1024, NULL);
+		EXPECT_TRUE(wait_flow_on(&self->t[i], nic_name(port & 1)));
+		EXPECT_EQ(port & 1, carried_by(_metadata, &self->e, &self->t[i]));
+	}
+	example_steer__destroy(ex);
 }
 
 /*
