@@ -3,9 +3,48 @@
 #ifndef NRTLS_CTL_H
 #define NRTLS_CTL_H
 
+#include <stddef.h>
+
+struct bpf_map;
+
+#define CTL_PIN_ROOT "/sys/fs/bpf/nrtls"
+
 /* Print @s as a JSON string, quotes included. */
 void json_str(const char *s);
 /* nrtlsctl rx ...: @argv is what follows "rx"; returns the exit status. */
 int ctl_rx(int argc, char **argv);
+/* nrtlsctl steer ... and nrtlsctl drain ... (steer.c). */
+int ctl_steer(int argc, char **argv);
+int ctl_drain(int argc, char **argv);
+
+/* --- pin.c: attachments pinned in CTL_PIN_ROOT/<kind>-<netns>-<ifindex>/ --- */
+
+/* The network namespace's inode (from ctl_enter_netns). */
+extern unsigned long ctl_netns;
+
+/* libbpf's messages to stderr, prefixed, without its debug ones. */
+void ctl_libbpf_quiet(void);
+/* Move to @name's network namespace (NULL: stay) and note which it is. */
+int ctl_enter_netns(const char *name);
+/* A BPF file system on /sys/fs/bpf (mounted if need be), and our directory. */
+int ctl_ensure_bpffs(void);
+/* @dev's ifindex (a name, or a number for a device that is gone), or 0. */
+int ctl_dev_index(const char *dev);
+void ctl_pin_path(char *buf, size_t len, const char *kind, unsigned long ns,
+		  int ifindex, const char *file);
+int ctl_pinned_fd(const char *kind, unsigned long ns, int ifindex,
+		  const char *file);
+/* Remove an attachment's @files and its directory (what is there of them). */
+void ctl_unpin_all(const char *kind, int ifindex, const char *const *files,
+		   size_t n);
+int ctl_pin_dir(const char *kind, int ifindex);
+/* Pin @map as @file, replacing what was there. */
+int ctl_pin_map(struct bpf_map *map, const char *kind, int ifindex,
+		const char *file);
+/* Have @map be the one pinned as @file (before load). */
+int ctl_reuse_pinned(struct bpf_map *map, const char *kind, int ifindex,
+		     const char *file);
+/* The sum over CPUs of a per-CPU array's u64 at @key. */
+unsigned long long ctl_stat_sum(int fd, unsigned int key);
 
 #endif /* NRTLS_CTL_H */

@@ -5,6 +5,7 @@
  *   nrtlsctl status [--json]
  *   nrtlsctl contexts [--json]
  *   nrtlsctl rx attach|detach|status ...   (rx.c)
+ *   nrtlsctl steer attach|detach|status|rule ..., nrtlsctl drain ...   (steer.c)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +32,9 @@ static void usage(FILE *f)
 		"       nrtlsctl rx attach DEV [--port PORT] [--netns NAME]\n"
 		"       nrtlsctl rx detach DEV [--netns NAME]\n"
 		"       nrtlsctl rx status [DEV] [--netns NAME] [--json]\n"
+		"       nrtlsctl steer attach DEV [--policy hash|least-loaded|map] [--netns NAME]\n"
+		"       nrtlsctl steer detach DEV | status [DEV] [--json] | rule ...\n"
+		"       nrtlsctl drain LOWER [--undo] [--netns NAME]\n"
 		"\n"
 		"  status    is nrtls.ko loaded, its version, parameters, live objects\n"
 		"            and event counters (the last two need root: debugfs)\n"
@@ -39,6 +43,9 @@ static void usage(FILE *f)
 		"  rx        the nrtls_rx XDP program on DEV: TLS records per flow, drops\n"
 		"            of impossible records; --port follows only that TCP port;\n"
 		"            --netns: DEV's network namespace (root; nrtlsctl rx --help)\n"
+		"  steer     the nrtls_steer TC program on DEV, an nrtls_lag wrapper: which\n"
+		"            lower carries each offloaded flow (root; nrtlsctl steer --help)\n"
+		"  drain     move every flow off LOWER, offloaded, and keep new ones off\n"
 		"  --json    JSON instead of text\n"
 		"  -h, --help     this text\n"
 		"  -V, --version  the version of nrtlsctl (status gives the module's)\n"
@@ -320,6 +327,10 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "rx"))
 		return ctl_rx(argc - 2, argv + 2);
+	if (argc > 1 && !strcmp(argv[1], "steer"))
+		return ctl_steer(argc - 2, argv + 2);
+	if (argc > 1 && !strcmp(argv[1], "drain"))
+		return ctl_drain(argc - 2, argv + 2);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;

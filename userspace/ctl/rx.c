@@ -17,14 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
-#include <linux/magic.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -34,21 +28,9 @@
 #include "nrtls_rx.h"
 #include "nrtls_rx.skel.h"
 
-#define BPFFS "/sys/fs/bpf"
-#define PIN_ROOT BPFFS "/nrtls"
+#define KIND "rx"
 /* The files of one attachment, in its directory. */
 static const char *const pins[] = { "link", "flows", "stats", "config" };
-/* The network namespace nrtlsctl works in: its inode names pin dirs. */
-static unsigned long cur_ns;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	fprintf(stderr, "nrtlsctl: libbpf: ");
-	return vfprintf(stderr, fmt, ap);
-}
 
 static void rx_usage(FILE *f)
 {
@@ -66,132 +48,32 @@ static void rx_usage(FILE *f)
 		"  --netns  DEV is in that network namespace (ip netns's NAME, or a\n"
 		"          path such as /proc/PID/ns/net); use it, not 'ip netns exec'\n"
 		"DEV is a device name, or an ifindex for a device that is gone.\n"
-		"Pinned in " PIN_ROOT "/rx-NETNS-IFINDEX/; needs root and nrtls.ko.\n");
-}
-
-static void pin_path_ns(char *buf, size_t len, unsigned long ns, int ifindex,
-			const char *file)
-{
-	snprintf(buf, len, PIN_ROOT "/rx-%lu-%d%s%s", ns, ifindex, file ? "/" : "",
-		 file ? file : "");
-}
-
-static void pin_path(char *buf, size_t len, int ifindex, const char *file)
-{
-	pin_path_ns(buf, len, cur_ns, ifindex, file);
-}
-
-static int pinned_fd_ns(unsigned long ns, int ifindex, const char *file)
-{
-	char path[128];
-
-	pin_path_ns(path, sizeof(path), ns, ifindex, file);
-	return bpf_obj_get(path);
+		"Pinned in " CTL_PIN_ROOT "/rx-NETNS-IFINDEX/; needs root and nrtls.ko.\n");
 }
 
 static int pinned_fd(int ifindex, const char *file)
 {
-	return pinned_fd_ns(cur_ns, ifindex, file);
+	return ctl_pinned_fd(KIND, ctl_netns, ifindex, file);
 }
 
-/* Move to @name's network namespace (if any) and note which one it is. */
-static int enter_netns(const char *name)
-{
-	char path[256];
-	struct stat st;
-	int fd;
-
-	if (name) {
-		snprintf(path, sizeof(path), strchr(name, '/') ? "%s" : "/run/netns/%s", name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
-			fprintf(stderr, "nrtlsctl: network namespace %s: %s\n", name,
-				strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-		close(fd);
-	}
-	if (stat("/proc/self/ns/net", &st)) {
-		fprintf(stderr, "nrtlsctl: /proc/self/ns/net: %s\n", strerror(errno));
-		return -1;
-	}
-	cur_ns = st.st_ino;
-	return 0;
-}
-
-/* Remove an attachment's pins and directory (what is there of them). */
 static void unpin_all(int ifindex)
 {
-	char path[128];
-
-	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
-		pin_path(path, sizeof(path), ifindex, pins[i]);
-		unlink(path);
-	}
-	pin_path(path, sizeof(path), ifindex, NULL);
-	rmdir(path);
-}
-
-static int ensure_bpffs(void)
-{
-	struct statfs sf;
-
-	if (!statfs(BPFFS, &sf) && sf.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700")) {
-		fprintf(stderr, "nrtlsctl: %s is not a BPF file system, and mounting one failed: %s\n",
-			BPFFS, strerror(errno));
-		return -1;
-	}
-	fprintf(stderr, "nrtlsctl: mounted a BPF file system on %s; pins last as long as\n"
-		"  this mount namespace (under 'ip netns exec', not past the command: use --netns)\n",
-		BPFFS);
-	return 0;
-}
-
-static int dev_index(const char *dev)
-{
-	unsigned int ifindex = if_nametoindex(dev);
-	char *end;
-	long n;
-
-	if (ifindex)
-		return ifindex;
-	n = strtol(dev, &end, 10);
-	if (*dev && !*end && n > 0 && n < 1 << 30)
-		return n;
-	fprintf(stderr, "nrtlsctl: no device '%s'\n", dev);
-	return 0;
+	ctl_unpin_all(KIND, ifindex, pins, sizeof(pins) / sizeof(pins[0]));
 }
 
 static int pin_map(struct bpf_map *map, int ifindex, const char *file)
 {
-	char path[128];
-	int err;
-
-	pin_path(path, sizeof(path), ifindex, file);
-	err = bpf_map__pin(map, path);
-	if (err)
-		fprintf(stderr, "nrtlsctl: pinning %s: %s\n", path, strerror(-err));
-	return err;
+	return ctl_pin_map(map, KIND, ifindex, file);
 }
 
 /* Replace the program in the pinned link @link_fd: same link, same maps. */
 static int replace(struct nrtls_rx *skel, int ifindex, int link_fd)
 {
-	char path[128];
-	int err;
-
 	if (bpf_link_update(link_fd, bpf_program__fd(skel->progs.nrtls_rx), NULL)) {
 		fprintf(stderr, "nrtlsctl: replacing the program: %s\n", strerror(errno));
 		return -1;
 	}
-	pin_path(path, sizeof(path), ifindex, "config");
-	unlink(path);
-	err = pin_map(skel->maps.rodata, ifindex, "config");
-	return err ? -1 : 0;
+	return pin_map(skel->maps.rodata, ifindex, "config") ? -1 : 0;
 }
 
 static int attach_new(struct nrtls_rx *skel, int ifindex, const char *dev)
@@ -202,11 +84,8 @@ static int attach_new(struct nrtls_rx *skel, int ifindex, const char *dev)
 
 	/* No link pinned: whatever else is there is left from a failure. */
 	unpin_all(ifindex);
-	pin_path(path, sizeof(path), ifindex, NULL);
-	if (mkdir(path, 0700)) {
-		fprintf(stderr, "nrtlsctl: %s: %s\n", path, strerror(errno));
+	if (ctl_pin_dir(KIND, ifindex))
 		return -1;
-	}
 	link = bpf_program__attach_xdp(skel->progs.nrtls_rx, ifindex);
 	if (!link) {
 		err = errno;
@@ -216,7 +95,7 @@ static int attach_new(struct nrtls_rx *skel, int ifindex, const char *dev)
 		unpin_all(ifindex);
 		return -1;
 	}
-	pin_path(path, sizeof(path), ifindex, "link");
+	ctl_pin_path(path, sizeof(path), KIND, ctl_netns, ifindex, "link");
 	err = bpf_link__pin(link, path);
 	if (err)
 		fprintf(stderr, "nrtlsctl: pinning %s: %s\n", path, strerror(-err));
@@ -236,15 +115,11 @@ static int attach_new(struct nrtls_rx *skel, int ifindex, const char *dev)
 
 static int rx_attach(const char *dev, int port)
 {
-	int ifindex = dev_index(dev), link_fd, ret = 1;
+	int ifindex = ctl_dev_index(dev), link_fd, ret = 1;
 	struct nrtls_rx *skel;
 
-	if (!ifindex || ensure_bpffs())
+	if (!ifindex || ctl_ensure_bpffs())
 		return 1;
-	if (mkdir(PIN_ROOT, 0700) && errno != EEXIST) {
-		fprintf(stderr, "nrtlsctl: %s: %s\n", PIN_ROOT, strerror(errno));
-		return 1;
-	}
 	link_fd = pinned_fd(ifindex, "link");
 	skel = nrtls_rx__open();
 	if (!skel) {
@@ -254,22 +129,9 @@ static int rx_attach(const char *dev, int port)
 	skel->rodata->port = port;
 	if (link_fd >= 0) {
 		/* The new program takes over the old one's flows and counters. */
-		int flows = pinned_fd(ifindex, "flows");
-		int stats = pinned_fd(ifindex, "stats");
-		int err = flows < 0 || stats < 0 ? -ENOENT :
-			bpf_map__reuse_fd(skel->maps.nrtls_rx_flows, flows);
-
-		if (!err)
-			err = bpf_map__reuse_fd(skel->maps.nrtls_rx_stats, stats);
-		if (flows >= 0)
-			close(flows);
-		if (stats >= 0)
-			close(stats);
-		if (err) {
-			fprintf(stderr, "nrtlsctl: the maps pinned beside %s's link: %s\n",
-				dev, strerror(-err));
+		if (ctl_reuse_pinned(skel->maps.nrtls_rx_flows, KIND, ifindex, "flows") ||
+		    ctl_reuse_pinned(skel->maps.nrtls_rx_stats, KIND, ifindex, "stats"))
 			goto out;
-		}
 	}
 	if (nrtls_rx__load(skel)) {
 		fprintf(stderr, "nrtlsctl: loading nrtls_rx: %s%s\n", strerror(errno),
@@ -285,7 +147,7 @@ static int rx_attach(const char *dev, int port)
 		printf("TCP port %d", port);
 	else
 		printf("all TCP ports");
-	printf("; pinned in " PIN_ROOT "/rx-%lu-%d\n", cur_ns, ifindex);
+	printf("; pinned in " CTL_PIN_ROOT "/rx-%lu-%d\n", ctl_netns, ifindex);
 	ret = 0;
 out:
 	nrtls_rx__destroy(skel);
@@ -296,14 +158,14 @@ out:
 
 static int rx_detach(const char *dev)
 {
-	int ifindex = dev_index(dev), fd;
+	int ifindex = ctl_dev_index(dev), fd;
 
 	if (!ifindex)
 		return 1;
 	fd = pinned_fd(ifindex, "link");
 	if (fd < 0) {
 		fprintf(stderr, "nrtlsctl: nrtls_rx is not attached to %s (nothing in "
-			PIN_ROOT "/rx-%lu-%d)\n", dev, cur_ns, ifindex);
+			CTL_PIN_ROOT "/rx-%lu-%d)\n", dev, ctl_netns, ifindex);
 		return 1;
 	}
 	/* Detach now, even if some other process holds the link open. */
@@ -316,22 +178,6 @@ static int rx_detach(const char *dev)
 	unpin_all(ifindex);
 	printf("nrtls_rx detached from %s\n", dev);
 	return 0;
-}
-
-static unsigned long long stat_sum(int fd, __u32 key)
-{
-	int n = libbpf_num_possible_cpus();
-	unsigned long long sum = 0;
-	__u64 *v;
-
-	if (n <= 0)
-		return 0;
-	v = calloc(n, sizeof(*v));
-	if (v && !bpf_map_lookup_elem(fd, &key, v))
-		for (int i = 0; i < n; i++)
-			sum += v[i];
-	free(v);
-	return sum;
 }
 
 static void endpoint(char *buf, size_t len, int family, const __be32 *addr,
@@ -399,10 +245,10 @@ static const char *const stat_names[NRTLS_RX_NSTATS] = {
  */
 static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 {
-	int link = pinned_fd_ns(ns, ifindex, "link");
-	int stats = pinned_fd_ns(ns, ifindex, "stats");
-	int flows = pinned_fd_ns(ns, ifindex, "flows");
-	int config = pinned_fd_ns(ns, ifindex, "config");
+	int link = ctl_pinned_fd(KIND, ns, ifindex, "link");
+	int stats = ctl_pinned_fd(KIND, ns, ifindex, "stats");
+	int flows = ctl_pinned_fd(KIND, ns, ifindex, "flows");
+	int config = ctl_pinned_fd(KIND, ns, ifindex, "config");
 	struct bpf_link_info info = { 0 };
 	__u32 info_len = sizeof(info), zero = 0;
 	char name[IF_NAMESIZE] = "";
@@ -414,10 +260,10 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 		ok = false;
 	if (ok && !bpf_map_lookup_elem(config, &zero, cfg))
 		memcpy(&port, cfg, sizeof(port));
-	if (ns != cur_ns || !if_indextoname(ifindex, name))
+	if (ns != ctl_netns || !if_indextoname(ifindex, name))
 		strcpy(name, "");
 	if (!ok) {
-		fprintf(stderr, "nrtlsctl: " PIN_ROOT "/rx-%lu-%d: incomplete or unreadable\n",
+		fprintf(stderr, "nrtlsctl: " CTL_PIN_ROOT "/rx-%lu-%d: incomplete or unreadable\n",
 			ns, ifindex);
 	} else if (json) {
 		printf("%s{\"device\":", first ? "" : ",");
@@ -429,11 +275,11 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 		       "\"program\":%u,\"port\":%u", ns, ifindex,
 		       info.xdp.ifindex ? "true" : "false", info.id, info.prog_id, port);
 		for (int i = 0; i < NRTLS_RX_NSTATS; i++)
-			printf(",\"%s\":%llu", stat_names[i], stat_sum(stats, i));
+			printf(",\"%s\":%llu", stat_names[i], ctl_stat_sum(stats, i));
 		show_flows(flows, true);
 		printf("}");
 	} else {
-		if (ns != cur_ns)
+		if (ns != ctl_netns)
 			printf("netns %lu ifindex %d: ", ns, ifindex);
 		else
 			printf("%s (ifindex %d): ", *name ? name : "(gone)", ifindex);
@@ -444,7 +290,7 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 			printf("%u", port);
 		printf("\n ");
 		for (int i = 0; i < NRTLS_RX_NSTATS; i++)
-			printf(" %s %llu", stat_names[i], stat_sum(stats, i));
+			printf(" %s %llu", stat_names[i], ctl_stat_sum(stats, i));
 		printf("\n");
 		show_flows(flows, false);
 	}
@@ -461,13 +307,13 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 
 static int rx_status(const char *dev, bool json)
 {
-	int only = dev ? dev_index(dev) : 0, n = 0, ret = 0;
+	int only = dev ? ctl_dev_index(dev) : 0, n = 0, ret = 0;
 	struct dirent *de;
 	DIR *d;
 
 	if (dev && !only)
 		return 1;
-	d = opendir(PIN_ROOT);
+	d = opendir(CTL_PIN_ROOT);
 	if (json)
 		printf("{\"programs\":[");
 	while (d && (de = readdir(d))) {
@@ -475,7 +321,7 @@ static int rx_status(const char *dev, bool json)
 		int ifindex;
 
 		if (sscanf(de->d_name, "rx-%lu-%d", &ns, &ifindex) != 2 ||
-		    (only && (ifindex != only || ns != cur_ns)))
+		    (only && (ifindex != only || ns != ctl_netns)))
 			continue;
 		if (!show_one(ns, ifindex, json, n == 0))
 			ret = 1;
@@ -525,8 +371,8 @@ int ctl_rx(int argc, char **argv)
 			return 2;
 		}
 	}
-	libbpf_set_print(libbpf_print);
-	if (cmd && (!strcmp(cmd, "status") || dev) && enter_netns(netns))
+	ctl_libbpf_quiet();
+	if (cmd && (!strcmp(cmd, "status") || dev) && ctl_enter_netns(netns))
 		return 1;
 	if (cmd && !strcmp(cmd, "status") && !port)
 		return rx_status(dev, json);
