@@ -3,6 +3,7 @@
 #ifndef NRTLS_CTL_H
 #define NRTLS_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct bpf_map;
@@ -44,6 +45,13 @@ int ctl_pin_map(struct bpf_map *map, const char *kind, int ifindex,
 /* Have @map be the one pinned as @file (before load). */
 int ctl_reuse_pinned(struct bpf_map *map, const char *kind, int ifindex,
 		     const char *file);
+/*
+ * status [DEV] [--json] of the attachments of @kind (all namespaces'
+ * without @dev), each through @show; @prog names the program when there
+ * is none.  Returns the exit status.
+ */
+int ctl_status(const char *kind, const char *prog, const char *dev, bool json,
+	       bool (*show)(unsigned long ns, int ifindex, bool json, bool first));
 /* The sum over CPUs of a per-CPU array's u64 at @key. */
 unsigned long long ctl_stat_sum(int fd, unsigned int key);
 

@@ -4,6 +4,7 @@
  * they work in, the BPF file system, and an attachment's pin directory,
  * /sys/fs/bpf/nrtls/<kind>-<netns inode>-<ifindex>/.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -186,4 +187,40 @@ unsigned long long ctl_stat_sum(int fd, unsigned int key)
 			sum += v[i];
 	free(v);
 	return sum;
+}
+
+int ctl_status(const char *kind, const char *prog, const char *dev, bool json,
+	       bool (*show)(unsigned long ns, int ifindex, bool json, bool first))
+{
+	int only = dev ? ctl_dev_index(dev) : 0, n = 0, ret = 0;
+	size_t len = strlen(kind);
+	struct dirent *de;
+	DIR *d;
+
+	if (dev && !only)
+		return 1;
+	d = opendir(CTL_PIN_ROOT);
+	if (json)
+		printf("{\"programs\":[");
+	while (d && (de = readdir(d))) {
+		unsigned long ns;
+		int ifindex;
+
+		if (strncmp(de->d_name, kind, len) || de->d_name[len] != '-' ||
+		    sscanf(de->d_name + len, "-%lu-%d", &ns, &ifindex) != 2 ||
+		    (only && (ifindex != only || ns != ctl_netns)))
+			continue;
+		if (!show(ns, ifindex, json, n == 0))
+			ret = 1;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (json)
+		printf("]}\n");
+	else if (!n)
+		printf("%s is not attached%s%s\n", prog, dev ? " to " : "", dev ? dev : "");
+	if (dev && !n)
+		ret = 1;
+	return ret;
 }

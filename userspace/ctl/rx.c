@@ -10,7 +10,6 @@
  * own, pins would go with the command.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdbool.h>
@@ -305,38 +304,6 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 	return ok;
 }
 
-static int rx_status(const char *dev, bool json)
-{
-	int only = dev ? ctl_dev_index(dev) : 0, n = 0, ret = 0;
-	struct dirent *de;
-	DIR *d;
-
-	if (dev && !only)
-		return 1;
-	d = opendir(CTL_PIN_ROOT);
-	if (json)
-		printf("{\"programs\":[");
-	while (d && (de = readdir(d))) {
-		unsigned long ns;
-		int ifindex;
-
-		if (sscanf(de->d_name, "rx-%lu-%d", &ns, &ifindex) != 2 ||
-		    (only && (ifindex != only || ns != ctl_netns)))
-			continue;
-		if (!show_one(ns, ifindex, json, n == 0))
-			ret = 1;
-		n++;
-	}
-	if (d)
-		closedir(d);
-	if (json)
-		printf("]}\n");
-	else if (!n)
-		printf("nrtls_rx is not attached%s%s\n", dev ? " to " : "", dev ? dev : "");
-	if (dev && !n)
-		ret = 1;
-	return ret;
-}
 
 int ctl_rx(int argc, char **argv)
 {
@@ -375,7 +342,7 @@ int ctl_rx(int argc, char **argv)
 	if (cmd && (!strcmp(cmd, "status") || dev) && ctl_enter_netns(netns))
 		return 1;
 	if (cmd && !strcmp(cmd, "status") && !port)
-		return rx_status(dev, json);
+		return ctl_status(KIND, "nrtls_rx", dev, json, show_one);
 	if (cmd && dev && !json && !strcmp(cmd, "attach"))
 		return rx_attach(dev, port);
 	if (cmd && dev && !json && !port && !strcmp(cmd, "detach"))

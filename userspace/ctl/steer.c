@@ -9,7 +9,6 @@
  * on the contexts), rules, drained lowers and counters.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/rtnetlink.h>
@@ -487,38 +486,6 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 	return ok;
 }
 
-static int steer_status(const char *dev, bool json)
-{
-	int only = dev ? ctl_dev_index(dev) : 0, n = 0, ret = 0;
-	struct dirent *de;
-	DIR *d;
-
-	if (dev && !only)
-		return 1;
-	d = opendir(CTL_PIN_ROOT);
-	if (json)
-		printf("{\"programs\":[");
-	while (d && (de = readdir(d))) {
-		unsigned long ns;
-		int ifindex;
-
-		if (sscanf(de->d_name, "steer-%lu-%d", &ns, &ifindex) != 2 ||
-		    (only && (ifindex != only || ns != ctl_netns)))
-			continue;
-		if (!show_one(ns, ifindex, json, n == 0))
-			ret = 1;
-		n++;
-	}
-	if (d)
-		closedir(d);
-	if (json)
-		printf("]}\n");
-	else if (!n)
-		printf("nrtls_steer is not attached%s%s\n", dev ? " to " : "", dev ? dev : "");
-	if (dev && !n)
-		ret = 1;
-	return ret;
-}
 
 /* The pinned map @file of the steering on @dev, or -1 with a message. */
 static int steer_map(const char *dev, int ifindex, const char *file)
@@ -647,7 +614,7 @@ int ctl_steer(int argc, char **argv)
 	if (nargs && ctl_enter_netns(netns))
 		return 1;
 	if (nargs <= 2 && args[0] && !strcmp(args[0], "status") && policy < 0 && !port)
-		return steer_status(args[1], json);
+		return ctl_status(KIND, "nrtls_steer", args[1], json, show_one);
 	if (nargs == 2 && !json && !port && !strcmp(args[0], "attach"))
 		return steer_attach(args[1], policy < 0 ? NRTLS_STEER_HASH : policy);
 	if (nargs == 2 && !json && !port && policy < 0 && !strcmp(args[0], "detach"))
