@@ -65,7 +65,7 @@ HELPER_BINS := $(patsubst selftests/helpers/%.c,$(O)/selftests/helpers/%,$(HELPE
 FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
 FUSE_LIBS = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
 
-.PHONY: all kmod bpf userspace install uninstall deb modules_install modules_uninstall fuzz host-tests selftests clang-check bench bench-build bench-rx check deps vm-shell vm-run demo demo-vm clean distclean help FORCE
+.PHONY: all kmod bpf userspace install uninstall deb modules_install modules_uninstall fuzz host-tests selftests clang-check bench bench-build bench-rx bench-steer check deps vm-shell vm-run demo demo-vm clean distclean help FORCE
 
 all: kmod bpf userspace
 
@@ -80,6 +80,7 @@ help:
 	@echo 'make clang-check                  compile the userspace code with clang too'
 	@echo 'make bench [KVER=]                benchmarks on the host and in a VM (not part of make check)'
 	@echo 'make bench-rx [KVER=]             only its TLS receive comparison (NIC, kTLS, OpenSSL), in a VM'
+	@echo 'make bench-steer [KVER=]          only its steering comparison (lag0 without and with nrtls_steer), in a VM'
 	@echo 'make check                        install deps, host tests, VM suites on 6.1 and 6.12'
 	@echo 'make demo [KVER=]                 install deps, boot a VM, serve and fetch files over HTTPS'
 	@echo 'make vm-shell [KVER=]             interactive guest with the module loaded'
@@ -327,14 +328,15 @@ BENCH_SOAK_SECS ?= 1800
 SERVE_BENCH = bench/serve.sh $(1) $(BENCH_SECS) 1 16 $(BENCH_ROUNDS)
 
 RX_BENCH = bench/rx.sh $(RXBENCH) $(BENCH_SECS) $(BENCH_ROUNDS)
+STEER_BENCH = bench/steer.sh $(RXBENCH) $(BENCH_SECS) $(BENCH_ROUNDS)
 
 bench: kmod bench-build userspace selftests
 	@echo '=== nrtls-serve vs nginx, plain HTTP, on this host'
 	@$(TOP)/$(call SERVE_BENCH,http)
-	@echo '=== in a $(KREL) VM without slub_debug: sendfile latency; nrtls-serve vs nginx over HTTP and HTTPS; TLS receive'
+	@echo '=== in a $(KREL) VM without slub_debug: sendfile latency; nrtls-serve vs nginx over HTTP and HTTPS; TLS receive; steering'
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 3000 \
 		--cmd 'bench/run.sh $(BENCH) && echo && $(call SERVE_BENCH,http) && echo && \
-		$(call SERVE_BENCH,https) && echo && $(RX_BENCH)'
+		$(call SERVE_BENCH,https) && echo && $(RX_BENCH) && echo && $(STEER_BENCH)'
 	@echo '=== soak: $(BENCH_SOAK_SECS) s of nrtls-serve under faults, in a $(KREL) VM with slub_debug'
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --params debug_check=1 \
 		--timeout $$(($(BENCH_SOAK_SECS) + 900)) \
@@ -343,6 +345,9 @@ bench: kmod bench-build userspace selftests
 # The TLS receive comparison alone (part of make bench).
 bench-rx: kmod bench-build userspace
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 1200 --cmd '$(RX_BENCH)'
+
+bench-steer: kmod bench-build userspace
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 1200 --cmd '$(STEER_BENCH)'
 
 # Userspace must build without warnings from clang too.
 clang-check: $(BPF_SKELS) $(BPF_USER_SKELS) $(KSFT_STAMP)

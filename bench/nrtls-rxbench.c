@@ -18,7 +18,9 @@
  *
  * Prints one line:
  *   path kernel-path bytes seconds MB/s recv-thread-ms/MB recv-cpu-ms/MB
- *   other-cpus-ms/MB total-bytes
+ *   other-cpus-ms/MB total-bytes max-gap-ms
+ * max-gap is the longest wait between two reads that returned data, in
+ * the counted time: a flow's stall (bench/steer.sh moves it meanwhile).
  * kernel-path is what /proc/net/tls_stat says the kernel did (device, sw,
  * or user); recv-cpu is the busy time of the receiver's CPU ("-" when not
  * pinned); other-cpus that of the rest, where the sender, TCP's softirq
@@ -251,7 +253,8 @@ static void usage(FILE *f)
 		"AES-GCM-128 by default.  After 1 s of warm-up, measures for S seconds\n"
 		"(10) and prints: path, kernel path (device, sw, user), bytes, seconds,\n"
 		"MB/s, receiving thread's CPU ms per MB, receiving CPU's busy ms per MB\n"
-		"(with --recv-cpu), the other CPUs' busy ms per MB, bytes received.\n");
+		"(with --recv-cpu), the other CPUs' busy ms per MB, bytes received, the\n"
+		"longest wait between two reads (ms).\n");
 }
 
 static void bad(const char *what, const char *arg, const char *want)
@@ -336,7 +339,7 @@ int main(int argc, char **argv)
 {
 	unsigned long long b0[MAXCPU] = { 0 }, b1[MAXCPU] = { 0 };
 	static unsigned char buf[BUF];
-	double t0, t1, c0, c1, mb, recv_ms = 0, other_ms = 0;
+	double t0, t1, c0, c1, mb, recv_ms = 0, other_ms = 0, last, gap = 0;
 	unsigned long long total = 0, counted = 0;
 	long dev0, sw0;
 	const char *kpath;
@@ -395,12 +398,16 @@ int main(int argc, char **argv)
 	ncpu = cpu_busy(b0);
 	c0 = thread_cpu_s();
 	t0 = now_s();
+	last = t0;
 	do {
 		n = rx(ssl, fd, buf, sizeof(buf));
 		if (n <= 0)
 			goto early;
 		counted += n;
 		t1 = now_s();
+		if (t1 - last > gap)
+			gap = t1 - last;
+		last = t1;
 	} while (t1 - t0 < opt.seconds);
 	c1 = thread_cpu_s();
 	cpu_busy(b1);
@@ -426,7 +433,7 @@ int main(int argc, char **argv)
 		printf("%.2f ", recv_ms / mb);
 	else
 		printf("- ");
-	printf("%.2f %llu\n", other_ms / mb, total);
+	printf("%.2f %llu %.3f\n", other_ms / mb, total, gap * 1000);
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 	close(fd);

@@ -123,7 +123,7 @@ for tls in 1.2 1.3; do
 				echo "bench: nrtls_rx lost the flow: $st" >&2
 				exit 1
 			fi
-			read -r _ kpath _ _ mbs tms cms oms total <<< "$line"
+			read -r _ kpath _ _ mbs tms cms oms total _ <<< "$line"
 			res[$path.kpath]=$kpath
 			res[$path.mbs]+="$mbs "
 			res[$path.tms]+="$tms "

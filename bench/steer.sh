@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Steering through the wrapper, in one run: a TLS flow sent through lag0
+# (over two emulated NICs, offloaded), with no program on lag0's egress
+# and with nrtls_steer attached by each policy; and the stall of the flow
+# while it is moved to the other lower (draining its lower half-way
+# through), against the same runs without a move.
+#
+#   bench/steer.sh NRTLS-RXBENCH [SECONDS] [ROUNDS]
+#
+# The sender (nrtls-rxbench's thread, kTLS offloaded by lag0's lowers)
+# sits in one namespace, the receiver (software kTLS) in another behind a
+# bridge over the NICs' peers.  Rows and rounds alternate; each cell is
+# the median over ROUNDS (3) of SECONDS (10).  CPU is the busy time of all
+# CPUs per MB (sender, TCP, the emulated NICs' encryption and the
+# program all run there); packets/s is lag0's; max gap is the longest wait
+# between two reads at the receiver.
+#
+# Needs root, nrtls.ko and nrtls_nic.ko loaded, the tls module, ethtool,
+# this build's ip(8) plugin (build/user/ip) and nrtlsctl.
+set -eu
+case "${1:-}" in
+-h | --help)
+	sed -n '3,/^$/s/^# \{0,1\}//p' "$0"
+	exit 0
+	;;
+'' | -*)
+	echo "usage: $0 NRTLS-RXBENCH [SECONDS] [ROUNDS] (--help)" >&2
+	exit 2
+	;;
+esac
+bench=$1
+secs=${2:-10}
+rounds=${3:-3}
+top=$(cd "$(dirname "$0")/.." && pwd)
+export IP_LIB_DIR=$top/build/user/ip
+ctl=$top/build/user/bin/nrtlsctl
+s=nrtls-stb-s-$$
+r=nrtls-stb-r-$$
+dir=$(mktemp -d /tmp/nrtls-steerbench.XXXXXX)
+cleanup() {
+	"$ctl" steer detach lag0 --netns $s > /dev/null 2>&1 || true
+	ip netns del $s 2> /dev/null || true
+	ip netns del $r 2> /dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+[ -x "$bench" ] || { echo "bench: $bench missing (make bench-build)" >&2; exit 1; }
+[ -e /dev/nrtls ] || { echo "bench: nrtls.ko is not loaded" >&2; exit 1; }
+[ -d /sys/module/nrtls_nic ] || { echo "bench: nrtls_nic.ko (the emulated NIC) is not loaded" >&2; exit 1; }
+[ -e "$IP_LIB_DIR/link_nrtls.so" ] || { echo "bench: $IP_LIB_DIR/link_nrtls.so missing (make userspace)" >&2; exit 1; }
+[ -x "$ctl" ] || { echo "bench: $ctl missing (make userspace)" >&2; exit 1; }
+for t in ip ethtool openssl; do
+	command -v $t > /dev/null || { echo "bench: $t not found (make deps)" >&2; exit 1; }
+done
+modprobe tls
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+	-subj /CN=192.0.2.1 -keyout "$dir/key.pem" -out "$dir/cert.pem" 2> /dev/null
+ip netns add $s
+ip netns add $r
+ip -n $s link set lo up
+ip -n $r link set lo up
+ip -n $s link add nic0 type nrtls personality mlx5 peer name nic0p netns $r
+ip -n $s link add nic1 type nrtls personality mlx5 peer name nic1p netns $r
+ip -n $s link add lag0 type nrtls_lag
+ip -n $s link set nic0 master lag0
+ip -n $s link set nic1 master lag0
+for d in nic0 nic1 lag0; do ip -n $s link set $d up; done
+ip -n $s addr add 192.0.2.2/24 dev lag0
+ip -n $r link add br0 address 02:00:00:00:02:02 type bridge
+for d in nic0p nic1p; do
+	ip -n $r link set $d master br0
+	ip netns exec $r ethtool -K $d tls-hw-rx-offload off
+done
+for d in nic0p nic1p br0; do ip -n $r link set $d up; done
+ip -n $r addr add 192.0.2.1/24 dev br0
+ifindex1=$(ip netns exec $s cat /sys/class/net/nic1/ifindex)
+
+lag_stat() {
+	ip netns exec $s ethtool -S lag0 | awk -v k="$1:" '$1 == k { print $2 }'
+}
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# Drain the flow's lower half-way through the counted time, then undo it.
+move_later() {
+	sleep $((secs / 2 + 1))
+	lower=$(grep " dev=lag0 " /sys/kernel/debug/nrtls/contexts |
+		grep -o "lower_dev=[a-z0-9]*" | head -1 | cut -d= -f2)
+	[ -n "$lower" ] && "$ctl" drain "$lower" --netns $s > /dev/null
+}
+
+rows=(none hash least-loaded map hash+move)
+echo "Steering through lag0 (two emulated mlx5 NICs): $rounds rounds of $secs s per row,"
+echo "TLS 1.2 AES-GCM-128 offloaded by the NICs; CPU: all CPUs' busy ms per MB sent"
+printf '%-13s %9s %10s %8s %12s %8s %6s\n' program MB/s packets/s CPU "max gap ms" resets sw
+declare -A res=()
+for ((i = 0; i < rounds; i++)); do
+	for row in "${rows[@]}"; do
+		case $row in
+		none) ;;
+		hash+move) "$ctl" steer attach lag0 --netns $s --policy hash > /dev/null ;;
+		map)
+			"$ctl" steer attach lag0 --netns $s --policy map > /dev/null
+			"$ctl" steer rule add lag0 192.0.2.0/24 nic1 --netns $s > /dev/null
+			;;
+		*) "$ctl" steer attach lag0 --netns $s --policy $row > /dev/null ;;
+		esac
+		p0=$(ip netns exec $s cat /sys/class/net/lag0/statistics/tx_packets)
+		rs0=$(lag_stat tx_tls_resets)
+		sw0=$(lag_stat tx_tls_sw_packets)
+		mover=
+		if [ $row = hash+move ]; then
+			move_later &
+			mover=$!
+		fi
+		t0=$(date +%s.%N)
+		line=$(ip netns exec $r "$bench" --path sw --tls 1.2 --cert "$dir/cert.pem" \
+			--key "$dir/key.pem" --addr 192.0.2.1 --send-netns $s --seconds "$secs")
+		t1=$(date +%s.%N)
+		[ -z "$mover" ] || wait $mover
+		p1=$(ip netns exec $s cat /sys/class/net/lag0/statistics/tx_packets)
+		read -r _ kpath _ _ mbs _ _ oms _ gap <<< "$line"
+		res[$row.mbs]+="$mbs "
+		res[$row.pps]+="$(awk "BEGIN { printf \"%.0f\", ($p1 - $p0) / ($t1 - $t0) }") "
+		res[$row.cpu]+="$oms "
+		res[$row.gap]+="$gap "
+		res[$row.rs]+="$(($(lag_stat tx_tls_resets) - rs0)) "
+		res[$row.sw]+="$(($(lag_stat tx_tls_sw_packets) - sw0)) "
+		"$ctl" drain nic0 --undo --netns $s > /dev/null 2>&1 || true
+		"$ctl" drain nic1 --undo --netns $s > /dev/null 2>&1 || true
+		[ $row = none ] || "$ctl" steer detach lag0 --netns $s > /dev/null
+	done
+done
+for row in "${rows[@]}"; do
+	col() { tr ' ' '\n' <<< "${res[$row.$1]}" | grep -v '^$' | median; }
+	printf '%-13s %9s %10s %8s %12s %8s %6s\n' $row "$(col mbs)" "$(col pps)" \
+		"$(col cpu)" "$(col gap)" "$(col rs)" "$(col sw)"
+done
+echo
+echo "resets: contexts made on a lower (the first placement, and one per move);"
+echo "sw: packets lag0 sent for software encryption (the first ones, before the"
+echo "flow's context on a lower exists). hash+move: hash, and the flow's lower"
+echo "drained half-way through; its max gap is the stall of the move plus the"
+echo "noise the other rows show."
