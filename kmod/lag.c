@@ -7,14 +7,17 @@
  * context owns a context on the lower NIC the flow is steered to.
  *
  * Before each offloaded packet goes down, lag0 checks that the lower
- * context belongs to the lower the flow is steered to now.  On a mismatch
- * (that lower went down, or the steering changed) it never hands the old
- * context to the new device: the packet goes through the new lower in
- * software, the way stock kTLS encrypts packets that leave by another
- * device, and a reset work item allocates a context on the new lower with
- * the session's keys and installs it (FreeBSD's ktls_reset_send_tag),
- * after which the flow is offloaded again: the new lower resynchronises
- * from kTLS's record list at its first packet.  If no lower can offload,
+ * context belongs to the lower the flow is steered to now (by its hash,
+ * or by a BPF program's decision, nrtls_lag_ctx_steer()).  On a mismatch
+ * a reset work item allocates a context on the new lower with the
+ * session's keys and installs it (FreeBSD's ktls_reset_send_tag), after
+ * which the flow is offloaded there: the new lower resynchronises from
+ * kTLS's record list at its first packet.  Meanwhile, if the old lower
+ * still works (the steering changed), the packets keep going out through
+ * it with its context: make before break.  If it went away, lag0 never
+ * hands the old context to the new device: the packets go through the new
+ * lower in software, the way stock kTLS encrypts packets that leave by
+ * another device.  If no lower can offload,
  * the wrapper context says "sw" until one can.  A reset that fails is
  * tried again after a delay that doubles, at most LAG_RESET_TRIES times,
  * and then not until the lowers change: each try takes RTNL, so a flow's

@@ -625,12 +625,13 @@ static bool flow_lower(struct nrtls_tls *t, char *dev, size_t len)
 	return true;
 }
 
+/* Until @t's flow is offloaded on @want (NULL: on any lower). */
 static bool wait_flow_on(struct nrtls_tls *t, const char *want)
 {
 	char dev[32];
 
 	for (int i = 0; i < 300; i++) {
-		if (flow_lower(t, dev, sizeof(dev)) && !strcmp(dev, want))
+		if (flow_lower(t, dev, sizeof(dev)) && (!want || !strcmp(dev, want)))
 			return true;
 		usleep(20000);
 	}
@@ -778,8 +779,7 @@ TEST_F_TIMEOUT(steer, drain_moves_every_flow_offloaded, 300)
 	for (int i = 0; i < NFLOWS; i++) {
 		open_flow_at(_metadata, self);
 		transfer_on(_metadata, &self->e, &self->t[i], 64 * 1024, NULL);
-		ASSERT_TRUE(wait_flow_on(&self->t[i], "nic0") ||
-			    wait_flow_on(&self->t[i], "nic1"));
+		ASSERT_TRUE(wait_flow_on(&self->t[i], NULL));
 	}
 	ASSERT_TRUE(flow_lower(&self->t[0], dev, sizeof(dev)));
 	drain_from = strcmp(dev, "nic0") ? 1 : 0;
@@ -827,8 +827,7 @@ TEST_F_TIMEOUT(steer, steered_lower_goes_down, 300)
 	steer_attach(_metadata, self, NRTLS_STEER_HASH, false);
 	open_flow_at(_metadata, self);
 	transfer_on(_metadata, &self->e, &self->t[0], 64 * 1024, NULL);
-	ASSERT_TRUE(wait_flow_on(&self->t[0], "nic0") ||
-		    wait_flow_on(&self->t[0], "nic1"));
+	ASSERT_TRUE(wait_flow_on(&self->t[0], NULL));
 	ASSERT_TRUE(flow_lower(&self->t[0], dev, sizeof(dev)));
 	down_dev = strcmp(dev, "nic0") ? "nic1" : "nic0";
 	transfer_on(_metadata, &self->e, &self->t[0], 8 * MiB, down_step);
@@ -838,6 +837,48 @@ TEST_F_TIMEOUT(steer, steered_lower_goes_down, 300)
 	EXPECT_TRUE(wait_flow_on(&self->t[0], other_nic(down_dev)));
 	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
 	EXPECT_EQ(0, steer_stat(self, NRTLS_STEER_ERRORS));
+}
+
+static FIXTURE_DATA(steer) *churn_self;
+
+/* Attach at 2 MiB, replace at 5, detach at 8: all under the transfer. */
+static void churn_step(struct __test_metadata *_metadata, struct env *e, int mib)
+{
+	FIXTURE_DATA(steer) *self = churn_self;
+
+	if (mib == 2)
+		steer_attach(_metadata, self, NRTLS_STEER_HASH, false);
+	if (mib == 5)
+		steer_attach(_metadata, self, NRTLS_STEER_LEAST_LOADED, true);
+	if (mib == 8) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+
+		ASSERT_EQ(0, nrtls_netns_enter(e->net.fd_a));
+		hook.ifindex = if_nametoindex("lag0");
+		ASSERT_EQ(0, bpf_tc_detach(&hook, &opts));
+		ASSERT_EQ(0, nrtls_netns_enter(self->orig_ns));
+	}
+}
+
+/*
+ * The program attached, replaced and detached while a flow sends: the
+ * data stays exact, the flow offloaded (never in software for good).
+ */
+TEST_F_TIMEOUT(steer, attach_replace_detach_under_traffic, 300)
+{
+	const char *a = self->e.net.ns_a;
+
+	open_flow_at(_metadata, self);
+	ASSERT_TRUE(wait_flow_on(&self->t[0], NULL));
+	churn_self = self;
+	transfer_on(_metadata, &self->e, &self->t[0], 12 * MiB, churn_step);
+	EXPECT_LE(1, steer_stat(self, NRTLS_STEER_OFFLOADED));
+	EXPECT_EQ(0, steer_stat(self, NRTLS_STEER_ERRORS));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_mismatch"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic1", "tx_tls_ctx_mismatch"));
+	EXPECT_TRUE(wait_flow_on(&self->t[0], NULL));
 }
 
 /*
