@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Selftest programs: look up the context of every TCP/UDP packet through
- * the module's kfuncs, count what they find, release it.
+ * the module's kfuncs, count what they find, release it.  tc_steer_probe
+ * calls the steering kfuncs the ways they must refuse, and keeps what
+ * they return.
  */
 #include "vmlinux.h"
 #include "nrtls_kfuncs.h"
@@ -88,6 +90,36 @@ int xdp_lookup_sizes(struct xdp_md *xdp)
 		nrtls_ctx_release(ctx);
 	}
 	return XDP_PASS;
+}
+
+__u32 probe_bad_ifindex;	/* set by the test: not a lower */
+__u64 probe_ctx_packets;
+int probe_lower0, probe_lower_past, probe_contexts_bad;
+int probe_steered, probe_home, probe_steer_bad, probe_steer_zero;
+
+SEC("tc")
+int tc_steer_probe(struct __sk_buff *skb)
+{
+	struct nrtls_flow flow;
+	struct nrtls_ctx *ctx;
+
+	if (nrtls_flow_parse((void *)(long)skb->data,
+			     (void *)(long)skb->data_end, &flow))
+		return 0;
+	__sync_fetch_and_add(&packets, 1);
+	probe_lower0 = nrtls_skb_lag_lower(skb, 0);
+	probe_lower_past = nrtls_skb_lag_lower(skb, 7);
+	probe_contexts_bad = nrtls_skb_lag_contexts(skb, probe_bad_ifindex);
+	ctx = nrtls_skb_ctx_lookup(skb, &flow, sizeof(flow));
+	if (!ctx)
+		return 0;
+	probe_steered = nrtls_ctx_steered(ctx);
+	probe_home = nrtls_ctx_home(ctx);
+	probe_steer_bad = nrtls_ctx_steer(ctx, probe_bad_ifindex);
+	probe_steer_zero = nrtls_ctx_steer(ctx, 0);
+	nrtls_ctx_release(ctx);
+	__sync_fetch_and_add(&probe_ctx_packets, 1);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -175,6 +175,43 @@ TEST_F(veth, tc_lookup_release)
 }
 
 /*
+ * The steering kfuncs on what is not a wrapper: a veth has no lowers
+ * (-ENODEV), a plain context is no wrapper's (-EINVAL), and each refused
+ * steer counts as bpf_steer_err.
+ */
+TEST_F(veth, steering_kfuncs_refuse_what_is_not_a_wrapper)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts);
+	struct nrtls_flow flow;
+	long errs = nrtls_read_stat("events", "bpf_steer_err");
+	__u32 id;
+
+	nrtls_flow_v4(&flow, IPPROTO_UDP, "192.0.2.1", SPORT, "192.0.2.2", DPORT);
+	ASSERT_EQ(0, nrtls_ctx_create(self->dev, self->net.ifindex_b, &flow, &id));
+	memset(&self->hook, 0, sizeof(self->hook));
+	self->hook.sz = sizeof(self->hook);
+	self->hook.ifindex = self->net.ifindex_b;
+	self->hook.attach_point = BPF_TC_INGRESS;
+	ASSERT_EQ(0, bpf_tc_hook_create(&self->hook));
+	self->tc = true;
+	self->skel->bss->probe_bad_ifindex = self->net.ifindex_b;
+	opts.prog_fd = bpf_program__fd(self->skel->progs.tc_steer_probe);
+	ASSERT_EQ(0, bpf_tc_attach(&self->hook, &opts));
+	ASSERT_EQ(4, send_from(self->sock, 4));
+	ASSERT_TRUE(wait_packets(self->skel, 4));
+	EXPECT_EQ(4, self->skel->bss->probe_ctx_packets);
+	EXPECT_EQ(-ENODEV, self->skel->bss->probe_lower0);
+	EXPECT_EQ(-ENODEV, self->skel->bss->probe_lower_past);
+	EXPECT_EQ(-ENODEV, self->skel->bss->probe_contexts_bad);
+	EXPECT_EQ(-EINVAL, self->skel->bss->probe_steered);
+	EXPECT_EQ(-EINVAL, self->skel->bss->probe_home);
+	EXPECT_EQ(-EINVAL, self->skel->bss->probe_steer_bad);
+	EXPECT_EQ(-EINVAL, self->skel->bss->probe_steer_zero);
+	EXPECT_EQ(errs + 8, nrtls_read_stat("events", "bpf_steer_err"));
+	EXPECT_EQ(0, nrtls_ctx_destroy(self->dev, id));
+}
+
+/*
  * A program built against a larger struct nrtls_flow finds contexts when
  * the part this module does not know is zero, and never otherwise.
  */

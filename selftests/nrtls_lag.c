@@ -41,6 +41,7 @@
 #include "nrtls_steer.h"
 #include "nrtls_steer.skel.h"
 #include "example_steer.skel.h"
+#include "selftest_ctx.skel.h"
 
 #define MiB (1024 * 1024ull)
 #define SEED 91
@@ -879,6 +880,39 @@ TEST_F_TIMEOUT(steer, attach_replace_detach_under_traffic, 300)
 	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_mismatch"));
 	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic1", "tx_tls_ctx_mismatch"));
 	EXPECT_TRUE(wait_flow_on(&self->t[0], NULL));
+}
+
+/*
+ * The steering kfuncs on a wrapper's context refuse a lower that is not
+ * one (-ENODEV, counted as bpf_steer_err), say where the lowers end
+ * (-ENOENT), take 0 (back to the hash) and say where the flow is.
+ */
+TEST_F_TIMEOUT(steer, kfuncs_refuse_what_is_not_a_lower, 300)
+{
+	struct selftest_ctx *probe = selftest_ctx__open_and_load();
+	long errs = nrtls_read_stat("events", "bpf_steer_err");
+	char dev[32];
+
+	ASSERT_NE(NULL, probe);
+	open_flow_at(_metadata, self);
+	ASSERT_TRUE(wait_flow_on(&self->t[0], NULL));
+	ASSERT_TRUE(flow_lower(&self->t[0], dev, sizeof(dev)));
+	probe->bss->probe_bad_ifindex = 1;	/* lo */
+	tc_attach(_metadata, self, bpf_program__fd(probe->progs.tc_steer_probe), false);
+	transfer_on(_metadata, &self->e, &self->t[0], 64 * 1024, NULL);
+	EXPECT_LT(0, probe->bss->probe_ctx_packets);
+	EXPECT_EQ(self->ifindex[0], probe->bss->probe_lower0);
+	EXPECT_EQ(-ENOENT, probe->bss->probe_lower_past);
+	EXPECT_EQ(-ENODEV, probe->bss->probe_contexts_bad);
+	EXPECT_EQ(0, probe->bss->probe_steered);
+	EXPECT_EQ(self->ifindex[strcmp(dev, "nic0") ? 1 : 0], probe->bss->probe_home);
+	EXPECT_EQ(-ENODEV, probe->bss->probe_steer_bad);
+	EXPECT_EQ(0, probe->bss->probe_steer_zero);
+	EXPECT_LE(errs + (long)probe->bss->probe_ctx_packets,
+		  nrtls_read_stat("events", "bpf_steer_err"));
+	/* Steered nowhere, the flow stayed where its hash put it. */
+	EXPECT_TRUE(wait_flow_on(&self->t[0], dev));
+	selftest_ctx__destroy(probe);
 }
 
 /*

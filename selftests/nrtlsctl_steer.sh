@@ -3,8 +3,9 @@
 # nrtlsctl steer and drain: attach nrtls_steer to a wrapper over two
 # emulated NICs, serve HTTPS (nrtls-serve, kTLS offloaded through the
 # wrapper) to curl in a namespace, replace the program, add and remove
-# rules, drain a lower and see the next download avoid it, detach; errors
-# for bad input.
+# rules, drain a lower and see the next download avoid it, detach; a
+# wrapper in another namespace (--netns) and deleted under the program;
+# errors for bad input.
 top=$(cd "$(dirname "$0")/.." && pwd)
 ctl=$top/build/user/bin/nrtlsctl
 serve=$top/build/user/bin/nrtls-serve
@@ -155,6 +156,27 @@ t "usage errors exit 2" \
 	 grep -q "not hash, least-loaded or map" "$dir/err" &&
 	 { "$ctl" drain > /dev/null 2>&1; [ $? -eq 2 ]; } &&
 	 { "$ctl" steer frob slag0 > /dev/null 2>&1; [ $? -eq 2 ]; }'
+
+# A wrapper in the other namespace, driven from here with --netns.
+ip -n "$ns" link add nst2 type nrtls personality mlx5 peer name nst2p
+ip -n "$ns" link add slag1 type nrtls_lag
+ip -n "$ns" link set nst2 master slag1
+ip -n "$ns" link set nst2 up
+ip -n "$ns" link set slag1 up
+nsino=$(ip netns exec "$ns" stat -L -c %i /proc/self/ns/net)
+ifindex2=$(ip netns exec "$ns" cat /sys/class/net/slag1/ifindex)
+t "attach --netns: on the wrapper there, pinned here, listed by status" \
+	'"$ctl" steer attach slag1 --netns "$ns" > /dev/null &&
+	 [ -d /sys/fs/bpf/nrtls/steer-$nsino-$ifindex2 ] &&
+	 "$ctl" steer status --json | grep -q "\"netns\":$nsino,\"ifindex\":$ifindex2,\"attached\":true"'
+t "drain --netns finds the wrapper of a lower there" \
+	'"$ctl" drain nst2 --netns "$ns" | grep -q "nst2 drained" &&
+	 "$ctl" steer status slag1 --netns "$ns" --json | grep -q "\"drained\":\[\"nst2\"\]"'
+ip -n "$ns" link del slag1
+t "the wrapper deleted: status says detached, detach by ifindex cleans up" \
+	'"$ctl" steer status "$ifindex2" --netns "$ns" --json | grep -q "\"attached\":false" &&
+	 "$ctl" steer detach "$ifindex2" --netns "$ns" > /dev/null &&
+	 [ ! -e /sys/fs/bpf/nrtls/steer-$nsino-$ifindex2 ]'
 
 prog2=$("$ctl" steer status slag0 --json | json_num program)
 out=$("$ctl" steer detach slag0); rc=$?

@@ -119,29 +119,26 @@ static int master_of(int ifindex)
 		.nh.nlmsg_flags = NLM_F_REQUEST,
 		.ifi.ifi_index = ifindex,
 	};
-	char buf[16384];
+	/* A link's message can be large (VFs); IFLA_MASTER comes early. */
+	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	int master = -1;
+	int master = -1, len;
+	struct rtattr *rta;
 	ssize_t n;
 
 	if (fd < 0)
 		return -1;
 	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0 ||
-	    (n = recv(fd, buf, sizeof(buf), 0)) < 0)
-		goto out;
-	if (!NLMSG_OK(nh, (size_t)n) || nh->nlmsg_type != RTM_NEWLINK)
+	    (n = recv(fd, buf, sizeof(buf), 0)) < 0 ||
+	    !NLMSG_OK(nh, (size_t)n) || nh->nlmsg_type != RTM_NEWLINK)
 		goto out;
 	master = 0;
-	{
-		struct ifinfomsg *ifi = NLMSG_DATA(nh);
-		int len = IFLA_PAYLOAD(nh);
-
-		for (struct rtattr *rta = IFLA_RTA(ifi); RTA_OK(rta, len);
-		     rta = RTA_NEXT(rta, len))
-			if (rta->rta_type == IFLA_MASTER)
-				memcpy(&master, RTA_DATA(rta), sizeof(master));
-	}
+	len = IFLA_PAYLOAD(nh);
+	for (rta = IFLA_RTA((struct ifinfomsg *)NLMSG_DATA(nh)); RTA_OK(rta, len);
+	     rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == IFLA_MASTER)
+			memcpy(&master, RTA_DATA(rta), sizeof(master));
 out:
 	close(fd);
 	return master;
@@ -447,7 +444,8 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 		policy = NRTLS_STEER_HASH;
 	if (ns != ctl_netns || !if_indextoname(ifindex, name))
 		strcpy(name, "");
-	if (!*name)
+	/* A tc filter goes with its device; elsewhere we cannot tell. */
+	if (link < 0 && ns == ctl_netns && !*name)
 		attached = false;
 	if (!ok) {
 		fprintf(stderr, "nrtlsctl: " CTL_PIN_ROOT "/steer-%lu-%d: incomplete or unreadable\n",
