@@ -159,7 +159,9 @@ TEST_F(veth, xdp_lookup_release)
 	run_traffic(_metadata, self);
 }
 
-TEST_F(veth, tc_lookup_release)
+/* @prog on the receiving veth's ingress; the teardown takes it off. */
+static void attach_tc_ingress(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(veth) *self, struct bpf_program *prog)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts);
 
@@ -169,8 +171,13 @@ TEST_F(veth, tc_lookup_release)
 	self->hook.attach_point = BPF_TC_INGRESS;
 	ASSERT_EQ(0, bpf_tc_hook_create(&self->hook));
 	self->tc = true;
-	opts.prog_fd = bpf_program__fd(self->skel->progs.tc_lookup);
+	opts.prog_fd = bpf_program__fd(prog);
 	ASSERT_EQ(0, bpf_tc_attach(&self->hook, &opts));
+}
+
+TEST_F(veth, tc_lookup_release)
+{
+	attach_tc_ingress(_metadata, self, self->skel->progs.tc_lookup);
 	run_traffic(_metadata, self);
 }
 
@@ -181,22 +188,14 @@ TEST_F(veth, tc_lookup_release)
  */
 TEST_F(veth, steering_kfuncs_refuse_what_is_not_a_wrapper)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts);
 	struct nrtls_flow flow;
 	long errs = nrtls_read_stat("events", "bpf_steer_err");
 	__u32 id;
 
 	nrtls_flow_v4(&flow, IPPROTO_UDP, "192.0.2.1", SPORT, "192.0.2.2", DPORT);
 	ASSERT_EQ(0, nrtls_ctx_create(self->dev, self->net.ifindex_b, &flow, &id));
-	memset(&self->hook, 0, sizeof(self->hook));
-	self->hook.sz = sizeof(self->hook);
-	self->hook.ifindex = self->net.ifindex_b;
-	self->hook.attach_point = BPF_TC_INGRESS;
-	ASSERT_EQ(0, bpf_tc_hook_create(&self->hook));
-	self->tc = true;
 	self->skel->bss->probe_bad_ifindex = self->net.ifindex_b;
-	opts.prog_fd = bpf_program__fd(self->skel->progs.tc_steer_probe);
-	ASSERT_EQ(0, bpf_tc_attach(&self->hook, &opts));
+	attach_tc_ingress(_metadata, self, self->skel->progs.tc_steer_probe);
 	ASSERT_EQ(4, send_from(self->sock, 4));
 	ASSERT_TRUE(wait_packets(self->skel, 4));
 	EXPECT_EQ(4, self->skel->bss->probe_ctx_packets);

@@ -144,6 +144,38 @@ out:
 	return master;
 }
 
+/*
+ * Our tc filter on @ifindex's egress (no tcx): put @prog there (@flags
+ * BPF_TC_F_REPLACE to replace it), or with @prog < 0 take it off.
+ * Returns 0 or -errno.
+ */
+static int tc_filter(int ifindex, int prog, __u32 flags)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
+
+	if (prog < 0)
+		return bpf_tc_detach(&hook, &opts);
+	opts.prog_fd = prog;
+	opts.flags = flags;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+/* Pin the program (tc mode), replacing an older pin. */
+static int pin_prog(struct nrtls_steer *skel, int ifindex)
+{
+	char path[128];
+	int err;
+
+	ctl_pin_path(path, sizeof(path), KIND, ctl_netns, ifindex, "prog");
+	unlink(path);
+	err = bpf_program__pin(skel->progs.nrtls_steer, path);
+	if (err)
+		fprintf(stderr, "nrtlsctl: pinning %s: %s\n", path, strerror(-err));
+	return err;
+}
+
 /* Attach @skel's program on @ifindex's egress and pin it all. */
 static int attach_new(struct nrtls_steer *skel, int ifindex, const char *dev)
 {
@@ -160,13 +192,13 @@ static int attach_new(struct nrtls_steer *skel, int ifindex, const char *dev)
 	if (link >= 0) {
 		ctl_pin_path(path, sizeof(path), KIND, ctl_netns, ifindex, "link");
 		err = bpf_obj_pin(link, path) ? -errno : 0;
+		if (err)
+			fprintf(stderr, "nrtlsctl: pinning %s: %s\n", path, strerror(-err));
 		close(link);
 	} else if (errno == EINVAL) {
 		/* No tcx here (before 6.6): a filter on clsact. */
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_EGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
-			    .priority = TC_PRIO, .prog_fd = prog);
 
 		err = bpf_tc_hook_create(&hook);
 		if (err && err != -EEXIST) {
@@ -175,7 +207,7 @@ static int attach_new(struct nrtls_steer *skel, int ifindex, const char *dev)
 			unpin_all(ifindex);
 			return -1;
 		}
-		err = bpf_tc_attach(&hook, &opts);
+		err = tc_filter(ifindex, prog, 0);
 		if (err) {
 			fprintf(stderr, "nrtlsctl: attaching a tc filter to %s: %s\n", dev,
 				strerror(-err));
@@ -183,16 +215,13 @@ static int attach_new(struct nrtls_steer *skel, int ifindex, const char *dev)
 			return -1;
 		}
 		tc = true;
-		ctl_pin_path(path, sizeof(path), KIND, ctl_netns, ifindex, "prog");
-		err = bpf_program__pin(skel->progs.nrtls_steer, path);
+		err = pin_prog(skel, ifindex);
 	} else {
 		fprintf(stderr, "nrtlsctl: attaching to %s's egress: %s\n", dev,
 			strerror(errno));
 		unpin_all(ifindex);
 		return -1;
 	}
-	if (err)
-		fprintf(stderr, "nrtlsctl: pinning %s: %s\n", path, strerror(-err));
 	if (!err)
 		err = ctl_pin_map(skel->maps.nrtls_steer_rules, KIND, ifindex, "rules");
 	if (!err)
@@ -203,14 +232,8 @@ static int attach_new(struct nrtls_steer *skel, int ifindex, const char *dev)
 		err = ctl_pin_map(skel->maps.rodata, KIND, ifindex, "config");
 	if (err) {
 		/* A tcx link goes with its pin; a tc filter must be taken off. */
-		if (tc) {
-			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-				    .attach_point = BPF_TC_EGRESS);
-			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
-				    .priority = TC_PRIO);
-
-			bpf_tc_detach(&hook, &opts);
-		}
+		if (tc)
+			tc_filter(ifindex, -1, 0);
 		unpin_all(ifindex);
 	}
 	return err ? -1 : 0;
@@ -220,7 +243,6 @@ static int attach_new(struct nrtls_steer *skel, int ifindex, const char *dev)
 static int replace(struct nrtls_steer *skel, int ifindex, int link)
 {
 	int prog = bpf_program__fd(skel->progs.nrtls_steer);
-	char path[128];
 	int err;
 
 	if (link >= 0) {
@@ -230,24 +252,14 @@ static int replace(struct nrtls_steer *skel, int ifindex, int link)
 			return -1;
 		}
 	} else {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_EGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
-			    .prog_fd = prog, .flags = BPF_TC_F_REPLACE);
-
-		err = bpf_tc_attach(&hook, &opts);
+		err = tc_filter(ifindex, prog, BPF_TC_F_REPLACE);
 		if (err) {
 			fprintf(stderr, "nrtlsctl: replacing the tc filter: %s\n",
 				strerror(-err));
 			return -1;
 		}
-		ctl_pin_path(path, sizeof(path), KIND, ctl_netns, ifindex, "prog");
-		unlink(path);
-		err = bpf_program__pin(skel->progs.nrtls_steer, path);
-		if (err) {
-			fprintf(stderr, "nrtlsctl: pinning %s: %s\n", path, strerror(-err));
+		if (pin_prog(skel, ifindex))
 			return -1;
-		}
 	}
 	return ctl_pin_map(skel->maps.rodata, KIND, ifindex, "config") ? -1 : 0;
 }
@@ -324,10 +336,7 @@ static int steer_detach(const char *dev)
 		}
 		close(link);
 	} else {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_EGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
-		int err = bpf_tc_detach(&hook, &opts);
+		int err = tc_filter(ifindex, -1, 0);
 
 		close(prog);
 		/* Gone with its device, or taken off by hand: nothing to do. */
