@@ -76,10 +76,9 @@ ip netns exec $b ethtool -K nic0p tls-hw-tx-offload off
 
 cpus=()
 [ "$(nproc)" -ge 2 ] && cpus=(--recv-cpu 0 --send-cpu 1)
-# The emulated NIC hands frames on from a timer on whichever CPU armed it,
-# so one flow's packets can sit in two CPUs' backlogs and overtake each
-# other, which a NIC with RSS never does: RPS keeps nic0's receive on one
-# CPU (the sender's, so that the columns keep their meaning).
+# nic0's NAPI runs where the sender's ring timer raised it; RPS keeps the
+# protocol work there too (the sender's CPU), so that the receiver's CPU
+# column holds only what the receiving socket costs.
 if [ ${#cpus[@]} -gt 0 ]; then
 	ip netns exec $a sh -c 'echo 2 > /sys/class/net/nic0/queues/rx-0/rps_cpus'
 fi

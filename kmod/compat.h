@@ -15,6 +15,7 @@
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/net.h>
+#include <linux/netdevice.h>
 #include <linux/pagemap.h>
 #include <linux/skbuff.h>
 #include <linux/socket.h>
@@ -205,5 +206,34 @@ static inline bool nrtls_uring_cmd_orphaned(struct io_uring_cmd *cmd)
 	       percpu_ref_is_dying(&req->ctx->refs);
 }
 #endif
+
+/* --- XDP ------------------------------------------------------------------ */
+
+/*
+ * The skb XDP path, for a driver whose frames are socket buffers: it takes
+ * the skb by reference from 6.9 (it may replace it), by value before.
+ * XDP_PASS, or the skb is consumed.
+ */
+static inline int nrtls_do_xdp_generic(struct bpf_prog *prog,
+				       struct sk_buff **pskb)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	return do_xdp_generic(prog, pskb);
+#else
+	return do_xdp_generic(prog, *pskb);
+#endif
+}
+
+/*
+ * What a driver's XDP does, for redirects aimed at it: 6.3 checks the
+ * device's xdp_features before calling ndo_xdp_xmit; 6.1 has none.
+ */
+static inline void nrtls_xdp_features(struct net_device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	dev->xdp_features = NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT |
+			    NETDEV_XDP_ACT_NDO_XMIT;
+#endif
+}
 
 #endif /* _NRTLS_COMPAT_H */

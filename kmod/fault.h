@@ -44,6 +44,7 @@ enum nrtls_fault_site {
 	NRTLS_FAULT_NIC_RX_SYNC,	/* the NIC misses a received packet */
 	NRTLS_FAULT_NIC_RX_MEM,		/* memory to decrypt a received packet */
 	NRTLS_FAULT_NIC_RX_CIPHER,	/* the NIC's cipher at a received record */
+	NRTLS_FAULT_NIC_XDP_SKB,	/* a buffer for a frame redirected to a NIC */
 	NRTLS_FAULT_NR,
 };
 

@@ -61,6 +61,11 @@ static const char nic_stat_names[NIC_ST_NR][ETH_GSTRING_LEN] = {
 	[NIC_ST_RX_TLS_RESYNC_REQ] = "rx_tls_resync_req",
 	[NIC_ST_RX_TLS_RESYNC] = "rx_tls_resync",
 	[NIC_ST_RX_TLS_LOST] = "rx_tls_lost_sync",
+	[NIC_ST_RX_QUEUE_FULL] = "rx_queue_full",
+	[NIC_ST_RX_XDP_PACKETS] = "rx_xdp_packets",
+	[NIC_ST_RX_XDP_CONSUMED] = "rx_xdp_consumed",
+	[NIC_ST_TX_XDP_FRAMES] = "tx_xdp_frames",
+	[NIC_ST_TX_XDP_REFUSED] = "tx_xdp_refused",
 };
 
 /* Gauges after the counters in "ethtool -S". */
@@ -142,6 +147,7 @@ static int nic_open(struct net_device *dev)
 	spin_lock_bh(&nic->lock);
 	nic->running = true;
 	spin_unlock_bh(&nic->lock);
+	nrtls_nic_rx_open(nic);
 	if (nic->pers->open)
 		nic->pers->open(nic);
 	netif_tx_start_all_queues(dev);
@@ -162,6 +168,7 @@ static int nic_stop(struct net_device *dev)
 	if (peer)
 		netif_carrier_off(peer);
 	nrtls_nic_ring_stop(nic);
+	nrtls_nic_rx_stop(nic);
 	return 0;
 }
 
@@ -179,7 +186,8 @@ static void nic_destructor(struct net_device *dev)
 	struct nrtls_nic *nic = netdev_priv(dev);
 
 	WARN_ON(!list_empty(&nic->flows) || !list_empty(&nic->ring) ||
-		!list_empty(&nic->pool) || atomic_read(&nic->rx_nflows));
+		!list_empty(&nic->pool) || atomic_read(&nic->rx_nflows) ||
+		!skb_queue_empty(&nic->rxq) || rcu_access_pointer(nic->xdp_prog));
 }
 
 static void nic_get_stats64(struct net_device *dev,
@@ -217,6 +225,8 @@ static const struct net_device_ops nic_netdev_ops = {
 	.ndo_get_iflink = nic_get_iflink,
 	.ndo_set_mac_address = eth_mac_addr,
 	.ndo_validate_addr = eth_validate_addr,
+	.ndo_bpf = nrtls_nic_bpf,
+	.ndo_xdp_xmit = nrtls_nic_xdp_xmit,
 };
 
 static void nic_get_drvinfo(struct net_device *dev,
@@ -299,6 +309,7 @@ void nrtls_nic_setup(struct net_device *dev)
 	nrtls_nic_rx_init(nic);
 	INIT_WORK(&nic->refill, nrtls_mlx5_refill);
 	nrtls_nic_ring_init(nic);
+	nrtls_nic_napi_init(nic);
 	nic->personality = NRTLS_PERS_MLX5;
 	nic->pers = &nrtls_mlx5_pers;
 	nic->cfg = (struct nrtls_nic_cfg) {

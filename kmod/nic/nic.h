@@ -70,6 +70,11 @@ enum nrtls_nic_stat {
 	NIC_ST_RX_TLS_RESYNC_REQ,
 	NIC_ST_RX_TLS_RESYNC,
 	NIC_ST_RX_TLS_LOST,
+	NIC_ST_RX_QUEUE_FULL,
+	NIC_ST_RX_XDP_PACKETS,
+	NIC_ST_RX_XDP_CONSUMED,
+	NIC_ST_TX_XDP_FRAMES,
+	NIC_ST_TX_XDP_REFUSED,
 	NIC_ST_NR,
 };
 
@@ -155,6 +160,10 @@ struct nrtls_nic {
 	DECLARE_HASHTABLE(rx_flows, 6);
 	spinlock_t rx_lock;		/* writers of @rx_flows */
 	atomic_t rx_nflows;
+	/* receive (nic_xdp.c): what the peer's ring delivered, for NAPI */
+	struct sk_buff_head rxq;
+	struct napi_struct napi;
+	struct bpf_prog __rcu *xdp_prog;	/* driver mode; under RTNL */
 	atomic64_t stats[NIC_ST_NR];
 };
 
@@ -329,6 +338,17 @@ void nrtls_nic_ring_release(struct list_head *descs);
 netdev_tx_t nrtls_nic_xmit_plain(struct nrtls_nic *nic, struct sk_buff *skb);
 int nrtls_nic_ring_cache_init(void);
 void nrtls_nic_ring_cache_exit(void);
+
+/* nic_xdp.c */
+struct netdev_bpf;
+struct xdp_frame;
+bool nrtls_nic_rx_queue(struct nrtls_nic *nic, struct sk_buff *skb);
+int nrtls_nic_bpf(struct net_device *dev, struct netdev_bpf *bpf);
+int nrtls_nic_xdp_xmit(struct net_device *dev, int n, struct xdp_frame **frames,
+		       u32 flags);
+void nrtls_nic_rx_open(struct nrtls_nic *nic);
+void nrtls_nic_rx_stop(struct nrtls_nic *nic);
+void nrtls_nic_napi_init(struct nrtls_nic *nic);
 
 /* nic_tls.c */
 extern const struct tlsdev_ops nrtls_nic_tlsdev_ops;

@@ -89,12 +89,11 @@ static void nic_deliver(struct nrtls_nic *nic, struct sk_buff *skb)
 	 */
 	skb_orphan(skb);
 	nrtls_skb_mark_decrypted(skb, false);
-	if (__dev_forward_skb(peer, skb) == NET_RX_SUCCESS &&
-	    nic_rx_or_drop(netdev_priv(peer), skb) &&
-	    netif_rx(skb) == NET_RX_SUCCESS) {
-		nrtls_nic_stat_inc(netdev_priv(peer), NIC_ST_RX_PACKETS);
-		nrtls_nic_stat_add(netdev_priv(peer), NIC_ST_RX_BYTES, len);
-	} else {
+	if (__dev_forward_skb(peer, skb) != NET_RX_SUCCESS ||
+	    !nic_rx_or_drop(netdev_priv(peer), skb)) {
+		nrtls_nic_stat_inc(netdev_priv(peer), NIC_ST_RX_DROPPED);
+	} else if (!nrtls_nic_rx_queue(netdev_priv(peer), skb)) {
+		kfree_skb(skb);
 		nrtls_nic_stat_inc(netdev_priv(peer), NIC_ST_RX_DROPPED);
 	}
 	rcu_read_unlock();
