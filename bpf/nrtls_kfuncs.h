@@ -33,6 +33,13 @@ extern int nrtls_ctx_home(struct nrtls_ctx *ctx) __ksym;
 extern int nrtls_ctx_steered(struct nrtls_ctx *ctx) __ksym;
 
 /*
+ * On any context held from a lookup: the CPU that owns the flow, where
+ * its creator ran (the task that set up TLS on the socket, or created the
+ * context with the ioctl).  XDP and TC.
+ */
+extern __u32 nrtls_ctx_cpu(struct nrtls_ctx *ctx) __ksym;
+
+/*
  * TC programs on a wrapper's egress only.  nrtls_ctx_steer() records that
  * the flow must leave by the usable lower @ifindex (0: by the wrapper's
  * hash); the wrapper moves it there and keeps it offloaded.  -ENODEV: not

@@ -45,6 +45,8 @@ struct nrtls_ctx {
 
 /* Host order; 0 follows every TCP flow.  Set before load. */
 const volatile __u16 port;
+/* Send the packets of flows that have a context to its CPU.  Before load. */
+const volatile bool steer_cpu;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -60,6 +62,17 @@ struct {
 	__type(value, __u64);
 } nrtls_rx_stats SEC(".maps");
 
+/*
+ * A queue to each CPU the flows may be steered to (userspace sizes it to
+ * the possible CPUs and fills it before attaching).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+} nrtls_rx_cpus SEC(".maps");
+
 static __always_inline void stat_add(__u32 i, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&nrtls_rx_stats, &i);
@@ -68,9 +81,12 @@ static __always_inline void stat_add(__u32 i, __u64 n)
 		*v += n;
 }
 
-/* A context for the flow, as the wire has it or as its receiver's socket. */
-static __always_inline bool has_ctx(struct xdp_md *xdp,
-				    const struct nrtls_flow *flow)
+/*
+ * A context for the flow, as the wire has it or as its receiver's socket:
+ * held, to be released.
+ */
+static __always_inline struct nrtls_ctx *ctx_of(struct xdp_md *xdp,
+						const struct nrtls_flow *flow)
 {
 	struct nrtls_flow f = *flow;
 	struct nrtls_ctx *ctx;
@@ -83,10 +99,40 @@ static __always_inline bool has_ctx(struct xdp_md *xdp,
 		f.dport = flow->sport;
 		ctx = nrtls_xdp_ctx_lookup(xdp, &f, sizeof(f));
 	}
+	return ctx;
+}
+
+static __always_inline bool has_ctx(struct xdp_md *xdp,
+				    const struct nrtls_flow *flow)
+{
+	struct nrtls_ctx *ctx = ctx_of(xdp, flow);
+
 	if (!ctx)
 		return false;
 	nrtls_ctx_release(ctx);
 	return true;
+}
+
+/* A packet the program lets through: to its flow's CPU, if steering. */
+static __always_inline int pass(struct xdp_md *xdp,
+				const struct nrtls_flow *flow)
+{
+	struct nrtls_ctx *ctx;
+	__u32 cpu;
+	int act;
+
+	if (!steer_cpu)
+		return XDP_PASS;
+	ctx = ctx_of(xdp, flow);
+	if (!ctx)
+		return XDP_PASS;
+	cpu = nrtls_ctx_cpu(ctx);
+	nrtls_ctx_release(ctx);
+	/* No queue to that CPU: the packet is received here, not lost. */
+	act = bpf_redirect_map(&nrtls_rx_cpus, cpu, XDP_PASS);
+	if (act == XDP_REDIRECT)
+		stat_add(NRTLS_RX_STEERED, 1);
+	return act;
 }
 
 /* Content types 20..24 (change_cipher_spec .. heartbeat), version 3.x. */
@@ -139,15 +185,15 @@ int nrtls_rx(struct xdp_md *xdp)
 		__builtin_memset(&f, 0, sizeof(f));
 		f.next_seq = pkt.seq + 1;
 		bpf_map_update_elem(&nrtls_rx_flows, &flow, &f, BPF_ANY);
-		return XDP_PASS;
+		return pass(xdp, &flow);
 	}
 	st = bpf_map_lookup_elem(&nrtls_rx_flows, &flow);
 	if (!st) {
 		stat_add(NRTLS_RX_UNTRACKED, 1);
-		return XDP_PASS;
+		return pass(xdp, &flow);
 	}
 	if (st->state != NRTLS_RX_SYNCED || !pkt.payload_len)
-		return XDP_PASS;
+		return pass(xdp, &flow);
 	/* Work on a copy: a packet that is dropped must change nothing. */
 	f = *st;
 	if (f.have > 4)
@@ -227,11 +273,11 @@ save:
 	f.drop_seq = st->drop_seq;
 	f.drops_here = st->drops_here;
 	*st = f;
-	return XDP_PASS;
+	return pass(xdp, &flow);
 lost:
 	st->state = NRTLS_RX_LOST;
 	stat_add(NRTLS_RX_LOST_SYNC, 1);
-	return XDP_PASS;
+	return pass(xdp, &flow);
 }
 
 char LICENSE[] SEC("license") = "GPL";

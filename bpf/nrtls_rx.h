@@ -47,6 +47,7 @@ enum nrtls_rx_stat {
 	NRTLS_RX_DROPPED,	/* packets dropped for an impossible record */
 	NRTLS_RX_LOST_SYNC,	/* flows that stopped being followed */
 	NRTLS_RX_UNTRACKED,	/* packets of flows whose SYN was not seen */
+	NRTLS_RX_STEERED,	/* packets sent to their context's CPU */
 	NRTLS_RX_NSTATS,
 };
 

@@ -109,4 +109,33 @@ int steer_from_xdp(struct xdp_md *xdp)
 	return ret ? XDP_DROP : XDP_PASS;
 }
 
+/* Reads a context's CPU after releasing it. */
+SEC("xdp")
+int cpu_after_release(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+
+	ctx = nrtls_xdp_ctx_lookup(xdp, &flow, sizeof(flow));
+	if (!ctx)
+		return XDP_PASS;
+	nrtls_ctx_release(ctx);
+	return nrtls_ctx_cpu(ctx) ? XDP_DROP : XDP_PASS;
+}
+
+/* Reads the CPU of what the lookup returned without checking it for NULL. */
+SEC("xdp")
+int cpu_no_null_check(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+	__u32 cpu;
+
+	ctx = nrtls_xdp_ctx_lookup(xdp, &flow, sizeof(flow));
+	cpu = nrtls_ctx_cpu(ctx);
+	if (ctx)
+		nrtls_ctx_release(ctx);
+	return cpu ? XDP_DROP : XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -95,6 +95,7 @@ struct nrtls_ctx *nrtls_ctx_alloc(struct net_device *dev,
 	ctx->ifindex = dev->ifindex;
 	strscpy(ctx->ifname, dev->name, sizeof(ctx->ifname));
 	ctx->type = type;
+	ctx->cpu = raw_smp_processor_id();
 	ctx->mode = type == NRTLS_CTX_PLAIN ? NRTLS_MODE_NONE : NRTLS_MODE_SW;
 	ctx->flow = *flow;
 	ctx->ops = ops;

@@ -67,6 +67,7 @@ struct nrtls_ctx {
 	char ifname[IFNAMSIZ];	/* its name then */
 	u8 type;		/* enum nrtls_ctx_type */
 	u8 mode;		/* enum nrtls_ctx_mode */
+	u32 cpu;		/* where its creator ran: the flow's owner */
 	struct nrtls_flow flow;
 
 	/* private to ctx.c */

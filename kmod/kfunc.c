@@ -112,6 +112,22 @@ __bpf_kfunc int nrtls_ctx_steered(struct nrtls_ctx *ctx)
 }
 
 /**
+ * nrtls_ctx_cpu - the CPU that owns a context's flow
+ * @ctx: a context the program holds
+ *
+ * That is the CPU its creator ran on: for a socket's context, the task
+ * that set up TLS on it or created the context with the ioctl.  An XDP
+ * program sends the flow's packets there through a cpumap, so that they
+ * are received where the reader runs.
+ *
+ * Return: the CPU number.
+ */
+__bpf_kfunc u32 nrtls_ctx_cpu(struct nrtls_ctx *ctx)
+{
+	return ctx->cpu;
+}
+
+/**
  * nrtls_ctx_steer - record which lower must carry a wrapper context's flow
  * @ctx: a context the program holds
  * @ifindex: a usable lower of the context's wrapper, or 0 for its hash
@@ -165,6 +181,7 @@ BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_ctx_release, KF_RELEASE)
 BTF_ID_FLAGS(func, nrtls_ctx_home, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_steered, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, nrtls_ctx_cpu, KF_TRUSTED_ARGS)
 BTF_KFUNCS_END(nrtls_kfunc_ids)
 
 static const struct btf_kfunc_id_set nrtls_kfunc_set = {
@@ -182,6 +199,7 @@ BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_ctx_release, KF_RELEASE)
 BTF_ID_FLAGS(func, nrtls_ctx_home, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_steered, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, nrtls_ctx_cpu, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_steer, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_skb_lag_lower)
 BTF_ID_FLAGS(func, nrtls_skb_lag_contexts)

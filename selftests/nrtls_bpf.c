@@ -396,4 +396,17 @@ TEST(verifier_rejects_steer_from_xdp)
 			NULL);
 }
 
+TEST(verifier_rejects_cpu_after_release)
+{
+	expect_rejected(_metadata, "cpu_after_release",
+			"arg#0 pointer type STRUCT nrtls_ctx", NULL);
+}
+
+TEST(verifier_rejects_cpu_without_null_check)
+{
+	expect_rejected(_metadata, "cpu_no_null_check",
+			"Possibly NULL pointer passed to trusted arg0",
+			"arg#0 pointer type STRUCT nrtls_ctx");
+}
+
 TEST_HARNESS_MAIN

@@ -8,12 +8,16 @@
  * context; and over a real TCP connection its per-flow counts are exact.
  *
  * Frames are run through BPF_PROG_TEST_RUN, where the program's device is
- * this namespace's loopback, and over a veth pair for real traffic.
+ * this namespace's loopback, and for real traffic in driver mode over a
+ * veth pair and over the emulated NIC, whose XDP (nic_xdp.c) is tested
+ * here too: with --steer-cpu a flow that has a context is received on the
+ * context's CPU, and frames other devices redirect to the NIC go out.
  */
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +38,7 @@
 
 #include "kselftest_harness.h"
 #include "nrtls_net.h"
+#include "nrtls_nic.h"
 #include "nrtls_test.h"
 #include "nrtls_rx.h"
 #include "nrtls_rx.skel.h"
@@ -532,20 +537,36 @@ TEST(port_filter)
 }
 
 /* Over a veth pair: a real TCP connection, records of random sizes. */
-FIXTURE(veth) {
+/* Namespaces a and b joined by a pair of @variant->type, nrt-a and nrt-b. */
+FIXTURE(link) {
 	struct nrtls_netpair net;
 	struct nrtls_rx *skel;
 	bool xdp;
 };
 
-FIXTURE_SETUP(veth)
+FIXTURE_VARIANT(link) {
+	const char *type;
+	bool nic;
+};
+
+FIXTURE_VARIANT_ADD(link, veth) {
+	.type = "veth",
+};
+
+FIXTURE_VARIANT_ADD(link, nic) {
+	.type = "nrtls",
+	.nic = true,
+};
+
+FIXTURE_SETUP(link)
 {
-	ASSERT_EQ(0, nrtls_netpair_setup(&self->net));
+	ASSERT_EQ(0, nrtls_use_ip_plugin());
+	ASSERT_EQ(0, nrtls_netpair_setup_type(&self->net, variant->type));
 	self->skel = nrtls_rx__open_and_load();
 	ASSERT_NE(NULL, self->skel);
 }
 
-FIXTURE_TEARDOWN(veth)
+FIXTURE_TEARDOWN(link)
 {
 	if (self->xdp) {
 		nrtls_netns_enter(self->net.fd_b);
@@ -702,6 +723,22 @@ out:
 	return ret;
 }
 
+/* nrtls_rx on nrt-b in driver mode, which both link types have. */
+static int attach_drv(FIXTURE_DATA(link) *self)
+{
+	__u32 id = 0;
+
+	if (nrtls_netns_enter(self->net.fd_b) ||
+	    bpf_xdp_attach(self->net.ifindex_b,
+			   bpf_program__fd(self->skel->progs.nrtls_rx),
+			   XDP_FLAGS_DRV_MODE, NULL))
+		return -1;
+	self->xdp = true;
+	if (bpf_xdp_query_id(self->net.ifindex_b, XDP_FLAGS_DRV_MODE, &id) || !id)
+		return -1;
+	return 0;
+}
+
 static bool wait_dropped(int stats, unsigned long long n)
 {
 	struct timespec ts = { 0, 10 * 1000000L };
@@ -720,7 +757,7 @@ static bool wait_dropped(int stats, unsigned long long n)
  * record at the flow's next header is dropped and the flow goes on, its
  * data and counts exact.
  */
-TEST_F_TIMEOUT(veth, counts_exact_over_tcp, 120)
+TEST_F_TIMEOUT(link, counts_exact_over_tcp, 120)
 {
 	int flows = bpf_map__fd(self->skel->maps.nrtls_rx_flows);
 	int stats = bpf_map__fd(self->skel->maps.nrtls_rx_stats);
@@ -739,11 +776,7 @@ TEST_F_TIMEOUT(veth, counts_exact_over_tcp, 120)
 	srand(time(NULL));
 	len = random_records(stream, size, &records, &bytes);
 
-	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
-	ASSERT_EQ(0, bpf_xdp_attach(self->net.ifindex_b,
-				    bpf_program__fd(self->skel->progs.nrtls_rx),
-				    0, NULL));
-	self->xdp = true;
+	ASSERT_EQ(0, attach_drv(self));
 	/*
 	 * The sender is namespace a's end (it listened there): its data and
 	 * its SYN-ACK, where the program starts following, come in on nrt-b.
@@ -784,11 +817,269 @@ TEST_F_TIMEOUT(veth, counts_exact_over_tcp, 120)
 	EXPECT_EQ(records + records2, st.records);
 	EXPECT_EQ(bytes + bytes2, st.bytes);
 	EXPECT_EQ(1, stat_sum(stats, NRTLS_RX_DROPPED));
+	if (variant->nic)
+		EXPECT_LT(0, nrtls_ethtool_stat(self->net.ns_b, "nrt-b",
+						"rx_xdp_packets"));
 	EXPECT_EQ(0, nrtls_ctx_destroy(dev, id));
 	close(dev);
 	close(snd);
 	close(r.fd);
 	free(stream);
+}
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (cpu < 0) {
+		for (int i = 0; i < CPU_SETSIZE; i++)
+			CPU_SET(i, &set);
+	} else {
+		CPU_SET(cpu, &set);
+	}
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * --steer-cpu: while the flow has a context, its packets are received on
+ * the CPU that created the context (the receiving socket's
+ * SO_INCOMING_CPU), not where they came in, the sender's CPU; each of two
+ * CPUs in turn.  Without a context nothing is steered.
+ */
+TEST_F_TIMEOUT(link, steers_flows_to_their_context_cpu, 180)
+{
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN), cpus, stats, snd, dev, cpu;
+	struct bpf_cpumap_val qval = { .qsize = 2048 };
+	unsigned long long records, bytes, steered;
+	struct sockaddr_in me, peer;
+	socklen_t melen = sizeof(me), peerlen = sizeof(peer), cpulen;
+	size_t size = 1 << 20, len;
+	unsigned char *stream;
+	struct reader r = { 0 };
+	struct nrtls_flow flow;
+	__u32 id, c;
+
+	if (ncpus < 2)
+		SKIP(return, "steering between CPUs needs 2 of them; %d online", ncpus);
+	/*
+	 * A veth hands on the sender's checksum-offloaded packets with their
+	 * checksums unfilled, and a frame redirected by native XDP loses the
+	 * mark that says so: the sender fills them in.
+	 */
+	if (!variant->nic)
+		ASSERT_EQ(0, nrtls_sh("ip netns exec %s ethtool -K nrt-a tx off",
+				      self->net.ns_a));
+	stream = malloc(size);
+	ASSERT_NE(NULL, stream);
+	nrtls_rx__destroy(self->skel);
+	self->skel = nrtls_rx__open();
+	ASSERT_NE(NULL, self->skel);
+	self->skel->rodata->steer_cpu = true;
+	ASSERT_EQ(0, bpf_map__set_max_entries(self->skel->maps.nrtls_rx_cpus,
+					      libbpf_num_possible_cpus()));
+	ASSERT_EQ(0, nrtls_rx__load(self->skel));
+	cpus = bpf_map__fd(self->skel->maps.nrtls_rx_cpus);
+	stats = bpf_map__fd(self->skel->maps.nrtls_rx_stats);
+	for (c = 0; c < 2; c++)
+		ASSERT_EQ(0, bpf_map_update_elem(cpus, &c, &qval, BPF_ANY));
+	ASSERT_EQ(0, attach_drv(self));
+	ASSERT_EQ(0, nrtls_tcp_pair_ns(self->net.fd_a, "192.0.2.1", self->net.fd_b,
+				       &snd, &r.fd));
+	ASSERT_EQ(0, getsockname(snd, (void *)&me, &melen));
+	ASSERT_EQ(0, getpeername(snd, (void *)&peer, &peerlen));
+	nrtls_flow_v4(&flow, IPPROTO_TCP, "192.0.2.1", ntohs(me.sin_port),
+		      "192.0.2.2", ntohs(peer.sin_port));
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
+	dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+
+	for (int target = 0; target < 2; target++) {
+		steered = stat_sum(stats, NRTLS_RX_STEERED);
+		ASSERT_EQ(0, pin_to(target));
+		ASSERT_EQ(0, nrtls_ctx_create(dev, self->net.ifindex_b, &flow, &id));
+		/* Sender and reader on the other CPU: where the packets come in. */
+		ASSERT_EQ(0, pin_to(1 - target));
+		len = random_records(stream, size, &records, &bytes);
+		EXPECT_TRUE(transfer(snd, &r, stream, len));
+		cpu = -1;
+		cpulen = sizeof(cpu);
+		ASSERT_EQ(0, getsockopt(r.fd, SOL_SOCKET, SO_INCOMING_CPU, &cpu, &cpulen));
+		EXPECT_EQ(target, cpu);
+		EXPECT_LT(steered, stat_sum(stats, NRTLS_RX_STEERED));
+		TH_LOG("context on CPU %d: %llu packets steered, received on CPU %d",
+		       target, stat_sum(stats, NRTLS_RX_STEERED) - steered, cpu);
+		EXPECT_EQ(0, nrtls_ctx_destroy(dev, id));
+	}
+	steered = stat_sum(stats, NRTLS_RX_STEERED);
+	len = random_records(stream, size, &records, &bytes);
+	EXPECT_TRUE(transfer(snd, &r, stream, len));
+	EXPECT_EQ(steered, stat_sum(stats, NRTLS_RX_STEERED));
+	EXPECT_EQ(0, pin_to(-1));
+	close(dev);
+	close(snd);
+	close(r.fd);
+	free(stream);
+}
+
+/* An XDP program that sends every frame to @ifindex (bpf_redirect). */
+static int redirect_prog(int ifindex)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1,
+		  .imm = ifindex },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "nrtls_redir", "GPL", insns,
+			     sizeof(insns) / sizeof(insns[0]), NULL);
+}
+
+/* A UDP datagram @msg from 192.0.2.2 to 192.0.2.1:@port, sent into @ifindex. */
+static int send_udp(int ifindex, const unsigned char *mac, int port,
+		    const char *msg)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = ifindex,
+		.sll_halen = ETH_ALEN,
+	};
+	unsigned char f[128] = { 0 };
+	int n = strlen(msg), fd, ret;
+
+	memcpy(f, mac, ETH_ALEN);
+	f[6] = 0x02;		/* a locally administered source */
+	put16(f + 12, ETH_P_IP);
+	f[14] = 0x45;
+	put16(f + 16, 20 + 8 + n);
+	f[22] = 64;
+	f[23] = IPPROTO_UDP;
+	inet_pton(AF_INET, "192.0.2.2", f + 26);
+	inet_pton(AF_INET, "192.0.2.1", f + 30);
+	put16(f + 24, ip_csum(f + 14, 20));
+	put16(f + 34, 9);
+	put16(f + 36, port);
+	put16(f + 38, 8 + n);	/* checksum 0: none, as IPv4 allows */
+	memcpy(f + 42, msg, n);
+	memcpy(sll.sll_addr, mac, ETH_ALEN);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	ret = sendto(fd, f, 42 + n, 0, (void *)&sll, sizeof(sll)) == 42 + n ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static long wait_ethtool(const char *ns, const char *dev, const char *name,
+			 long want)
+{
+	struct timespec ts = { 0, 10 * 1000000L };
+	long v = -1;
+
+	for (int i = 0; i < 1000; i++) {
+		v = nrtls_ethtool_stat(ns, dev, name);
+		if (v >= want)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return v;
+}
+
+/*
+ * The NIC as the target of another device's XDP (ndo_xdp_xmit): frames a
+ * veth's program redirects to nrt-b leave by its ring and reach nrt-a's
+ * side; one that gets no buffer (fault nic_xdp_skb), and one sent while
+ * nrt-a is down, are refused and never arrive.
+ */
+FIXTURE(xmit) {
+	struct nrtls_netpair net;
+};
+
+FIXTURE_SETUP(xmit)
+{
+	ASSERT_EQ(0, nrtls_use_ip_plugin());
+	ASSERT_EQ(0, nrtls_netpair_setup_type(&self->net, "nrtls"));
+}
+
+FIXTURE_TEARDOWN(xmit)
+{
+	nrtls_fault_cmd("reset");
+	nrtls_netpair_teardown(&self->net);
+}
+
+TEST_F_TIMEOUT(xmit, nic_sends_frames_redirected_to_it, 120)
+{
+	struct timeval tv = { .tv_sec = 20 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	const char *b = self->net.ns_b;
+	struct ifreq ifr = { 0 };
+	unsigned char mac[ETH_ALEN];
+	int udp, prog, va, vb, port, fd;
+	long hits, frames;
+	char buf[64];
+
+	/* No IPv6 on the veth: its own frames would be redirected too. */
+	ASSERT_EQ(0, nrtls_sh("ip netns exec %s sh -c 'echo 1 > "
+			      "/proc/sys/net/ipv6/conf/default/disable_ipv6'", b));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add va type veth peer name vb && "
+			      "ip -n %s link set va up && ip -n %s link set vb up",
+			      b, b, b));
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_a));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	strcpy(ifr.ifr_name, "nrt-a");
+	ASSERT_EQ(0, ioctl(fd, SIOCGIFHWADDR, &ifr));
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	close(fd);
+	udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, udp);
+	ASSERT_EQ(0, setsockopt(udp, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	ASSERT_EQ(0, bind(udp, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, getsockname(udp, (void *)&sin, &sl));
+	port = ntohs(sin.sin_port);
+
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
+	va = if_nametoindex("va");
+	vb = if_nametoindex("vb");
+	ASSERT_LT(0, va);
+	prog = redirect_prog(self->net.ifindex_b);
+	ASSERT_LE(0, prog);
+	ASSERT_EQ(0, bpf_xdp_attach(vb, prog, XDP_FLAGS_DRV_MODE, NULL));
+
+	ASSERT_EQ(0, send_udp(va, mac, port, "first"));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(5, recv(udp, buf, sizeof(buf), 0));
+	EXPECT_STREQ("first", buf);
+	EXPECT_EQ(1, nrtls_ethtool_stat(b, "nrt-b", "tx_xdp_frames"));
+
+	hits = nrtls_fault_hits("nic_xdp_skb");
+	ASSERT_EQ(0, nrtls_fault_arm("nic_xdp_skb", 1, 1));
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
+	ASSERT_EQ(0, send_udp(va, mac, port, "lost"));
+	EXPECT_EQ(1, wait_ethtool(b, "nrt-b", "tx_xdp_refused", 1));
+	EXPECT_EQ(hits + 1, nrtls_fault_hits("nic_xdp_skb"));
+
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nrt-a down", self->net.ns_a));
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
+	ASSERT_EQ(0, send_udp(va, mac, port, "down"));
+	EXPECT_EQ(2, wait_ethtool(b, "nrt-b", "tx_xdp_refused", 2));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nrt-a up", self->net.ns_a));
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
+	frames = nrtls_ethtool_stat(b, "nrt-b", "tx_xdp_frames");
+	ASSERT_EQ(0, send_udp(va, mac, port, "after"));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(5, recv(udp, buf, sizeof(buf), 0));
+	EXPECT_STREQ("after", buf);
+	EXPECT_EQ(frames + 1, nrtls_ethtool_stat(b, "nrt-b", "tx_xdp_frames"));
+	EXPECT_EQ(2, nrtls_ethtool_stat(b, "nrt-b", "tx_xdp_refused"));
+
+	bpf_xdp_detach(vb, XDP_FLAGS_DRV_MODE, NULL);
+	close(prog);
+	close(udp);
 }
 
 TEST_HARNESS_MAIN

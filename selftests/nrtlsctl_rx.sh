@@ -104,10 +104,20 @@ t "attach again replaces the program in the same link" \
 t "the replacement keeps the flows and counters" \
 	'echo "$status" | grep -q "\"records\":$records,\"bytes\":$bytes,"'
 
+out=$("$ctl" rx attach nrx0 --port 4433 --steer-cpu); rc=$?
+status=$("$ctl" rx status nrx0 --json)
+t "--steer-cpu replaces it in the same link and shows in status" \
+	'[ $rc -eq 0 ] && echo "$out" | grep -q "port 4433, steering flows with a context to their CPU" &&
+	 [ "$(echo "$status" | json_num link)" = "$link1" ] &&
+	 echo "$status" | grep -q "\"steer_cpu\":true" &&
+	 echo "$status" | grep -q "\"steered\":0" &&
+	 "$ctl" rx status nrx0 | grep -q "^nrx0 (ifindex $ifindex): attached, .*port 4433, steering to CPUs"'
+
 t "usage errors exit 2" \
 	'"$ctl" rx attach 2> /dev/null; [ $? -eq 2 ] &&
 	 { "$ctl" rx attach nrx0 --port 70000 2> /dev/null; [ $? -eq 2 ]; } &&
-	 { "$ctl" rx frob nrx0 2> /dev/null; [ $? -eq 2 ]; }'
+	 { "$ctl" rx frob nrx0 2> /dev/null; [ $? -eq 2 ]; } &&
+	 { "$ctl" rx detach nrx0 --steer-cpu 2> /dev/null; [ $? -eq 2 ]; }'
 t "a device that does not exist: exit 1 and a message" \
 	'err=$("$ctl" rx attach nrx-none 2>&1); [ $? -eq 1 ] && echo "$err" | grep -q "no device"'
 

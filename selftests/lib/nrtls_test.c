@@ -431,6 +431,11 @@ int nrtls_netns_open(const char *name)
 
 int nrtls_netpair_setup(struct nrtls_netpair *p)
 {
+	return nrtls_netpair_setup_type(p, "veth");
+}
+
+int nrtls_netpair_setup_type(struct nrtls_netpair *p, const char *type)
+{
 	int pid = getpid();
 
 	memset(p, 0, sizeof(*p));
@@ -442,8 +447,8 @@ int nrtls_netpair_setup(struct nrtls_netpair *p)
 	if (p->fd_orig < 0)
 		return -1;
 	if (nrtls_sh("ip netns add %s && ip netns add %s", p->ns_a, p->ns_b) ||
-	    nrtls_sh("ip -n %s link add nrt-a type veth peer name nrt-b netns %s",
-		     p->ns_a, p->ns_b) ||
+	    nrtls_sh("ip -n %s link add nrt-a type %s peer name nrt-b netns %s",
+		     p->ns_a, type, p->ns_b) ||
 	    nrtls_sh("ip -n %s addr add 192.0.2.1/24 dev nrt-a && "
 		     "ip -n %s link set nrt-a up && ip -n %s link set lo up",
 		     p->ns_a, p->ns_a, p->ns_a) ||

@@ -87,6 +87,8 @@ struct nrtls_netpair {
 };
 
 int nrtls_netpair_setup(struct nrtls_netpair *p);
+/* The same with a pair of another link type: "nrtls" for the emulated NIC. */
+int nrtls_netpair_setup_type(struct nrtls_netpair *p, const char *type);
 void nrtls_netpair_teardown(struct nrtls_netpair *p);
 /* Remove the namespaces of tests that died without their teardown. */
 void nrtls_reap_stale_ns(void);

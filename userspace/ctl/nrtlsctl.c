@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nrtlsctl status [--json]\n"
 		"       nrtlsctl contexts [--json]\n"
-		"       nrtlsctl rx attach DEV [--port PORT] [--netns NAME]\n"
+		"       nrtlsctl rx attach DEV [--port PORT] [--steer-cpu] [--netns NAME]\n"
 		"       nrtlsctl rx detach DEV [--netns NAME]\n"
 		"       nrtlsctl rx status [DEV] [--netns NAME] [--json]\n"
 		"       nrtlsctl steer attach DEV [--policy hash|least-loaded|map] [--netns NAME]\n"

@@ -34,13 +34,15 @@ static const char *const pins[] = { "link", "flows", "stats", "config" };
 static void rx_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nrtlsctl rx attach DEV [--port PORT] [--netns NAME]\n"
+		"usage: nrtlsctl rx attach DEV [--port PORT] [--steer-cpu] [--netns NAME]\n"
 		"       nrtlsctl rx detach DEV [--netns NAME]\n"
 		"       nrtlsctl rx status [DEV] [--netns NAME] [--json]\n"
 		"\n"
 		"  attach  load nrtls_rx (XDP) on DEV's receive side, or replace the\n"
 		"          one there without losing its flows; --port follows only\n"
-		"          TCP flows with that port at either end (default: all)\n"
+		"          TCP flows with that port at either end (default: all);\n"
+		"          --steer-cpu sends the packets of each flow that has an nrtls\n"
+		"          context to the CPU that owns it (a cpumap), to be received there\n"
 		"  detach  remove it\n"
 		"  status  per device: counters, and per flow the TLS records seen,\n"
 		"          their bytes, packets dropped for an impossible record\n"
@@ -73,6 +75,27 @@ static int replace(struct nrtls_rx *skel, int ifindex, int link_fd)
 		return -1;
 	}
 	return pin_map(skel->maps.rodata, ifindex, "config") ? -1 : 0;
+}
+
+/*
+ * A queue to every CPU there is, before the program can redirect to it; a
+ * CPU that refuses one (offline) keeps its flows on the receiving CPU.
+ */
+static int fill_cpus(struct nrtls_rx *skel)
+{
+	struct bpf_cpumap_val val = { .qsize = 2048 };
+	int fd = bpf_map__fd(skel->maps.nrtls_rx_cpus), n = 0;
+	__u32 cpu, ncpus = bpf_map__max_entries(skel->maps.nrtls_rx_cpus);
+
+	for (cpu = 0; cpu < ncpus; cpu++)
+		if (!bpf_map_update_elem(fd, &cpu, &val, BPF_ANY))
+			n++;
+	if (!n) {
+		fprintf(stderr, "nrtlsctl: --steer-cpu: no CPU takes a cpumap queue: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int attach_new(struct nrtls_rx *skel, int ifindex, const char *dev)
@@ -112,8 +135,9 @@ static int attach_new(struct nrtls_rx *skel, int ifindex, const char *dev)
 	return err ? -1 : 0;
 }
 
-static int rx_attach(const char *dev, int port)
+static int rx_attach(const char *dev, int port, bool steer)
 {
+	int ncpus = libbpf_num_possible_cpus();
 	int ifindex = ctl_dev_index(dev), link_fd, ret = 1;
 	struct nrtls_rx *skel;
 
@@ -126,6 +150,11 @@ static int rx_attach(const char *dev, int port)
 		goto out;
 	}
 	skel->rodata->port = port;
+	skel->rodata->steer_cpu = steer;
+	if (ncpus < 1 || bpf_map__set_max_entries(skel->maps.nrtls_rx_cpus, ncpus)) {
+		fprintf(stderr, "nrtlsctl: sizing the cpumap: %s\n", strerror(ncpus < 1 ? -ncpus : errno));
+		goto out;
+	}
 	if (link_fd >= 0) {
 		/* The new program takes over the old one's flows and counters. */
 		if (ctl_reuse_pinned(skel->maps.nrtls_rx_flows, KIND, ifindex, "flows") ||
@@ -137,6 +166,8 @@ static int rx_attach(const char *dev, int port)
 			access("/sys/module/nrtls", F_OK) ? " (nrtls.ko is not loaded)" : "");
 		goto out;
 	}
+	if (steer && fill_cpus(skel))
+		goto out;
 	if (link_fd >= 0 ? replace(skel, ifindex, link_fd) :
 			   attach_new(skel, ifindex, dev))
 		goto out;
@@ -146,6 +177,8 @@ static int rx_attach(const char *dev, int port)
 		printf("TCP port %d", port);
 	else
 		printf("all TCP ports");
+	if (steer)
+		printf(", steering flows with a context to their CPU");
 	printf("; pinned in " CTL_PIN_ROOT "/rx-%lu-%d\n", ctl_netns, ifindex);
 	ret = 0;
 out:
@@ -236,6 +269,7 @@ static const char *const stat_names[NRTLS_RX_NSTATS] = {
 	[NRTLS_RX_DROPPED] = "dropped",
 	[NRTLS_RX_LOST_SYNC] = "lost_sync",
 	[NRTLS_RX_UNTRACKED] = "untracked",
+	[NRTLS_RX_STEERED] = "steered",
 };
 
 /*
@@ -251,14 +285,20 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 	struct bpf_link_info info = { 0 };
 	__u32 info_len = sizeof(info), zero = 0;
 	char name[IF_NAMESIZE] = "";
-	unsigned char cfg[64] = { 0 };
+	union {
+		struct nrtls_rx__rodata v;
+		unsigned char b[64];
+	} cfg = { 0 };
 	bool ok = link >= 0 && stats >= 0 && flows >= 0 && config >= 0;
 	__u16 port = 0;
+	bool steer = false;
 
 	if (ok && bpf_obj_get_info_by_fd(link, &info, &info_len))
 		ok = false;
-	if (ok && !bpf_map_lookup_elem(config, &zero, cfg))
-		memcpy(&port, cfg, sizeof(port));
+	if (ok && !bpf_map_lookup_elem(config, &zero, cfg.b)) {
+		port = cfg.v.port;
+		steer = cfg.v.steer_cpu;
+	}
 	if (ns != ctl_netns || !if_indextoname(ifindex, name))
 		strcpy(name, "");
 	if (!ok) {
@@ -271,8 +311,9 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 		else
 			printf("null");
 		printf(",\"netns\":%lu,\"ifindex\":%d,\"attached\":%s,\"link\":%u,"
-		       "\"program\":%u,\"port\":%u", ns, ifindex,
-		       info.xdp.ifindex ? "true" : "false", info.id, info.prog_id, port);
+		       "\"program\":%u,\"port\":%u,\"steer_cpu\":%s", ns, ifindex,
+		       info.xdp.ifindex ? "true" : "false", info.id, info.prog_id, port,
+		       steer ? "true" : "false");
 		for (int i = 0; i < NRTLS_RX_NSTATS; i++)
 			printf(",\"%s\":%llu", stat_names[i], ctl_stat_sum(stats, i));
 		show_flows(flows, true);
@@ -287,6 +328,8 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 		       info.id, info.prog_id, port ? "port " : "all TCP ports");
 		if (port)
 			printf("%u", port);
+		if (steer)
+			printf(", steering to CPUs");
 		printf("\n ");
 		for (int i = 0; i < NRTLS_RX_NSTATS; i++)
 			printf(" %s %llu", stat_names[i], ctl_stat_sum(stats, i));
@@ -308,7 +351,7 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 int ctl_rx(int argc, char **argv)
 {
 	const char *cmd = NULL, *dev = NULL, *netns = NULL;
-	bool json = false;
+	bool json = false, steer = false;
 	long port = 0;
 
 	for (int i = 0; i < argc; i++) {
@@ -326,6 +369,8 @@ int ctl_rx(int argc, char **argv)
 					argv[i]);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--steer-cpu")) {
+			steer = true;
 		} else if (!strcmp(argv[i], "--netns") && i + 1 < argc) {
 			netns = argv[++i];
 		} else if (argv[i][0] != '-' && !cmd) {
@@ -341,11 +386,11 @@ int ctl_rx(int argc, char **argv)
 	ctl_libbpf_quiet();
 	if (cmd && (!strcmp(cmd, "status") || dev) && ctl_enter_netns(netns))
 		return 1;
-	if (cmd && !strcmp(cmd, "status") && !port)
+	if (cmd && !strcmp(cmd, "status") && !port && !steer)
 		return ctl_status(KIND, "nrtls_rx", dev, json, show_one);
 	if (cmd && dev && !json && !strcmp(cmd, "attach"))
-		return rx_attach(dev, port);
-	if (cmd && dev && !json && !port && !strcmp(cmd, "detach"))
+		return rx_attach(dev, port, steer);
+	if (cmd && dev && !json && !port && !steer && !strcmp(cmd, "detach"))
 		return rx_detach(dev);
 	if (cmd && strcmp(cmd, "status") && strcmp(cmd, "attach") && strcmp(cmd, "detach"))
 		fprintf(stderr, "nrtlsctl: rx: unknown command '%s'\n", cmd);
