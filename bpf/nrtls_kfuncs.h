@@ -25,6 +25,19 @@ extern struct nrtls_ctx *nrtls_skb_ctx_lookup(struct __sk_buff *skb_ctx,
 extern void nrtls_ctx_release(struct nrtls_ctx *ctx) __ksym;
 
 /*
+ * The same by a socket's cookie (SO_COOKIE, bpf_get_socket_cookie()) and
+ * the context's type, NRTLS_CTX_TLS_TX or NRTLS_CTX_TLS_RX: the contexts
+ * that devices and the wrapper make for a kTLS socket are found so, in
+ * the program's network namespace.
+ */
+extern struct nrtls_ctx *nrtls_xdp_ctx_lookup_cookie(struct xdp_md *xdp_ctx,
+						     __u64 cookie,
+						     __u32 type) __ksym;
+extern struct nrtls_ctx *nrtls_skb_ctx_lookup_cookie(struct __sk_buff *skb_ctx,
+						     __u64 cookie,
+						     __u32 type) __ksym;
+
+/*
  * On a context held from a lookup.  Wrapper (nrtls_lag) contexts only,
  * else -EINVAL: the lower's ifindex where the flow is offloaded (0: not),
  * and the steering decision recorded on it (0: none, the wrapper's hash).

@@ -138,4 +138,13 @@ int cpu_no_null_check(struct xdp_md *xdp)
 	return cpu ? XDP_DROP : XDP_PASS;
 }
 
+/* Keeps what a lookup by cookie returned. */
+SEC("xdp")
+int cookie_leak(struct xdp_md *xdp)
+{
+	struct nrtls_ctx *ctx = nrtls_xdp_ctx_lookup_cookie(xdp, 1, 1);
+
+	return ctx ? XDP_DROP : XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -3,7 +3,7 @@
  * Selftest programs: look up the context of every TCP/UDP packet through
  * the module's kfuncs, count what they find, release it.  tc_steer_probe
  * calls the steering kfuncs the ways they must refuse, and keeps what
- * they return.
+ * they return; tc_cookie_probe looks contexts up by socket cookie.
  */
 #include "vmlinux.h"
 #include "nrtls_kfuncs.h"
@@ -119,6 +119,49 @@ int tc_steer_probe(struct __sk_buff *skb)
 	probe_steer_zero = nrtls_ctx_steer(ctx, 0);
 	nrtls_ctx_release(ctx);
 	__sync_fetch_and_add(&probe_ctx_packets, 1);
+	return 0;
+}
+
+/* Packets of the socket whose cookie is want_cookie, and of the others. */
+__u64 want_cookie;
+__u64 cookie_packets, cookie_hits, cookie_same, cookie_rx_hits;
+__u64 other_packets, other_hits;
+
+SEC("tc")
+int tc_cookie_probe(struct __sk_buff *skb)
+{
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	struct nrtls_ctx *ctx, *by_flow;
+	struct nrtls_flow flow;
+
+	if (!cookie || nrtls_flow_parse((void *)(long)skb->data,
+					(void *)(long)skb->data_end, &flow))
+		return 0;
+	ctx = nrtls_skb_ctx_lookup_cookie(skb, cookie, 1 /* NRTLS_CTX_TLS_TX */);
+	if (cookie != want_cookie) {
+		__sync_fetch_and_add(&other_packets, 1);
+		if (ctx) {
+			__sync_fetch_and_add(&other_hits, 1);
+			nrtls_ctx_release(ctx);
+		}
+		return 0;
+	}
+	__sync_fetch_and_add(&cookie_packets, 1);
+	if (ctx) {
+		__sync_fetch_and_add(&cookie_hits, 1);
+		by_flow = nrtls_skb_ctx_lookup(skb, &flow, sizeof(flow));
+		if (by_flow) {
+			if (by_flow->id == ctx->id)
+				__sync_fetch_and_add(&cookie_same, 1);
+			nrtls_ctx_release(by_flow);
+		}
+		nrtls_ctx_release(ctx);
+	}
+	ctx = nrtls_skb_ctx_lookup_cookie(skb, cookie, 2 /* NRTLS_CTX_TLS_RX */);
+	if (ctx) {
+		__sync_fetch_and_add(&cookie_rx_hits, 1);
+		nrtls_ctx_release(ctx);
+	}
 	return 0;
 }
 

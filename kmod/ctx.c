@@ -14,6 +14,7 @@
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sock_diag.h>
 #include <linux/socket.h>
 #include <linux/xarray.h>
 #include <linux/rtnetlink.h>
@@ -32,11 +33,14 @@ MODULE_PARM_DESC(max_ctx, "Most offload contexts alive at once (default 65536)")
 enum {
 	CTX_PUBLISHED,	/* in the flow table */
 	CTX_DETACHED,	/* device gone, reference on it dropped */
+	CTX_BY_COOKIE,	/* in the cookie table */
 };
 
 #define CTX_HASH_BITS 10
 static DEFINE_HASHTABLE(ctx_table, CTX_HASH_BITS);
-static DEFINE_SPINLOCK(ctx_table_lock);
+/* Those of a socket, by its cookie; several per socket (TX and RX). */
+static DEFINE_HASHTABLE(ctx_cookies, CTX_HASH_BITS);
+static DEFINE_SPINLOCK(ctx_table_lock);	/* writers of both tables */
 
 /* Contexts alive, against max_ctx (the per-CPU counter is for showing). */
 static atomic_t ctx_live;
@@ -239,6 +243,12 @@ int nrtls_ctx_publish(struct nrtls_ctx *ctx)
 		err = -ENODEV;
 		goto out;
 	}
+	/*
+	 * A socket's TX and RX contexts have one flow: the first takes the
+	 * flow table, both are found by the socket's cookie and type.
+	 */
+	if (ctx->cookie && !test_and_set_bit(CTX_BY_COOKIE, &ctx->flags))
+		hash_add_rcu(ctx_cookies, &ctx->cnode, ctx->cookie);
 	hash_for_each_possible(ctx_table, other, hnode, hash) {
 		if (net_eq(read_pnet(&other->net), net) &&
 		    !memcmp(&other->flow, &ctx->flow, sizeof(ctx->flow))) {
@@ -259,6 +269,8 @@ void nrtls_ctx_unpublish(struct nrtls_ctx *ctx)
 	spin_lock_bh(&ctx_table_lock);
 	if (test_and_clear_bit(CTX_PUBLISHED, &ctx->flags))
 		hash_del_rcu(&ctx->hnode);
+	if (test_and_clear_bit(CTX_BY_COOKIE, &ctx->flags))
+		hash_del_rcu(&ctx->cnode);
 	spin_unlock_bh(&ctx_table_lock);
 }
 EXPORT_SYMBOL_NS_GPL(nrtls_ctx_unpublish, NRTLS);
@@ -273,6 +285,39 @@ struct nrtls_ctx *nrtls_ctx_lookup(struct net *net,
 	hash_for_each_possible_rcu(ctx_table, ctx, hnode, hash) {
 		if (net_eq(read_pnet(&ctx->net), net) &&
 		    !memcmp(&ctx->flow, flow, sizeof(*flow)) &&
+		    refcount_inc_not_zero(&ctx->ref)) {
+			found = ctx;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/* Before it is published: the context is @sk's, found by its cookie too. */
+void nrtls_ctx_set_sock(struct nrtls_ctx *ctx, struct sock *sk)
+{
+	u32 c[2];
+
+	WARN_ON_ONCE(test_bit(CTX_PUBLISHED, &ctx->flags));
+	/* The exported way to sock_gen_cookie(): it makes one if need be. */
+	sock_diag_save_cookie(sk, c);
+	ctx->cookie = (u64)c[1] << 32 | c[0];
+}
+EXPORT_SYMBOL_NS_GPL(nrtls_ctx_set_sock, NRTLS);
+
+/* The context of type @type of the socket whose cookie is @cookie. */
+struct nrtls_ctx *nrtls_ctx_lookup_cookie(struct net *net, u64 cookie,
+					  u32 type)
+{
+	struct nrtls_ctx *ctx, *found = NULL;
+
+	if (!cookie)
+		return NULL;
+	rcu_read_lock();
+	hash_for_each_possible_rcu(ctx_cookies, ctx, cnode, cookie) {
+		if (ctx->cookie == cookie && ctx->type == type &&
+		    net_eq(read_pnet(&ctx->net), net) &&
 		    refcount_inc_not_zero(&ctx->ref)) {
 			found = ctx;
 			break;

@@ -69,6 +69,7 @@ struct nrtls_ctx {
 	u8 mode;		/* enum nrtls_ctx_mode */
 	u32 cpu;		/* where its creator ran: the flow's owner */
 	struct nrtls_flow flow;
+	u64 cookie;		/* of its socket (SO_COOKIE), 0 if none */
 
 	/* private to ctx.c */
 	unsigned long flags;
@@ -77,6 +78,7 @@ struct nrtls_ctx {
 	possible_net_t net;
 	const struct nrtls_ctx_ops *ops;
 	struct hlist_node hnode;
+	struct hlist_node cnode;	/* by cookie, when it has one */
 	struct rcu_head rcu;
 	u8 priv[] __aligned(8);	/* the device's per-context state */
 };
@@ -90,6 +92,9 @@ int nrtls_ctx_publish(struct nrtls_ctx *ctx);
 void nrtls_ctx_unpublish(struct nrtls_ctx *ctx);
 struct nrtls_ctx *nrtls_ctx_lookup(struct net *net,
 				   const struct nrtls_flow *flow);
+void nrtls_ctx_set_sock(struct nrtls_ctx *ctx, struct sock *sk);
+struct nrtls_ctx *nrtls_ctx_lookup_cookie(struct net *net, u64 cookie,
+					  u32 type);
 struct nrtls_ctx *nrtls_ctx_create_plain(struct net *net, u32 ifindex,
 					 const struct nrtls_flow *flow);
 int nrtls_ctx_validate_flow(const struct nrtls_flow *flow);

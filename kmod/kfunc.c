@@ -20,6 +20,16 @@
 #include "kfunc.h"
 #include "lag.h"
 
+/* A TC program's netns: its packet's device's, or its socket's. */
+static struct net *skb_net(struct __sk_buff *skb_ctx)
+{
+	struct sk_buff *skb = (struct sk_buff *)skb_ctx;
+
+	if (skb->dev)
+		return dev_net(skb->dev);
+	return skb->sk ? sock_net(skb->sk) : NULL;
+}
+
 static struct nrtls_ctx *kfunc_lookup(struct net *net,
 				      const struct nrtls_flow *flow,
 				      u32 flow__sz)
@@ -69,14 +79,53 @@ __bpf_kfunc struct nrtls_ctx *
 nrtls_skb_ctx_lookup(struct __sk_buff *skb_ctx, struct nrtls_flow *flow,
 		     u32 flow__sz)
 {
-	struct sk_buff *skb = (struct sk_buff *)skb_ctx;
-	struct net *net = NULL;
+	return kfunc_lookup(skb_net(skb_ctx), flow, flow__sz);
+}
 
-	if (skb->dev)
-		net = dev_net(skb->dev);
-	else if (skb->sk)
-		net = sock_net(skb->sk);
-	return kfunc_lookup(net, flow, flow__sz);
+static struct nrtls_ctx *kfunc_lookup_cookie(struct net *net, u64 cookie,
+					     u32 type)
+{
+	struct nrtls_ctx *ctx;
+
+	nrtls_event(NRTLS_EV_BPF_LOOKUP);
+	if (!net)
+		return NULL;
+	ctx = nrtls_ctx_lookup_cookie(net, cookie, type);
+	if (ctx)
+		nrtls_event(NRTLS_EV_BPF_HIT);
+	return ctx;
+}
+
+/**
+ * nrtls_xdp_ctx_lookup_cookie - find a socket's context by its cookie
+ * @xdp_ctx: the program's context; the lookup is in its device's netns
+ * @cookie: the socket's cookie (SO_COOKIE, bpf_get_socket_cookie())
+ * @type: NRTLS_CTX_TLS_TX or NRTLS_CTX_TLS_RX
+ *
+ * Contexts that devices and the wrapper make for a kTLS socket have one.
+ *
+ * Return: the context, to be released with nrtls_ctx_release(), or NULL.
+ */
+__bpf_kfunc struct nrtls_ctx *
+nrtls_xdp_ctx_lookup_cookie(struct xdp_md *xdp_ctx, u64 cookie, u32 type)
+{
+	struct xdp_buff *xdp = (struct xdp_buff *)xdp_ctx;
+
+	return kfunc_lookup_cookie(dev_net(xdp->rxq->dev), cookie, type);
+}
+
+/**
+ * nrtls_skb_ctx_lookup_cookie - as nrtls_xdp_ctx_lookup_cookie(), for TC
+ * @skb_ctx: the program's context
+ * @cookie: the socket's cookie
+ * @type: NRTLS_CTX_TLS_TX or NRTLS_CTX_TLS_RX
+ *
+ * Return: the context, to be released with nrtls_ctx_release(), or NULL.
+ */
+__bpf_kfunc struct nrtls_ctx *
+nrtls_skb_ctx_lookup_cookie(struct __sk_buff *skb_ctx, u64 cookie, u32 type)
+{
+	return kfunc_lookup_cookie(skb_net(skb_ctx), cookie, type);
 }
 
 /**
@@ -178,6 +227,8 @@ __bpf_kfunc_end_defs();
 BTF_KFUNCS_START(nrtls_kfunc_ids)
 BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_ctx_release, KF_RELEASE)
 BTF_ID_FLAGS(func, nrtls_ctx_home, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_steered, KF_TRUSTED_ARGS)
@@ -196,6 +247,8 @@ static const struct btf_kfunc_id_set nrtls_kfunc_set = {
 BTF_KFUNCS_START(nrtls_tc_kfunc_ids)
 BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
+BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_ctx_release, KF_RELEASE)
 BTF_ID_FLAGS(func, nrtls_ctx_home, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_steered, KF_TRUSTED_ARGS)

@@ -119,6 +119,7 @@ EXPORT_SYMBOL_NS_GPL(nrtls_tls_offloadable, NRTLS);
  */
 void nrtls_tls_attach(struct sock *sk, struct nrtls_ctx *ctx)
 {
+	nrtls_ctx_set_sock(ctx, sk);
 	nrtls_ctx_publish(ctx);
 	*driver_slot(tls_get_ctx(sk)) = ctx;
 }

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@
 #include <bpf/libbpf.h>
 
 #include "kselftest_harness.h"
+#include "nrtls_net.h"
+#include "nrtls_nic.h"
 #include "nrtls_test.h"
 #include "selftest_bad.skel.h"
 #include "selftest_ctx.skel.h"
@@ -407,6 +411,96 @@ TEST(verifier_rejects_cpu_without_null_check)
 	expect_rejected(_metadata, "cpu_no_null_check",
 			"Possibly NULL pointer passed to trusted arg0",
 			"arg#0 pointer type STRUCT nrtls_ctx");
+}
+
+TEST(verifier_rejects_cookie_lookup_leak)
+{
+	expect_rejected(_metadata, "cookie_leak", "Unreleased reference", NULL);
+}
+
+/* nic0 (namespace a, 192.0.2.1) and nic0p (b, 192.0.2.2): an emulated NIC pair. */
+FIXTURE(nic) {
+	struct nrtls_nicnet net;
+	struct selftest_ctx *skel;
+	struct bpf_tc_hook hook;
+	bool tc;
+};
+
+FIXTURE_SETUP(nic)
+{
+	ASSERT_EQ(0, nrtls_use_ip_plugin());
+	ASSERT_EQ(0, nrtls_nicnet_setup(&self->net, ""));
+	self->skel = selftest_ctx__open_and_load();
+	ASSERT_NE(NULL, self->skel);
+}
+
+FIXTURE_TEARDOWN(nic)
+{
+	if (self->tc && !nrtls_netns_enter(self->net.fd_a))
+		bpf_tc_hook_destroy(&self->hook);
+	selftest_ctx__destroy(self->skel);
+	nrtls_nicnet_teardown(&self->net);
+}
+
+/*
+ * A TC program on the sender's egress finds the socket's device context
+ * by its cookie (bpf_get_socket_cookie()), the same one the flow finds,
+ * and no RX context; a plain TCP socket's cookie finds nothing.
+ */
+TEST_F_TIMEOUT(nic, cookie_lookup_finds_the_socket_context, 120)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts);
+	socklen_t len = sizeof(__u64);
+	char buf[16384], in[16384];
+	int plain_s, plain_r, got;
+	struct nrtls_tls t;
+	__u64 cookie;
+
+	ASSERT_EQ(0, nrtls_tls_pair_ns(&t, TLS1_2_VERSION,
+				       "ECDHE-ECDSA-AES128-GCM-SHA256",
+				       self->net.fd_a, "192.0.2.1", self->net.fd_b));
+	ASSERT_EQ(0, nrtls_tcp_pair_ns(self->net.fd_a, "192.0.2.1", self->net.fd_b,
+				       &plain_s, &plain_r));
+	ASSERT_EQ(0, getsockopt(t.sender, SOL_SOCKET, SO_COOKIE, &cookie, &len));
+	self->skel->bss->want_cookie = cookie;
+	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_a));
+	self->hook.sz = sizeof(self->hook);
+	self->hook.ifindex = if_nametoindex("nic0");
+	self->hook.attach_point = BPF_TC_EGRESS;
+	ASSERT_EQ(0, bpf_tc_hook_create(&self->hook));
+	self->tc = true;
+	opts.prog_fd = bpf_program__fd(self->skel->progs.tc_cookie_probe);
+	ASSERT_EQ(0, bpf_tc_attach(&self->hook, &opts));
+
+	memset(buf, 'n', sizeof(buf));
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(sizeof(buf), SSL_write(t.sssl, buf, sizeof(buf)));
+		for (got = 0; got < (int)sizeof(buf); ) {
+			int n = SSL_read(t.cssl, in + got, sizeof(in) - got);
+
+			ASSERT_LT(0, n);
+			got += n;
+		}
+		EXPECT_EQ(0, memcmp(buf, in, sizeof(buf)));
+		ASSERT_EQ(sizeof(buf), write(plain_s, buf, sizeof(buf)));
+		for (got = 0; got < (int)sizeof(buf); ) {
+			int n = read(plain_r, in + got, sizeof(in) - got);
+
+			ASSERT_LT(0, n);
+			got += n;
+		}
+	}
+	TH_LOG("%llu packets of the kTLS socket, %llu of others",
+	       self->skel->bss->cookie_packets, self->skel->bss->other_packets);
+	EXPECT_LT(0, self->skel->bss->cookie_packets);
+	EXPECT_EQ(self->skel->bss->cookie_packets, self->skel->bss->cookie_hits);
+	EXPECT_EQ(self->skel->bss->cookie_hits, self->skel->bss->cookie_same);
+	EXPECT_EQ(0, self->skel->bss->cookie_rx_hits);
+	EXPECT_LT(0, self->skel->bss->other_packets);
+	EXPECT_EQ(0, self->skel->bss->other_hits);
+	close(plain_s);
+	close(plain_r);
+	nrtls_tls_abort(&t);
 }
 
 TEST_HARNESS_MAIN

@@ -440,6 +440,7 @@ int nrtls_nic_rx_add(struct nrtls_nic *nic, struct sock *sk,
 	rc->sk = sk;
 	nrtls_ctx_set_mode(ctx, NRTLS_MODE_DEVICE);
 	/* A context someone made for the flow keeps the key; this one works. */
+	nrtls_ctx_set_sock(ctx, sk);
 	nrtls_ctx_publish(ctx);
 	*rx_slot(tls_get_ctx(sk)) = ctx;
 	spin_lock_bh(&nic->rx_lock);
