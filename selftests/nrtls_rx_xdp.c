@@ -1082,4 +1082,32 @@ TEST_F_TIMEOUT(xmit, nic_sends_frames_redirected_to_it, 120)
 	close(udp);
 }
 
+/*
+ * A full receive queue drops the frame (fault nic_rxq, three times during
+ * a transfer): counted, and TCP's retransmissions deliver every byte.
+ */
+TEST_F_TIMEOUT(xmit, full_rx_queue_drops_and_tcp_recovers, 120)
+{
+	unsigned long long records, bytes;
+	size_t size = 1 << 20, len;
+	unsigned char *stream = malloc(size);
+	struct reader r = { 0 };
+	long hits = nrtls_fault_hits("nic_rxq");
+	int snd;
+
+	ASSERT_NE(NULL, stream);
+	ASSERT_EQ(0, nrtls_tcp_pair_ns(self->net.fd_a, "192.0.2.1", self->net.fd_b,
+				       &snd, &r.fd));
+	ASSERT_EQ(0, nrtls_fault_arm("nic_rxq", 20, 3));
+	len = random_records(stream, size, &records, &bytes);
+	EXPECT_TRUE(transfer(snd, &r, stream, len));
+	EXPECT_EQ(hits + 3, nrtls_fault_hits("nic_rxq"));
+	/* Data one way, ACKs the other: the three may fall on either end. */
+	EXPECT_EQ(3, nrtls_ethtool_stat(self->net.ns_a, "nrt-a", "rx_queue_full") +
+		     nrtls_ethtool_stat(self->net.ns_b, "nrt-b", "rx_queue_full"));
+	close(snd);
+	close(r.fd);
+	free(stream);
+}
+
 TEST_HARNESS_MAIN
