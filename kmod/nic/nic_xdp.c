@@ -29,7 +29,7 @@
 /* From the peer's ring timer (softirq): @skb is this end's, eth header pulled. */
 bool nrtls_nic_rx_queue(struct nrtls_nic *nic, struct sk_buff *skb)
 {
-	if (unlikely(skb_queue_len(&nic->rxq) >= NIC_RXQ_MAX ||
+	if (unlikely(skb_queue_len_lockless(&nic->rxq) >= NIC_RXQ_MAX ||
 		     nrtls_should_fail(NRTLS_FAULT_NIC_RXQ))) {
 		nrtls_nic_stat_inc(nic, NIC_ST_RX_QUEUE_FULL);
 		return false;
