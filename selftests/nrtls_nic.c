@@ -72,20 +72,6 @@ static bool flows_idle(int ms)
 }
 
 /* Counters need a moment after the last packet (the ring's latency). */
-static long wait_stat(const char *ns, const char *dev, const char *name,
-		      long at_least)
-{
-	long v = -1;
-
-	for (int i = 0; i < 200; i++) {
-		v = nrtls_ethtool_stat(ns, dev, name);
-		if (v >= at_least)
-			break;
-		sleep_ms(50);
-	}
-	return v;
-}
-
 FIXTURE(nic) {
 	struct nrtls_nicnet net;
 	struct nrtls_tls t;
@@ -189,7 +175,7 @@ TEST_F(nic, offloaded)
 	nrtls_tls_abort(&self->t);
 	self->have_tls = false;
 	EXPECT_TRUE(flows_idle(20000));
-	EXPECT_EQ(1, wait_stat(self->net.ns_a, "nic0", "tx_tls_ctx_del", 1));
+	EXPECT_EQ(1, nrtls_wait_ethtool_stat(self->net.ns_a, "nic0", "tx_tls_ctx_del", 1));
 	EXPECT_FALSE(nrtls_ctx_find(NULL, 0, " dev=nic0 ", NULL));
 }
 
@@ -223,7 +209,7 @@ TEST_F_TIMEOUT(nic, sizes, 600)
 		off += sizes[i];
 	}
 	EXPECT_LE(enc0 + (long)off,
-		  wait_stat(self->net.ns_a, "nic0", "tx_tls_encrypted_bytes", enc0 + off));
+		  nrtls_wait_ethtool_stat(self->net.ns_a, "nic0", "tx_tls_encrypted_bytes", enc0 + off));
 	EXPECT_EQ(1, nrtls_tls_stat(self->net.ns_a, "TlsTxDevice"));
 }
 
@@ -630,7 +616,7 @@ TEST_F_TIMEOUT(mlx5, pool_runs_dry_then_fails, 180)
 		nrtls_tls_abort(&t[i]);
 	}
 	/* Released contexts refill the pool up to its high mark. */
-	EXPECT_EQ(2, wait_stat(a, "nic0", "mlx5_pool_size", 2));
+	EXPECT_EQ(2, nrtls_wait_ethtool_stat(a, "nic0", "mlx5_pool_size", 2));
 }
 
 /*
@@ -902,7 +888,7 @@ TEST_F_TIMEOUT(cxgb4, credits_and_flush, 180)
 	 */
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nic0 type nrtls latency 500000", a));
 	nrtls_tls_abort(&self->t);
-	EXPECT_EQ(flushes0 + 1, wait_stat(a, "nic0", "cxgb4_flushes", flushes0 + 1));
+	EXPECT_EQ(flushes0 + 1, nrtls_wait_ethtool_stat(a, "nic0", "cxgb4_flushes", flushes0 + 1));
 	EXPECT_TRUE(flows_idle(20000));
 	EXPECT_EQ(hw0 - 1, nrtls_read_stat("counters", "nic_hwctx"));
 }

@@ -673,39 +673,66 @@ static unsigned short ip_csum(const unsigned char *p, int len)
  * should the program let it through, TCP discards it and the real stream
  * stays intact, so what fails is only the drop count.
  */
-static int forge(struct nrtls_netpair *net, int sport, int dport, unsigned int seq)
+/* The MAC address of @ifname in the caller's namespace: 0 or -1. */
+static int hwaddr(const char *ifname, unsigned char *mac)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	strcpy(ifr.ifr_name, ifname);
+	if (!ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+		ret = 0;
+	}
+	close(fd);
+	return ret;
+}
+
+/* Ethernet to @mac and IPv4 @src -> @dst headers, @l4_len bytes after them. */
+static void eth_ipv4(unsigned char *f, const unsigned char *mac, int proto,
+		     int l4_len, const char *src, const char *dst)
+{
+	memcpy(f, mac, ETH_ALEN);
+	put16(f + 12, ETH_P_IP);
+	f[14] = 0x45;
+	put16(f + 16, 20 + l4_len);
+	f[22] = 64;
+	f[23] = proto;
+	inet_pton(AF_INET, src, f + 26);
+	inet_pton(AF_INET, dst, f + 30);
+	put16(f + 24, ip_csum(f + 14, 20));
+}
+
+/* Frame @f, to the MAC it starts with, out of @ifindex: 0 or -1. */
+static int send_raw(int ifindex, const unsigned char *f, size_t len)
 {
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = ifindex,
 		.sll_halen = ETH_ALEN,
 	};
-	unsigned char f[64] = { 0 };
-	struct ifreq ifr = { 0 };
-	int fd, ret = -1;
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return -1;
+	memcpy(sll.sll_addr, f, ETH_ALEN);
+	ret = sendto(fd, f, len, 0, (void *)&sll, sizeof(sll)) == (ssize_t)len ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static int forge(struct nrtls_netpair *net, int sport, int dport, unsigned int seq)
+{
+	unsigned char f[64] = { 0 }, mac[ETH_ALEN];
 
 	/* The receiving end's address, asked in its namespace. */
-	if (nrtls_netns_enter(net->fd_b))
+	if (nrtls_netns_enter(net->fd_b) || hwaddr("nrt-b", mac) ||
+	    nrtls_netns_enter(net->fd_a))
 		return -1;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	strcpy(ifr.ifr_name, "nrt-b");
-	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr))
-		goto out;
-	close(fd);
-	if (nrtls_netns_enter(net->fd_a))
-		return -1;
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto out;
-	memcpy(f, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-	put16(f + 12, ETH_P_IP);
-	f[14] = 0x45;
-	put16(f + 16, 20 + 20 + 5);
-	f[22] = 64;
-	f[23] = IPPROTO_TCP;
-	inet_pton(AF_INET, "192.0.2.1", f + 26);
-	inet_pton(AF_INET, "192.0.2.2", f + 30);
-	put16(f + 24, ip_csum(f + 14, 20));
+	eth_ipv4(f, mac, IPPROTO_TCP, 20 + 5, "192.0.2.1", "192.0.2.2");
 	put16(f + 34, sport);
 	put16(f + 36, dport);
 	put32(f + 38, seq);
@@ -713,14 +740,7 @@ static int forge(struct nrtls_netpair *net, int sport, int dport, unsigned int s
 	f[47] = TCP_ACK;
 	put16(f + 48, 65535);
 	memcpy(f + 54, OVERSIZE, 5);
-	sll.sll_ifindex = net->ifindex_a;
-	memcpy(sll.sll_addr, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-	if (sendto(fd, f, 60, 0, (void *)&sll, sizeof(sll)) == 60)
-		ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	return send_raw(net->ifindex_a, f, 60);
 }
 
 /* nrtls_rx on nrt-b in driver mode, which both link types have. */
@@ -941,51 +961,16 @@ static int redirect_prog(int ifindex)
 static int send_udp(int ifindex, const unsigned char *mac, int port,
 		    const char *msg)
 {
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_IP),
-		.sll_ifindex = ifindex,
-		.sll_halen = ETH_ALEN,
-	};
 	unsigned char f[128] = { 0 };
-	int n = strlen(msg), fd, ret;
+	int n = strlen(msg);
 
-	memcpy(f, mac, ETH_ALEN);
+	eth_ipv4(f, mac, IPPROTO_UDP, 8 + n, "192.0.2.2", "192.0.2.1");
 	f[6] = 0x02;		/* a locally administered source */
-	put16(f + 12, ETH_P_IP);
-	f[14] = 0x45;
-	put16(f + 16, 20 + 8 + n);
-	f[22] = 64;
-	f[23] = IPPROTO_UDP;
-	inet_pton(AF_INET, "192.0.2.2", f + 26);
-	inet_pton(AF_INET, "192.0.2.1", f + 30);
-	put16(f + 24, ip_csum(f + 14, 20));
 	put16(f + 34, 9);
 	put16(f + 36, port);
 	put16(f + 38, 8 + n);	/* checksum 0: none, as IPv4 allows */
 	memcpy(f + 42, msg, n);
-	memcpy(sll.sll_addr, mac, ETH_ALEN);
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	ret = sendto(fd, f, 42 + n, 0, (void *)&sll, sizeof(sll)) == 42 + n ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
-static long wait_ethtool(const char *ns, const char *dev, const char *name,
-			 long want)
-{
-	struct timespec ts = { 0, 10 * 1000000L };
-	long v = -1;
-
-	for (int i = 0; i < 1000; i++) {
-		v = nrtls_ethtool_stat(ns, dev, name);
-		if (v >= want)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	return v;
+	return send_raw(ifindex, f, 42 + n);
 }
 
 /*
@@ -1016,9 +1001,8 @@ TEST_F_TIMEOUT(xmit, nic_sends_frames_redirected_to_it, 120)
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sin);
 	const char *b = self->net.ns_b;
-	struct ifreq ifr = { 0 };
 	unsigned char mac[ETH_ALEN];
-	int udp, prog, va, vb, port, fd;
+	int udp, prog, va, vb, port;
 	long hits, frames;
 	char buf[64];
 
@@ -1029,12 +1013,7 @@ TEST_F_TIMEOUT(xmit, nic_sends_frames_redirected_to_it, 120)
 			      "ip -n %s link set va up && ip -n %s link set vb up",
 			      b, b, b));
 	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_a));
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, fd);
-	strcpy(ifr.ifr_name, "nrt-a");
-	ASSERT_EQ(0, ioctl(fd, SIOCGIFHWADDR, &ifr));
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-	close(fd);
+	ASSERT_EQ(0, hwaddr("nrt-a", mac));
 	udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, udp);
 	ASSERT_EQ(0, setsockopt(udp, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
@@ -1060,13 +1039,13 @@ TEST_F_TIMEOUT(xmit, nic_sends_frames_redirected_to_it, 120)
 	ASSERT_EQ(0, nrtls_fault_arm("nic_xdp_skb", 1, 1));
 	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
 	ASSERT_EQ(0, send_udp(va, mac, port, "lost"));
-	EXPECT_EQ(1, wait_ethtool(b, "nrt-b", "tx_xdp_refused", 1));
+	EXPECT_EQ(1, nrtls_wait_ethtool_stat(b, "nrt-b", "tx_xdp_refused", 1));
 	EXPECT_EQ(hits + 1, nrtls_fault_hits("nic_xdp_skb"));
 
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nrt-a down", self->net.ns_a));
 	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
 	ASSERT_EQ(0, send_udp(va, mac, port, "down"));
-	EXPECT_EQ(2, wait_ethtool(b, "nrt-b", "tx_xdp_refused", 2));
+	EXPECT_EQ(2, nrtls_wait_ethtool_stat(b, "nrt-b", "tx_xdp_refused", 2));
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set nrt-a up", self->net.ns_a));
 	ASSERT_EQ(0, nrtls_netns_enter(self->net.fd_b));
 	frames = nrtls_ethtool_stat(b, "nrt-b", "tx_xdp_frames");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nrtls_nic.h"
@@ -159,6 +160,21 @@ long nrtls_ethtool_stat(const char *ns, const char *dev, const char *name)
 			 ns, dev))
 		return -1;
 	return find_value(buf, name);
+}
+
+long nrtls_wait_ethtool_stat(const char *ns, const char *dev, const char *name,
+			     long at_least)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+	long v = -1;
+
+	for (int i = 0; i < 200; i++) {
+		v = nrtls_ethtool_stat(ns, dev, name);
+		if (v >= at_least)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return v;
 }
 
 long nrtls_tls_stat(const char *ns, const char *name)

@@ -44,6 +44,9 @@ void nrtls_nicnet_teardown(struct nrtls_nicnet *n);
 bool nrtls_ctx_find(char *line, size_t len, const char *n1, const char *n2);
 /* Counter @name of "ethtool -S @dev" in namespace @ns, or -1. */
 long nrtls_ethtool_stat(const char *ns, const char *dev, const char *name);
+/* The same once it is at least @at_least, or after 10 s whatever it is. */
+long nrtls_wait_ethtool_stat(const char *ns, const char *dev, const char *name,
+			     long at_least);
 /* Counter @name of /proc/net/tls_stat in namespace @ns (NULL: the
  * caller's own), or -1 (no such namespace, no kTLS, no such counter). */
 long nrtls_tls_stat(const char *ns, const char *name);
