@@ -14,7 +14,11 @@
 # the median over ROUNDS (3) of SECONDS (10).  CPU is the busy time of all
 # CPUs per MB (sender, TCP, the emulated NICs' encryption and the
 # program all run there); packets/s is lag0's; max gap is the longest wait
-# between two reads at the receiver.
+# between two reads at the receiver; move us is, at lag0, the time between
+# the flow's last packet on the old lower and its first on the new one
+# (tx_tls_move_gap_total_us over tx_tls_move_gaps); retrans is the
+# sender's TCP retransmitted segments (reordering across the two NICs
+# would show there).
 #
 # Needs root, nrtls.ko and nrtls_nic.ko loaded, the tls module, ethtool,
 # this build's ip(8) plugin (build/user/ip) and nrtlsctl.
@@ -82,6 +86,12 @@ lag_stat() {
 	ip netns exec $s ethtool -S lag0 | awk -v k="$1:" '$1 == k { print $2 }'
 }
 
+retrans() {
+	ip netns exec $s awk '/^Tcp:/ {
+		if (!c) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i }
+		else print $c }' /proc/net/snmp
+}
+
 median() {
 	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
@@ -91,13 +101,14 @@ move_later() {
 	sleep $((secs / 2 + 1))
 	lower=$(grep " dev=lag0 " /sys/kernel/debug/nrtls/contexts |
 		grep -o "lower_dev=[a-z0-9]*" | head -1 | cut -d= -f2)
-	[ -n "$lower" ] && "$ctl" drain "$lower" --netns $s > /dev/null
+	[ -n "$lower" ] && "$ctl" drain "$lower" --no-wait --netns $s > /dev/null
 }
 
 rows=(none hash least-loaded map hash+move)
 echo "Steering through lag0 (two emulated mlx5 NICs): $rounds rounds of $secs s per row,"
 echo "TLS 1.2 AES-GCM-128 offloaded by the NICs; CPU: all CPUs' busy ms per MB sent"
-printf '%-13s %9s %10s %8s %12s %8s %6s\n' program MB/s packets/s CPU "max gap ms" resets sw
+printf '%-13s %9s %10s %8s %12s %8s %6s %8s %8s\n' program MB/s packets/s CPU "max gap ms" \
+	resets sw "move us" retrans
 declare -A res=()
 for ((i = 0; i < rounds; i++)); do
 	for row in "${rows[@]}"; do
@@ -113,6 +124,9 @@ for ((i = 0; i < rounds; i++)); do
 		p0=$(ip netns exec $s cat /sys/class/net/lag0/statistics/tx_packets)
 		rs0=$(lag_stat tx_tls_resets)
 		sw0=$(lag_stat tx_tls_sw_packets)
+		mg0=$(lag_stat tx_tls_move_gaps)
+		mt0=$(lag_stat tx_tls_move_gap_total_us)
+		rt0=$(retrans)
 		mover=
 		if [ $row = hash+move ]; then
 			move_later &
@@ -131,19 +145,26 @@ for ((i = 0; i < rounds; i++)); do
 		res[$row.gap]+="$gap "
 		res[$row.rs]+="$(($(lag_stat tx_tls_resets) - rs0)) "
 		res[$row.sw]+="$(($(lag_stat tx_tls_sw_packets) - sw0)) "
+		mg=$(($(lag_stat tx_tls_move_gaps) - mg0))
+		if [ $mg -gt 0 ]; then
+			res[$row.mv]+="$((($(lag_stat tx_tls_move_gap_total_us) - mt0) / mg)) "
+		fi
+		res[$row.rt]+="$(($(retrans) - rt0)) "
 		"$ctl" drain nic0 --undo --netns $s > /dev/null 2>&1 || true
 		"$ctl" drain nic1 --undo --netns $s > /dev/null 2>&1 || true
 		[ $row = none ] || "$ctl" steer detach lag0 --netns $s > /dev/null
 	done
 done
 for row in "${rows[@]}"; do
-	col() { tr ' ' '\n' <<< "${res[$row.$1]}" | grep -v '^$' | median; }
-	printf '%-13s %9s %10s %8s %12s %8s %6s\n' $row "$(col mbs)" "$(col pps)" \
-		"$(col cpu)" "$(col gap)" "$(col rs)" "$(col sw)"
+	col() { tr ' ' '\n' <<< "${res[$row.$1]:-}" | grep -v '^$' | median; }
+	mv=$(col mv)
+	printf '%-13s %9s %10s %8s %12s %8s %6s %8s %8s\n' $row "$(col mbs)" "$(col pps)" \
+		"$(col cpu)" "$(col gap)" "$(col rs)" "$(col sw)" "${mv:--}" "$(col rt)"
 done
 echo
 echo "resets: contexts made on a lower (the first placement, and one per move);"
 echo "sw: packets lag0 sent for software encryption (the first ones, before the"
 echo "flow's context on a lower exists). hash+move: hash, and the flow's lower"
 echo "drained half-way through; its max gap is the stall of the move plus the"
-echo "noise the other rows show."
+echo "noise the other rows show. move us: at lag0, the flow's longest wait for"
+echo "a packet across its move (median over the rounds; - without a move)."

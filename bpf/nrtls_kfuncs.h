@@ -53,12 +53,13 @@ extern int nrtls_ctx_steered(struct nrtls_ctx *ctx) __ksym;
 extern __u32 nrtls_ctx_cpu(struct nrtls_ctx *ctx) __ksym;
 
 /*
- * TC programs on a wrapper's egress only.  nrtls_ctx_steer() records that
- * the flow must leave by the usable lower @ifindex (0: by the wrapper's
- * hash); the wrapper moves it there and keeps it offloaded.  -ENODEV: not
- * a usable lower.  nrtls_skb_lag_lower() is the ifindex of the @i-th
- * usable lower (-ENOENT past the last); nrtls_skb_lag_contexts() how many
- * of the wrapper's flows are offloaded on one.
+ * TC programs on a wrapper's egress only.  A lower is open while it is
+ * up, has carrier and is not drained.  nrtls_ctx_steer() records that the
+ * flow must leave by the open lower @ifindex (0: by the wrapper's hash);
+ * the wrapper moves it there and keeps it offloaded.  -ENODEV: not an
+ * open lower.  nrtls_skb_lag_lower() is the ifindex of the @i-th open
+ * lower (-ENOENT past the last); nrtls_skb_lag_contexts() how many of the
+ * wrapper's flows are offloaded on an open lower (-ENODEV: not one).
  */
 extern int nrtls_ctx_steer(struct nrtls_ctx *ctx, __u32 ifindex) __ksym;
 extern int nrtls_skb_lag_lower(struct __sk_buff *skb_ctx, __u32 i) __ksym;

@@ -5,12 +5,13 @@
  * record that on the flow's context; the wrapper honours the decision and
  * moves the flow (make before break: it stays offloaded throughout).
  *
- * Decisions stick: a flow keeps its lower while that lower is usable and
- * not drained.  A flow without one gets one by the policy chosen at load:
- * hash of the 4-tuple, least-loaded (the lower with the fewest offloaded
- * flows, not counting this one), or the rules map (peer prefix and port),
- * falling back to the hash.  A drained lower (nrtls_steer_drain) gets no
- * flow, and the flows on it are decided again at their next packet.
+ * Decisions stick: a flow keeps its lower while that lower is open
+ * (usable and not drained).  A flow without one gets one by the policy
+ * chosen at load: hash of the 4-tuple, least-loaded (the lower with the
+ * fewest offloaded flows, not counting this one), or the rules map (peer
+ * prefix and port), falling back to the hash.  The kfuncs list open lowers
+ * only: a drained lower ("nrtlsctl drain", in the wrapper) gets no flow,
+ * and the wrapper moves the flows on it itself.
  *
  * Packets are never changed or dropped here.  Like nrtls_rx, built from
  * UAPI headers so that nrtlsctl runs on any kernel.
@@ -48,13 +49,6 @@ struct {
 } nrtls_steer_rules SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, NRTLS_STEER_DRAINED);
-	__type(key, __u32);		/* ifindex of a lower */
-	__type(value, __u8);
-} nrtls_steer_drain SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, NRTLS_STEER_NSTATS);
 	__type(key, __u32);
@@ -67,11 +61,6 @@ static __always_inline void stat_inc(__u32 i)
 
 	if (v)
 		*v += 1;
-}
-
-static __always_inline bool drained(__u32 ifindex)
-{
-	return bpf_map_lookup_elem(&nrtls_steer_drain, &ifindex);
 }
 
 /* The rule for the flow's peer and port, then for its peer, or 0. */
@@ -99,11 +88,10 @@ static __always_inline __u32 rule(const struct nrtls_flow *f)
 	return ifindex ? *ifindex : 0;
 }
 
-/* Whether @ifindex is a usable lower of the wrapper, and not drained. */
+/* Whether @ifindex is an open lower of the wrapper. */
 static __always_inline bool candidate(struct __sk_buff *skb, int ifindex)
 {
-	return ifindex > 0 && nrtls_skb_lag_contexts(skb, ifindex) >= 0 &&
-	       !drained(ifindex);
+	return ifindex > 0 && nrtls_skb_lag_contexts(skb, ifindex) >= 0;
 }
 
 /*
@@ -129,8 +117,6 @@ static __always_inline __u32 decide(struct __sk_buff *skb,
 			ifindex = nrtls_skb_lag_lower(skb, i);
 			if (ifindex <= 0)
 				break;
-			if (drained(ifindex))
-				continue;
 			load = nrtls_skb_lag_contexts(skb, ifindex);
 			if (load < 0)
 				continue;
@@ -147,22 +133,15 @@ static __always_inline __u32 decide(struct __sk_buff *skb,
 	}
 
 	for (i = 0; i < NRTLS_STEER_LOWERS_MAX; i++) {
-		ifindex = nrtls_skb_lag_lower(skb, i);
-		if (ifindex <= 0)
+		if (nrtls_skb_lag_lower(skb, i) <= 0)
 			break;
-		n += !drained(ifindex);
+		n++;
 	}
 	if (!n)
 		return 0;
 	k = nrtls_steer_hash(f) % n;
-	for (i = 0; i < NRTLS_STEER_LOWERS_MAX; i++) {
-		ifindex = nrtls_skb_lag_lower(skb, i);
-		if (ifindex <= 0)
-			break;
-		if (!drained(ifindex) && !k--)
-			return ifindex;
-	}
-	return 0;
+	ifindex = nrtls_skb_lag_lower(skb, k);
+	return ifindex > 0 ? ifindex : 0;
 }
 
 SEC("tc")
@@ -186,7 +165,7 @@ int nrtls_steer(struct __sk_buff *skb)
 	stat_inc(NRTLS_STEER_OFFLOADED);
 
 	cur = nrtls_ctx_steered(ctx);
-	/* Sticky, while usable and not drained. */
+	/* Sticky, while open. */
 	if (candidate(skb, cur))
 		goto out;
 	if (cur < 0)		/* not a wrapper's context */

@@ -10,13 +10,12 @@
 
 /* Lowers of one wrapper the program chooses among. */
 #define NRTLS_STEER_LOWERS_MAX	8
-/* Entries of the rules and drain maps. */
+/* Entries of the rules map. */
 #define NRTLS_STEER_RULES	1024
-#define NRTLS_STEER_DRAINED	64
 
-/* How a flow without a (usable) decision gets one. */
+/* How a flow without a decision on an open lower gets one. */
 enum nrtls_steer_policy {
-	NRTLS_STEER_HASH = 0,		/* of the 4-tuple, over usable lowers */
+	NRTLS_STEER_HASH = 0,		/* of the 4-tuple, over open lowers */
 	NRTLS_STEER_LEAST_LOADED = 1,	/* fewest offloaded flows */
 	NRTLS_STEER_MAP = 2,		/* nrtls_steer_rules, else hash */
 };
@@ -35,8 +34,8 @@ struct nrtls_steer_key {
 
 /*
  * The hash policy's hash of a flow (struct nrtls_flow, as the wire has it
- * leaving): the flow goes to usable lower number hash % n, in the order
- * the wrapper lists them, drained ones left out.  murmur3's finaliser, so
+ * leaving): the flow goes to open lower number hash % n, in the order the
+ * wrapper lists them (usable, drained ones left out).  murmur3's finaliser, so
  * that nearby ports spread.
  */
 static inline __u32 nrtls_steer_hash(const struct nrtls_flow *f)
@@ -60,7 +59,7 @@ enum nrtls_steer_stat {
 	NRTLS_STEER_OFFLOADED,	/* of those, of flows with a context */
 	NRTLS_STEER_DECISIONS,	/* decisions recorded */
 	NRTLS_STEER_ERRORS,	/* decisions the wrapper refused */
-	NRTLS_STEER_NO_LOWER,	/* no usable lower that is not drained */
+	NRTLS_STEER_NO_LOWER,	/* no open lower (usable, not drained) */
 	NRTLS_STEER_NSTATS,
 };
 

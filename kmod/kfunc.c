@@ -179,13 +179,14 @@ __bpf_kfunc u32 nrtls_ctx_cpu(struct nrtls_ctx *ctx)
 /**
  * nrtls_ctx_steer - record which lower must carry a wrapper context's flow
  * @ctx: a context the program holds
- * @ifindex: a usable lower of the context's wrapper, or 0 for its hash
+ * @ifindex: an open lower of the context's wrapper (up, with carrier,
+ *	not drained), or 0 for its hash
  *
  * The wrapper sends the flow's packets there from the next one on,
  * offloaded where it was until its context on the new lower is made.
  *
  * Return: 0, -EINVAL if @ctx is not a wrapper's, -ENODEV if @ifindex is
- * not a usable lower of it.
+ * not an open lower of it.
  */
 __bpf_kfunc int nrtls_ctx_steer(struct nrtls_ctx *ctx, u32 ifindex)
 {
@@ -196,9 +197,10 @@ __bpf_kfunc int nrtls_ctx_steer(struct nrtls_ctx *ctx, u32 ifindex)
 }
 
 /**
- * nrtls_skb_lag_lower - a usable lower of the wrapper a packet leaves by
+ * nrtls_skb_lag_lower - an open lower of the wrapper a packet leaves by
  * @skb_ctx: the program's context, on the wrapper's egress
- * @i: 0 for the first usable lower, 1 for the next, ...
+ * @i: 0 for the first open lower (up, with carrier, not drained), 1 for
+ *	the next, ...
  *
  * Return: its ifindex; -ENOENT past the last one, -ENODEV if the packet's
  * device is not a wrapper.
@@ -211,10 +213,10 @@ __bpf_kfunc int nrtls_skb_lag_lower(struct __sk_buff *skb_ctx, u32 i)
 /**
  * nrtls_skb_lag_contexts - the load of a lower, for least-loaded policies
  * @skb_ctx: the program's context, on the wrapper's egress
- * @ifindex: a usable lower of it
+ * @ifindex: an open lower of it
  *
  * Return: how many of the wrapper's flows are offloaded on it, or
- * -ENODEV.
+ * -ENODEV if it is not an open lower.
  */
 __bpf_kfunc int nrtls_skb_lag_contexts(struct __sk_buff *skb_ctx, u32 ifindex)
 {

@@ -55,6 +55,7 @@ struct nrtls_lag_lower {
 	struct net_device *dev;
 	refcount_t ref;
 	atomic_t live;		/* wrapper contexts at @home here */
+	bool drained;		/* written under RTNL */
 	u8 saved_addr[ETH_ALEN];
 	struct rcu_head rcu;
 };
@@ -67,6 +68,7 @@ struct nrtls_lag_lower {
 struct nrtls_lag_ctx {
 	struct nrtls_ctx *ctx;
 	struct nrtls_lag *lag;
+	struct list_head node;	/* on lag->ctxs */
 	spinlock_t lock;	/* @lower, @home, @reset_pending, @dead, @fails.. */
 	struct nrtls_ctx __rcu *lower;
 	struct nrtls_lag_lower *home;	/* where @lower was made */
@@ -87,6 +89,14 @@ struct nrtls_lag_ctx {
 	unsigned long retry_at;
 	/* The session's keys, for each lower context it gets. */
 	union tls_crypto_context crypto;
+	/*
+	 * The flow's last offloaded packet: when, and the id of its lower
+	 * context (0: none, or one went through software since).  Written
+	 * on the packet path without a lock of their own: a flow's packets
+	 * rarely race each other, and then only a measurement is off.
+	 */
+	u64 last_tx_ns;
+	u32 last_lower_id;
 };
 
 static const char lag_stat_names[LAG_ST_NR][ETH_GSTRING_LEN] = {
@@ -106,6 +116,9 @@ static const char lag_stat_names[LAG_ST_NR][ETH_GSTRING_LEN] = {
 	[LAG_ST_LOWER_BUSY] = "tx_lower_busy",
 	[LAG_ST_RESET_BACKOFF] = "tx_tls_reset_backoff",
 	[LAG_ST_TLS_MOVING] = "tx_tls_moving_packets",
+	[LAG_ST_MOVE_GAPS] = "tx_tls_move_gaps",
+	[LAG_ST_MOVE_GAP_MAX_US] = "tx_tls_move_gap_max_us",
+	[LAG_ST_MOVE_GAP_TOTAL_US] = "tx_tls_move_gap_total_us",
 };
 
 #define LAG_RESET_TRIES		5
@@ -134,50 +147,66 @@ static bool lower_usable(const struct net_device *dev)
 	return netif_running(dev) && netif_carrier_ok(dev);
 }
 
+/* Usable, and not drained: a lower that takes flows. */
+static bool lower_open(const struct nrtls_lag_lower *l)
+{
+	return lower_usable(l->dev) && !READ_ONCE(l->drained);
+}
+
 static void lag_lower_put(struct nrtls_lag_lower *l)
 {
 	if (l && refcount_dec_and_test(&l->ref))
 		kfree_rcu(l, rcu);
 }
 
-/*
- * The default steering: the usable lowers in order, by flow hash, like
- * bonding's layer3+4 policy.  Under RCU.
- */
-static struct nrtls_lag_lower *lag_pick(struct nrtls_lag *lag, u32 hash)
+static bool lower_eligible(const struct nrtls_lag_lower *l, bool open)
+{
+	return open ? lower_open(l) : lower_usable(l->dev);
+}
+
+static struct nrtls_lag_lower *lag_pick_from(struct nrtls_lag *lag, u32 hash,
+					     bool open)
 {
 	struct nrtls_lag_lower *l;
 	unsigned int n = 0, i;
 
 	list_for_each_entry_rcu(l, &lag->lowers, node)
-		n += lower_usable(l->dev);
+		n += lower_eligible(l, open);
 	if (!n)
 		return NULL;
 	i = hash % n;
 	list_for_each_entry_rcu(l, &lag->lowers, node) {
-		if (!lower_usable(l->dev))
-			continue;
-		if (!i--)
+		if (lower_eligible(l, open) && !i--)
 			return l;
 	}
 	return NULL;
 }
 
-/* The usable lower with this ifindex, or NULL.  Under RCU. */
+/*
+ * The default steering: the open lowers in order, by flow hash, like
+ * bonding's layer3+4 policy.  Drained ones only when no other is usable,
+ * so that draining the last lower cuts nothing.  Under RCU.
+ */
+static struct nrtls_lag_lower *lag_pick(struct nrtls_lag *lag, u32 hash)
+{
+	return lag_pick_from(lag, hash, true) ?: lag_pick_from(lag, hash, false);
+}
+
+/* The open lower with this ifindex, or NULL.  Under RCU. */
 static struct nrtls_lag_lower *lag_lower_by_ifindex(struct nrtls_lag *lag,
 						    u32 ifindex)
 {
 	struct nrtls_lag_lower *l;
 
 	list_for_each_entry_rcu(l, &lag->lowers, node)
-		if (l->dev->ifindex == ifindex && lower_usable(l->dev))
+		if (l->dev->ifindex == ifindex && lower_open(l))
 			return l;
 	return NULL;
 }
 
 /*
  * Where a flow goes now: the lower a program steered it to while that one
- * is usable, else the hash's.  Under RCU.
+ * is open, else the hash's.  Under RCU.
  */
 static struct nrtls_lag_lower *lag_target(struct nrtls_lag *lag, u32 steer,
 					  u32 hash)
@@ -334,6 +363,10 @@ static void lag_ctx_free(struct nrtls_ctx *ctx)
 	struct nrtls_lag_lower *home;
 	struct nrtls_ctx *lower;
 
+	spin_lock_bh(&lc->lag->ctxs_lock);
+	list_del(&lc->node);
+	spin_unlock_bh(&lc->lag->ctxs_lock);
+
 	spin_lock_bh(&lc->lock);
 	lc->dead = true;
 	lower = rcu_replace_pointer(lc->lower, NULL, lockdep_is_held(&lc->lock));
@@ -396,6 +429,9 @@ static int lag_tls_dev_add(struct net_device *dev, struct sock *sk,
 	memcpy(&lc->crypto, crypto_info,
 	       crypto_info->cipher_type == TLS_CIPHER_AES_GCM_128 ?
 	       sizeof(lc->crypto.aes_gcm_128) : sizeof(lc->crypto.aes_gcm_256));
+	spin_lock_bh(&lag->ctxs_lock);
+	list_add_tail(&lc->node, &lag->ctxs);
+	spin_unlock_bh(&lag->ctxs_lock);
 
 	/*
 	 * kTLS holds its offload lock here, which it also takes under RTNL:
@@ -447,6 +483,32 @@ static struct net_device *lag_home_dev(struct nrtls_lag *lag,
 	return NULL;
 }
 
+/*
+ * The flow's first offloaded packet on a new lower context: how long it
+ * had none since its last one on the old (the stall a move costs the flow
+ * at the wrapper; for a flow idle when it moved, its idle time too).
+ */
+static void lag_note_tx(struct nrtls_lag *lag, struct nrtls_lag_ctx *lc,
+			const struct nrtls_ctx *lower_ctx)
+{
+	u32 last = READ_ONCE(lc->last_lower_id);
+	u64 now = ktime_get_ns();
+	s64 gap_us, max;
+
+	if (last && last != lower_ctx->id) {
+		gap_us = div_u64(now - READ_ONCE(lc->last_tx_ns), NSEC_PER_USEC);
+		lag_stat_inc(lag, LAG_ST_MOVE_GAPS);
+		atomic64_add(gap_us, &lag->stats[LAG_ST_MOVE_GAP_TOTAL_US]);
+		max = atomic64_read(&lag->stats[LAG_ST_MOVE_GAP_MAX_US]);
+		while (gap_us > max &&
+		       !atomic64_try_cmpxchg(&lag->stats[LAG_ST_MOVE_GAP_MAX_US],
+					     &max, gap_us))
+			;
+	}
+	WRITE_ONCE(lc->last_tx_ns, now);
+	WRITE_ONCE(lc->last_lower_id, lower_ctx->id);
+}
+
 /* A packet of an offloaded flow: to its lower context, or through software. */
 static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 				struct nrtls_ctx *ctx, struct net_device *lower)
@@ -481,6 +543,8 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 			rc = NETDEV_TX_BUSY;
 		else
 			rc = ops->xmit_ctx(lower, skb, lower_ctx);
+		if (rc == NETDEV_TX_OK)
+			lag_note_tx(lag, lc, lower_ctx);
 		__netif_tx_unlock(txq);
 		nrtls_ctx_put(lower_ctx);
 		if (rc == NETDEV_TX_BUSY) {
@@ -510,6 +574,7 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 	} else if (ops && ops->can_offload(lower)) {
 		lag_schedule_reset(lc);
 	}
+	WRITE_ONCE(lc->last_lower_id, 0);
 	lag_stat_inc(lag, LAG_ST_TLS_SW);
 	return lag_to_lower(lag, skb, lower);
 }
@@ -617,7 +682,7 @@ int nrtls_lag_ctx_home(struct nrtls_ctx *ctx)
 }
 
 /*
- * The ifindex of the @i-th usable lower of @dev; -ENOENT past the last
+ * The ifindex of the @i-th open lower of @dev; -ENOENT past the last
  * one, -ENODEV if @dev is not a wrapper.  Under RCU.
  */
 int nrtls_lag_lower(const struct net_device *dev, u32 i)
@@ -628,13 +693,13 @@ int nrtls_lag_lower(const struct net_device *dev, u32 i)
 	if (!lag)
 		return -ENODEV;
 	list_for_each_entry_rcu(l, &lag->lowers, node) {
-		if (lower_usable(l->dev) && !i--)
+		if (lower_open(l) && !i--)
 			return l->dev->ifindex;
 	}
 	return -ENOENT;
 }
 
-/* How many of @dev's flows are offloaded on its usable lower @ifindex. */
+/* How many of @dev's flows are offloaded on its open lower @ifindex. */
 int nrtls_lag_lower_contexts(const struct net_device *dev, u32 ifindex)
 {
 	struct nrtls_lag *lag = dev ? lag_of(dev) : NULL;
@@ -780,6 +845,42 @@ static int lag_del_lower(struct net_device *dev, struct net_device *lower_dev)
 	return -ENOENT;
 }
 
+/*
+ * Move every flow offloaded on @l to where it goes now, idle ones too:
+ * packets would move the busy ones, but an idle flow would keep its
+ * context on @l until it sends again.  A flow a program steered keeps a
+ * decision, the lower picked here, so that the program does not move it
+ * a second time.
+ */
+static void lag_move_off(struct nrtls_lag *lag, struct nrtls_lag_lower *l)
+{
+	struct nrtls_lag_lower *to;
+	struct nrtls_lag_ctx *lc;
+	bool here;
+
+	ASSERT_RTNL();
+	spin_lock_bh(&lag->ctxs_lock);
+	list_for_each_entry(lc, &lag->ctxs, node) {
+		/* A context being freed is left to its free. */
+		if (!nrtls_ctx_tryget(lc->ctx))
+			continue;
+		spin_lock(&lc->lock);
+		here = lc->home == l;
+		if (here && lc->steer) {
+			rcu_read_lock();
+			to = lag_pick(lag, lc->hash);
+			WRITE_ONCE(lc->steer, to ? to->dev->ifindex : 0);
+			rcu_read_unlock();
+		}
+		spin_unlock(&lc->lock);
+		if (here)
+			lag_schedule_reset(lc);
+		/* Not the last reference: contexts are freed from RCU. */
+		nrtls_ctx_put(lc->ctx);
+	}
+	spin_unlock_bh(&lag->ctxs_lock);
+}
+
 static void lag_uninit(struct net_device *dev)
 {
 	struct nrtls_lag *lag = netdev_priv(dev);
@@ -900,6 +1001,8 @@ static int lag_newlink(struct net *src_net, struct net_device *dev,
 	int err;
 
 	lag->dev = dev;
+	INIT_LIST_HEAD(&lag->ctxs);
+	spin_lock_init(&lag->ctxs_lock);
 	if (data && data[IFLA_NRTLS_LAG_VLAN])
 		lag->vid = nla_get_u32(data[IFLA_NRTLS_LAG_VLAN]);
 	INIT_LIST_HEAD(&lag->lowers);
@@ -922,6 +1025,73 @@ static int lag_changelink(struct net_device *dev, struct nlattr *tb[],
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+static const struct nla_policy lag_slave_policy[IFLA_NRTLS_LAG_SLAVE_MAX + 1] = {
+	[IFLA_NRTLS_LAG_SLAVE_DRAIN] = NLA_POLICY_MAX(NLA_U8, 1),
+	[IFLA_NRTLS_LAG_SLAVE_CONTEXTS] = {
+		.type = NLA_REJECT,
+		.reject_message = "read-only",
+	},
+};
+
+/* The lower behind @lower_dev.  Under RTNL or RCU. */
+static struct nrtls_lag_lower *lag_lower_of(struct nrtls_lag *lag,
+					    const struct net_device *lower_dev)
+{
+	struct nrtls_lag_lower *l;
+
+	list_for_each_entry_rcu(l, &lag->lowers, node, lockdep_rtnl_is_held())
+		if (l->dev == lower_dev)
+			return l;
+	return NULL;
+}
+
+static int lag_slave_changelink(struct net_device *dev,
+				struct net_device *lower_dev,
+				struct nlattr *tb[], struct nlattr *data[],
+				struct netlink_ext_ack *extack)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	struct nrtls_lag_lower *l = lag_lower_of(lag, lower_dev);
+	bool drain;
+
+	/* Its master is lag0, so it is one of lag0's lowers. */
+	if (WARN_ON_ONCE(!l))
+		return -ENODEV;
+	if (!data || !data[IFLA_NRTLS_LAG_SLAVE_DRAIN])
+		return 0;
+	drain = nla_get_u8(data[IFLA_NRTLS_LAG_SLAVE_DRAIN]);
+	if (drain == l->drained)
+		return 0;
+	WRITE_ONCE(l->drained, drain);
+	/* Flows backing off retry now that the lowers changed. */
+	lag_update_carrier(lag);
+	if (drain)
+		lag_move_off(lag, l);
+	return 0;
+}
+
+static size_t lag_get_slave_size(const struct net_device *dev,
+				 const struct net_device *lower_dev)
+{
+	return nla_total_size(1) + nla_total_size(4);
+}
+
+static int lag_fill_slave_info(struct sk_buff *skb, const struct net_device *dev,
+			       const struct net_device *lower_dev)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	struct nrtls_lag_lower *l;
+	int err = 0;
+
+	rcu_read_lock();
+	l = lag_lower_of(lag, lower_dev);
+	if (l && (nla_put_u8(skb, IFLA_NRTLS_LAG_SLAVE_DRAIN, READ_ONCE(l->drained)) ||
+		  nla_put_u32(skb, IFLA_NRTLS_LAG_SLAVE_CONTEXTS, atomic_read(&l->live))))
+		err = -EMSGSIZE;
+	rcu_read_unlock();
+	return err;
 }
 
 static size_t lag_get_size(const struct net_device *dev)
@@ -949,6 +1119,11 @@ static struct rtnl_link_ops lag_link_ops = {
 	.fill_info = lag_fill_info,
 	.policy = lag_policy,
 	.maxtype = IFLA_NRTLS_LAG_MAX,
+	.slave_policy = lag_slave_policy,
+	.slave_maxtype = IFLA_NRTLS_LAG_SLAVE_MAX,
+	.slave_changelink = lag_slave_changelink,
+	.get_slave_size = lag_get_slave_size,
+	.fill_slave_info = lag_fill_slave_info,
 };
 
 /* Lowers going away, up or down, or changing their features. */

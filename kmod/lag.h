@@ -21,6 +21,9 @@ enum nrtls_lag_stat {
 	LAG_ST_LOWER_BUSY,
 	LAG_ST_RESET_BACKOFF,
 	LAG_ST_TLS_MOVING,
+	LAG_ST_MOVE_GAPS,
+	LAG_ST_MOVE_GAP_MAX_US,
+	LAG_ST_MOVE_GAP_TOTAL_US,
 	LAG_ST_NR,
 };
 
@@ -32,6 +35,9 @@ enum nrtls_lag_stat {
 struct nrtls_lag {
 	struct net_device *dev;
 	struct list_head lowers;
+	/* Its wrapper contexts, to move them off a drained lower. */
+	struct list_head ctxs;
+	spinlock_t ctxs_lock;	/* @ctxs; taken before a context's lock */
 	u32 gen;
 	u16 vid;		/* its own VLAN, or 0; fixed */
 	atomic64_t stats[LAG_ST_NR];

@@ -9,7 +9,8 @@
  * bonding over the same NICs: it offloads to a slave, and breaks the flow
  * when that slave goes away.  And nrtls_steer, the TC program that steers
  * flows through lag0: where each policy puts flows (seen at the peer),
- * draining a lower, a steered lower going down.
+ * draining a lower (nrtlsctl drain: busy and idle flows, with and without
+ * the program, the last open lower), a steered lower going down.
  *
  *   a: lag0 192.0.2.1 over nic0 (mlx5), nic1 (cxgb4) [, v0 veth]
  *   b: br0 192.0.2.2 over their peers
@@ -751,18 +752,85 @@ TEST_F_TIMEOUT(steer, least_loaded_fills_the_emptier_lower, 300)
 	EXPECT_EQ(0, steer_stat(self, NRTLS_STEER_ERRORS));
 }
 
-static FIXTURE_DATA(steer) *drain_self;
+/*
+ * nrtlsctl drain @args in a (the lower's name first); its exit status, and
+ * what it printed (both streams) in @out.
+ */
+static int ctl_drain(struct env *e, const char *args, char *out, size_t len)
+{
+	char ctl[512];
+
+	if (nrtls_build_path("user/bin/nrtlsctl", ctl, sizeof(ctl)))
+		return -1;
+	return nrtls_sh_out(out, len, "%s drain %s --netns %s 2>&1", ctl, args, e->net.ns_a);
+}
+
 static int drain_from;
 
-/* After 2 MiB, drain the lower the flow is on. */
+/* After 2 MiB, drain the lower the flow is on, without waiting. */
 static void drain_step(struct __test_metadata *_metadata, struct env *e, int mib)
 {
-	__u8 one = 1;
-	__u32 ifindex = drain_self->ifindex[drain_from];
+	char args[64], out[512];
 
+	snprintf(args, sizeof(args), "%s --no-wait", nic_name(drain_from));
 	if (mib == 2)
-		ASSERT_EQ(0, bpf_map_update_elem(bpf_map__fd(drain_self->skel->maps.nrtls_steer_drain),
-						 &ifindex, &one, BPF_ANY));
+		ASSERT_EQ(0, ctl_drain(e, args, out, sizeof(out))) {
+			TH_LOG("%s", out);
+		}
+}
+
+/* lag0's counters before a drain, and how many flows are to move. */
+struct drain_before {
+	long moved, sw, resets, gaps;
+};
+
+/*
+ * NFLOWS flows, each offloaded on a lower; the lower of the first is the
+ * one to drain (drain_from).
+ */
+static void drain_open_flows(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(steer) *self, struct drain_before *b)
+{
+	const char *a = self->e.net.ns_a;
+	char dev[32];
+
+	for (int i = 0; i < NFLOWS; i++) {
+		open_flow_at(_metadata, self);
+		transfer_on(_metadata, &self->e, &self->t[i], 64 * 1024, NULL);
+		ASSERT_TRUE(wait_flow_on(&self->t[i], NULL));
+	}
+	ASSERT_TRUE(flow_lower(&self->t[0], dev, sizeof(dev)));
+	drain_from = strcmp(dev, "nic0") ? 1 : 0;
+	b->moved = 0;
+	for (int i = 0; i < NFLOWS; i++)
+		b->moved += flow_lower(&self->t[i], dev, sizeof(dev)) &&
+			    !strcmp(dev, nic_name(drain_from));
+	b->sw = nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets");
+	b->resets = nrtls_ethtool_stat(a, "lag0", "tx_tls_resets");
+	b->gaps = nrtls_ethtool_stat(a, "lag0", "tx_tls_move_gaps");
+}
+
+/*
+ * After the drain, each flow carried by the other lower at the peer; one
+ * re-home each and its move timed at its first packet on the new lower,
+ * none encrypted in software.
+ */
+static void drain_check(struct __test_metadata *_metadata,
+			FIXTURE_DATA(steer) *self, const struct drain_before *b)
+{
+	const char *a = self->e.net.ns_a;
+
+	for (int i = 0; i < NFLOWS; i++) {
+		EXPECT_TRUE(wait_flow_on(&self->t[i], nic_name(!drain_from)));
+		EXPECT_EQ(!drain_from, carried_by(_metadata, &self->e, &self->t[i]));
+	}
+	TH_LOG("%ld flows drained off %s", b->moved, nic_name(drain_from));
+	EXPECT_EQ(b->sw, nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets"));
+	EXPECT_EQ(b->resets + b->moved, nrtls_ethtool_stat(a, "lag0", "tx_tls_resets"));
+	EXPECT_EQ(b->gaps + b->moved, nrtls_ethtool_stat(a, "lag0", "tx_tls_move_gaps"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_mismatch"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic1", "tx_tls_ctx_mismatch"));
 }
 
 /*
@@ -772,37 +840,111 @@ static void drain_step(struct __test_metadata *_metadata, struct env *e, int mib
  */
 TEST_F_TIMEOUT(steer, drain_moves_every_flow_offloaded, 300)
 {
-	const char *a = self->e.net.ns_a;
-	long sw, resets, moved = 0;
-	char dev[32];
+	struct drain_before b;
 
 	steer_attach(_metadata, self, NRTLS_STEER_HASH, false);
-	for (int i = 0; i < NFLOWS; i++) {
-		open_flow_at(_metadata, self);
-		transfer_on(_metadata, &self->e, &self->t[i], 64 * 1024, NULL);
-		ASSERT_TRUE(wait_flow_on(&self->t[i], NULL));
-	}
-	ASSERT_TRUE(flow_lower(&self->t[0], dev, sizeof(dev)));
-	drain_from = strcmp(dev, "nic0") ? 1 : 0;
-	for (int i = 0; i < NFLOWS; i++)
-		moved += flow_lower(&self->t[i], dev, sizeof(dev)) &&
-			 !strcmp(dev, nic_name(drain_from));
-	sw = nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets");
-	resets = nrtls_ethtool_stat(a, "lag0", "tx_tls_resets");
-
-	drain_self = self;
+	drain_open_flows(_metadata, self, &b);
 	transfer_on(_metadata, &self->e, &self->t[0], 8 * MiB, drain_step);
-	for (int i = 0; i < NFLOWS; i++) {
+	for (int i = 0; i < NFLOWS; i++)
 		transfer_on(_metadata, &self->e, &self->t[i], 256 * 1024, NULL);
-		EXPECT_TRUE(wait_flow_on(&self->t[i], nic_name(!drain_from)));
-		EXPECT_EQ(!drain_from, carried_by(_metadata, &self->e, &self->t[i]));
+	drain_check(_metadata, self, &b);
+}
+
+/*
+ * Idle flows: nrtlsctl drain moves every flow off the lower at once, with
+ * no packet sent, waits until none is left and says so; each flow is
+ * then carried by the other lower, offloaded, one re-home each.  With
+ * @policy >= 0, under nrtls_steer with that policy, whose decisions then
+ * stick.  --undo lets the lower take flows again.
+ */
+static void drain_idle(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(steer) *self, int policy)
+{
+	const char *a = self->e.net.ns_a;
+	char out[1024], args[64], want[96];
+	struct drain_before b;
+	long max_us, total_us;
+
+	if (policy >= 0)
+		steer_attach(_metadata, self, policy, false);
+	drain_open_flows(_metadata, self, &b);
+
+	snprintf(args, sizeof(args), "%s --wait 30", nic_name(drain_from));
+	ASSERT_EQ(0, ctl_drain(&self->e, args, out, sizeof(out))) {
+		TH_LOG("%s", out);
 	}
-	TH_LOG("%ld flows drained off %s", moved, nic_name(drain_from));
-	EXPECT_EQ(sw, nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets"));
-	EXPECT_EQ(resets + moved, nrtls_ethtool_stat(a, "lag0", "tx_tls_resets"));
+	snprintf(want, sizeof(want), "%s drained (lag0): %ld offloaded flows to move",
+		 nic_name(drain_from), b.moved);
+	EXPECT_NE(NULL, strstr(out, want)) {
+		TH_LOG("%s", out);
+	}
+	EXPECT_NE(NULL, strstr(out, "no flow left on it"));
+	/* Moved before any of them sent again. */
+	for (int i = 0; i < NFLOWS; i++)
+		EXPECT_TRUE(wait_flow_on(&self->t[i], nic_name(!drain_from)));
+	EXPECT_EQ(b.resets + b.moved, nrtls_ethtool_stat(a, "lag0", "tx_tls_resets"));
+	drain_check(_metadata, self, &b);
+	/*
+	 * Each moved flow's first packet on its new lower timed the gap since
+	 * its last on the old one: here its idle time, which is not 0.  (The
+	 * program may have moved flows before, as they were placed.)
+	 */
+	max_us = nrtls_ethtool_stat(a, "lag0", "tx_tls_move_gap_max_us");
+	total_us = nrtls_ethtool_stat(a, "lag0", "tx_tls_move_gap_total_us");
+	EXPECT_LT(0, max_us);
+	EXPECT_LE(max_us, total_us);
+	EXPECT_LE(total_us, (b.gaps + b.moved) * max_us);
+	if (policy >= 0)
+		EXPECT_EQ(0, steer_stat(self, NRTLS_STEER_ERRORS));
+
+	snprintf(args, sizeof(args), "%s --undo", nic_name(drain_from));
+	EXPECT_EQ(0, ctl_drain(&self->e, args, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "takes flows again")) {
+		TH_LOG("%s", out);
+	}
+}
+
+TEST_F_TIMEOUT(steer, drain_moves_idle_flows_without_a_program, 300)
+{
+	drain_idle(_metadata, self, -1);
+}
+
+TEST_F_TIMEOUT(steer, drain_moves_idle_flows_under_the_program, 300)
+{
+	drain_idle(_metadata, self, NRTLS_STEER_LEAST_LOADED);
+}
+
+/*
+ * Draining the only open lower cuts nothing: its flows stay there,
+ * offloaded, and carry data; nrtlsctl drain says why it cannot finish
+ * (exit 1).  When the other lower comes up, the wrapper moves them.
+ */
+TEST_F_TIMEOUT(steer, drain_of_the_last_open_lower, 300)
+{
+	const char *a = self->e.net.ns_a;
+	char out[1024], args[64];
+	const char *keep;
+
+	open_flow_at(_metadata, self);
+	transfer_on(_metadata, &self->e, &self->t[0], 64 * 1024, NULL);
+	ASSERT_TRUE(wait_flow_on(&self->t[0], NULL));
+	ASSERT_TRUE(flow_lower(&self->t[0], args, sizeof(args)));
+	keep = strcmp(args, "nic0") ? "nic1" : "nic0";
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s down", a, other_nic(keep)));
+
+	snprintf(args, sizeof(args), "%s --wait 1", keep);
+	EXPECT_EQ(1, ctl_drain(&self->e, args, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "1 flows still on it after 1 s (no other lower")) {
+		TH_LOG("%s", out);
+	}
+	transfer_on(_metadata, &self->e, &self->t[0], MiB, NULL);
+	EXPECT_TRUE(wait_flow_on(&self->t[0], keep));
 	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
-	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_mismatch"));
-	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic1", "tx_tls_ctx_mismatch"));
+
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s up", a, other_nic(keep)));
+	transfer_on(_metadata, &self->e, &self->t[0], MiB, NULL);
+	EXPECT_TRUE(wait_flow_on(&self->t[0], other_nic(keep)));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
 }
 
 static const char *down_dev;

@@ -3,7 +3,8 @@
 # nrtlsctl steer and drain: attach nrtls_steer to a wrapper over two
 # emulated NICs, serve HTTPS (nrtls-serve, kTLS offloaded through the
 # wrapper) to curl in a namespace, replace the program, add and remove
-# rules, drain a lower and see the next download avoid it, detach; a
+# rules, drain a lower (nrtlsctl drain) and see the next download avoid
+# it, detach, drain with nothing attached; a
 # wrapper in another namespace (--netns) and deleted under the program;
 # errors for bad input.
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -91,7 +92,7 @@ t "attach exits 0 and says where it pinned" \
 prog1=$("$ctl" steer status slag0 --json | json_num program)
 how=$("$ctl" steer status slag0 --json | json_str_of how)
 t "pinned; the program is in bpftool by name, attached to the egress ($how)" \
-	'[ -e $pins/rules ] && [ -e $pins/drain ] && [ -e $pins/stats ] && [ -e $pins/config ] &&
+	'[ -e $pins/rules ] && [ -e $pins/stats ] && [ -e $pins/config ] &&
 	 bpftool prog show id "$prog1" | grep -q "name nrtls_steer" &&
 	 if [ "$how" = tcx ]; then [ -e $pins/link ] && bpftool link show | grep -q "prog $prog1"
 	 else [ -e $pins/prog ] && tc filter show dev slag0 egress | grep -q "nrtls_steer"; fi'
@@ -133,8 +134,9 @@ t "rule add with a bad prefix: exit 1 and a message" \
 	 grep -q "bad prefix length" "$dir/err"'
 
 "$ctl" steer attach slag0 --policy hash > /dev/null
-t "drain nst0: listed as drained" \
-	'"$ctl" drain nst0 | grep -q "nst0 drained" &&
+t "drain nst0: waits until no flow is on it, listed as drained" \
+	'"$ctl" drain nst0 > "$dir/out" && grep -q "nst0 drained (slag0)" "$dir/out" &&
+	 grep -q "no flow left on it" "$dir/out" &&
 	 "$ctl" steer status slag0 --json | grep -q "\"drained\":\[\"nst0\"\]"'
 b0=$(txb nst0) b1=$(txb nst1)
 t "a download while nst0 is drained goes by nst1" get
@@ -155,6 +157,8 @@ t "usage errors exit 2" \
 	 { "$ctl" steer attach slag0 --policy fastest 2> "$dir/err"; [ $? -eq 2 ]; } &&
 	 grep -q "not hash, least-loaded or map" "$dir/err" &&
 	 { "$ctl" drain > /dev/null 2>&1; [ $? -eq 2 ]; } &&
+	 { "$ctl" drain nst0 --wait 0 2> "$dir/err"; [ $? -eq 2 ]; } &&
+	 grep -q "not a number of seconds" "$dir/err" &&
 	 { "$ctl" steer frob slag0 > /dev/null 2>&1; [ $? -eq 2 ]; }'
 
 # A wrapper in the other namespace, driven from here with --netns.
@@ -183,9 +187,12 @@ out=$("$ctl" steer detach slag0); rc=$?
 t "detach removes the program and its pins" \
 	'[ $rc -eq 0 ] && [ ! -e $pins ] && ! bpftool prog show id "$prog2" > /dev/null 2>&1 &&
 	 ! tc filter show dev slag0 egress | grep -q nrtls_steer'
-t "detach when not attached, drain with nothing attached: exit 1 and a message" \
-	'! "$ctl" steer detach slag0 2> "$dir/err" && grep -q "not attached to slag0" "$dir/err" &&
-	 ! "$ctl" drain nst0 2> "$dir/err" && grep -q "not attached to slag0" "$dir/err"'
+t "detach when not attached: exit 1 and a message" \
+	'! "$ctl" steer detach slag0 2> "$dir/err" && grep -q "not attached to slag0" "$dir/err"'
+t "drain is the wrapper's: it works with nothing attached, twice, and --undo" \
+	'"$ctl" drain nst0 --no-wait | grep -q "nst0 drained (slag0)" &&
+	 "$ctl" drain nst0 | grep -q "no flow left on it" &&
+	 "$ctl" drain nst0 --undo | grep -q "nst0 takes flows again"'
 t "a download with nothing attached still works" get
 t "nothing attached: status says so" \
 	'"$ctl" steer status | grep -q "nrtls_steer is not attached"'

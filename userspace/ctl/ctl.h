@@ -14,9 +14,27 @@ struct bpf_map;
 void json_str(const char *s);
 /* nrtlsctl rx ...: @argv is what follows "rx"; returns the exit status. */
 int ctl_rx(int argc, char **argv);
-/* nrtlsctl steer ... and nrtlsctl drain ... (steer.c). */
+/* nrtlsctl steer ... (steer.c). */
 int ctl_steer(int argc, char **argv);
+
+/* --- drain.c: nrtlsctl drain, and a wrapper's lowers over rtnetlink --- */
+
 int ctl_drain(int argc, char **argv);
+/* Whether @dev is an nrtls_lag wrapper (its driver says so). */
+bool ctl_is_wrapper(const char *dev);
+/* The ifindex of @ifindex's master device, 0 if none, or -1. */
+int ctl_master_of(int ifindex);
+
+struct ctl_lower {
+	int ifindex;
+	char name[16];
+	bool up;		/* up, with carrier */
+	bool drained;
+	unsigned int contexts;	/* flows offloaded on it */
+};
+
+/* Up to @max lowers of the wrapper @master into @out: how many, or -1. */
+int ctl_lag_lowers(int master, struct ctl_lower *out, int max);
 
 /* --- pin.c: attachments pinned in CTL_PIN_ROOT/<kind>-<netns>-<ifindex>/ --- */
 

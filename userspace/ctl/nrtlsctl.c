@@ -5,7 +5,8 @@
  *   nrtlsctl status [--json]
  *   nrtlsctl contexts [--json]
  *   nrtlsctl rx attach|detach|status ...   (rx.c)
- *   nrtlsctl steer attach|detach|status|rule ..., nrtlsctl drain ...   (steer.c)
+ *   nrtlsctl steer attach|detach|status|rule ...   (steer.c)
+ *   nrtlsctl drain ...   (drain.c)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +35,7 @@ static void usage(FILE *f)
 		"       nrtlsctl rx status [DEV] [--netns NAME] [--json]\n"
 		"       nrtlsctl steer attach DEV [--policy hash|least-loaded|map] [--netns NAME]\n"
 		"       nrtlsctl steer detach DEV | status [DEV] [--json] | rule ...\n"
-		"       nrtlsctl drain LOWER [--undo] [--netns NAME]\n"
+		"       nrtlsctl drain LOWER [--undo] [--wait SECONDS | --no-wait] [--netns NAME]\n"
 		"\n"
 		"  status    is nrtls.ko loaded, its version, parameters, live objects\n"
 		"            and event counters (the last two need root: debugfs)\n"
@@ -45,7 +46,9 @@ static void usage(FILE *f)
 		"            --netns: DEV's network namespace (root; nrtlsctl rx --help)\n"
 		"  steer     the nrtls_steer TC program on DEV, an nrtls_lag wrapper: which\n"
 		"            lower carries each offloaded flow (root; nrtlsctl steer --help)\n"
-		"  drain     move every flow off LOWER, offloaded, and keep new ones off\n"
+		"  drain     move every flow off LOWER, a lower of an nrtls_lag wrapper,\n"
+		"            offloaded, idle ones too, keep new ones off it, and wait\n"
+		"            until none is left (nrtlsctl drain --help)\n"
 		"  --json    JSON instead of text\n"
 		"  -h, --help     this text\n"
 		"  -V, --version  the version of nrtlsctl (status gives the module's)\n"

@@ -1,24 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nrtlsctl steer and nrtlsctl drain: the nrtls_steer TC program
+ * nrtlsctl steer: the nrtls_steer TC program
  * (bpf/nrtls_steer.bpf.c) on a wrapper's egress.  Pinned, with its maps,
  * in /sys/fs/bpf/nrtls/steer-<netns inode>-<ifindex>/: as a tcx link
  * where the kernel has them (6.6 and later), else (6.1) as a tc filter on
  * the clsact qdisc, whose program is pinned instead.  Attaching again
  * replaces the program atomically in either, keeping decisions (they live
- * on the contexts), rules, drained lowers and counters.
+ * on the contexts), rules and counters.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/ethtool.h>
-#include <linux/rtnetlink.h>
-#include <linux/sockios.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,7 +28,8 @@
 #include "nrtls_steer.skel.h"
 
 #define KIND "steer"
-static const char *const pins[] = { "link", "prog", "rules", "drain", "stats", "config" };
+/* "drain": a map of older versions (draining is the wrapper's now), unpinned. */
+static const char *const pins[] = { "link", "prog", "rules", "stats", "config", "drain" };
 
 /* BPF_TCX_EGRESS (Linux 6.6), which Debian 12's headers do not have. */
 #define TCX_EGRESS 47
@@ -62,18 +59,16 @@ static void steer_usage(FILE *f)
 		"       nrtlsctl steer status [DEV] [--netns NAME] [--json]\n"
 		"       nrtlsctl steer rule add DEV PREFIX LOWER [--port PORT] [--netns NAME]\n"
 		"       nrtlsctl steer rule del DEV PREFIX [--port PORT] [--netns NAME]\n"
-		"       nrtlsctl drain LOWER [--undo] [--netns NAME]\n"
 		"\n"
 		"  attach  load nrtls_steer (TC) on the egress of DEV, an nrtls_lag wrapper,\n"
 		"          or replace the one there; --policy decides for flows without a\n"
 		"          lower to keep (default hash: of the 4-tuple; least-loaded: the\n"
 		"          lower with the fewest offloaded flows; map: the rules, else hash)\n"
 		"  detach  remove it; flows keep the lowers they were steered to\n"
-		"  status  per wrapper: policy, counters, drained lowers, rules\n"
+		"  status  per wrapper: policy, counters, rules, drained lowers\n"
 		"  rule    for --policy map: flows to a peer in PREFIX (and PORT, default\n"
 		"          any) go by LOWER\n"
-		"  drain   move every flow off LOWER (at each flow's next packet, staying\n"
-		"          offloaded) and keep new ones off it; --undo lets flows back\n"
+
 		"  --netns  the devices are in that network namespace (ip netns's NAME, or\n"
 		"          a path such as /proc/PID/ns/net); use it, not 'ip netns exec'\n"
 		"Pinned in " CTL_PIN_ROOT "/steer-NETNS-IFINDEX/; needs root and nrtls.ko.\n");
@@ -87,61 +82,6 @@ static int pinned_fd(int ifindex, const char *file)
 static void unpin_all(int ifindex)
 {
 	ctl_unpin_all(KIND, ifindex, pins, sizeof(pins) / sizeof(pins[0]));
-}
-
-/* Whether @dev is an nrtls_lag wrapper (its driver says so). */
-static bool is_wrapper(const char *dev)
-{
-	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	ifr.ifr_data = (void *)&info;
-	ok = !ioctl(fd, SIOCETHTOOL, &ifr) && !strcmp(info.driver, "nrtls") &&
-	     !strcmp(info.version, "lag");
-	close(fd);
-	return ok;
-}
-
-/* The ifindex of @ifindex's master device (rtnetlink), 0 if none, or -1. */
-static int master_of(int ifindex)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-	} req = {
-		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		.nh.nlmsg_type = RTM_GETLINK,
-		.nh.nlmsg_flags = NLM_F_REQUEST,
-		.ifi.ifi_index = ifindex,
-	};
-	/* A link's message can be large (VFs); IFLA_MASTER comes early. */
-	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
-	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	int master = -1, len;
-	struct rtattr *rta;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0 ||
-	    (n = recv(fd, buf, sizeof(buf), 0)) < 0 ||
-	    !NLMSG_OK(nh, (size_t)n) || nh->nlmsg_type != RTM_NEWLINK)
-		goto out;
-	master = 0;
-	len = IFLA_PAYLOAD(nh);
-	for (rta = IFLA_RTA((struct ifinfomsg *)NLMSG_DATA(nh)); RTA_OK(rta, len);
-	     rta = RTA_NEXT(rta, len))
-		if (rta->rta_type == IFLA_MASTER)
-			memcpy(&master, RTA_DATA(rta), sizeof(master));
-out:
-	close(fd);
-	return master;
 }
 
 /*
@@ -225,8 +165,6 @@ static int attach_new(struct nrtls_steer *skel, int ifindex, const char *dev)
 	if (!err)
 		err = ctl_pin_map(skel->maps.nrtls_steer_rules, KIND, ifindex, "rules");
 	if (!err)
-		err = ctl_pin_map(skel->maps.nrtls_steer_drain, KIND, ifindex, "drain");
-	if (!err)
 		err = ctl_pin_map(skel->maps.nrtls_steer_stats, KIND, ifindex, "stats");
 	if (!err)
 		err = ctl_pin_map(skel->maps.rodata, KIND, ifindex, "config");
@@ -271,7 +209,7 @@ static int steer_attach(const char *dev, int policy)
 
 	if (!ifindex)
 		return 1;
-	if (!is_wrapper(dev)) {
+	if (!ctl_is_wrapper(dev)) {
 		fprintf(stderr, "nrtlsctl: %s is not an nrtls_lag wrapper (ip link add %s type nrtls_lag)\n",
 			dev, dev);
 		return 1;
@@ -288,7 +226,6 @@ static int steer_attach(const char *dev, int policy)
 	skel->rodata->policy = policy;
 	if ((link >= 0 || old >= 0) &&
 	    (ctl_reuse_pinned(skel->maps.nrtls_steer_rules, KIND, ifindex, "rules") ||
-	     ctl_reuse_pinned(skel->maps.nrtls_steer_drain, KIND, ifindex, "drain") ||
 	     ctl_reuse_pinned(skel->maps.nrtls_steer_stats, KIND, ifindex, "stats")))
 		goto out;
 	if (nrtls_steer__load(skel)) {
@@ -351,25 +288,22 @@ static int steer_detach(const char *dev)
 	return 0;
 }
 
-/* The lowers in @fd (the drain map), by name where they are known. */
-static void show_drained(int fd, bool json)
+/* The wrapper @ifindex's drained lowers (nrtlsctl drain), from the kernel. */
+static void show_drained(int ifindex, bool json)
 {
-	__u32 key, next, *prev = NULL;
+	struct ctl_lower lowers[64];
+	int n = ctl_lag_lowers(ifindex, lowers, 64);
 	bool first = true;
 
 	printf(json ? ",\"drained\":[" : "  drained:");
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		char name[IF_NAMESIZE];
-
-		key = next;
-		prev = &key;
-		if (!if_indextoname(key, name))
-			snprintf(name, sizeof(name), "%u", key);
+	for (int i = 0; i < n; i++) {
+		if (!lowers[i].drained)
+			continue;
 		if (json) {
 			printf("%s", first ? "" : ",");
-			json_str(name);
+			json_str(lowers[i].name);
 		} else {
-			printf(" %s", name);
+			printf(" %s", lowers[i].name);
 		}
 		first = false;
 	}
@@ -420,14 +354,13 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 	int link = ctl_pinned_fd(KIND, ns, ifindex, "link");
 	int prog = ctl_pinned_fd(KIND, ns, ifindex, "prog");
 	int rules = ctl_pinned_fd(KIND, ns, ifindex, "rules");
-	int drain = ctl_pinned_fd(KIND, ns, ifindex, "drain");
 	int stats = ctl_pinned_fd(KIND, ns, ifindex, "stats");
 	int config = ctl_pinned_fd(KIND, ns, ifindex, "config");
 	struct bpf_link_info info = { 0 };
 	struct bpf_prog_info pinfo = { 0 };
 	__u32 info_len = sizeof(info), pinfo_len = sizeof(pinfo), zero = 0;
-	bool ok = (link >= 0 || prog >= 0) && rules >= 0 && drain >= 0 &&
-		  stats >= 0 && config >= 0;
+	bool ok = (link >= 0 || prog >= 0) && rules >= 0 && stats >= 0 &&
+		  config >= 0;
 	char name[IF_NAMESIZE] = "";
 	unsigned char cfg[64] = { 0 };
 	const char *how = "tc filter";
@@ -471,8 +404,9 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 		       prog_id, policies[policy]);
 		for (int i = 0; i < NRTLS_STEER_NSTATS; i++)
 			printf(",\"%s\":%llu", stat_names[i], ctl_stat_sum(stats, i));
-		show_drained(drain, true);
 		show_rules(rules, true);
+		if (*name)
+			show_drained(ifindex, true);
 		printf("}");
 	} else {
 		if (ns != ctl_netns)
@@ -484,10 +418,11 @@ static bool show_one(unsigned long ns, int ifindex, bool json, bool first)
 		for (int i = 0; i < NRTLS_STEER_NSTATS; i++)
 			printf(" %s %llu", stat_names[i], ctl_stat_sum(stats, i));
 		printf("\n");
-		show_drained(drain, false);
+		if (*name)
+			show_drained(ifindex, false);
 		show_rules(rules, false);
 	}
-	for (int *fd = (int[]){ link, prog, rules, drain, stats, config, -2 }; *fd != -2; fd++)
+	for (int *fd = (int[]){ link, prog, rules, stats, config, -2 }; *fd != -2; fd++)
 		if (*fd >= 0)
 			close(*fd);
 	return ok;
@@ -552,7 +487,7 @@ static int steer_rule(const char *op, const char *dev, const char *prefix,
 		lower_index = ctl_dev_index(lower);
 		if (!lower_index)
 			return 1;
-		if (master_of(lower_index) != ifindex) {
+		if (ctl_master_of(lower_index) != ifindex) {
 			fprintf(stderr, "nrtlsctl: %s is not a lower of %s\n", lower, dev);
 			return 1;
 		}
@@ -637,62 +572,4 @@ int ctl_steer(int argc, char **argv)
 		fprintf(stderr, "nrtlsctl: steer: unknown command '%s'\n", args[0]);
 	steer_usage(stderr);
 	return 2;
-}
-
-int ctl_drain(int argc, char **argv)
-{
-	const char *lower = NULL, *netns = NULL;
-	char master_name[IF_NAMESIZE];
-	int ifindex, master, fd, err;
-	bool undo = false;
-	__u8 one = 1;
-
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--undo")) {
-			undo = true;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			steer_usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--netns") && i + 1 < argc) {
-			netns = argv[++i];
-		} else if (argv[i][0] != '-' && !lower) {
-			lower = argv[i];
-		} else {
-			fprintf(stderr, "nrtlsctl: drain: unexpected '%s'\n", argv[i]);
-			steer_usage(stderr);
-			return 2;
-		}
-	}
-	if (!lower) {
-		steer_usage(stderr);
-		return 2;
-	}
-	ctl_libbpf_quiet();
-	if (ctl_enter_netns(netns))
-		return 1;
-	ifindex = ctl_dev_index(lower);
-	if (!ifindex)
-		return 1;
-	master = master_of(ifindex);
-	if (master <= 0 || !if_indextoname(master, master_name) ||
-	    !is_wrapper(master_name)) {
-		fprintf(stderr, "nrtlsctl: %s is not a lower of an nrtls_lag wrapper\n", lower);
-		return 1;
-	}
-	fd = steer_map(master_name, master, "drain");
-	if (fd < 0)
-		return 1;
-	err = undo ? bpf_map_delete_elem(fd, &ifindex) :
-		     bpf_map_update_elem(fd, &ifindex, &one, BPF_ANY);
-	if (err && undo && errno == ENOENT)
-		err = 0;
-	if (err)
-		fprintf(stderr, "nrtlsctl: drain %s: %s\n", lower, strerror(errno));
-	else if (undo)
-		printf("%s takes flows again (%s)\n", lower, master_name);
-	else
-		printf("%s drained: nrtls_steer on %s moves each of its flows to another lower at the flow's next packet\n",
-		       lower, master_name);
-	close(fd);
-	return err ? 1 : 0;
 }

@@ -261,4 +261,23 @@ enum {
 
 #define IFLA_NRTLS_LAG_MAX (__IFLA_NRTLS_LAG_MAX - 1)
 
+/*
+ * A lower's state in its wrapper: IFLA_INFO_SLAVE_DATA of the lower's link
+ * (kind "nrtls_lag"), set with RTM_NEWLINK on the lower ("nrtlsctl drain").
+ *
+ *   DRAIN        u8   1: no flow is placed on this lower while another
+ *                     usable one is not drained, and the flows offloaded
+ *                     on it are moved off at once (idle ones too), each
+ *                     offloaded on its new lower; 0: it takes flows again
+ *   CONTEXTS     u32  read-only: flows offloaded on this lower now
+ */
+enum {
+	IFLA_NRTLS_LAG_SLAVE_UNSPEC,
+	IFLA_NRTLS_LAG_SLAVE_DRAIN,
+	IFLA_NRTLS_LAG_SLAVE_CONTEXTS,
+	__IFLA_NRTLS_LAG_SLAVE_MAX,
+};
+
+#define IFLA_NRTLS_LAG_SLAVE_MAX (__IFLA_NRTLS_LAG_SLAVE_MAX - 1)
+
 #endif /* _UAPI_NRTLS_H */
