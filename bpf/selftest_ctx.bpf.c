@@ -125,6 +125,7 @@ int tc_steer_probe(struct __sk_buff *skb)
 /* Packets of the socket whose cookie is want_cookie, and of the others. */
 __u64 want_cookie;
 __u64 cookie_packets, cookie_hits, cookie_same, cookie_rx_hits;
+__u32 cookie_tx_id, cookie_rx_id;	/* the contexts found, by type */
 __u64 other_packets, other_hits;
 
 SEC("tc")
@@ -149,6 +150,7 @@ int tc_cookie_probe(struct __sk_buff *skb)
 	__sync_fetch_and_add(&cookie_packets, 1);
 	if (ctx) {
 		__sync_fetch_and_add(&cookie_hits, 1);
+		cookie_tx_id = ctx->id;
 		by_flow = nrtls_skb_ctx_lookup(skb, &flow, sizeof(flow));
 		if (by_flow) {
 			if (by_flow->id == ctx->id)
@@ -160,6 +162,7 @@ int tc_cookie_probe(struct __sk_buff *skb)
 	ctx = nrtls_skb_ctx_lookup_cookie(skb, cookie, 2 /* NRTLS_CTX_TLS_RX */);
 	if (ctx) {
 		__sync_fetch_and_add(&cookie_rx_hits, 1);
+		cookie_rx_id = ctx->id;
 		nrtls_ctx_release(ctx);
 	}
 	return 0;

@@ -24,7 +24,11 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <net/if.h>
+#include <bpf/libbpf.h>
+
 #include "kselftest_harness.h"
+#include "selftest_ctx.skel.h"
 #include "nrtls_net.h"
 #include "nrtls_nic.h"
 #include "nrtls_test.h"
@@ -417,6 +421,44 @@ TEST_F_TIMEOUT(one, add_fault, 120)
 }
 
 /* cxgb4's kTLS offload is TX only: the switch is not there to turn on. */
+/*
+ * A socket offloaded both ways has two contexts: a TC program on nic0's
+ * egress finds each by the socket's cookie and its type, on the socket's
+ * every packet (its data and its ACKs), and they are not the same.
+ */
+TEST_F_TIMEOUT(one, cookie_lookup_finds_both_directions, 120)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts);
+	struct nrtls_tls *t = &self->r.t;
+	socklen_t len = sizeof(__u64);
+	struct selftest_ctx *skel;
+	__u64 cookie;
+
+	skel = selftest_ctx__open_and_load();
+	ASSERT_NE(NULL, skel);
+	ASSERT_EQ(0, getsockopt(t->sender, SOL_SOCKET, SO_COOKIE, &cookie, &len));
+	skel->bss->want_cookie = cookie;
+	ASSERT_EQ(0, nrtls_netns_enter(self->r.net.fd_a));
+	hook.ifindex = if_nametoindex("nic0");
+	ASSERT_EQ(0, bpf_tc_hook_create(&hook));
+	opts.prog_fd = bpf_program__fd(skel->progs.tc_cookie_probe);
+	ASSERT_EQ(0, bpf_tc_attach(&hook, &opts));
+
+	EXPECT_EQ(0, move_in(t, 0, MiB, NULL));
+	EXPECT_EQ(0, move_out(t, 0, MiB));
+	TH_LOG("%llu packets of the socket: TX context %u, RX context %u",
+	       skel->bss->cookie_packets, skel->bss->cookie_tx_id, skel->bss->cookie_rx_id);
+	EXPECT_LT(0, skel->bss->cookie_packets);
+	EXPECT_EQ(skel->bss->cookie_packets, skel->bss->cookie_hits);
+	EXPECT_EQ(skel->bss->cookie_packets, skel->bss->cookie_rx_hits);
+	EXPECT_NE(0, skel->bss->cookie_rx_id);
+	EXPECT_NE(0, skel->bss->cookie_tx_id);
+	EXPECT_NE(skel->bss->cookie_tx_id, skel->bss->cookie_rx_id);
+	bpf_tc_hook_destroy(&hook);
+	selftest_ctx__destroy(skel);
+}
+
 TEST(cxgb4_has_no_rx_offload)
 {
 	struct nrtls_nicnet net;
