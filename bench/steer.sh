@@ -4,7 +4,8 @@
 # (over two emulated NICs, offloaded), with no program on lag0's egress
 # and with nrtls_steer attached by each policy; and the stall of the flow
 # while it is moved to the other lower (draining its lower half-way
-# through), against the same runs without a move.
+# through), against the same runs without a move and with the other lower
+# drained instead.
 #
 #   bench/steer.sh NRTLS-RXBENCH [SECONDS] [ROUNDS]
 #
@@ -15,8 +16,9 @@
 # CPUs per MB (sender, TCP, the emulated NICs' encryption and the
 # program all run there); packets/s is lag0's; max gap is the longest wait
 # between two reads at the receiver; move us is, at lag0, the time between
-# the flow's last packet on the old lower and its first on the new one
-# (tx_tls_move_gap_total_us over tx_tls_move_gaps); retrans is the
+# the flow's last packet on the old lower and its first on the new one, for
+# the drain's move (tx_tls_move_gap_total_us over tx_tls_move_gaps since
+# just before it); retrans is the
 # sender's TCP retransmitted segments (reordering across the two NICs
 # would show there).
 #
@@ -96,15 +98,23 @@ median() {
 	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-# Drain the flow's lower half-way through the counted time, then undo it.
+# Drain the flow's lower half-way through the counted time (noting lag0's
+# move counters just before, in $dir/pre), or with "other" the lower the
+# flow is not on (the same command, no move); the loop undoes it.
 move_later() {
 	sleep $((secs / 2 + 1))
 	lower=$(grep " dev=lag0 " /sys/kernel/debug/nrtls/contexts |
 		grep -o "lower_dev=[a-z0-9]*" | head -1 | cut -d= -f2)
-	[ -n "$lower" ] && "$ctl" drain "$lower" --no-wait --netns $s > /dev/null
+	[ -n "$lower" ] || return 0
+	if [ "${1:-}" = other ]; then
+		[ "$lower" = nic0 ] && lower=nic1 || lower=nic0
+	else
+		echo "$(lag_stat tx_tls_move_gaps) $(lag_stat tx_tls_move_gap_total_us)" > "$dir/pre"
+	fi
+	"$ctl" drain "$lower" --no-wait --netns $s > /dev/null
 }
 
-rows=(none hash least-loaded map hash+move)
+rows=(none hash least-loaded map hash+move hash+drain-other)
 echo "Steering through lag0 (two emulated mlx5 NICs): $rounds rounds of $secs s per row,"
 echo "TLS 1.2 AES-GCM-128 offloaded by the NICs; CPU: all CPUs' busy ms per MB sent"
 printf '%-13s %9s %10s %8s %12s %8s %6s %8s %8s\n' program MB/s packets/s CPU "max gap ms" \
@@ -114,7 +124,7 @@ for ((i = 0; i < rounds; i++)); do
 	for row in "${rows[@]}"; do
 		case $row in
 		none) ;;
-		hash+move) "$ctl" steer attach lag0 --netns $s --policy hash > /dev/null ;;
+		hash+*) "$ctl" steer attach lag0 --netns $s --policy hash > /dev/null ;;
 		map)
 			"$ctl" steer attach lag0 --netns $s --policy map > /dev/null
 			"$ctl" steer rule add lag0 192.0.2.0/24 nic1 --netns $s > /dev/null
@@ -124,12 +134,14 @@ for ((i = 0; i < rounds; i++)); do
 		p0=$(ip netns exec $s cat /sys/class/net/lag0/statistics/tx_packets)
 		rs0=$(lag_stat tx_tls_resets)
 		sw0=$(lag_stat tx_tls_sw_packets)
-		mg0=$(lag_stat tx_tls_move_gaps)
-		mt0=$(lag_stat tx_tls_move_gap_total_us)
+		rm -f "$dir/pre"
 		rt0=$(retrans)
 		mover=
 		if [ $row = hash+move ]; then
 			move_later &
+			mover=$!
+		elif [ $row = hash+drain-other ]; then
+			move_later other &
 			mover=$!
 		fi
 		t0=$(date +%s.%N)
@@ -145,9 +157,11 @@ for ((i = 0; i < rounds; i++)); do
 		res[$row.gap]+="$gap "
 		res[$row.rs]+="$(($(lag_stat tx_tls_resets) - rs0)) "
 		res[$row.sw]+="$(($(lag_stat tx_tls_sw_packets) - sw0)) "
-		mg=$(($(lag_stat tx_tls_move_gaps) - mg0))
-		if [ $mg -gt 0 ]; then
-			res[$row.mv]+="$((($(lag_stat tx_tls_move_gap_total_us) - mt0) / mg)) "
+		if [ -s "$dir/pre" ]; then
+			read -r mg0 mt0 < "$dir/pre"
+			mg=$(($(lag_stat tx_tls_move_gaps) - mg0))
+			[ $mg -eq 0 ] ||
+				res[$row.mv]+="$((($(lag_stat tx_tls_move_gap_total_us) - mt0) / mg)) "
 		fi
 		res[$row.rt]+="$(($(retrans) - rt0)) "
 		"$ctl" drain nic0 --undo --netns $s > /dev/null 2>&1 || true
@@ -166,5 +180,6 @@ echo "resets: contexts made on a lower (the first placement, and one per move);"
 echo "sw: packets lag0 sent for software encryption (the first ones, before the"
 echo "flow's context on a lower exists). hash+move: hash, and the flow's lower"
 echo "drained half-way through; its max gap is the stall of the move plus the"
-echo "noise the other rows show. move us: at lag0, the flow's longest wait for"
-echo "a packet across its move (median over the rounds; - without a move)."
+echo "noise the other rows show; hash+drain-other drains the other lower at the"
+echo "same moment (the same command, no move). move us: at lag0, the flow's wait"
+echo "for a packet across the drain's move (median over the rounds; - without)."
