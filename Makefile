@@ -139,7 +139,7 @@ UCFLAGS := $(BASE_CFLAGS) -Iuserspace/lib -DNRTLS_VERSION='"$(VERSION)"'
 NET_LIBS := -luring -lssl -lcrypto -lpthread
 
 userspace: $(U)/lib/libnrtls.a $(U)/lib/libnrtls.so.0 $(U)/bin/nrtls-serve $(U)/bin/nrtlsctl \
-	$(U)/ip/link_nrtls.so $(U)/ip/link_nrtls_lag.so
+	$(U)/ip/link_nrtls.so $(U)/ip/link_nrtls_lag.so $(U)/ip/link_nrtls_lag_slave.so
 
 $(U)/obj/%.o: userspace/%.c $(USER_HDRS)
 	@mkdir -p $(@D)
@@ -179,7 +179,7 @@ $(U)/bpf/%.skel.h: $(U)/bpf/%.bpf.o
 	@mv $@.tmp $@
 
 # Everything goes inside PREFIX unless asked.  ip(8) itself loads
-# link_nrtls.so (and link_nrtls_lag.so, the same file) from
+# link_nrtls.so (and link_nrtls_lag.so, link_nrtls_lag_slave.so: the same file) from
 # /usr/lib/<multiarch>/ip (IPLIBDIR=/usr/lib/$(gcc -print-multiarch)/ip) or
 # from $IP_LIB_DIR; systemd and udev read
 # /lib/systemd/system and /lib/udev/rules.d (SYSTEMDUNITDIR=, UDEVRULESDIR=).
@@ -193,8 +193,9 @@ $(U)/ip/link_nrtls.so: userspace/iplink/link_nrtls.c kmod/uapi/linux/nrtls.h
 	@mkdir -p $(@D)
 	$(CC) $(UCFLAGS) $(LDFLAGS) -fPIC -shared -o $@ $<
 
-# ip(8) looks for link_<kind>.so: the wrapper's kind is in the same file.
-$(U)/ip/link_nrtls_lag.so: $(U)/ip/link_nrtls.so
+# ip(8) looks for link_<kind>.so: the wrapper's kind and its lowers' are in
+# the same file.
+$(U)/ip/link_nrtls_lag.so $(U)/ip/link_nrtls_lag_slave.so: $(U)/ip/link_nrtls.so
 	ln -sf link_nrtls.so $@
 
 install: userspace
@@ -222,6 +223,7 @@ install: userspace
 	install -d $(DESTDIR)$(IPLIBDIR)
 	install -m 644 $(U)/ip/link_nrtls.so $(DESTDIR)$(IPLIBDIR)/
 	ln -sf link_nrtls.so $(DESTDIR)$(IPLIBDIR)/link_nrtls_lag.so
+	ln -sf link_nrtls.so $(DESTDIR)$(IPLIBDIR)/link_nrtls_lag_slave.so
 
 # The module where modprobe finds it (updates/ wins over the kernel's own
 # tree), for the kernel it was built for; tls comes first by its dependency.
@@ -246,7 +248,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libnrtls.pc \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/nrtls-serve.service $(DESTDIR)$(UDEVRULESDIR)/60-nrtls.rules
 	rm -rf $(DESTDIR)$(PREFIX)/share/nrtls $(DESTDIR)$(INCLUDEDIR)/nrtls
-	rm -f $(DESTDIR)$(IPLIBDIR)/link_nrtls.so $(DESTDIR)$(IPLIBDIR)/link_nrtls_lag.so
+	rm -f $(DESTDIR)$(IPLIBDIR)/link_nrtls.so $(DESTDIR)$(IPLIBDIR)/link_nrtls_lag.so \
+		$(DESTDIR)$(IPLIBDIR)/link_nrtls_lag_slave.so
 
 # A Debian package (debian/): the module as DKMS source, built with its BTF
 # on the user's machine for each kernel, and the userspace.  Built from a

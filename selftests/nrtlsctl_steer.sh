@@ -139,6 +139,8 @@ t "drain nst0: waits until no flow is on it, listed as drained" \
 	 grep -q "no flow left on it" "$dir/out" &&
 	 "$ctl" steer status slag0 --json | grep -q "\"drained\":\[\"nst0\"\]"'
 b0=$(txb nst0) b1=$(txb nst1)
+t "ip -d link shows nst0 drained, and no flow on it" \
+	'ip -d link show nst0 | grep -q "nrtls_lag_slave drain on contexts 0"'
 t "a download while nst0 is drained goes by nst1" get
 d0=$(($(txb nst0) - b0)) d1=$(($(txb nst1) - b1))
 echo "# while drained: nst0 sent $d0 bytes, nst1 $d1"
@@ -148,6 +150,12 @@ t "nst1 carried the download, nst0 at most its handshake" \
 t "drain --undo: drained none" \
 	'"$ctl" drain nst0 --undo | grep -q "nst0 takes flows again" &&
 	 "$ctl" steer status slag0 | grep -q "drained: none"'
+t "ip -d -j link: a lower's drain and flows, in JSON" \
+	'"$ctl" drain nst1 --no-wait > /dev/null &&
+	 ip -d -j link show nst1 > "$dir/json" && grep -Eq "\"drain\":(true|\"on\")" "$dir/json" &&
+	 grep -Eq "\"contexts\":[0-9]+" "$dir/json" &&
+	 "$ctl" drain nst1 --undo > /dev/null &&
+	 ip -d link show nst1 | grep -q "nrtls_lag_slave drain off"'
 t "drain of a device that is not a lower: exit 1 and a message" \
 	'! "$ctl" drain lo 2> "$dir/err" && grep -q "not a lower of an nrtls_lag" "$dir/err"'
 t "attach to a device that is not a wrapper: exit 1 and a message" \

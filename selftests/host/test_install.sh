@@ -84,7 +84,8 @@ t "IPLIBDIR=$sysip puts it where ip(8) looks, when asked" \
 	'make -s install PREFIX=$prefix DESTDIR="$dest" IPLIBDIR=$sysip > /dev/null 2>&1 &&
 	 [ -f "$dest$sysip/link_nrtls.so" ] &&
 	 make -s uninstall PREFIX=$prefix DESTDIR="$dest" IPLIBDIR=$sysip > /dev/null 2>&1 &&
-	 [ ! -e "$dest$sysip/link_nrtls.so" ] && [ ! -L "$dest$sysip/link_nrtls_lag.so" ]'
+	 [ ! -e "$dest$sysip/link_nrtls.so" ] && [ ! -L "$dest$sysip/link_nrtls_lag.so" ] &&
+	 [ ! -L "$dest$sysip/link_nrtls_lag_slave.so" ]'
 # The Debian package: its contents (selftests/package.sh installs it in the VMs).
 ver=$(sed -n 's/^#define NRTLS_VERSION "\(.*\)"$/\1/p' kmod/version.h)
 t "dkms.conf has the module's version ($ver)" 'grep -qx "PACKAGE_VERSION=\"$ver\"" dkms.conf'
@@ -100,6 +101,7 @@ t "it holds the DKMS source, and the userspace where Debian puts it" \
 	    /usr/lib/nrtls/btf/resolve_btfids-6.1 /usr/lib/nrtls/btf/extract-vmlinux \
 	    /usr/bin/nrtls-serve /usr/bin/nrtlsctl $multi/libnrtls.so.0 $multi/libnrtls.a \
 	    $multi/pkgconfig/libnrtls.pc $multi/ip/link_nrtls.so $multi/ip/link_nrtls_lag.so \
+	    $multi/ip/link_nrtls_lag_slave.so \
 	    /usr/include/libnrtls.h \
 	    /usr/include/nrtls/nrtls_kfuncs.h /lib/systemd/system/nrtls-serve.service \
 	    /lib/udev/rules.d/60-nrtls.rules /usr/share/man/man8/nrtls-serve.8.gz; do

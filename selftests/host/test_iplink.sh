@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# link_nrtls.so, the "nrtls" and "nrtls_lag" link types for ip(8): their
+# link_nrtls.so, the "nrtls", "nrtls_lag" and "nrtls_lag_slave" link types
+# for ip(8): their
 # help and their answers to bad options, which need no module (the VM suite
 # creates devices).
 cd "$(dirname "$0")/../.." || exit 1
@@ -26,6 +27,12 @@ t "nrtls_lag names an option it does not know" \
 t "nrtls_lag refuses a bad VLAN number" \
 	'! out=$(ip link add nrtls-x type nrtls_lag vlan x1 2>&1) &&
 	 echo "$out" | grep -q "\"x1\" is not a valid vlan"'
+t "ip link help nrtls_lag_slave says what ip shows of a lower, and how to drain it" \
+	'ip link help nrtls_lag_slave 2>&1 | grep -q "nrtls_lag_slave drain on|off" &&
+	 ip link help nrtls_lag_slave 2>&1 | grep -q "nrtlsctl drain DEV"'
+t "ip link set ... type nrtls_lag_slave points to nrtlsctl drain" \
+	'! out=$(ip link set lo type nrtls_lag_slave drain on 2>&1) &&
+	 echo "$out" | grep -q "use nrtlsctl drain DEV"'
 t "an unknown option is named" 'bad frob 1 && echo "$out" | grep -q "unknown option \"frob\""'
 t "a bad number is refused" 'bad ring 12x && echo "$out" | grep -q "\"12x\" is not a valid ring"'
 t "a negative number is refused" 'bad latency -5 && echo "$out" | grep -q "not a valid latency"'

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * link_nrtls.so: the "nrtls" and "nrtls_lag" link types for iproute2's
- * ip(8).
+ * ip(8), and "nrtls_lag_slave", a lower's state in its wrapper.
  *
  *   ip link add nic0 type nrtls personality cxgb4 peer name nic0p
  *   ip link add lag0 type nrtls_lag vlan 100
@@ -9,7 +9,7 @@
  *
  * ip dlopen()s link_<kind>.so from its library directory (Debian:
  * /usr/lib/x86_64-linux-gnu/ip, or $IP_LIB_DIR) and looks up
- * <kind>_link_util: this one file is installed under both names.
+ * <kind>_link_util: this one file is installed under the three names.
  * iproute2 installs no development headers, so the few declarations of
  * ip's own that a plugin uses are repeated below; they are those of
  * iproute2 6.1 (Debian 12), whose ip exports these symbols.
@@ -57,6 +57,8 @@ int print_color_string(enum output_type t, enum color_attr color,
 		       const char *key, const char *fmt, const char *value);
 int print_color_uint(enum output_type t, enum color_attr color,
 		     const char *key, const char *fmt, unsigned int value);
+int print_color_on_off(enum output_type t, enum color_attr color,
+		     const char *key, const char *fmt, bool value);
 
 /* ------------------------------------------------------------------------ */
 
@@ -322,4 +324,61 @@ struct link_util nrtls_lag_link_util = {
 	.parse_opt = lag_parse_opt,
 	.print_opt = lag_print_opt,
 	.print_help = lag_print_help,
+};
+
+/* --- a lower of the wrapper: type nrtls_lag_slave ------------------------ */
+
+static void lag_slave_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ip -d link show DEV\n"
+		"\n"
+		"DEV is a lower of an nrtls_lag wrapper: \"nrtls_lag_slave drain on|off\n"
+		"contexts N\" is its drain and the flows offloaded on it.  Drain it with\n"
+		"nrtlsctl drain DEV [--undo]: ip link set cannot (ip takes a kind up to its\n"
+		"first '_' as the lower's own, so the kernel refuses the request).\n");
+}
+
+static int lag_slave_parse_opt(struct link_util *lu, int argc, char **argv,
+			       struct nlmsghdr *n)
+{
+	(void)lu;
+	(void)n;
+	if (argc > 0 && !strcmp(*argv, "help")) {
+		lag_slave_usage(stdout);
+		exit(0);
+	}
+	fprintf(stderr, "nrtls_lag_slave: use nrtlsctl drain DEV [--undo] (see: ip link help nrtls_lag_slave)\n");
+	return -1;
+}
+
+static void lag_slave_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
+{
+	(void)lu;
+	(void)f;
+	if (!tb)
+		return;
+	if (tb[IFLA_NRTLS_LAG_SLAVE_DRAIN])
+		print_color_on_off(PRINT_ANY, COLOR_NONE, "drain", "drain %s ",
+				 *(__u8 *)RTA_DATA(tb[IFLA_NRTLS_LAG_SLAVE_DRAIN]));
+	if (tb[IFLA_NRTLS_LAG_SLAVE_CONTEXTS])
+		print_color_uint(PRINT_ANY, COLOR_NONE, "contexts", "contexts %u ",
+				 *(__u32 *)RTA_DATA(tb[IFLA_NRTLS_LAG_SLAVE_CONTEXTS]));
+}
+
+static void lag_slave_print_help(struct link_util *lu, int argc, char **argv,
+				 FILE *f)
+{
+	(void)lu;
+	(void)argc;
+	(void)argv;
+	lag_slave_usage(f);
+}
+
+struct link_util nrtls_lag_slave_link_util = {
+	.id = "nrtls_lag_slave",
+	.maxattr = IFLA_NRTLS_LAG_SLAVE_MAX,
+	.parse_opt = lag_slave_parse_opt,
+	.print_opt = lag_slave_print_opt,
+	.print_help = lag_slave_print_help,
 };

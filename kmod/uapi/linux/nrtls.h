@@ -263,7 +263,8 @@ enum {
 
 /*
  * A lower's state in its wrapper: IFLA_INFO_SLAVE_DATA of the lower's link
- * (kind "nrtls_lag"), set with RTM_NEWLINK on the lower ("nrtlsctl drain").
+ * (kind "nrtls_lag"), set with RTM_NEWLINK on the lower ("nrtlsctl drain"),
+ * shown by "ip -d link show DEV".
  *
  *   DRAIN        u8   1: no flow is placed on this lower while another
  *                     usable one is not drained, and the flows offloaded
