@@ -68,7 +68,7 @@ static void steer_usage(FILE *f)
 		"  status  per wrapper: policy, counters, rules, drained lowers\n"
 		"  rule    for --policy map: flows to a peer in PREFIX (and PORT, default\n"
 		"          any) go by LOWER\n"
-
+		"  (draining a lower of the wrapper: nrtlsctl drain --help)\n"
 		"  --netns  the devices are in that network namespace (ip netns's NAME, or\n"
 		"          a path such as /proc/PID/ns/net); use it, not 'ip netns exec'\n"
 		"Pinned in " CTL_PIN_ROOT "/steer-NETNS-IFINDEX/; needs root and nrtls.ko.\n");
