@@ -829,20 +829,29 @@ static void lag_release(struct nrtls_lag *lag, struct nrtls_lag_lower *l)
 	lag_update_carrier(lag);
 }
 
+/* The lower behind @lower_dev.  Under RTNL or RCU. */
+static struct nrtls_lag_lower *lag_lower_of(struct nrtls_lag *lag,
+					    const struct net_device *lower_dev)
+{
+	struct nrtls_lag_lower *l;
+
+	list_for_each_entry_rcu(l, &lag->lowers, node, lockdep_rtnl_is_held())
+		if (l->dev == lower_dev)
+			return l;
+	return NULL;
+}
+
 static int lag_del_lower(struct net_device *dev, struct net_device *lower_dev)
 {
 	struct nrtls_lag *lag = netdev_priv(dev);
-	struct nrtls_lag_lower *l;
+	struct nrtls_lag_lower *l = lag_lower_of(lag, lower_dev);
 
-	list_for_each_entry(l, &lag->lowers, node) {
-		if (l->dev == lower_dev) {
-			lag_release(lag, l);
-			if (dev->reg_state == NETREG_REGISTERED)
-				netdev_update_features(dev);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (!l)
+		return -ENOENT;
+	lag_release(lag, l);
+	if (dev->reg_state == NETREG_REGISTERED)
+		netdev_update_features(dev);
+	return 0;
 }
 
 /*
@@ -1034,18 +1043,6 @@ static const struct nla_policy lag_slave_policy[IFLA_NRTLS_LAG_SLAVE_MAX + 1] = 
 		.reject_message = "read-only",
 	},
 };
-
-/* The lower behind @lower_dev.  Under RTNL or RCU. */
-static struct nrtls_lag_lower *lag_lower_of(struct nrtls_lag *lag,
-					    const struct net_device *lower_dev)
-{
-	struct nrtls_lag_lower *l;
-
-	list_for_each_entry_rcu(l, &lag->lowers, node, lockdep_rtnl_is_held())
-		if (l->dev == lower_dev)
-			return l;
-	return NULL;
-}
 
 static int lag_slave_changelink(struct net_device *dev,
 				struct net_device *lower_dev,

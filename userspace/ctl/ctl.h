@@ -33,6 +33,9 @@ struct ctl_lower {
 	unsigned int contexts;	/* flows offloaded on it */
 };
 
+/* Lowers of one wrapper that nrtlsctl reads at most. */
+#define CTL_LOWERS_MAX 64
+
 /* Up to @max lowers of the wrapper @master into @out: how many, or -1. */
 int ctl_lag_lowers(int master, struct ctl_lower *out, int max);
 

@@ -246,8 +246,8 @@ static long now_ms(void)
 /* @lower in @master's lowers: its flows now, and whether another is open. */
 static int lower_state(int master, int lower, unsigned int *contexts, bool *other)
 {
-	struct ctl_lower lowers[64];
-	int n = ctl_lag_lowers(master, lowers, 64), found = -1;
+	struct ctl_lower lowers[CTL_LOWERS_MAX];
+	int n = ctl_lag_lowers(master, lowers, CTL_LOWERS_MAX), found = -1;
 
 	*other = false;
 	for (int i = 0; i < n; i++) {

@@ -291,8 +291,8 @@ static int steer_detach(const char *dev)
 /* The wrapper @ifindex's drained lowers (nrtlsctl drain), from the kernel. */
 static void show_drained(int ifindex, bool json)
 {
-	struct ctl_lower lowers[64];
-	int n = ctl_lag_lowers(ifindex, lowers, 64);
+	struct ctl_lower lowers[CTL_LOWERS_MAX];
+	int n = ctl_lag_lowers(ifindex, lowers, CTL_LOWERS_MAX);
 	bool first = true;
 
 	printf(json ? ",\"drained\":[" : "  drained:");
