@@ -46,6 +46,14 @@ extern int nrtls_ctx_home(struct nrtls_ctx *ctx) __ksym;
 extern int nrtls_ctx_steered(struct nrtls_ctx *ctx) __ksym;
 
 /*
+ * The context a wrapper context's flow has on the lower NIC it is
+ * offloaded on now, referenced: release it with nrtls_ctx_release().
+ * NULL if the flow is not offloaded on a lower, or @ctx is not a
+ * wrapper's.  Lookups find the wrapper's context, never this one.
+ */
+extern struct nrtls_ctx *nrtls_ctx_lower(struct nrtls_ctx *ctx) __ksym;
+
+/*
  * On any context held from a lookup: the CPU that owns the flow, where
  * its creator ran (the task that set up TLS on the socket, or created the
  * context with the ioctl).  XDP and TC.

@@ -147,4 +147,55 @@ int cookie_leak(struct xdp_md *xdp)
 	return ctx ? XDP_DROP : XDP_PASS;
 }
 
+/* Releases the wrapper's context but keeps its lower's. */
+SEC("tc")
+int lower_leak(struct __sk_buff *skb)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx, *lower;
+
+	ctx = nrtls_skb_ctx_lookup(skb, &flow, sizeof(flow));
+	if (!ctx)
+		return 0;
+	lower = nrtls_ctx_lower(ctx);
+	nrtls_ctx_release(ctx);
+	return lower ? 1 : 0;
+}
+
+/* Asks for the lower of a context already released. */
+SEC("xdp")
+int lower_after_release(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx, *lower;
+
+	ctx = nrtls_xdp_ctx_lookup(xdp, &flow, sizeof(flow));
+	if (!ctx)
+		return XDP_PASS;
+	nrtls_ctx_release(ctx);
+	lower = nrtls_ctx_lower(ctx);
+	if (lower)
+		nrtls_ctx_release(lower);
+	return XDP_PASS;
+}
+
+/* Reads the lower's id without checking it for NULL. */
+SEC("xdp")
+int lower_no_null_check(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx, *lower;
+	__u32 id;
+
+	ctx = nrtls_xdp_ctx_lookup(xdp, &flow, sizeof(flow));
+	if (!ctx)
+		return XDP_PASS;
+	lower = nrtls_ctx_lower(ctx);
+	id = lower->id;
+	if (lower)
+		nrtls_ctx_release(lower);
+	nrtls_ctx_release(ctx);
+	return id ? XDP_DROP : XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -96,12 +96,16 @@ __u32 probe_bad_ifindex;	/* set by the test: not a lower */
 __u64 probe_ctx_packets;
 int probe_lower0, probe_lower_past, probe_contexts_bad;
 int probe_steered, probe_home, probe_steer_bad, probe_steer_zero;
+/* What nrtls_ctx_lower() gave: the last lower context, or none. */
+__u32 probe_lower_id, probe_lower_ifindex, probe_lower_type;
+int probe_lower_home;
+__u64 probe_lower_none, probe_lower_nested;
 
 SEC("tc")
 int tc_steer_probe(struct __sk_buff *skb)
 {
+	struct nrtls_ctx *ctx, *lower, *nested;
 	struct nrtls_flow flow;
-	struct nrtls_ctx *ctx;
 
 	if (nrtls_flow_parse((void *)(long)skb->data,
 			     (void *)(long)skb->data_end, &flow))
@@ -115,6 +119,21 @@ int tc_steer_probe(struct __sk_buff *skb)
 		return 0;
 	probe_steered = nrtls_ctx_steered(ctx);
 	probe_home = nrtls_ctx_home(ctx);
+	lower = nrtls_ctx_lower(ctx);
+	if (lower) {
+		probe_lower_id = lower->id;
+		probe_lower_ifindex = lower->ifindex;
+		probe_lower_type = lower->type;
+		probe_lower_home = nrtls_ctx_home(lower);
+		nested = nrtls_ctx_lower(lower);
+		if (nested) {
+			__sync_fetch_and_add(&probe_lower_nested, 1);
+			nrtls_ctx_release(nested);
+		}
+		nrtls_ctx_release(lower);
+	} else {
+		__sync_fetch_and_add(&probe_lower_none, 1);
+	}
 	probe_steer_bad = nrtls_ctx_steer(ctx, probe_bad_ifindex);
 	probe_steer_zero = nrtls_ctx_steer(ctx, 0);
 	nrtls_ctx_release(ctx);

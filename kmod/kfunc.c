@@ -150,6 +150,21 @@ __bpf_kfunc int nrtls_ctx_home(struct nrtls_ctx *ctx)
 }
 
 /**
+ * nrtls_ctx_lower - the context a wrapper context's flow has on its lower
+ * @ctx: a context the program holds
+ *
+ * Lookups find the wrapper's context of a flow offloaded through a
+ * wrapper; the context on the lower NIC is reached from it.
+ *
+ * Return: that context, to be released with nrtls_ctx_release(), or NULL:
+ * @ctx is not a wrapper's, or its flow is not offloaded on a lower now.
+ */
+__bpf_kfunc struct nrtls_ctx *nrtls_ctx_lower(struct nrtls_ctx *ctx)
+{
+	return nrtls_lag_ctx_lower(ctx);
+}
+
+/**
  * nrtls_ctx_steered - the steering decision recorded on a wrapper context
  * @ctx: a context the program holds
  *
@@ -233,6 +248,7 @@ BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_ctx_release, KF_RELEASE)
 BTF_ID_FLAGS(func, nrtls_ctx_home, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, nrtls_ctx_lower, KF_ACQUIRE | KF_RET_NULL | KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_steered, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_cpu, KF_TRUSTED_ARGS)
 BTF_KFUNCS_END(nrtls_kfunc_ids)
@@ -253,6 +269,7 @@ BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_ctx_release, KF_RELEASE)
 BTF_ID_FLAGS(func, nrtls_ctx_home, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, nrtls_ctx_lower, KF_ACQUIRE | KF_RET_NULL | KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_steered, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_cpu, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_steer, KF_TRUSTED_ARGS)

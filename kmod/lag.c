@@ -682,6 +682,25 @@ int nrtls_lag_ctx_home(struct nrtls_ctx *ctx)
 }
 
 /*
+ * The context @ctx's flow has on its lower now, with a reference; NULL if
+ * none or if @ctx is not a wrapper's.  It is not in the flow table (the
+ * wrapper's context holds the flow's key), so this is how it is found.
+ */
+struct nrtls_ctx *nrtls_lag_ctx_lower(struct nrtls_ctx *ctx)
+{
+	struct nrtls_ctx *lower;
+
+	if (ctx->ops != &lag_ctx_ops)
+		return NULL;
+	rcu_read_lock();
+	lower = rcu_dereference(lag_ctx(ctx)->lower);
+	if (lower && !nrtls_ctx_tryget(lower))
+		lower = NULL;
+	rcu_read_unlock();
+	return lower;
+}
+
+/*
  * The ifindex of the @i-th open lower of @dev; -ENOENT past the last
  * one, -ENODEV if @dev is not a wrapper.  Under RCU.
  */

@@ -49,6 +49,7 @@ void nrtls_lag_wake(struct net_device *dev);
 int nrtls_lag_ctx_steer(struct nrtls_ctx *ctx, u32 ifindex);
 int nrtls_lag_ctx_steered(struct nrtls_ctx *ctx);
 int nrtls_lag_ctx_home(struct nrtls_ctx *ctx);
+struct nrtls_ctx *nrtls_lag_ctx_lower(struct nrtls_ctx *ctx);
 int nrtls_lag_lower(const struct net_device *dev, u32 i);
 int nrtls_lag_lower_contexts(const struct net_device *dev, u32 ifindex);
 int nrtls_lag_init(void);

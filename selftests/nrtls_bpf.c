@@ -208,6 +208,7 @@ TEST_F(veth, steering_kfuncs_refuse_what_is_not_a_wrapper)
 	EXPECT_EQ(-ENODEV, self->skel->bss->probe_contexts_bad);
 	EXPECT_EQ(-EINVAL, self->skel->bss->probe_steered);
 	EXPECT_EQ(-EINVAL, self->skel->bss->probe_home);
+	EXPECT_EQ(4, self->skel->bss->probe_lower_none);
 	EXPECT_EQ(-EINVAL, self->skel->bss->probe_steer_bad);
 	EXPECT_EQ(-EINVAL, self->skel->bss->probe_steer_zero);
 	EXPECT_EQ(errs + 8, nrtls_read_stat("events", "bpf_steer_err"));
@@ -416,6 +417,22 @@ TEST(verifier_rejects_cpu_without_null_check)
 TEST(verifier_rejects_cookie_lookup_leak)
 {
 	expect_rejected(_metadata, "cookie_leak", "Unreleased reference", NULL);
+}
+
+TEST(verifier_rejects_lower_leak)
+{
+	expect_rejected(_metadata, "lower_leak", "Unreleased reference", NULL);
+}
+
+TEST(verifier_rejects_lower_after_release)
+{
+	expect_rejected(_metadata, "lower_after_release",
+			"arg#0 pointer type STRUCT nrtls_ctx", NULL);
+}
+
+TEST(verifier_rejects_lower_without_null_check)
+{
+	expect_rejected(_metadata, "lower_no_null_check", "invalid mem access", NULL);
 }
 
 /* nic0 (namespace a, 192.0.2.1) and nic0p (b, 192.0.2.2): an emulated NIC pair. */

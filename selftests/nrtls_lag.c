@@ -627,6 +627,21 @@ static bool flow_lower(struct nrtls_tls *t, char *dev, size_t len)
 	return true;
 }
 
+/* The id of the context @t's flow has on its lower; 0 if none. */
+static __u32 flow_lower_id(struct nrtls_tls *t)
+{
+	char line[1024], src[64], *p;
+	struct nrtls_flow f;
+	int port;
+
+	flow_of(t, &f, &port);
+	snprintf(src, sizeof(src), " 192.0.2.1:%d ", port);
+	if (!nrtls_ctx_find(line, sizeof(line), " dev=lag0 ", src) ||
+	    !(p = strstr(line, " lower=")))
+		return 0;
+	return strtoul(p + 7, NULL, 10);
+}
+
 /* Until @t's flow is offloaded on @want (NULL: on any lower). */
 static bool wait_flow_on(struct nrtls_tls *t, const char *want)
 {
@@ -1027,7 +1042,8 @@ TEST_F_TIMEOUT(steer, attach_replace_detach_under_traffic, 300)
 /*
  * The steering kfuncs on a wrapper's context refuse a lower that is not
  * one (-ENODEV, counted as bpf_steer_err), say where the lowers end
- * (-ENOENT), take 0 (back to the hash) and say where the flow is.
+ * (-ENOENT), take 0 (back to the hash) and say where the flow is; the
+ * context on that lower is the one the wrapper's context lists, a NIC's.
  */
 TEST_F_TIMEOUT(steer, kfuncs_refuse_what_is_not_a_lower, 300)
 {
@@ -1048,6 +1064,12 @@ TEST_F_TIMEOUT(steer, kfuncs_refuse_what_is_not_a_lower, 300)
 	EXPECT_EQ(-ENODEV, probe->bss->probe_contexts_bad);
 	EXPECT_EQ(0, probe->bss->probe_steered);
 	EXPECT_EQ(self->ifindex[strcmp(dev, "nic0") ? 1 : 0], probe->bss->probe_home);
+	EXPECT_EQ(0, probe->bss->probe_lower_none);
+	EXPECT_EQ(flow_lower_id(&self->t[0]), probe->bss->probe_lower_id);
+	EXPECT_EQ(probe->bss->probe_home, probe->bss->probe_lower_ifindex);
+	EXPECT_EQ(NRTLS_CTX_TLS_TX, probe->bss->probe_lower_type);
+	EXPECT_EQ(-EINVAL, probe->bss->probe_lower_home);
+	EXPECT_EQ(0, probe->bss->probe_lower_nested);
 	EXPECT_EQ(-ENODEV, probe->bss->probe_steer_bad);
 	EXPECT_EQ(0, probe->bss->probe_steer_zero);
 	EXPECT_LE(errs + (long)probe->bss->probe_ctx_packets,
