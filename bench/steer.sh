@@ -9,21 +9,24 @@
 #
 #   bench/steer.sh NRTLS-RXBENCH [SECONDS] [ROUNDS]
 #
-# The sender (nrtls-rxbench's thread, kTLS offloaded by lag0's lowers)
-# sits in one namespace, the receiver (software kTLS) in another behind a
-# bridge over the NICs' peers.  Rows and rounds alternate; each cell is
+# The sender (nrtls-rxbench's thread, kTLS offloaded by lag0's lowers,
+# pinned to CPU 0) sits in one namespace, the receiver (software kTLS,
+# pinned to CPU 1) in another behind a bridge over the NICs' peers.  The
+# drain is started on CPU 1 too, so that starting nrtlsctl does not take
+# the sender's CPU: what the move costs the flow is the move's own.  Rows and rounds alternate; each cell is
 # the median over ROUNDS (3) of SECONDS (10).  CPU is the busy time of all
 # CPUs per MB (sender, TCP, the emulated NICs' encryption and the
-# program all run there); packets/s is lag0's; max gap is the longest wait
+# program all run there); packets/s is lag0's, spacing us the mean time
+# between two of its packets (1e6 / packets/s); max gap is the longest wait
 # between two reads at the receiver; move us is, at lag0, the time between
 # the flow's last packet on the old lower and its first on the new one, for
 # the drain's move (tx_tls_move_gap_total_us over tx_tls_move_gaps since
-# just before it); retrans is the
+# just before it): with no stall it is about one spacing; retrans is the
 # sender's TCP retransmitted segments (reordering across the two NICs
 # would show there).
 #
-# Needs root, nrtls.ko and nrtls_nic.ko loaded, the tls module, ethtool,
-# this build's ip(8) plugin (build/user/ip) and nrtlsctl.
+# Needs root, two CPUs, nrtls.ko and nrtls_nic.ko loaded, the tls module,
+# ethtool, taskset, this build's ip(8) plugin (build/user/ip) and nrtlsctl.
 set -eu
 case "${1:-}" in
 -h | --help)
@@ -57,9 +60,10 @@ trap cleanup EXIT
 [ -d /sys/module/nrtls_nic ] || { echo "bench: nrtls_nic.ko (the emulated NIC) is not loaded" >&2; exit 1; }
 [ -e "$IP_LIB_DIR/link_nrtls.so" ] || { echo "bench: $IP_LIB_DIR/link_nrtls.so missing (make userspace)" >&2; exit 1; }
 [ -x "$ctl" ] || { echo "bench: $ctl missing (make userspace)" >&2; exit 1; }
-for t in ip ethtool openssl; do
+for t in ip ethtool openssl taskset; do
 	command -v $t > /dev/null || { echo "bench: $t not found (make deps)" >&2; exit 1; }
 done
+[ "$(nproc)" -ge 2 ] || { echo "bench: needs two CPUs (sender, receiver)" >&2; exit 1; }
 modprobe tls
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
@@ -102,6 +106,7 @@ median() {
 # move counters just before, in $dir/pre), or with "other" the lower the
 # flow is not on (the same command, no move); the loop undoes it.
 move_later() {
+	taskset -cp 1 $BASHPID > /dev/null
 	sleep $((secs / 2 + 1))
 	lower=$(grep " dev=lag0 " /sys/kernel/debug/nrtls/contexts |
 		grep -o "lower_dev=[a-z0-9]*" | head -1 | cut -d= -f2)
@@ -117,8 +122,8 @@ move_later() {
 rows=(none hash least-loaded map hash+move hash+drain-other)
 echo "Steering through lag0 (two emulated mlx5 NICs): $rounds rounds of $secs s per row,"
 echo "TLS 1.2 AES-GCM-128 offloaded by the NICs; CPU: all CPUs' busy ms per MB sent"
-printf '%-13s %9s %10s %8s %12s %8s %6s %8s %8s\n' program MB/s packets/s CPU "max gap ms" \
-	resets sw "move us" retrans
+printf '%-16s %9s %10s %10s %8s %12s %8s %6s %18s %8s\n' program MB/s packets/s \
+	"spacing us" CPU "max gap ms" resets sw "move us" retrans
 declare -A res=()
 for ((i = 0; i < rounds; i++)); do
 	for row in "${rows[@]}"; do
@@ -146,13 +151,15 @@ for ((i = 0; i < rounds; i++)); do
 		fi
 		t0=$(date +%s.%N)
 		line=$(ip netns exec $r "$bench" --path sw --tls 1.2 --cert "$dir/cert.pem" \
-			--key "$dir/key.pem" --addr 192.0.2.1 --send-netns $s --seconds "$secs")
+			--key "$dir/key.pem" --addr 192.0.2.1 --send-netns $s --seconds "$secs" \
+			--send-cpu 0 --recv-cpu 1)
 		t1=$(date +%s.%N)
 		[ -z "$mover" ] || wait $mover
 		p1=$(ip netns exec $s cat /sys/class/net/lag0/statistics/tx_packets)
 		read -r _ kpath _ _ mbs _ _ oms _ gap <<< "$line"
 		res[$row.mbs]+="$mbs "
 		res[$row.pps]+="$(awk "BEGIN { printf \"%.0f\", ($p1 - $p0) / ($t1 - $t0) }") "
+		res[$row.sp]+="$(awk "BEGIN { printf \"%.0f\", 1e6 * ($t1 - $t0) / ($p1 - $p0) }") "
 		res[$row.cpu]+="$oms "
 		res[$row.gap]+="$gap "
 		res[$row.rs]+="$(($(lag_stat tx_tls_resets) - rs0)) "
@@ -172,8 +179,10 @@ done
 for row in "${rows[@]}"; do
 	col() { tr ' ' '\n' <<< "${res[$row.$1]:-}" | grep -v '^$' | median; }
 	mv=$(col mv)
-	printf '%-13s %9s %10s %8s %12s %8s %6s %8s %8s\n' $row "$(col mbs)" "$(col pps)" \
-		"$(col cpu)" "$(col gap)" "$(col rs)" "$(col sw)" "${mv:--}" "$(col rt)"
+	[ -z "$mv" ] || mv="$mv ($(tr ' ' '\n' <<< "${res[$row.mv]}" | grep -v '^$' | sort -g |
+		sed -n '1p;$p' | paste -sd-))"
+	printf '%-16s %9s %10s %10s %8s %12s %8s %6s %18s %8s\n' $row "$(col mbs)" "$(col pps)" \
+		"$(col sp)" "$(col cpu)" "$(col gap)" "$(col rs)" "$(col sw)" "${mv:--}" "$(col rt)"
 done
 echo
 echo "resets: contexts made on a lower (the first placement, and one per move);"
@@ -182,4 +191,6 @@ echo "flow's context on a lower exists). hash+move: hash, and the flow's lower"
 echo "drained half-way through; its max gap is the stall of the move plus the"
 echo "noise the other rows show; hash+drain-other drains the other lower at the"
 echo "same moment (the same command, no move). move us: at lag0, the flow's wait"
-echo "for a packet across the drain's move (median over the rounds; - without)."
+echo "for a packet across the drain's move (median over the rounds, and their"
+echo "range; - without);"
+echo "the move's stall is what it adds to the row's spacing us."

@@ -12,7 +12,7 @@ liburing-dev libssl-dev openssl libfuse3-dev fuse3 libsystemd-dev
 linux-headers-amd64 linux-image-amd64 linux-source-6.1
 linux-headers-6.12-amd64 linux-image-6.12-amd64
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod
-iproute2 ethtool curl nginx media-types wrk perl groff-base systemd
+iproute2 ethtool curl nginx media-types wrk perl groff-base systemd util-linux
 dpkg-dev debhelper dh-dkms dkms
 "
 
