@@ -46,6 +46,7 @@ extern unsigned long ctl_netns;
 
 /* libbpf's messages to stderr, prefixed, without its debug ones. */
 void ctl_libbpf_quiet(void);
+void ctl_libbpf_mute(bool mute);
 /* Move to @name's network namespace (NULL: stay) and note which it is. */
 int ctl_enter_netns(const char *name);
 /* A BPF file system on /sys/fs/bpf (mounted if need be), and our directory. */

@@ -28,10 +28,12 @@
 
 unsigned long ctl_netns;
 
+static bool libbpf_muted;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	if (level == LIBBPF_DEBUG)
+	if (level == LIBBPF_DEBUG || libbpf_muted)
 		return 0;
 	fprintf(stderr, "nrtlsctl: libbpf: ");
 	return vfprintf(stderr, fmt, ap);
@@ -40,6 +42,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 void ctl_libbpf_quiet(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+/*
+ * Silence libbpf while the caller reports failures itself (libbpf also
+ * prints, as a warning, what the caller takes for success: an EEXIST).
+ */
+void ctl_libbpf_mute(bool mute)
+{
+	libbpf_muted = mute;
 }
 
 int ctl_enter_netns(const char *name)

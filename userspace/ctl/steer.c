@@ -140,7 +140,10 @@ static int attach_new(struct nrtls_steer *skel, int ifindex, const char *dev)
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_EGRESS);
 
+		/* A clsact qdisc there already (ours, left by a detach) is fine. */
+		ctl_libbpf_mute(true);
 		err = bpf_tc_hook_create(&hook);
+		ctl_libbpf_mute(false);
 		if (err && err != -EEXIST) {
 			fprintf(stderr, "nrtlsctl: adding a clsact qdisc to %s: %s\n", dev,
 				strerror(-err));
