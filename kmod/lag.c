@@ -764,6 +764,120 @@ static rx_handler_result_t lag_rx(struct sk_buff **pskb)
 
 /* --- lowers ----------------------------------------------------------------- */
 
+/* The lower behind @lower_dev.  Under RTNL or RCU. */
+static struct nrtls_lag_lower *lag_lower_of(struct nrtls_lag *lag,
+					    const struct net_device *lower_dev)
+{
+	struct nrtls_lag_lower *l;
+
+	list_for_each_entry_rcu(l, &lag->lowers, node, lockdep_rtnl_is_held())
+		if (l->dev == lower_dev)
+			return l;
+	return NULL;
+}
+
+static void lag_move_off(struct nrtls_lag *lag, struct nrtls_lag_lower *l);
+
+/* Drain @l or open it again, for rtnetlink and sysfs alike. */
+static void lag_set_drain(struct nrtls_lag *lag, struct nrtls_lag_lower *l,
+			  bool drain)
+{
+	ASSERT_RTNL();
+	if (drain == l->drained)
+		return;
+	WRITE_ONCE(l->drained, drain);
+	/* Flows backing off retry now that the lowers changed. */
+	lag_update_carrier(lag);
+	if (drain)
+		lag_move_off(lag, l);
+}
+
+/*
+ * /sys/class/net/LOWER/nrtls_lag/, while LOWER is a wrapper's: "drain"
+ * (0 or 1) is IFLA_NRTLS_LAG_SLAVE_DRAIN and "contexts" its CONTEXTS, for
+ * scripts and for a shell that is already running (a write is no
+ * fork).  Both take RTNL as rtnetlink would; lag_release() removes the
+ * group under RTNL, so they try for it and restart rather than wait.
+ */
+static struct nrtls_lag_lower *lag_lower_rtnl(struct net_device *lower_dev,
+					      struct nrtls_lag **lagp)
+{
+	struct net_device *master = netdev_master_upper_dev_get(lower_dev);
+
+	*lagp = master ? lag_of(master) : NULL;
+	return *lagp ? lag_lower_of(*lagp, lower_dev) : NULL;
+}
+
+static ssize_t drain_show(struct device *d, struct device_attribute *attr,
+			  char *buf)
+{
+	struct nrtls_lag_lower *l;
+	struct nrtls_lag *lag;
+	ssize_t ret = -ENODEV;
+
+	if (!rtnl_trylock())
+		return restart_syscall();
+	l = lag_lower_rtnl(to_net_dev(d), &lag);
+	if (l)
+		ret = sysfs_emit(buf, "%d\n", l->drained);
+	rtnl_unlock();
+	return ret;
+}
+
+static ssize_t drain_store(struct device *d, struct device_attribute *attr,
+			   const char *buf, size_t len)
+{
+	struct net_device *lower_dev = to_net_dev(d);
+	struct nrtls_lag_lower *l;
+	struct nrtls_lag *lag;
+	u8 drain;
+	int err;
+
+	if (!ns_capable(dev_net(lower_dev)->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+	err = kstrtou8(buf, 0, &drain);
+	if (err)
+		return err;
+	if (drain > 1)
+		return -EINVAL;
+	if (!rtnl_trylock())
+		return restart_syscall();
+	l = lag_lower_rtnl(lower_dev, &lag);
+	if (l)
+		lag_set_drain(lag, l, drain);
+	rtnl_unlock();
+	return l ? len : -ENODEV;
+}
+static DEVICE_ATTR_RW(drain);
+
+static ssize_t contexts_show(struct device *d, struct device_attribute *attr,
+			     char *buf)
+{
+	struct nrtls_lag_lower *l;
+	struct nrtls_lag *lag;
+	ssize_t ret = -ENODEV;
+
+	if (!rtnl_trylock())
+		return restart_syscall();
+	l = lag_lower_rtnl(to_net_dev(d), &lag);
+	if (l)
+		ret = sysfs_emit(buf, "%d\n", atomic_read(&l->live));
+	rtnl_unlock();
+	return ret;
+}
+static DEVICE_ATTR_RO(contexts);
+
+static struct attribute *lag_lower_attrs[] = {
+	&dev_attr_drain.attr,
+	&dev_attr_contexts.attr,
+	NULL,
+};
+
+static const struct attribute_group lag_lower_group = {
+	.name = "nrtls_lag",
+	.attrs = lag_lower_attrs,
+};
+
 static int lag_add_lower(struct net_device *dev, struct net_device *lower_dev,
 			 struct netlink_ext_ack *extack)
 {
@@ -799,11 +913,19 @@ static int lag_add_lower(struct net_device *dev, struct net_device *lower_dev,
 	err = netdev_master_upper_dev_link(lower_dev, dev, NULL, NULL, extack);
 	if (err)
 		goto err_handler;
+	if (nrtls_should_fail(NRTLS_FAULT_LAG_SYSFS))
+		err = -ENOMEM;
+	else
+		err = sysfs_create_group(&lower_dev->dev.kobj, &lag_lower_group);
+	if (err)
+		goto err_unlink;
 	list_add_tail_rcu(&l->node, &lag->lowers);
 	lag_update_carrier(lag);
 	netdev_update_features(dev);
 	return 0;
 
+err_unlink:
+	netdev_upper_dev_unlink(lower_dev, dev);
 err_handler:
 	netdev_rx_handler_unregister(lower_dev);
 err_addr:
@@ -838,6 +960,7 @@ static void lag_release(struct nrtls_lag *lag, struct nrtls_lag_lower *l)
 {
 	struct sockaddr_storage ss;
 
+	sysfs_remove_group(&l->dev->dev.kobj, &lag_lower_group);
 	list_del_rcu(&l->node);
 	netdev_upper_dev_unlink(l->dev, lag->dev);
 	netdev_rx_handler_unregister(l->dev);
@@ -846,18 +969,6 @@ static void lag_release(struct nrtls_lag *lag, struct nrtls_lag_lower *l)
 	dev_set_mac_address(l->dev, (struct sockaddr *)&ss, NULL);
 	lag_lower_put(l);
 	lag_update_carrier(lag);
-}
-
-/* The lower behind @lower_dev.  Under RTNL or RCU. */
-static struct nrtls_lag_lower *lag_lower_of(struct nrtls_lag *lag,
-					    const struct net_device *lower_dev)
-{
-	struct nrtls_lag_lower *l;
-
-	list_for_each_entry_rcu(l, &lag->lowers, node, lockdep_rtnl_is_held())
-		if (l->dev == lower_dev)
-			return l;
-	return NULL;
 }
 
 static int lag_del_lower(struct net_device *dev, struct net_device *lower_dev)
@@ -1070,21 +1181,13 @@ static int lag_slave_changelink(struct net_device *dev,
 {
 	struct nrtls_lag *lag = netdev_priv(dev);
 	struct nrtls_lag_lower *l = lag_lower_of(lag, lower_dev);
-	bool drain;
 
 	/* Its master is lag0, so it is one of lag0's lowers. */
 	if (WARN_ON_ONCE(!l))
 		return -ENODEV;
 	if (!data || !data[IFLA_NRTLS_LAG_SLAVE_DRAIN])
 		return 0;
-	drain = nla_get_u8(data[IFLA_NRTLS_LAG_SLAVE_DRAIN]);
-	if (drain == l->drained)
-		return 0;
-	WRITE_ONCE(l->drained, drain);
-	/* Flows backing off retry now that the lowers changed. */
-	lag_update_carrier(lag);
-	if (drain)
-		lag_move_off(lag, l);
+	lag_set_drain(lag, l, nla_get_u8(data[IFLA_NRTLS_LAG_SLAVE_DRAIN]));
 	return 0;
 }
 
