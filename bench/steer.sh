@@ -12,8 +12,9 @@
 # The sender (nrtls-rxbench's thread, kTLS offloaded by lag0's lowers,
 # pinned to CPU 0) sits in one namespace, the receiver (software kTLS,
 # pinned to CPU 1) in another behind a bridge over the NICs' peers.  The
-# drain is started on CPU 1 too, so that starting nrtlsctl does not take
-# the sender's CPU: what the move costs the flow is the move's own.  Rows and rounds alternate; each cell is
+# drain is a sysfs write from a shell waiting on CPU 1, so that starting
+# a program (nrtlsctl, on a busy two-CPU VM) does not stall the flow: what
+# the move costs the flow is the move's own.  Rows and rounds alternate; each cell is
 # the median over ROUNDS (3) of SECONDS (10).  CPU is the busy time of all
 # CPUs per MB (sender, TCP, the emulated NICs' encryption and the
 # program all run there); packets/s is lag0's, spacing us the mean time
@@ -104,19 +105,33 @@ median() {
 
 # Drain the flow's lower half-way through the counted time (noting lag0's
 # move counters just before, in $dir/pre), or with "other" the lower the
-# flow is not on (the same command, no move); the loop undoes it.
+# flow is not on (the same command, no move); the loop undoes it.  The
+# drain is a write to the lower's nrtls_lag/drain in sysfs by a shell
+# started on CPU 1 beforehand, waiting on a FIFO: no process starts at the
+# moment of the move.
 move_later() {
+	local trig lower
+
 	taskset -cp 1 $BASHPID > /dev/null
-	sleep $((secs / 2 + 1))
+	rm -f "$dir/go"
+	mkfifo "$dir/go"
+	# shellcheck disable=SC2016
+	taskset -c 1 ip netns exec $s bash -c \
+		'read -r l < "$1" && [ -n "$l" ] && echo 1 > "/sys/class/net/$l/nrtls_lag/drain"' \
+		_ "$dir/go" &
+	trig=$!
+	sleep $((secs / 2))
 	lower=$(grep " dev=lag0 " /sys/kernel/debug/nrtls/contexts |
 		grep -o "lower_dev=[a-z0-9]*" | head -1 | cut -d= -f2)
-	[ -n "$lower" ] || return 0
 	if [ "${1:-}" = other ]; then
 		[ "$lower" = nic0 ] && lower=nic1 || lower=nic0
-	else
+	elif [ -n "$lower" ]; then
 		echo "$(lag_stat tx_tls_move_gaps) $(lag_stat tx_tls_move_gap_total_us)" > "$dir/pre"
 	fi
-	"$ctl" drain "$lower" --no-wait --netns $s > /dev/null
+	# Let what ran to find it settle; then only the write.
+	sleep 1
+	echo "$lower" > "$dir/go"
+	wait $trig || true
 }
 
 rows=(none hash least-loaded map hash+move hash+drain-other)
@@ -190,7 +205,7 @@ echo "sw: packets lag0 sent for software encryption (the first ones, before the"
 echo "flow's context on a lower exists). hash+move: hash, and the flow's lower"
 echo "drained half-way through; its max gap is the stall of the move plus the"
 echo "noise the other rows show; hash+drain-other drains the other lower at the"
-echo "same moment (the same command, no move). move us: at lag0, the flow's wait"
+echo "same moment (the same write, no move). move us: at lag0, the flow's wait"
 echo "for a packet across the drain's move (median over the rounds, and their"
 echo "range; - without);"
 echo "the move's stall is what it adds to the row's spacing us."

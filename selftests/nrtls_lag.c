@@ -610,17 +610,25 @@ static void flow_of(struct nrtls_tls *t, struct nrtls_flow *f, int *port)
 	*port = ntohs(me.sin_port);
 }
 
-/* The lower the wrapper context of @t's flow is offloaded on, or false. */
-static bool flow_lower(struct nrtls_tls *t, char *dev, size_t len)
+/* debugfs's line of @t's context on lag0. */
+static bool flow_line(struct nrtls_tls *t, char *line, size_t len)
 {
-	char line[1024], src[64], *p;
 	struct nrtls_flow f;
+	char src[64];
 	int port;
 
 	flow_of(t, &f, &port);
 	snprintf(src, sizeof(src), " 192.0.2.1:%d ", port);
+	return nrtls_ctx_find(line, len, " dev=lag0 ", src);
+}
+
+/* The lower the wrapper context of @t's flow is offloaded on, or false. */
+static bool flow_lower(struct nrtls_tls *t, char *dev, size_t len)
+{
+	char line[1024], *p;
+
 	dev[0] = '\0';
-	if (!nrtls_ctx_find(line, sizeof(line), " dev=lag0 ", src) ||
+	if (!flow_line(t, line, sizeof(line)) ||
 	    !strstr(line, " device ") || !(p = strstr(line, " lower_dev=")))
 		return false;
 	snprintf(dev, len, "%.*s", (int)strcspn(p + 11, " \n"), p + 11);
@@ -630,14 +638,9 @@ static bool flow_lower(struct nrtls_tls *t, char *dev, size_t len)
 /* The id of the context @t's flow has on its lower; 0 if none. */
 static __u32 flow_lower_id(struct nrtls_tls *t)
 {
-	char line[1024], src[64], *p;
-	struct nrtls_flow f;
-	int port;
+	char line[1024], *p;
 
-	flow_of(t, &f, &port);
-	snprintf(src, sizeof(src), " 192.0.2.1:%d ", port);
-	if (!nrtls_ctx_find(line, sizeof(line), " dev=lag0 ", src) ||
-	    !(p = strstr(line, " lower=")))
+	if (!flow_line(t, line, sizeof(line)) || !(p = strstr(line, " lower=")))
 		return 0;
 	return strtoul(p + 7, NULL, 10);
 }

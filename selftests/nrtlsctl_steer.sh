@@ -4,7 +4,7 @@
 # emulated NICs, serve HTTPS (nrtls-serve, kTLS offloaded through the
 # wrapper) to curl in a namespace, replace the program, add and remove
 # rules, drain a lower (nrtlsctl drain) and see the next download avoid
-# it, detach, drain with nothing attached; a
+# it, drain through sysfs, detach, drain with nothing attached; a
 # wrapper in another namespace (--netns) and deleted under the program;
 # errors for bad input.
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -156,6 +156,32 @@ t "ip -d -j link: a lower's drain and flows, in JSON" \
 	 grep -Eq "\"contexts\":[0-9]+" "$dir/json" &&
 	 "$ctl" drain nst1 --undo > /dev/null &&
 	 ip -d link show nst1 | grep -q "nrtls_lag_slave drain off"'
+sys=/sys/class/net/nst0/nrtls_lag
+t "sysfs: nrtls_lag/drain and contexts; writing 1 drains as nrtlsctl does, 0 undoes" \
+	'[ "$(cat $sys/drain)" = 0 ] && [ "$(cat $sys/contexts)" = 0 ] &&
+	 echo 1 > $sys/drain && [ "$(cat $sys/drain)" = 1 ] &&
+	 ip -d link show nst0 | grep -q "nrtls_lag_slave drain on" &&
+	 "$ctl" steer status slag0 --json | grep -q "\"drained\":\[\"nst0\"\]" &&
+	 echo 0 > $sys/drain && ip -d link show nst0 | grep -q "nrtls_lag_slave drain off"'
+t "sysfs: other values refused (EINVAL), and writes need root" \
+	'{ echo 2 > $sys/drain; } 2> "$dir/err"; grep -q "Invalid argument" "$dir/err" &&
+	 { echo on > $sys/drain; } 2> "$dir/err"; grep -q "Invalid argument" "$dir/err" &&
+	 ! setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "echo 1 > $sys/drain" 2> /dev/null &&
+	 [ "$(cat $sys/drain)" = 0 ]'
+t "sysfs: the directory goes with the lower, and comes back with it" \
+	'ip link set nst1 nomaster && [ ! -e /sys/class/net/nst1/nrtls_lag ] &&
+	 ip link set nst1 master slag0 && ip link set nst1 up &&
+	 [ "$(cat /sys/class/net/nst1/nrtls_lag/drain)" = 0 ]'
+hits() { awk -v s=lag_sysfs '$1 == s { print $5 }' /sys/kernel/debug/nrtls/fault; }
+h0=$(hits)
+t "no memory for the directory (fault lag_sysfs): enslaving fails, nst1 left as it was" \
+	'ip link set nst1 nomaster && addr=$(cat /sys/class/net/nst1/address) &&
+	 echo "lag_sysfs 1 1" > /sys/kernel/debug/nrtls/fault &&
+	 ! ip link set nst1 master slag0 2> "$dir/err" && grep -q "Cannot allocate memory" "$dir/err" &&
+	 [ "$(hits)" = $((h0 + 1)) ] && [ ! -e /sys/class/net/nst1/master ] &&
+	 [ ! -e /sys/class/net/nst1/nrtls_lag ] && [ "$(cat /sys/class/net/nst1/address)" = "$addr" ] &&
+	 ip link set nst1 master slag0 && ip link set nst1 up && [ -e /sys/class/net/nst1/nrtls_lag ]'
+echo reset > /sys/kernel/debug/nrtls/fault
 t "drain of a device that is not a lower: exit 1 and a message" \
 	'! "$ctl" drain lo 2> "$dir/err" && grep -q "not a lower of an nrtls_lag" "$dir/err"'
 t "attach to a device that is not a wrapper: exit 1 and a message" \
@@ -195,6 +221,9 @@ out=$("$ctl" steer detach slag0); rc=$?
 t "detach removes the program and its pins" \
 	'[ $rc -eq 0 ] && [ ! -e $pins ] && ! bpftool prog show id "$prog2" > /dev/null 2>&1 &&
 	 ! tc filter show dev slag0 egress | grep -q nrtls_steer'
+t "attach after a detach (the clsact qdisc left in place on 6.1): nothing on stderr" \
+	'"$ctl" steer attach slag0 > /dev/null 2> "$dir/err" && [ ! -s "$dir/err" ] &&
+	 "$ctl" steer detach slag0 > /dev/null 2> "$dir/err" && [ ! -s "$dir/err" ]'
 t "detach when not attached: exit 1 and a message" \
 	'! "$ctl" steer detach slag0 2> "$dir/err" && grep -q "not attached to slag0" "$dir/err"'
 t "drain is the wrapper's: it works with nothing attached, twice, and --undo" \
