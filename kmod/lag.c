@@ -472,6 +472,21 @@ static netdev_tx_t lag_to_lower(struct nrtls_lag *lag, struct sk_buff *skb,
  * The usable lower that @lower_ctx lives on, or NULL.  Under RCU (BH).
  * A walk, not lc->home: a lower that left the lag is not one to use.
  */
+/*
+ * The flow's lower context, referenced, or NULL.  A reset swaps the
+ * pointer before it lets the old context go, so when the reference fails
+ * the new one is in place: read again.  Contexts are freed after RCU.
+ */
+static struct nrtls_ctx *lag_lower_ctx_get(struct nrtls_lag_ctx *lc)
+{
+	struct nrtls_ctx *lower;
+
+	do {
+		lower = rcu_dereference_bh(lc->lower);
+	} while (lower && !nrtls_ctx_tryget(lower));
+	return lower;
+}
+
 static struct net_device *lag_home_dev(struct nrtls_lag *lag,
 				       const struct nrtls_ctx *lower_ctx)
 {
@@ -514,7 +529,7 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 				struct nrtls_ctx *ctx, struct net_device *lower)
 {
 	struct nrtls_lag_ctx *lc = lag_ctx(ctx);
-	struct nrtls_ctx *lower_ctx = rcu_dereference_bh(lc->lower);
+	struct nrtls_ctx *lower_ctx = lag_lower_ctx_get(lc);
 	const struct nrtls_lower_ops *ops;
 	struct net_device *home;
 	struct netdev_queue *txq;
@@ -536,7 +551,7 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 	}
 	ops = nrtls_lower_ops_of(lower);
 	if (lower_ctx && ops && nrtls_ctx_on_dev(lower_ctx, lower) &&
-	    ops->can_offload(lower) && nrtls_ctx_tryget(lower_ctx)) {
+	    ops->can_offload(lower)) {
 		txq = netdev_get_tx_queue(lower, 0);
 		__netif_tx_lock(txq, smp_processor_id());
 		if (netif_xmit_stopped(txq))
@@ -564,6 +579,8 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 		lag_stat_inc(lag, LAG_ST_TLS_OFFLOADED);
 		return NETDEV_TX_OK;
 	}
+	if (lower_ctx)
+		nrtls_ctx_put(lower_ctx);
 	/*
 	 * The context below is for another device (or none is): re-home the
 	 * flow, unless it is in software and stays there.
@@ -692,11 +709,9 @@ struct nrtls_ctx *nrtls_lag_ctx_lower(struct nrtls_ctx *ctx)
 
 	if (ctx->ops != &lag_ctx_ops)
 		return NULL;
-	rcu_read_lock();
-	lower = rcu_dereference(lag_ctx(ctx)->lower);
-	if (lower && !nrtls_ctx_tryget(lower))
-		lower = NULL;
-	rcu_read_unlock();
+	rcu_read_lock_bh();
+	lower = lag_lower_ctx_get(lag_ctx(ctx));
+	rcu_read_unlock_bh();
 	return lower;
 }
 
