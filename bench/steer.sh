@@ -104,13 +104,14 @@ median() {
 }
 
 # Drain the flow's lower half-way through the counted time (noting lag0's
-# move counters just before, in $dir/pre), or with "other" the lower the
-# flow is not on (the same command, no move); the loop undoes it.  The
-# drain is a write to the lower's nrtls_lag/drain in sysfs by a shell
-# started on CPU 1 beforehand, waiting on a FIFO: no process starts at the
-# moment of the move.
+# move counters before, in $dir/pre), or with "other" the lower the flow
+# is not on (the same write, no move); the loop undoes it.  Which lower
+# is found during nrtls-rxbench's second of warm-up, so that the programs
+# that takes do not run in the counted time; the drain is then a write to
+# the lower's nrtls_lag/drain in sysfs by a shell started on CPU 1
+# beforehand, waiting on a FIFO: no process starts at the move.
 move_later() {
-	local trig lower
+	local trig lower=
 
 	taskset -cp 1 $BASHPID > /dev/null
 	rm -f "$dir/go"
@@ -120,16 +121,18 @@ move_later() {
 		'read -r l < "$1" && [ -n "$l" ] && echo 1 > "/sys/class/net/$l/nrtls_lag/drain"' \
 		_ "$dir/go" &
 	trig=$!
-	sleep $((secs / 2))
-	lower=$(grep " dev=lag0 " /sys/kernel/debug/nrtls/contexts |
-		grep -o "lower_dev=[a-z0-9]*" | head -1 | cut -d= -f2)
+	for _ in $(seq 20); do
+		lower=$(grep " dev=lag0 " /sys/kernel/debug/nrtls/contexts |
+			grep -o "lower_dev=[a-z0-9]*" | head -1 | cut -d= -f2)
+		[ -z "$lower" ] || break
+		sleep 0.05
+	done
 	if [ "${1:-}" = other ]; then
 		[ "$lower" = nic0 ] && lower=nic1 || lower=nic0
 	elif [ -n "$lower" ]; then
 		echo "$(lag_stat tx_tls_move_gaps) $(lag_stat tx_tls_move_gap_total_us)" > "$dir/pre"
 	fi
-	# Let what ran to find it settle; then only the write.
-	sleep 1
+	sleep $((secs / 2 + 1))
 	echo "$lower" > "$dir/go"
 	wait $trig || true
 }
