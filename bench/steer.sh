@@ -106,14 +106,16 @@ median() {
 # Drain the flow's lower half-way through the counted time (noting lag0's
 # move counters before, in $dir/pre), or with "other" the lower the flow
 # is not on (the same write, no move); the loop undoes it.  Which lower
-# is found during nrtls-rxbench's second of warm-up, so that the programs
-# that takes do not run in the counted time; the drain is then a write to
-# the lower's nrtls_lag/drain in sysfs by a shell started on CPU 1
-# beforehand, waiting on a FIFO: no process starts at the move.
+# is found during nrtls-rxbench's second of warm-up, on the sender's CPU,
+# so that the programs that takes neither run in the counted time nor
+# starve the receiver (whose queues would overflow in slow start); the
+# drain is then a write to the lower's nrtls_lag/drain in sysfs by a shell
+# started on CPU 1 beforehand, waiting on a FIFO: no process starts at
+# the move.
 move_later() {
 	local trig lower=
 
-	taskset -cp 1 $BASHPID > /dev/null
+	taskset -cp 0 $BASHPID > /dev/null
 	rm -f "$dir/go"
 	mkfifo "$dir/go"
 	# shellcheck disable=SC2016
@@ -132,6 +134,7 @@ move_later() {
 	elif [ -n "$lower" ]; then
 		echo "$(lag_stat tx_tls_move_gaps) $(lag_stat tx_tls_move_gap_total_us)" > "$dir/pre"
 	fi
+	taskset -cp 1 $BASHPID > /dev/null
 	sleep $((secs / 2 + 1))
 	echo "$lower" > "$dir/go"
 	wait $trig || true
