@@ -469,10 +469,6 @@ static netdev_tx_t lag_to_lower(struct nrtls_lag *lag, struct sk_buff *skb,
 }
 
 /*
- * The usable lower that @lower_ctx lives on, or NULL.  Under RCU (BH).
- * A walk, not lc->home: a lower that left the lag is not one to use.
- */
-/*
  * The flow's lower context, referenced, or NULL.  A reset swaps the
  * pointer before it lets the old context go, so when the reference fails
  * the new one is in place: read again.  Contexts are freed after RCU.
@@ -487,6 +483,10 @@ static struct nrtls_ctx *lag_lower_ctx_get(struct nrtls_lag_ctx *lc)
 	return lower;
 }
 
+/*
+ * The usable lower that @lower_ctx lives on, or NULL.  Under RCU (BH).
+ * A walk, not lc->home: a lower that left the lag is not one to use.
+ */
 static struct net_device *lag_home_dev(struct nrtls_lag *lag,
 				       const struct nrtls_ctx *lower_ctx)
 {
@@ -823,8 +823,8 @@ static struct nrtls_lag_lower *lag_lower_rtnl(struct net_device *lower_dev,
 	return *lagp ? lag_lower_of(*lagp, lower_dev) : NULL;
 }
 
-static ssize_t drain_show(struct device *d, struct device_attribute *attr,
-			  char *buf)
+/* The lower's drain, or with @count how many flows it carries. */
+static ssize_t lag_lower_show(struct device *d, char *buf, bool count)
 {
 	struct nrtls_lag_lower *l;
 	struct nrtls_lag *lag;
@@ -834,9 +834,16 @@ static ssize_t drain_show(struct device *d, struct device_attribute *attr,
 		return restart_syscall();
 	l = lag_lower_rtnl(to_net_dev(d), &lag);
 	if (l)
-		ret = sysfs_emit(buf, "%d\n", l->drained);
+		ret = sysfs_emit(buf, "%d\n",
+				 count ? atomic_read(&l->live) : l->drained);
 	rtnl_unlock();
 	return ret;
+}
+
+static ssize_t drain_show(struct device *d, struct device_attribute *attr,
+			  char *buf)
+{
+	return lag_lower_show(d, buf, false);
 }
 
 static ssize_t drain_store(struct device *d, struct device_attribute *attr,
@@ -868,17 +875,7 @@ static DEVICE_ATTR_RW(drain);
 static ssize_t contexts_show(struct device *d, struct device_attribute *attr,
 			     char *buf)
 {
-	struct nrtls_lag_lower *l;
-	struct nrtls_lag *lag;
-	ssize_t ret = -ENODEV;
-
-	if (!rtnl_trylock())
-		return restart_syscall();
-	l = lag_lower_rtnl(to_net_dev(d), &lag);
-	if (l)
-		ret = sysfs_emit(buf, "%d\n", atomic_read(&l->live));
-	rtnl_unlock();
-	return ret;
+	return lag_lower_show(d, buf, true);
 }
 static DEVICE_ATTR_RO(contexts);
 

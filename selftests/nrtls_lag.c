@@ -1069,7 +1069,7 @@ TEST_F_TIMEOUT(steer, kfuncs_refuse_what_is_not_a_lower, 300)
 	EXPECT_EQ(self->ifindex[strcmp(dev, "nic0") ? 1 : 0], probe->bss->probe_home);
 	EXPECT_EQ(0, probe->bss->probe_lower_none);
 	EXPECT_EQ(flow_lower_id(&self->t[0]), probe->bss->probe_lower_id);
-	EXPECT_EQ(probe->bss->probe_home, probe->bss->probe_lower_ifindex);
+	EXPECT_EQ(probe->bss->probe_home, (int)probe->bss->probe_lower_ifindex);
 	EXPECT_EQ(NRTLS_CTX_TLS_TX, probe->bss->probe_lower_type);
 	EXPECT_EQ(-EINVAL, probe->bss->probe_lower_home);
 	EXPECT_EQ(0, probe->bss->probe_lower_nested);
