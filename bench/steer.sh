@@ -14,8 +14,8 @@
 # pinned to CPU 1) in another behind a bridge over the NICs' peers.  The
 # drain is a sysfs write from a shell waiting on CPU 1, so that starting
 # a program (nrtlsctl, on a busy two-CPU VM) does not stall the flow: what
-# the move costs the flow is the move's own.  Rows and rounds alternate; each cell is
-# the median over ROUNDS (3) of SECONDS (10).  CPU is the busy time of all
+# the move costs the flow is the move's own.  Rows and rounds alternate;
+# each cell is the median over ROUNDS (3) of SECONDS (10).  CPU is the busy time of all
 # CPUs per MB (sender, TCP, the emulated NICs' encryption and the
 # program all run there); packets/s is lag0's, spacing us the mean time
 # between two of its packets (1e6 / packets/s); max gap is the longest wait
