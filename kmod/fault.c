@@ -75,6 +75,7 @@ static struct fault_site sites[NRTLS_FAULT_NR] = {
 	[NRTLS_FAULT_NIC_RX_CIPHER] = { .name = "nic_rx_cipher" },
 	[NRTLS_FAULT_NIC_XDP_SKB] = { .name = "nic_xdp_skb" },
 	[NRTLS_FAULT_NIC_RXQ] = { .name = "nic_rxq" },
+	[NRTLS_FAULT_NIC_UNCLONE] = { .name = "nic_unclone" },
 	[NRTLS_FAULT_LAG_SYSFS] = { .name = "lag_sysfs" },
 };
 

@@ -46,6 +46,7 @@ enum nrtls_fault_site {
 	NRTLS_FAULT_NIC_RX_CIPHER,	/* the NIC's cipher at a received record */
 	NRTLS_FAULT_NIC_XDP_SKB,	/* a buffer for a frame redirected to a NIC */
 	NRTLS_FAULT_NIC_RXQ,		/* a NIC's receive queue is full */
+	NRTLS_FAULT_NIC_UNCLONE,	/* a NIC's own copy of a received clone */
 	NRTLS_FAULT_LAG_SYSFS,		/* a new lower's nrtls_lag directory */
 	NRTLS_FAULT_NR,
 };

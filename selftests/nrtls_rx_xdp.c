@@ -1089,4 +1089,90 @@ TEST_F_TIMEOUT(xmit, full_rx_queue_drops_and_tcp_recovers, 120)
 	free(stream);
 }
 
+/*
+ * Drops spread over a transfer of small segments (one frame in every few
+ * dozen, armed again as soon as the last one hit): selective ACKs make the
+ * sender shift and retransmit what its queue holds.  Those are the very
+ * buffers whose clones the NIC handed to the peer, so this fails (corrupt
+ * data, or skb_shift()'s BUG on the sender) if the peer's GRO writes into
+ * a clone's shared fragments.
+ */
+TEST_F_TIMEOUT(xmit, spread_drops_leave_the_senders_queue_intact, 180)
+{
+	long base = nrtls_fault_hits("nic_rxq"), hits = base;
+	size_t size = 4 << 20, sent = 0;
+	unsigned char *stream = malloc(size);
+	struct reader r = { 0 };
+	int snd, one = 1;
+	long armed = 0;
+	pthread_t thr;
+
+	ASSERT_NE(NULL, stream);
+	for (size_t i = 0; i < size; i++)
+		stream[i] = rand();
+	ASSERT_EQ(0, nrtls_tcp_pair_ns(self->net.fd_a, "192.0.2.1", self->net.fd_b,
+				       &snd, &r.fd));
+	/* Writes under one MSS go out as they are: no GSO, no new buffers. */
+	ASSERT_EQ(0, setsockopt(snd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	r.expect = size;
+	r.want = stream;
+	ASSERT_EQ(0, pthread_create(&thr, NULL, read_all, &r));
+	while (sent < size) {
+		size_t n = 1 + rand() % 3000;
+		ssize_t w;
+
+		if (armed == hits - base) {
+			if (nrtls_fault_arm("nic_rxq", 8 + rand() % 40, 1))
+				break;
+			armed++;
+		}
+		if (n > size - sent)
+			n = size - sent;
+		w = write(snd, stream + sent, n);
+		if (w <= 0)
+			break;
+		sent += w;
+		hits = nrtls_fault_hits("nic_rxq");
+	}
+	pthread_join(thr, NULL);
+	hits = nrtls_fault_hits("nic_rxq") - base;
+	TH_LOG("%zu bytes sent, %ld frames dropped", sent, hits);
+	EXPECT_EQ(size, sent);
+	EXPECT_EQ(size, r.got);
+	EXPECT_TRUE(r.same);
+	/* Each arming hits once; the last may still be counting down. */
+	EXPECT_LE(armed - 1, hits);
+	EXPECT_GE(armed, hits);
+	EXPECT_LE(20, hits);
+	close(snd);
+	close(r.fd);
+	free(stream);
+}
+
+/*
+ * No memory for a received clone's own fragment list (fault nic_unclone,
+ * the first 16 clones): those frames skip GRO and arrive all the same.
+ */
+TEST_F_TIMEOUT(xmit, clones_without_a_copy_skip_gro, 120)
+{
+	unsigned long long records, bytes;
+	size_t size = 1 << 20, len;
+	unsigned char *stream = malloc(size);
+	long hits = nrtls_fault_hits("nic_unclone");
+	struct reader r = { 0 };
+	int snd;
+
+	ASSERT_NE(NULL, stream);
+	ASSERT_EQ(0, nrtls_tcp_pair_ns(self->net.fd_a, "192.0.2.1", self->net.fd_b,
+				       &snd, &r.fd));
+	ASSERT_EQ(0, nrtls_fault_arm("nic_unclone", 1, 16));
+	len = random_records(stream, size, &records, &bytes);
+	EXPECT_TRUE(transfer(snd, &r, stream, len));
+	/* Every TCP data frame is a clone: 1 MiB takes more than 16. */
+	EXPECT_EQ(hits + 16, nrtls_fault_hits("nic_unclone"));
+	close(snd);
+	close(r.fd);
+	free(stream);
+}
+
 TEST_HARNESS_MAIN

@@ -52,6 +52,22 @@ static u32 nic_run_xdp(struct nrtls_nic *nic, struct bpf_prog *prog,
 	return act;
 }
 
+/*
+ * Whether GRO may have @skb.  A frame is often the sender's clone of a
+ * buffer TCP keeps for retransmission, and GRO moves fragments in and out
+ * of the shared info: that would rewrite the buffer under the sender.  So
+ * a clone gets shared info of its own first, or skips GRO.
+ */
+static bool nic_own(struct sk_buff *skb)
+{
+	if (skb_shared(skb))
+		return false;
+	if (!skb_cloned(skb))
+		return true;
+	return !nrtls_should_fail(NRTLS_FAULT_NIC_UNCLONE) &&
+	       !pskb_expand_head(skb, 0, 0, GFP_ATOMIC);
+}
+
 static int nic_poll(struct napi_struct *napi, int budget)
 {
 	struct nrtls_nic *nic = container_of(napi, struct nrtls_nic, napi);
@@ -74,7 +90,10 @@ static int nic_poll(struct napi_struct *napi, int budget)
 			if (nic_run_xdp(nic, prog, &skb) != XDP_PASS)
 				continue;
 		}
-		napi_gro_receive(napi, skb);
+		if (nic_own(skb))
+			napi_gro_receive(napi, skb);
+		else
+			netif_receive_skb(skb);
 	}
 	rcu_read_unlock();
 	if (done < budget && napi_complete_done(napi, done) &&
