@@ -48,6 +48,7 @@ enum nrtls_fault_site {
 	NRTLS_FAULT_NIC_RXQ,		/* a NIC's receive queue is full */
 	NRTLS_FAULT_NIC_UNCLONE,	/* a NIC's own copy of a received clone */
 	NRTLS_FAULT_LAG_SYSFS,		/* a new lower's nrtls_lag directory */
+	NRTLS_FAULT_DEV_STATS,		/* a new device's per-CPU counters */
 	NRTLS_FAULT_NR,
 };
 

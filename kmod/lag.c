@@ -129,7 +129,7 @@ static const struct net_device_ops lag_netdev_ops;
 
 static void lag_stat_inc(struct nrtls_lag *lag, enum nrtls_lag_stat s)
 {
-	atomic64_inc(&lag->stats[s]);
+	nrtls_devstats_add(lag->stats, s, 1);
 }
 
 static struct nrtls_lag *lag_of(const struct net_device *dev)
@@ -513,11 +513,10 @@ static void lag_note_tx(struct nrtls_lag *lag, struct nrtls_lag_ctx *lc,
 	if (last && last != lower_ctx->id) {
 		gap_us = div_u64(now - READ_ONCE(lc->last_tx_ns), NSEC_PER_USEC);
 		lag_stat_inc(lag, LAG_ST_MOVE_GAPS);
-		atomic64_add(gap_us, &lag->stats[LAG_ST_MOVE_GAP_TOTAL_US]);
-		max = atomic64_read(&lag->stats[LAG_ST_MOVE_GAP_MAX_US]);
+		nrtls_devstats_add(lag->stats, LAG_ST_MOVE_GAP_TOTAL_US, gap_us);
+		max = atomic64_read(&lag->move_gap_max_us);
 		while (gap_us > max &&
-		       !atomic64_try_cmpxchg(&lag->stats[LAG_ST_MOVE_GAP_MAX_US],
-					     &max, gap_us))
+		       !atomic64_try_cmpxchg(&lag->move_gap_max_us, &max, gap_us))
 			;
 	}
 	WRITE_ONCE(lc->last_tx_ns, now);
@@ -626,7 +625,7 @@ static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
 		rc = lag_to_lower(lag, skb, target->dev);
 	if (rc == NETDEV_TX_OK) {
 		lag_stat_inc(lag, LAG_ST_TX_PACKETS);
-		atomic64_add(len, &lag->stats[LAG_ST_TX_BYTES]);
+		nrtls_devstats_add(lag->stats, LAG_ST_TX_BYTES, len);
 	}
 	return rc;
 }
@@ -773,7 +772,7 @@ static rx_handler_result_t lag_rx(struct sk_buff **pskb)
 		__vlan_hwaccel_clear_tag(skb);
 	skb->dev = lag->dev;
 	lag_stat_inc(lag, LAG_ST_RX_PACKETS);
-	atomic64_add(skb->len, &lag->stats[LAG_ST_RX_BYTES]);
+	nrtls_devstats_add(lag->stats, LAG_ST_RX_BYTES, skb->len);
 	return RX_HANDLER_ANOTHER;
 }
 
@@ -1059,14 +1058,30 @@ static void lag_get_stats64(struct net_device *dev,
 {
 	struct nrtls_lag *lag = netdev_priv(dev);
 
-	s->tx_packets = atomic64_read(&lag->stats[LAG_ST_TX_PACKETS]);
-	s->tx_bytes = atomic64_read(&lag->stats[LAG_ST_TX_BYTES]);
-	s->tx_dropped = atomic64_read(&lag->stats[LAG_ST_TX_DROPPED]);
-	s->rx_packets = atomic64_read(&lag->stats[LAG_ST_RX_PACKETS]);
-	s->rx_bytes = atomic64_read(&lag->stats[LAG_ST_RX_BYTES]);
+	s->tx_packets = nrtls_devstats_get(lag->stats, LAG_ST_TX_PACKETS);
+	s->tx_bytes = nrtls_devstats_get(lag->stats, LAG_ST_TX_BYTES);
+	s->tx_dropped = nrtls_devstats_get(lag->stats, LAG_ST_TX_DROPPED);
+	s->rx_packets = nrtls_devstats_get(lag->stats, LAG_ST_RX_PACKETS);
+	s->rx_bytes = nrtls_devstats_get(lag->stats, LAG_ST_RX_BYTES);
+}
+
+static int lag_init(struct net_device *dev)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+
+	lag->stats = nrtls_devstats_alloc(LAG_ST_NR);
+	return lag->stats ? 0 : -ENOMEM;
+}
+
+static void lag_destructor(struct net_device *dev)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+
+	free_percpu(lag->stats);
 }
 
 static const struct net_device_ops lag_netdev_ops = {
+	.ndo_init = lag_init,
 	.ndo_open = lag_open,
 	.ndo_stop = lag_stop,
 	.ndo_uninit = lag_uninit,
@@ -1103,7 +1118,8 @@ static void lag_get_ethtool_stats(struct net_device *dev,
 	int i;
 
 	for (i = 0; i < LAG_ST_NR; i++)
-		data[i] = atomic64_read(&lag->stats[i]);
+		data[i] = nrtls_devstats_get(lag->stats, i);
+	data[LAG_ST_MOVE_GAP_MAX_US] = atomic64_read(&lag->move_gap_max_us);
 }
 
 static const struct ethtool_ops lag_ethtool_ops = {
@@ -1136,6 +1152,7 @@ static void lag_setup(struct net_device *dev)
 	dev->vlan_features = LAG_FEATURES;
 	dev->max_mtu = ETH_MAX_MTU;
 	dev->needs_free_netdev = true;
+	dev->priv_destructor = lag_destructor;
 }
 
 static int lag_validate(struct nlattr *tb[], struct nlattr *data[],

@@ -4,6 +4,8 @@
 
 #include <linux/netdevice.h>
 
+#include "devstats.h"
+
 enum nrtls_lag_stat {
 	LAG_ST_TX_PACKETS,
 	LAG_ST_TX_BYTES,
@@ -40,7 +42,8 @@ struct nrtls_lag {
 	spinlock_t ctxs_lock;	/* @ctxs; taken before a context's lock */
 	u32 gen;
 	u16 vid;		/* its own VLAN, or 0; fixed */
-	atomic64_t stats[LAG_ST_NR];
+	struct nrtls_devstats __percpu *stats;	/* from ndo_init */
+	atomic64_t move_gap_max_us;
 };
 
 struct nrtls_ctx;

@@ -1238,6 +1238,47 @@ TEST(lag_refuses_bad_lowers)
 	EXPECT_TRUE(nrtls_wait_idle(20000));
 }
 
+/*
+ * No memory for a new device's counters (fault dev_stats): the wrapper,
+ * either end of a NIC pair (the peer is made first) is refused with
+ * ENOMEM and nothing of it is left.
+ */
+TEST(devices_without_counters_are_not_made)
+{
+	static const char *const cmds[] = {
+		"link add lagx type nrtls_lag",
+		"link add nicx type nrtls peer name nicxp",
+		"link add nicx type nrtls peer name nicxp",
+	};
+	static const int nth[] = { 1, 1, 2 };
+	struct nrtls_nicnet net;
+	char out[1024];
+	const char *a;
+
+	ASSERT_EQ(0, nrtls_nicnet_ns(&net));
+	a = net.ns_a;
+	for (int i = 0; i < 3; i++) {
+		long hits = nrtls_fault_hits("dev_stats");
+
+		ASSERT_EQ(0, nrtls_fault_arm("dev_stats", nth[i], 1));
+		EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s %s 2>&1", a, cmds[i]));
+		EXPECT_NE(NULL, strstr(out, "Cannot allocate memory")) {
+			TH_LOG("%s: %s", cmds[i], out);
+		}
+		EXPECT_EQ(hits + 1, nrtls_fault_hits("dev_stats"));
+		nrtls_fault_cmd("reset");
+		EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s -o link show", a));
+		EXPECT_EQ(NULL, strstr(out, "lagx"));
+		EXPECT_EQ(NULL, strstr(out, "nicx"));
+	}
+	/* And made, counting, once the memory is there. */
+	ASSERT_EQ(0, nrtls_sh("ip -n %s %s && ip -n %s link set lagx up", a, cmds[0], a));
+	EXPECT_LE(0, nrtls_ethtool_stat(a, "lagx", "tx_packets"));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s %s", a, cmds[1]));
+	nrtls_nicnet_teardown(&net);
+	EXPECT_TRUE(nrtls_wait_idle(20000));
+}
+
 /* Every test here runs on the emulated NIC. */
 bool nrtls_test_needs_nic(void)
 {

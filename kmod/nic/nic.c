@@ -172,6 +172,14 @@ static int nic_stop(struct net_device *dev)
 	return 0;
 }
 
+static int nic_init(struct net_device *dev)
+{
+	struct nrtls_nic *nic = netdev_priv(dev);
+
+	nic->stats = nrtls_devstats_alloc(NIC_ST_NR);
+	return nic->stats ? 0 : -ENOMEM;
+}
+
 static void nic_uninit(struct net_device *dev)
 {
 	struct nrtls_nic *nic = netdev_priv(dev);
@@ -188,6 +196,7 @@ static void nic_destructor(struct net_device *dev)
 	WARN_ON(!list_empty(&nic->flows) || !list_empty(&nic->ring) ||
 		!list_empty(&nic->pool) || atomic_read(&nic->rx_nflows) ||
 		!skb_queue_empty(&nic->rxq) || rcu_access_pointer(nic->xdp_prog));
+	free_percpu(nic->stats);
 }
 
 static void nic_get_stats64(struct net_device *dev,
@@ -195,12 +204,12 @@ static void nic_get_stats64(struct net_device *dev,
 {
 	struct nrtls_nic *nic = netdev_priv(dev);
 
-	s->tx_packets = atomic64_read(&nic->stats[NIC_ST_TX_PACKETS]);
-	s->tx_bytes = atomic64_read(&nic->stats[NIC_ST_TX_BYTES]);
-	s->tx_dropped = atomic64_read(&nic->stats[NIC_ST_TX_DROPPED]);
-	s->rx_packets = atomic64_read(&nic->stats[NIC_ST_RX_PACKETS]);
-	s->rx_bytes = atomic64_read(&nic->stats[NIC_ST_RX_BYTES]);
-	s->rx_dropped = atomic64_read(&nic->stats[NIC_ST_RX_DROPPED]);
+	s->tx_packets = nrtls_devstats_get(nic->stats, NIC_ST_TX_PACKETS);
+	s->tx_bytes = nrtls_devstats_get(nic->stats, NIC_ST_TX_BYTES);
+	s->tx_dropped = nrtls_devstats_get(nic->stats, NIC_ST_TX_DROPPED);
+	s->rx_packets = nrtls_devstats_get(nic->stats, NIC_ST_RX_PACKETS);
+	s->rx_bytes = nrtls_devstats_get(nic->stats, NIC_ST_RX_BYTES);
+	s->rx_dropped = nrtls_devstats_get(nic->stats, NIC_ST_RX_DROPPED);
 }
 
 static int nic_get_iflink(const struct net_device *dev)
@@ -217,6 +226,7 @@ static int nic_get_iflink(const struct net_device *dev)
 }
 
 static const struct net_device_ops nic_netdev_ops = {
+	.ndo_init = nic_init,
 	.ndo_open = nic_open,
 	.ndo_stop = nic_stop,
 	.ndo_uninit = nic_uninit,
@@ -262,7 +272,7 @@ static void nic_get_ethtool_stats(struct net_device *dev,
 	int i;
 
 	for (i = 0; i < NIC_ST_NR; i++)
-		data[i] = atomic64_read(&nic->stats[i]);
+		data[i] = nrtls_devstats_get(nic->stats, i);
 	spin_lock_bh(&nic->lock);
 	data[i++] = nic->ring_count;
 	data[i++] = nic->pool_len;

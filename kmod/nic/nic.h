@@ -11,6 +11,7 @@
 #include <net/tls.h>
 
 #include "ctx.h"
+#include "devstats.h"
 #include "lower.h"
 
 struct crypto_aead;
@@ -164,7 +165,7 @@ struct nrtls_nic {
 	struct sk_buff_head rxq;
 	struct napi_struct napi;
 	struct bpf_prog __rcu *xdp_prog;	/* driver mode; under RTNL */
-	atomic64_t stats[NIC_ST_NR];
+	struct nrtls_devstats __percpu *stats;	/* from ndo_init */
 };
 
 /*
@@ -249,13 +250,13 @@ struct nrtls_nic_rx_ctx {
 static inline void nrtls_nic_stat_add(struct nrtls_nic *nic,
 				      enum nrtls_nic_stat s, long n)
 {
-	atomic64_add(n, &nic->stats[s]);
+	nrtls_devstats_add(nic->stats, s, n);
 }
 
 static inline void nrtls_nic_stat_inc(struct nrtls_nic *nic,
 				      enum nrtls_nic_stat s)
 {
-	atomic64_inc(&nic->stats[s]);
+	nrtls_devstats_add(nic->stats, s, 1);
 }
 
 /* Whether all of them are. */
