@@ -25,6 +25,7 @@
 #include "counters.h"
 #include "ctx.h"
 #include "fault.h"
+#include "quota.h"
 
 static unsigned int max_ctx = 65536;
 module_param(max_ctx, uint, 0644);
@@ -150,10 +151,43 @@ static void ctx_free_rcu(struct rcu_head *head)
 	struct nrtls_ctx *ctx = container_of(head, struct nrtls_ctx, rcu);
 
 	ctx_release_dev(ctx);
+	if (ctx->quota) {
+		nrtls_quota_uncharge(ctx->quota, NRTLS_QUOTA_CTX);
+		nrtls_quota_put(ctx->quota);
+	}
 	kfree(ctx);
 	nrtls_obj_dec(NRTLS_OBJ_CTX);
 	atomic_dec(&ctx_live);
 }
+
+/*
+ * A context the stack asks a device for on a socket's behalf (tls_dev_add,
+ * in the task setting the key), whole (on failure the caller frees it)
+ * but not published.  On a device of a network namespace that a user
+ * namespace other than the initial one owns, which an unprivileged user
+ * can make (its own emulated NIC or wrapper), it counts against the
+ * calling user's max_user_ctx, as contexts made through /dev/nrtls do,
+ * until it is freed: 0, -EDQUOT, or -ENOMEM.
+ */
+int nrtls_ctx_charge_caller(struct nrtls_ctx *ctx)
+{
+	struct nrtls_quota *q;
+	int err;
+
+	if (read_pnet(&ctx->net)->user_ns == &init_user_ns)
+		return 0;
+	q = nrtls_quota_get();
+	if (!q)
+		return -ENOMEM;
+	err = nrtls_quota_charge(q, NRTLS_QUOTA_CTX);
+	if (err) {
+		nrtls_quota_put(q);
+		return err;
+	}
+	ctx->quota = q;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(nrtls_ctx_charge_caller, NRTLS);
 
 /* Whether @ctx was allocated on @dev and still holds it. */
 bool nrtls_ctx_on_dev(const struct nrtls_ctx *ctx,

@@ -76,6 +76,7 @@ struct nrtls_ctx {
 	struct net_device *dev;	/* NULL once detached */
 	netdevice_tracker dev_tracker;
 	possible_net_t net;
+	struct nrtls_quota *quota;	/* charged one context, or NULL */
 	const struct nrtls_ctx_ops *ops;
 	struct hlist_node hnode;
 	struct hlist_node cnode;	/* by cookie, when it has one */
@@ -88,6 +89,7 @@ struct nrtls_ctx *nrtls_ctx_alloc(struct net_device *dev,
 				  enum nrtls_ctx_type type,
 				  const struct nrtls_ctx_ops *ops,
 				  size_t priv_size, gfp_t gfp);
+int nrtls_ctx_charge_caller(struct nrtls_ctx *ctx);
 int nrtls_ctx_publish(struct nrtls_ctx *ctx);
 void nrtls_ctx_unpublish(struct nrtls_ctx *ctx);
 struct nrtls_ctx *nrtls_ctx_lookup(struct net *net,

@@ -410,14 +410,16 @@ static int lag_tls_dev_add(struct net_device *dev, struct sock *sk,
 	struct nrtls_flow flow;
 	struct nrtls_ctx *ctx;
 	struct nrtls_lag_ctx *lc;
+	int err;
 
 	if (direction != TLS_OFFLOAD_CTX_DIR_TX)
 		return -EOPNOTSUPP;
 	if (!nrtls_tls_offloadable(crypto_info))
 		return -EOPNOTSUPP;
 	nrtls_ctx_flow_of_sk(sk, &flow);
+	/* Made in the task setting the key: its memory cgroup pays. */
 	ctx = nrtls_ctx_alloc(dev, &flow, NRTLS_CTX_TLS_TX, &lag_ctx_ops,
-			      sizeof(*lc), GFP_KERNEL);
+			      sizeof(*lc), GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	lc = lag_ctx(ctx);
@@ -432,6 +434,12 @@ static int lag_tls_dev_add(struct net_device *dev, struct sock *sk,
 	spin_lock_bh(&lag->ctxs_lock);
 	list_add_tail(&lc->node, &lag->ctxs);
 	spin_unlock_bh(&lag->ctxs_lock);
+	/* Whole now: its free takes it off the list. */
+	err = nrtls_ctx_charge_caller(ctx);
+	if (err) {
+		nrtls_ctx_put(ctx);
+		return err;
+	}
 
 	/*
 	 * kTLS holds its offload lock here, which it also takes under RTNL:

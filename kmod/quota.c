@@ -77,14 +77,14 @@ struct nrtls_quota *nrtls_quota_get(void)
 		return NULL;
 	new->uid = uid;
 	refcount_set(&new->ref, 1);
-	spin_lock(&quotas_lock);
+	spin_lock_bh(&quotas_lock);
 	q = quota_find(uid);
 	if (!q) {
 		hash_add_rcu(quotas, &new->node, __kuid_val(uid));
 		q = new;
 		new = NULL;
 	}
-	spin_unlock(&quotas_lock);
+	spin_unlock_bh(&quotas_lock);
 	kfree(new);
 	return q;
 }
@@ -95,12 +95,18 @@ struct nrtls_quota *nrtls_quota_hold(struct nrtls_quota *q)
 	return q;
 }
 
+/* From any context but hardirq: a context's charge goes in an RCU callback. */
 void nrtls_quota_put(struct nrtls_quota *q)
 {
-	if (!refcount_dec_and_lock(&q->ref, &quotas_lock))
+	if (refcount_dec_not_one(&q->ref))
 		return;
+	spin_lock_bh(&quotas_lock);
+	if (!refcount_dec_and_test(&q->ref)) {
+		spin_unlock_bh(&quotas_lock);
+		return;
+	}
 	hash_del_rcu(&q->node);
-	spin_unlock(&quotas_lock);
+	spin_unlock_bh(&quotas_lock);
 	kfree_rcu(q, rcu);
 }
 

@@ -6,13 +6,16 @@
 #include <linux/uidgid.h>
 
 /*
- * Per-user quotas on what /dev/nrtls lets anyone create, keyed by the real
+ * Per-user quotas on what any user can make nrtls create, keyed by the real
  * uid in the initial user namespace, so that a user in a namespace of its
  * own (where it holds CAP_NET_ADMIN) is still the same user.  Exceeding
  * one fails with EDQUOT, as the kernel's key quotas do.
  */
 enum nrtls_quota_kind {
-	NRTLS_QUOTA_CTX,	/* contexts owned through /dev/nrtls */
+	NRTLS_QUOTA_CTX,	/* contexts owned through /dev/nrtls, and
+				 * made for its sockets on devices of a
+				 * namespace it can own (nrtls_ctx_charge_caller)
+				 */
 	NRTLS_QUOTA_SOCK,	/* sockets with an nrtls queue */
 	NRTLS_QUOTA_NR,
 };

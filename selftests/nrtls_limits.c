@@ -25,6 +25,7 @@
 
 #include "kselftest_harness.h"
 #include "nrtls_net.h"
+#include "nrtls_nic.h"
 #include "nrtls_test.h"
 
 #define MiB (1024 * 1024ull)
@@ -222,6 +223,180 @@ TEST_F_TIMEOUT(limits, unprivileged_user, 120)
 	EXPECT_EQ(0, nrtls_ctx_create(fd, LO, &flow, NULL));
 	close(fd);
 	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* Sends a line over @t and reads it back at the peer: 0 or -1. */
+static int tls_echo(struct nrtls_tls *t)
+{
+	static const char msg[] = "offloaded, or not";
+	char buf[sizeof(msg)];
+
+	if (SSL_write(t->sssl, msg, sizeof(msg)) != sizeof(msg) ||
+	    SSL_read(t->cssl, buf, sizeof(buf)) != sizeof(buf))
+		return -1;
+	return memcmp(buf, msg, sizeof(msg)) ? -1 : 0;
+}
+
+/* Tells the parent @what and waits for it to say go on: 0 or -1. */
+static int handshake(int wr, int rd, char what)
+{
+	char c;
+
+	return write(wr, &what, 1) == 1 && read(rd, &c, 1) == 1 ? 0 : -1;
+}
+
+#define NTLS 5
+
+/*
+ * The unprivileged user's side of device_contexts_counted: its own NIC
+ * pair between two namespaces of its own, a wrapper over one end, and TLS
+ * sessions that the stack offloads to them.  0, or the failed step.
+ */
+static int unprivileged_tls(int wr, int rd)
+{
+	const char *cipher = "ECDHE-ECDSA-AES128-GCM-SHA256";
+	struct nrtls_tls t[NTLS];
+	int ns_a, ns_b, p[2], i;
+	char path[64], c;
+	pid_t holder;
+
+	STEP(1, !become_unprivileged());
+	ns_a = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	STEP(2, ns_a >= 0 && !pipe(p));
+	/* A process of its own holds the second namespace while it is set up. */
+	holder = fork();
+	if (!holder) {
+		if (unshare(CLONE_NEWNET) || write(p[1], "n", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	STEP(3, holder > 0 && read(p[0], &c, 1) == 1);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", holder);
+	ns_b = open(path, O_RDONLY | O_CLOEXEC);
+	STEP(4, ns_b >= 0);
+	STEP(5, !nrtls_sh("ip link add nicu type nrtls personality mlx5 peer name nicup "
+			  "netns %d && ip addr add 192.0.2.1/24 dev nicu && "
+			  "ip link set nicu up", holder));
+	STEP(6, !setns(ns_b, CLONE_NEWNET));
+	STEP(7, !nrtls_sh("ip addr add 192.0.2.2/24 dev nicup && ip link set nicup up && "
+			  "ip link set lo up"));
+	STEP(8, !setns(ns_a, CLONE_NEWNET));
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+
+	/*
+	 * TX on the NIC: the first context finds no memory for the user's
+	 * quota entry (fault quota_alloc, armed by the parent), the next
+	 * three fill max_user_ctx, the fifth is over it.  Both failures
+	 * leave the session to software kTLS.
+	 */
+	for (i = 0; i < NTLS; i++) {
+		STEP(10, !nrtls_tls_pair_ns(&t[i], TLS1_2_VERSION, cipher, ns_a,
+					    "192.0.2.1", ns_b));
+		STEP(11, !tls_echo(&t[i]));
+	}
+	STEP(12, nrtls_tls_stat(NULL, "TlsCurrTxDevice") == 3);
+	STEP(13, nrtls_tls_stat(NULL, "TlsCurrTxSw") == 2);
+	STEP(14, !handshake(wr, rd, 't'));
+	for (i = 0; i < NTLS; i++)
+		nrtls_tls_abort(&t[i]);
+
+	/* The same through a wrapper of its own over the NIC (quota free again). */
+	STEP(20, !handshake(wr, rd, 'c'));
+	STEP(21, !nrtls_sh("ip link add lagu type nrtls_lag && ip addr del 192.0.2.1/24 dev nicu && "
+			   "ip link set nicu master lagu && ip link set lagu up && "
+			   "ip addr add 192.0.2.1/24 dev lagu"));
+	/* nicu took the wrapper's address: the peer must ask again. */
+	STEP(22, !setns(ns_b, CLONE_NEWNET));
+	STEP(23, !nrtls_sh("ip neigh flush all"));
+	STEP(24, !setns(ns_a, CLONE_NEWNET));
+	for (i = 0; i < 4; i++) {
+		STEP(25, !nrtls_tls_pair_ns(&t[i], TLS1_2_VERSION, cipher, ns_a,
+					    "192.0.2.1", ns_b));
+		STEP(26, !tls_echo(&t[i]));
+	}
+	STEP(27, nrtls_tls_stat(NULL, "TlsCurrTxDevice") == 3);
+	STEP(28, nrtls_tls_stat(NULL, "TlsCurrTxSw") == 1);
+	STEP(29, !handshake(wr, rd, 'l'));
+	for (i = 0; i < 4; i++)
+		nrtls_tls_abort(&t[i]);
+
+	/* RX on the peer's NIC, with TX in software: the receiver's contexts. */
+	STEP(30, !handshake(wr, rd, 'c'));
+	STEP(31, !nrtls_sh("ethtool -K lagu tls-hw-tx-offload off"));
+	STEP(32, !setns(ns_b, CLONE_NEWNET));
+	/* Its own TX in software too: only the receiving contexts count. */
+	STEP(33, !nrtls_sh("ethtool -K nicup tls-hw-rx-offload on tls-hw-tx-offload off"));
+	STEP(34, !setns(ns_a, CLONE_NEWNET));
+	nrtls_tls_client_ktls = true;
+	for (i = 0; i < 4; i++) {
+		STEP(35, !nrtls_tls_pair_ns(&t[i], TLS1_2_VERSION, cipher, ns_a,
+					    "192.0.2.1", ns_b));
+		STEP(36, !tls_echo(&t[i]));
+	}
+	STEP(37, !setns(ns_b, CLONE_NEWNET));
+	STEP(38, nrtls_tls_stat(NULL, "TlsCurrRxDevice") == 3);
+	STEP(39, nrtls_tls_stat(NULL, "TlsCurrRxSw") == 1);
+	STEP(40, !setns(ns_a, CLONE_NEWNET));
+	STEP(41, !handshake(wr, rd, 'r'));
+	for (i = 0; i < 4; i++)
+		nrtls_tls_abort(&t[i]);
+	return 0;
+}
+
+/*
+ * Contexts the stack makes for a user's sockets on devices in namespaces
+ * the user owns (its own emulated NIC, its own wrapper; TX and RX) count
+ * against its max_user_ctx, and past it the session stays in software: a
+ * user cannot use up max_ctx for everyone.  Devices root made in its own
+ * namespaces charge nobody (every other NIC test).
+ */
+TEST_F_TIMEOUT(limits, device_contexts_counted, 180)
+{
+	int status, up[2], down[2];
+	long hits;
+	char c;
+	pid_t pid;
+
+	if (access("/sys/module/nrtls_nic", F_OK))
+		SKIP(return, "no emulated NIC: nrtls_nic.ko is not loaded");
+	ASSERT_EQ(0, nrtls_use_ip_plugin());
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	hits = nrtls_fault_hits("quota_alloc");
+	ASSERT_EQ(0, nrtls_fault_arm("quota_alloc", 1, 1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(unprivileged_tls(up[1], down[0]));
+	close(up[1]);
+	close(down[0]);
+	/* Each phase: its contexts counted while they live, none after. */
+	for (int phase = 0; phase < 3; phase++) {
+		if (read(up[0], &c, 1) != 1)
+			break;
+		EXPECT_EQ(3, nrtls_quota_used(USER, "contexts")) TH_LOG("phase %c", c);
+		if (!phase)
+			EXPECT_EQ(hits + 1, nrtls_fault_hits("quota_alloc"));
+		ASSERT_EQ(1, write(down[1], "g", 1));
+		if (read(up[0], &c, 1) != 1)
+			break;
+		/* Freed after the sockets' teardown and a grace period. */
+		for (int i = 0; i < 400 && nrtls_quota_used(USER, "contexts") > 0; i++)
+			usleep(50000);
+		EXPECT_GE(0, nrtls_quota_used(USER, "contexts")) TH_LOG("phase %c", c);
+		ASSERT_EQ(1, write(down[1], "g", 1));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the unprivileged side failed at step %d",
+						  WEXITSTATUS(status));
+	close(up[0]);
+	close(down[1]);
+	nrtls_fault_cmd("reset");
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+	EXPECT_EQ(-1, nrtls_quota_used(USER, "contexts"));
 }
 
 /*

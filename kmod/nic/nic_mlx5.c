@@ -107,9 +107,12 @@ static int mlx5_bind(struct nrtls_nic *nic, struct nrtls_ctx *ctx, gfp_t gfp)
 		schedule_work(&nic->refill);
 
 	if (!hw) {
-		/* The pool ran dry: make one now, as mlx5 does. */
+		/*
+		 * The pool ran dry: make one now, as mlx5 does.  It goes
+		 * back to the pool, the device's, not the caller's to pay.
+		 */
 		if (!nrtls_should_fail(NRTLS_FAULT_NIC_HWCTX))
-			hw = hw_alloc(gfp);
+			hw = hw_alloc(gfp & ~__GFP_ACCOUNT);
 		if (!hw) {
 			nrtls_nic_stat_inc(nic, NIC_ST_POOL_ALLOC_FAIL);
 			return -ENOMEM;

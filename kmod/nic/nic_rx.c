@@ -421,7 +421,7 @@ int nrtls_nic_rx_add(struct nrtls_nic *nic, struct sock *sk,
 	/* Only mlx5 offers NETIF_F_HW_TLS_RX, without which the stack never asks. */
 	nrtls_ctx_flow_of_sk(sk, &f);
 	ctx = nrtls_ctx_alloc(nic->dev, &f, NRTLS_CTX_TLS_RX, &rx_ctx_ops,
-			      sizeof(*rc), GFP_KERNEL);
+			      sizeof(*rc), GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(ctx)) {
 		err = PTR_ERR(ctx);
 		goto fail;
@@ -431,6 +431,8 @@ int nrtls_nic_rx_add(struct nrtls_nic *nic, struct sock *sk,
 	rc->ctx = ctx;
 	spin_lock_init(&rc->lock);
 	err = nrtls_nic_gcm_init(&rc->gcm, ci, &rc->rcd_sn);
+	if (!err)
+		err = nrtls_ctx_charge_caller(ctx);
 	if (err) {
 		nrtls_ctx_put(ctx);
 		goto fail;

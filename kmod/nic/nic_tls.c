@@ -228,6 +228,7 @@ static int nic_tls_dev_add(struct net_device *dev, struct sock *sk,
 		.synced = true,
 	};
 	struct nrtls_ctx *ctx;
+	int err;
 
 	if (direction == TLS_OFFLOAD_CTX_DIR_RX)
 		return nrtls_nic_rx_add(nic, sk, crypto_info,
@@ -237,10 +238,17 @@ static int nic_tls_dev_add(struct net_device *dev, struct sock *sk,
 		return -EOPNOTSUPP;
 	}
 	nrtls_ctx_flow_of_sk(sk, &p.flow);
-	ctx = nrtls_nic_ctx_alloc(dev, &p, GFP_KERNEL);
+	/* Made in the task setting the key: its memory cgroup pays. */
+	ctx = nrtls_nic_ctx_alloc(dev, &p, GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(ctx)) {
 		nrtls_nic_stat_inc(nic, NIC_ST_TLS_ADD_FAIL);
 		return PTR_ERR(ctx);
+	}
+	err = nrtls_ctx_charge_caller(ctx);
+	if (err) {
+		nrtls_ctx_put(ctx);
+		nrtls_nic_stat_inc(nic, NIC_ST_TLS_ADD_FAIL);
+		return err;
 	}
 	nrtls_tls_attach(sk, ctx);
 	nrtls_nic_stat_inc(nic, NIC_ST_TLS_ADD);
