@@ -11,34 +11,22 @@
 # init for invoke-rc.d (no runlevel); on a real host the temporary
 # policy-rc.d is what stops that, so "not running" here is weaker.
 top=$(cd "$(dirname "$0")/.." && pwd)
-n=0 fails=0
 log=$(mktemp)
-t() {
-	n=$((n + 1))
-	if eval "$2"; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		sed 's/^/# /' "$log" | tail -n 20
-		fails=$((fails + 1))
-	fi
-}
+. "$(dirname "$0")/lib/tap.sh"
+TAP_LOG=$log
 echo "TAP version 13"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP not root"
-	exit 4
+	tap_skip_all "not root"
 fi
 # The VM's marks: an overlay root and its run directory over 9p.
 if [ "$(findmnt -n -o FSTYPE /)" != overlay ] || [ "$(findmnt -n -o FSTYPE /nrtls-out)" != 9p ]; then
-	echo "1..0 # SKIP not in the nrtls VM: it purges and reinstalls nginx"
-	exit 4
+	tap_skip_all "not in the nrtls VM: it purges and reinstalls nginx"
 fi
 ver=$(dpkg-query -W -f '${Version}' nginx 2> /dev/null)
 cached=$(ls /var/cache/apt/archives/nginx_"${ver/:/%3a}"_*.deb \
 	/var/cache/apt/archives/nginx-common_"${ver/:/%3a}"_*.deb 2> /dev/null | wc -l)
 if [ -z "$ver" ] || [ "$cached" -ne 2 ]; then
-	echo "1..0 # SKIP nginx ${ver:-(not installed)} and nginx-common not both in apt's cache (the guest is offline)"
-	exit 4
+	tap_skip_all "nginx ${ver:-(not installed)} and nginx-common not both in apt's cache (the guest is offline)"
 fi
 rm -f /usr/sbin/policy-rc.d
 t "nginx purged: the host as Debian leaves it" \
@@ -53,6 +41,5 @@ t "its temporary policy-rc.d is gone" '[ ! -e /usr/sbin/policy-rc.d ]'
 t "nginx does not start at boot either" \
 	'[ "$(systemctl is-enabled nginx.service 2> "$log")" = disabled ] &&
 	 [ -z "$(ls /etc/rc[2-5].d/S*nginx 2> /dev/null)" ]'
-echo "1..$n"
 rm -f "$log"
-[ $fails -eq 0 ]
+tap_done

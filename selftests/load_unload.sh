@@ -5,14 +5,13 @@
 # pair left for the unload to delete), then leave them loaded.
 # Needs NRTLS_KO and NRTLS_NIC_KO (the runner in the VM sets them).
 ROUNDS=20
+. "$(dirname "$0")/lib/tap.sh"
 echo "TAP version 13"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP not root: loads and unloads the module"
-	exit 4
+	tap_skip_all "not root: loads and unloads the module"
 fi
 if [ -z "${NRTLS_KO:-}" ] || [ ! -r "$NRTLS_KO" ] || [ ! -r "${NRTLS_NIC_KO:-}" ]; then
-	echo "1..0 # SKIP needs NRTLS_KO and NRTLS_NIC_KO (paths of nrtls.ko, nrtls_nic.ko)"
-	exit 4
+	tap_skip_all "needs NRTLS_KO and NRTLS_NIC_KO (paths of nrtls.ko, nrtls_nic.ko)"
 fi
 echo "1..2"
 params=${NRTLS_MODPARAMS:-}

@@ -14,24 +14,17 @@ krel=$(uname -r)
 params=${NRTLS_MODPARAMS:-}
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-n=0 fails=0
-t() {
-	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/lib/tap.sh"
 echo "TAP version 13"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP not root: loads and unloads modules"
-	exit 4
+	tap_skip_all "not root: loads and unloads modules"
 fi
 if [ -z "${NRTLS_KO:-}" ] || [ ! -r "$NRTLS_KO" ] || [ ! -e "$top/build/$krel/nrtls.ko" ]; then
-	echo "1..0 # SKIP needs NRTLS_KO and build/$krel/nrtls.ko (make KVER=$krel)"
-	exit 4
+	tap_skip_all "needs NRTLS_KO and build/$krel/nrtls.ko (make KVER=$krel)"
 fi
 tls=$(modinfo -n tls 2> /dev/null)
 if [ -z "$tls" ] || [ ! -f "$tls" ]; then
-	echo "1..0 # SKIP tls is not a module of this kernel"
-	exit 4
+	tap_skip_all "tls is not a module of this kernel"
 fi
 mods=$root/lib/modules/$krel
 mkdir -p "$mods/kernel/net/tls"
@@ -69,5 +62,4 @@ t "make modules_uninstall: gone, and modprobe says so" \
 t "modules loaded again for the rest of the suite" \
 	'{ [ -d /sys/module/nrtls ] || insmod "$NRTLS_KO" $params; } &&
 	 { [ -d /sys/module/nrtls_nic ] || insmod "$NRTLS_NIC_KO"; }'
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

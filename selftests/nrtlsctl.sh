@@ -2,19 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # nrtlsctl with the module loaded: text and JSON status.
 ctl=$(dirname "$0")/../build/user/bin/nrtlsctl
-n=0 fails=0
-t() {
-	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/lib/tap.sh"
 echo "TAP version 13"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP not root: nrtlsctl reads debugfs"
-	exit 4
+	tap_skip_all "not root: nrtlsctl reads debugfs"
 fi
 if [ ! -e /sys/module/nrtls ]; then
-	echo "1..0 # SKIP nrtls is not loaded (modprobe nrtls)"
-	exit 4
+	tap_skip_all "nrtls is not loaded (modprobe nrtls)"
 fi
 if [ ! -x "$ctl" ]; then
 	echo "1..1"
@@ -38,5 +32,4 @@ t "json: one line, braces balanced" \
 	'[ "$(echo "$json" | wc -l)" -eq 1 ] &&
 	 [ "$(echo "$json" | tr -cd "{" | wc -c)" -eq "$(echo "$json" | tr -cd "}" | wc -c)" ]'
 t "usage errors exit 2" '"$ctl" frobnicate 2> /dev/null; [ $? -eq 2 ] && ! "$ctl" 2> /dev/null'
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -8,19 +8,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 ctl=$top/build/user/bin/nrtlsctl
 ns=nrtls-rx-$$
 dir=$(mktemp -d)
-n=0 fails=0
-t() {
-	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/lib/tap.sh"
 echo "TAP version 13"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP not root: loads XDP programs"
-	exit 4
+	tap_skip_all "not root: loads XDP programs"
 fi
 if [ ! -e /sys/module/nrtls ]; then
-	echo "1..0 # SKIP nrtls is not loaded (modprobe nrtls)"
-	exit 4
+	tap_skip_all "nrtls is not loaded (modprobe nrtls)"
 fi
 if [ ! -x "$ctl" ]; then
 	echo "1..1"
@@ -159,5 +153,4 @@ t "the device removed: status says detached, detach by ifindex cleans up" \
 	 "$ctl" rx detach "$ifindex" > /dev/null && [ ! -e $pins ]'
 t "nothing attached: status says so" \
 	'[ "$("$ctl" rx status --json)" = "{\"programs\":[]}" ]'
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -14,19 +14,13 @@ serve=$top/build/user/bin/nrtls-serve
 export IP_LIB_DIR=$top/build/user/ip
 ns=nrtls-st-$$
 dir=$(mktemp -d)
-n=0 fails=0
-t() {
-	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/lib/tap.sh"
 echo "TAP version 13"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP not root: loads TC programs"
-	exit 4
+	tap_skip_all "not root: loads TC programs"
 fi
 if [ ! -e /sys/module/nrtls ] || [ ! -e /sys/module/nrtls_nic ]; then
-	echo "1..0 # SKIP nrtls and nrtls_nic are not loaded (modprobe nrtls_nic)"
-	exit 4
+	tap_skip_all "nrtls and nrtls_nic are not loaded (modprobe nrtls_nic)"
 fi
 if [ ! -x "$ctl" ] || [ ! -x "$serve" ] || [ ! -e "$IP_LIB_DIR/link_nrtls.so" ]; then
 	echo "1..1"
@@ -234,5 +228,4 @@ t "drain is the wrapper's: it works with nothing attached, twice, and --undo" \
 t "a download with nothing attached still works" get
 t "nothing attached: status says so" \
 	'"$ctl" steer status | grep -q "nrtls_steer is not attached"'
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

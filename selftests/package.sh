@@ -13,30 +13,19 @@ params=${NRTLS_MODPARAMS:-}
 log=$(mktemp)
 boot=$(mktemp -d)
 trap 'rm -f "$log" "$log.files"; rm -rf "$boot"' EXIT
-n=0 fails=0
-t() {
-	n=$((n + 1))
-	if eval "$2"; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		sed 's/^/# /' "$log" | tail -n 30
-		fails=$((fails + 1))
-	fi
-}
+. "$(dirname "$0")/lib/tap.sh"
+TAP_LOG=$log
+TAP_LOG_LINES=30
 echo "TAP version 13"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP not root: installs a package and loads modules"
-	exit 4
+	tap_skip_all "not root: installs a package and loads modules"
 fi
 deb=$(ls "$top"/build/deb/nrtls_*_amd64.deb 2> /dev/null | tail -n 1)
 if [ -z "$deb" ] || [ -z "${NRTLS_KO:-}" ]; then
-	echo "1..0 # SKIP needs NRTLS_KO and build/deb/nrtls_*_amd64.deb (make deb)"
-	exit 4
+	tap_skip_all "needs NRTLS_KO and build/deb/nrtls_*_amd64.deb (make deb)"
 fi
 if dpkg-query -W nrtls > /dev/null 2>&1; then
-	echo "1..0 # SKIP the nrtls package is already installed here; not touching it"
-	exit 4
+	tap_skip_all "the nrtls package is already installed here; not touching it"
 fi
 ver=$(dpkg-deb -f "$deb" Version)
 dkmsdir=/lib/modules/$krel/updates/dkms
@@ -99,5 +88,4 @@ modprobe tls
 t "modules loaded again for the rest of the suite" \
 	'{ [ -d /sys/module/nrtls ] || insmod "$NRTLS_KO" $params; } &&
 	 { [ -d /sys/module/nrtls_nic ] || insmod "$NRTLS_NIC_KO"; }'
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

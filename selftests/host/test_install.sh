@@ -3,11 +3,7 @@
 # make install into a scratch DESTDIR, then build a program against the
 # installed libnrtls with pkg-config, linked shared and static, and run it.
 cd "$(dirname "$0")/../.." || exit 1
-n=0 fails=0
-t() {
-	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
-}
+. selftests/lib/tap.sh
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 prefix=/opt/nrtls-test
@@ -110,5 +106,4 @@ t "it depends on dkms and the BTF tools; its postinst hands the module to DKMS" 
 	'dpkg-deb -f "$deb" Depends | grep -q "dkms.*dwarves, bpftool" &&
 	 dpkg-deb -e "$deb" "$dest/ctl" && grep -q "^DKMS_NAME=nrtls$" "$dest/ctl/postinst" &&
 	 grep -q "common.postinst" "$dest/ctl/postinst"'
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -6,11 +6,7 @@
 # creates devices).
 cd "$(dirname "$0")/../.." || exit 1
 export IP_LIB_DIR=build/user/ip
-n=0 fails=0
-t() {
-	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
-}
+. selftests/lib/tap.sh
 bad() {
 	out=$(ip link add nrtls-x type nrtls "$@" 2>&1)
 	[ $? -ne 0 ]
@@ -42,5 +38,4 @@ t "an unknown personality is refused" \
 t "an option without its value is refused" 'bad credits && echo "$out" | grep -q "needs a value"'
 t "the peer cannot have another type" \
 	'bad peer name p type veth && echo "$out" | grep -q "the peer.s type is nrtls too"'
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

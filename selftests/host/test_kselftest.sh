@@ -4,15 +4,7 @@
 # they run on, a test that cannot run skips with its reason and exit status
 # 4, and selftests/Makefile runs them under kselftest's runner.
 cd "$(dirname "$0")/../.." || exit 1
-n=0 fails=0
-t() {
-	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
+. selftests/lib/tap.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
@@ -54,9 +46,9 @@ t "a shell test as an ordinary user: the same" \
 	'out=$(setpriv --reuid=65534 --regid=65534 --clear-groups bash selftests/nrtlsctl.sh);
 	 [ $? -eq 4 ] && echo "$out" | grep -q "^1\.\.0 # SKIP not root"'
 if [ -e /dev/nrtls ]; then
-	skip "as root without the module: a skip plan saying no /dev/nrtls, exit 4" \
+	tap_skip "as root without the module: a skip plan saying no /dev/nrtls, exit 4" \
 		"nrtls is loaded on this host"
-	skip "make -C selftests run_tests: every test skips under kselftest's runner" \
+	tap_skip "make -C selftests run_tests: every test skips under kselftest's runner" \
 		"nrtls is loaded on this host"
 else
 	t "as root without the module: a skip plan saying no /dev/nrtls, exit 4" \
@@ -78,5 +70,4 @@ fi
 t "emit_tests lists the C tests and the shell tests" \
 	'out=$(make -s -C selftests KVER=6.1 emit_tests) &&
 	 echo "$out" | grep -qx nrtls:nrtls_basic && echo "$out" | grep -qx nrtls:load_unload.sh'
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -3,11 +3,7 @@
 # The man pages: groff formats them without a warning, and they document
 # exactly the options each program's --help lists.
 cd "$(dirname "$0")/../.." || exit 1
-n=0 fails=0
-t() {
-	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
-}
+. selftests/lib/tap.sh
 # Long options, one per line, sorted: from --help, and from a man page
 # (where they are written \-\-name).
 help_opts() { "build/user/bin/$1" --help | grep -o -- '--[a-z][a-z-]*' | sort -u; }
@@ -30,5 +26,4 @@ installed_ok() {
 }
 t "make install puts them in share/man/man8, version and paths filled in" \
 	'installed_ok nrtls-serve && installed_ok nrtlsctl'
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

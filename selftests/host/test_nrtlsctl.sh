@@ -4,14 +4,9 @@
 # nrtlsctl.sh covers a loaded module.
 cd "$(dirname "$0")/../.." || exit 1
 ctl=build/user/bin/nrtlsctl
-n=0 fails=0
-t() {
-	n=$((n + 1))
-	if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fails=$((fails + 1)); fi
-}
+. selftests/lib/tap.sh
 if [ -d /sys/module/nrtls ]; then
-	echo "1..0 # SKIP nrtls is loaded on this host; the VM suite tests that case"
-	exit 4
+	tap_skip_all "nrtls is loaded on this host; the VM suite tests that case"
 fi
 t "status says not loaded and exits 1" \
 	'out=$("$ctl" status); [ $? -eq 1 ] && [ "$out" = "nrtls: not loaded (insmod nrtls.ko)" ]'
@@ -28,5 +23,4 @@ t "--version names the version of kmod/version.h" \
 t "--help exits 0 and shows usage" '"$ctl" --help | grep -q "^usage: nrtlsctl status"'
 t "unknown commands and options exit 2" \
 	'"$ctl" frob 2> /dev/null; a=$?; "$ctl" status --bad 2> /dev/null; b=$?; [ $a -eq 2 ] && [ $b -eq 2 ]'
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -4,8 +4,7 @@
 # a kernel splat, a failed rmmod; and passes back the command's output and
 # exit status.  Each case boots a small guest (about 15 s each).
 cd "$(dirname "$0")/../.." || exit 1
-n=0
-fails=0
+. selftests/lib/tap.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -15,14 +14,9 @@ expect() {
 	shift 3
 	scripts/vm/run.sh --outdir "$tmp/run" "$@" > "$tmp/out" 2>&1
 	rc=$?
-	n=$((n + 1))
-	if [ $rc -eq "$want" ] && grep -q -- "$pat" "$tmp/out"; then
-		echo "ok $n - $desc"
-	else
-		fails=$((fails + 1))
-		echo "not ok $n - $desc (exit $rc, wanted $want and '$pat')"
-		tail -n 15 "$tmp/out" | sed 's/^/# /'
-	fi
+	TAP_LOG=$tmp/out TAP_LOG_LINES=15 t "$desc" \
+		'[ $rc -eq "$want" ] && grep -q -- "$pat" "$tmp/out" ||
+		 { echo "# exit $rc, wanted $want and \"$pat\""; false; }'
 }
 
 expect "vm-run returns the command's output and exit status, slub_debug on" 7 "out put" \
@@ -51,48 +45,21 @@ for t in alpha beta gamma; do
 	printf '#!/bin/sh\necho "1..1"\necho "ok 1 %s"\n' "$t" > "$tmp/b/selftests/$t"
 	chmod +x "$tmp/b/selftests/$t"
 done
-n=$((n + 1))
 order=$(selftests/run.sh -b "$tmp/b" -f beta alpha beta 2> /dev/null |
 	sed -n 's/^# selftests: nrtls: //p' | tr '\n' ' ')
-if [ "$order" = "beta alpha " ]; then
-	echo "ok $n - selftests/run.sh -f runs that test first"
-else
-	fails=$((fails + 1))
-	echo "not ok $n - selftests/run.sh -f runs that test first (order: $order)"
-fi
-n=$((n + 1))
-if selftests/run.sh -b "$tmp/b" -f gamma alpha > "$tmp/out" 2>&1; then
-	rc=0
-else
-	rc=$?
-fi
-if [ $rc -eq 2 ] && grep -q "no such test" "$tmp/out"; then
-	echo "ok $n - selftests/run.sh -f with an unknown test is a usage error"
-else
-	fails=$((fails + 1))
-	echo "not ok $n - selftests/run.sh -f with an unknown test is a usage error (exit $rc)"
-fi
+t "selftests/run.sh -f runs that test first" \
+	'[ "$order" = "beta alpha " ] || { echo "# ran: $order"; false; }'
+selftests/run.sh -b "$tmp/b" -f gamma alpha > "$tmp/out" 2>&1
+rc=$?
+t "selftests/run.sh -f with an unknown test is a usage error" \
+	'[ $rc -eq 2 ] && grep -q "no such test" "$tmp/out" || { echo "# exit $rc"; false; }'
 # selftests/run.sh -x (make check runs deps_nginx in one guest only).
-n=$((n + 1))
 order=$(selftests/run.sh -b "$tmp/b" -x alpha -x beta alpha beta gamma 2> /dev/null |
 	sed -n 's/^# selftests: nrtls: //p' | tr '\n' ' ')
-if [ "$order" = "gamma " ]; then
-	echo "ok $n - selftests/run.sh -x leaves those tests out"
-else
-	fails=$((fails + 1))
-	echo "not ok $n - selftests/run.sh -x leaves those tests out (ran: $order)"
-fi
-n=$((n + 1))
-if selftests/run.sh -b "$tmp/b" -x delta alpha > "$tmp/out" 2>&1; then
-	rc=0
-else
-	rc=$?
-fi
-if [ $rc -eq 2 ] && grep -q -- "-x delta: no such test" "$tmp/out"; then
-	echo "ok $n - selftests/run.sh -x with an unknown test is a usage error"
-else
-	fails=$((fails + 1))
-	echo "not ok $n - selftests/run.sh -x with an unknown test is a usage error (exit $rc)"
-fi
-echo "1..$n"
-[ $fails -eq 0 ]
+t "selftests/run.sh -x leaves those tests out" \
+	'[ "$order" = "gamma " ] || { echo "# ran: $order"; false; }'
+selftests/run.sh -b "$tmp/b" -x delta alpha > "$tmp/out" 2>&1
+rc=$?
+t "selftests/run.sh -x with an unknown test is a usage error" \
+	'[ $rc -eq 2 ] && grep -q -- "-x delta: no such test" "$tmp/out" || { echo "# exit $rc"; false; }'
+tap_done
