@@ -576,13 +576,16 @@ TEST_F(arg, count_capped_at_max_rw_count)
 {
 	const uint64_t max_rw = 0x7ffff000;
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int record_cmd = nrtls_trace_option("record-cmd");
 	char *trace, want[64];
 	uint64_t q;
 
 	self->c.fd = open(self->c.path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	ASSERT_LE(0, self->c.fd);
 	ASSERT_EQ(0, ftruncate(self->c.fd, 3ull << 30));
+	ASSERT_LE(0, record_cmd);
 	ASSERT_EQ(0, nrtls_trace_start());
+	EXPECT_EQ(0, nrtls_trace_option("record-cmd"));
 	/* Some of it queued, then the peer's window is full; drop the rest. */
 	EXPECT_EQ(-EAGAIN, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0, 0,
 					  hdr100, sizeof(hdr100) - 1, NRTLS_SF_NOWAIT, &q));
@@ -597,6 +600,7 @@ TEST_F(arg, count_capped_at_max_rw_count)
 	EXPECT_LE(0, nrtls_trace_find(trace, 0, want)) TH_LOG("no request of %s", want);
 	free(trace);
 	nrtls_trace_stop();
+	EXPECT_EQ(record_cmd, nrtls_trace_option("record-cmd"));
 }
 
 /* --- fault injection ----------------------------------------------------- */

@@ -137,18 +137,28 @@ int nrtls_disk_badblocks(struct nrtls_disk *d, int fd, uint64_t off,
  * QEMU TCG that patching once took an int3 oops in ttwu_do_activate (6.12).
  * The tests do not need task names: turn it off while they trace.
  */
-static char record_cmd[4];
+static int record_cmd = -1;	/* as it was before the first start */
+
+int nrtls_trace_option(const char *opt)
+{
+	char path[256];
+	FILE *f;
+	int val;
+
+	snprintf(path, sizeof(path), TRACING "/options/%s", opt);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
 
 int nrtls_trace_start(void)
 {
-	int fd = open(TRACING "/options/record-cmd", O_RDONLY);
-
-	if (fd >= 0 && !record_cmd[0]) {
-		if (read(fd, record_cmd, sizeof(record_cmd) - 1) <= 0)
-			record_cmd[0] = 0;
-	}
-	if (fd >= 0)
-		close(fd);
+	if (record_cmd < 0)
+		record_cmd = nrtls_trace_option("record-cmd");
 	put(TRACING, "options/record-cmd", "0");
 	if (put(TRACING, "events/nrtls/enable", "1"))
 		return -1;
@@ -159,8 +169,8 @@ int nrtls_trace_start(void)
 void nrtls_trace_stop(void)
 {
 	put(TRACING, "events/nrtls/enable", "0");
-	if (record_cmd[0])
-		put(TRACING, "options/record-cmd", record_cmd[0] == '1' ? "1" : "0");
+	if (record_cmd >= 0)
+		put(TRACING, "options/record-cmd", record_cmd ? "1" : "0");
 }
 
 void nrtls_trace_mark(const char *msg)

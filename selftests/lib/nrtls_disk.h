@@ -24,9 +24,14 @@ void nrtls_disk_destroy(struct nrtls_disk *d);
 int nrtls_disk_badblocks(struct nrtls_disk *d, int fd, uint64_t off,
 			 uint64_t len, int add);
 
-/* Clear the trace buffer and enable the nrtls tracepoints. */
+/*
+ * Clear the trace buffer and enable the nrtls tracepoints, with the
+ * record-cmd option off until stop puts it back as it was.
+ */
 int nrtls_trace_start(void);
 void nrtls_trace_stop(void);
+/* A tracing option's value (0 or 1), or -1. */
+int nrtls_trace_option(const char *opt);
 void nrtls_trace_mark(const char *msg);
 /* The trace buffer (malloc'd), or NULL. */
 char *nrtls_trace_read(void);
