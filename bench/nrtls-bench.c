@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,6 +47,7 @@ static struct {
 	const char *cold_dir;	/* files cold-<client>-<n> */
 	const char *hot;
 	int cold_clients;
+	int cold_nice;
 	int seconds;
 	int port;
 } opt = { .cold_clients = 8, .seconds = 10, .port = 7077 };
@@ -385,6 +387,10 @@ static void *cold_client(void *arg)
 	int id = (long)arg, fd = connect_server(), nfiles = 0;
 	char path[300];
 
+	/* Linux's nice is per thread: this client's, not the hot one's. */
+	if (opt.cold_nice && setpriority(PRIO_PROCESS, gettid(), opt.cold_nice))
+		die("setpriority");
+
 	for (;; nfiles++) {
 		snprintf(path, sizeof(path), "%s/cold-%d-%d", opt.cold_dir, id, nfiles);
 		if (access(path, R_OK))
@@ -514,13 +520,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nrtls-bench --mode sendfile|splice|nrtls --hot FILE [--cold-dir DIR]\n"
-		"                   [--cold-clients N] [--seconds S] [--port P]\n"
+		"                   [--cold-clients N] [--cold-nice NICE] [--seconds S] [--port P]\n"
 		"       nrtls-bench --make-cold DIR --size BYTES --files N [--cold-clients N]\n"
 		"\n"
 		"Runs a one-thread file server with the chosen send path, N cold clients\n"
 		"fetching DIR/cold-<client>-<n> over and over, each dropped from the page\n"
 		"cache once fetched, and one hot client fetching FILE in a loop.  Without\n"
-		"--cold-dir, only the hot client runs.\n"
+		"--cold-dir, only the hot client runs.  --cold-nice runs the cold clients\n"
+		"at that nice value (0-19, default 0), to tell how much of the hot tail\n"
+		"is the clients' own CPU on a small machine.\n"
 		"Prints: mode, cold clients, hot requests, p50, p99 and max latency (us),\n"
 		"cold MB/s, most server threads, most kernel threads (over the start).\n"
 		"--make-cold writes N files of BYTES for each of the cold clients.\n");
@@ -533,7 +541,8 @@ int main(int argc, char **argv)
 		{ "cold-dir", 1, NULL, 'd' }, { "cold-clients", 1, NULL, 'n' },
 		{ "seconds", 1, NULL, 's' }, { "port", 1, NULL, 'p' },
 		{ "make-cold", 1, NULL, 'M' }, { "size", 1, NULL, 'S' },
-		{ "files", 1, NULL, 'F' }, { "help", 0, NULL, 'H' }, { 0 },
+		{ "files", 1, NULL, 'F' }, { "cold-nice", 1, NULL, 'N' },
+		{ "help", 0, NULL, 'H' }, { 0 },
 	};
 	const char *make_dir = NULL;
 	uint64_t make_size = 0;
@@ -559,6 +568,7 @@ int main(int argc, char **argv)
 		case 'M': make_dir = optarg; break;
 		case 'S': make_size = strtoull(optarg, NULL, 0); break;
 		case 'F': make_files = atoi(optarg); break;
+		case 'N': opt.cold_nice = atoi(optarg); break;
 		case 'H': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -573,7 +583,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if ((int)opt.mode < 0 || !opt.hot || opt.cold_clients < 0 ||
-	    opt.cold_clients > MAXCONN - 8 || opt.seconds <= 0) {
+	    opt.cold_clients > MAXCONN - 8 || opt.seconds <= 0 ||
+	    opt.cold_nice < 0 || opt.cold_nice > 19) {
 		usage(stderr);
 		return 2;
 	}

@@ -9,12 +9,15 @@
 #   bench/run.sh NRTLS-BENCH [SIZES] [DELAYS_MS] [COLD_CLIENTS] [SECONDS]
 #
 # SIZES like "64k 1m 16m", DELAYS_MS like "5 25 100" (the defaults).
+# COLD_NICE=N runs the cold clients at nice N (default 0): on a 2-CPU
+# guest they compete with the hot path for CPU, whatever the server does.
 set -eu
 bench=$1
 sizes=${2:-64k 1m 16m}
 delays=${3:-5 25 100}
 clients=${4:-8}
 secs=${5:-10}
+cold_nice=${COLD_NICE:-0}
 name=nrtlsbench
 cfg=/sys/kernel/config/nullb/$name
 mnt=/tmp/$name
@@ -78,7 +81,8 @@ for mode in $modes; do
 done
 
 echo "hot client: 4 KiB, $clients cold clients each fetching its files over and over,"
-echo "every fetch from the disk; latencies as ratios to the same path unloaded:"
+echo "every fetch from the disk (cold clients at nice $cold_nice); latencies as ratios"
+echo "to the same path unloaded:"
 for mode in $modes; do
 	printf '  %-9s unloaded p50 %6s us, p99 %6s us, max %6s us\n' $mode \
 		"${u50[$mode]}" "${u99[$mode]}" "${umax[$mode]}"
@@ -102,7 +106,8 @@ for delay in $delays; do
 			n=0
 			read -r _ _ n l50 l99 lmax mbs thr kthr < <("$bench" \
 				--mode "$(path_of $mode)" --hot /tmp/hot --cold-dir $mnt/$size \
-				--cold-clients "$clients" --seconds "$secs") || true
+				--cold-clients "$clients" --cold-nice "$cold_nice" \
+				--seconds "$secs") || true
 			wq_nice 0
 			if [ "$n" -gt 0 ]; then
 				r50=$(awk "BEGIN { printf \"%.1f\", $l50 / ${u50[$mode]} }")
