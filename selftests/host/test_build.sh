@@ -101,6 +101,10 @@ fails_with "nrtls-rxbench refuses an unknown path, naming the choices" \
 fails_with "nrtls-rxbench refuses a bad number" "--seconds 0: want a number" "$rxb" --seconds 0
 fails_with "nrtls-rxbench needs its five arguments" "--addr are needed" "$rxb" --path nic --tls 1.2
 fails_with "bench/rx.sh without the program says how to run it" "usage: bench/rx.sh" bench/rx.sh
+bench=build/$(scripts/krel.sh 6.1 2> /dev/null)/bench/nrtls-bench
+fails_with "nrtls-bench refuses a cold clients' nice outside 0-19" "--cold-nice NICE" \
+	"$bench" --mode nrtls --hot /dev/null --cold-nice 20
+check "nrtls-bench --help says what --cold-nice is for" sh -c "'$bench' --help | grep -q 'cold-nice runs the cold clients'"
 
 # Every kernel error path is exercised: each fault site is armed by a test.
 untested=
