@@ -12,6 +12,7 @@
 # policy-rc.d is what stops that, so "not running" here is weaker.
 top=$(cd "$(dirname "$0")/.." && pwd)
 log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 . "$(dirname "$0")/lib/tap.sh"
 TAP_LOG=$log
 echo "TAP version 13"
@@ -41,5 +42,4 @@ t "its temporary policy-rc.d is gone" '[ ! -e /usr/sbin/policy-rc.d ]'
 t "nginx does not start at boot either" \
 	'[ "$(systemctl is-enabled nginx.service 2> "$log")" = disabled ] &&
 	 [ -z "$(ls /etc/rc[2-5].d/S*nginx 2> /dev/null)" ]'
-rm -f "$log"
 tap_done
