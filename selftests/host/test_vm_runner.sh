@@ -45,21 +45,28 @@ for t in alpha beta gamma; do
 	printf '#!/bin/sh\necho "1..1"\necho "ok 1 %s"\n' "$t" > "$tmp/b/selftests/$t"
 	chmod +x "$tmp/b/selftests/$t"
 done
-order=$(selftests/run.sh -b "$tmp/b" -f beta alpha beta 2> /dev/null |
-	sed -n 's/^# selftests: nrtls: //p' | tr '\n' ' ')
+# The tests run.sh runs with ARGS, in order.
+ran() {
+	selftests/run.sh -b "$tmp/b" "$@" 2> /dev/null |
+		sed -n 's/^# selftests: nrtls: //p' | tr '\n' ' '
+}
+# run.sh with ARGS is a usage error (exit 2) that says PATTERN.
+usage_error() {
+	local desc=$1 pat=$2 rc
+	shift 2
+	selftests/run.sh -b "$tmp/b" "$@" > "$tmp/out" 2>&1
+	rc=$?
+	t "$desc" '[ $rc -eq 2 ] && grep -q -- "$pat" "$tmp/out" || { echo "# exit $rc"; false; }'
+}
+order=$(ran -f beta alpha beta)
 t "selftests/run.sh -f runs that test first" \
 	'[ "$order" = "beta alpha " ] || { echo "# ran: $order"; false; }'
-selftests/run.sh -b "$tmp/b" -f gamma alpha > "$tmp/out" 2>&1
-rc=$?
-t "selftests/run.sh -f with an unknown test is a usage error" \
-	'[ $rc -eq 2 ] && grep -q "no such test" "$tmp/out" || { echo "# exit $rc"; false; }'
+usage_error "selftests/run.sh -f with an unknown test is a usage error" \
+	"no such test" -f gamma alpha
 # selftests/run.sh -x (make check runs deps_nginx in one guest only).
-order=$(selftests/run.sh -b "$tmp/b" -x alpha -x beta alpha beta gamma 2> /dev/null |
-	sed -n 's/^# selftests: nrtls: //p' | tr '\n' ' ')
+order=$(ran -x alpha -x beta alpha beta gamma)
 t "selftests/run.sh -x leaves those tests out" \
 	'[ "$order" = "gamma " ] || { echo "# ran: $order"; false; }'
-selftests/run.sh -b "$tmp/b" -x delta alpha > "$tmp/out" 2>&1
-rc=$?
-t "selftests/run.sh -x with an unknown test is a usage error" \
-	'[ $rc -eq 2 ] && grep -q -- "-x delta: no such test" "$tmp/out" || { echo "# exit $rc"; false; }'
+usage_error "selftests/run.sh -x with an unknown test is a usage error" \
+	"-x delta: no such test" -x delta alpha
 tap_done
