@@ -15,6 +15,10 @@
 # with whichever server the scheduler puts there, and on a 2-CPU guest that
 # decides the result more than the servers do.  Then "CPU ms/MB" is the
 # busy time of the server CPUs (user, system, irq, softirq) per MB served.
+# "cs/MB" is context switches per MB (the whole guest's, wrk's included:
+# compare the two servers, not the numbers).  Rounds vary by more than the
+# servers differ on a busy machine: read the per-round ratios before the
+# means.
 #
 # Environment: SIZES="16m" runs only those files (of 4k 256k 16m); PIN=0
 # does not pin; VERBOSE=1 prints every run; PROFILE=DIR records the server
@@ -132,6 +136,8 @@ if [ "$scheme" = https ]; then
 	ktls=$(grep -E '^TlsTx(Sw|Device)' /proc/net/tls_stat 2> /dev/null | awk '{ s += $2 } END { print s + 0 }')
 fi
 
+ctxt() { awk '$1 == "ctxt" { print $2 }' /proc/stat; }
+
 # Busy jiffies (USER_HZ) of the server CPUs, from /proc/stat.
 busy() {
 	[ -n "$spin" ] || { echo 0; return; }
@@ -139,30 +145,31 @@ busy() {
 		s += $2 + $3 + $4 + $7 + $8 } END { print s + 0 }' /proc/stat
 }
 
-# One wrk run ($1: URL, $2: name for PROFILE): requests/s, MB/s, and
-# server CPU ms per MB.
+# One wrk run ($1: URL, $2: name for PROFILE): requests/s, MB/s, server
+# CPU ms per MB and context switches per MB.
 run_wrk() {
-	local b0 b1 prof=()
+	local b0 b1 c0 c1 prof=()
 	sleep 1	# let the previous run's connections go
 	if [ -n "${PROFILE:-}" ] && [ -n "$spin" ]; then
 		mkdir -p "$PROFILE"
 		prof=(perf record -q -C "$spin" -e cpu-clock -g -o "$PROFILE/$2.data" --)
 	fi
-	b0=$(busy)
+	b0=$(busy) c0=$(ctxt)
 	"${prof[@]}" ${cpin:+taskset -c $cpin} wrk -t1 -c"$conns" -d"${secs}s" "$1" 2> /dev/null \
 		> "$dir/wrk.out"
-	b1=$(busy)
+	b1=$(busy) c1=$(ctxt)
 	if [ ${#prof[@]} -gt 0 ]; then
 		perf report -q -i "$PROFILE/$2.data" --no-children --sort sym -g none 2> /dev/null |
 			grep -v '^$' | head -40 > "$PROFILE/$2.txt"
 	fi
-	awk -v cpu=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" '
+	awk -v cpu=$((b1 - b0)) -v cs=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" '
 		function mib(v, u) { u = substr(v, length(v) - 1); v += 0
 				     return u == "GB" ? v * 1024 : u == "KB" ? v / 1024 : v }
 		/^Requests\/sec:/ { rps = $2 }
 		/^Transfer\/sec:/ { mbs = mib($2) }
 		/^ *[0-9]+ requests in/ { mb = mib($5) }
-		END { printf "%.0f %.2f %.2f\n", rps, mbs, (mb > 0 ? cpu * 1000 / hz / mb : 0) }' "$dir/wrk.out"
+		END { printf "%.0f %.2f %.2f %.1f\n", rps, mbs, (mb > 0 ? cpu * 1000 / hz / mb : 0),
+		      (mb > 0 ? cs / mb : 0) }' "$dir/wrk.out"
 }
 
 if [ -n "$spin" ]; then
@@ -175,37 +182,45 @@ echo "$scheme, $workers worker(s) each, wrk -t1 -c$conns -d${secs}s, keep-alive,
 	"$rounds round(s) (means; the servers take turns going first); $pinned;" \
 	"nrtls-serve sendfile path: $path"
 # The ratio is of throughput: big files may see no whole request a second.
-printf '%-5s %9s %9s %9s %9s %6s %10s %10s %6s  %s\n' file "nginx" "nrtls" "nginx" \
-	"nrtls" "" "nginx CPU" "nrtls CPU" "" "MB/s ratio"
-printf '%-5s %9s %9s %9s %9s %6s %10s %10s %6s  %s\n' "" "req/s" "req/s" "MB/s" \
-	"MB/s" ratio "ms/MB" "ms/MB" ratio "per round"
+fmt='%-5s %9s %9s %9s %9s %6s %10s %10s %6s %8s %8s  %s\n'
+# shellcheck disable=SC2059
+printf "$fmt" file "nginx" "nrtls" "nginx" "nrtls" "" "nginx CPU" "nrtls CPU" "" \
+	"nginx" "nrtls" "per round: MB/s ratio,"
+# shellcheck disable=SC2059
+printf "$fmt" "" "req/s" "req/s" "MB/s" "MB/s" ratio "ms/MB" "ms/MB" ratio \
+	"cs/MB" "cs/MB" "CPU ratio"
 ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
 for f in ${SIZES:-4k 256k 16m}; do
-	nr=0 nm=0 nc=0 sr=0 sm=0 sc=0 each=
+	nr=0 nm=0 nc=0 nx=0 sr=0 sm=0 sc=0 sx=0 each=
 	for r in $(seq "$rounds"); do
 		if [ $((r % 2)) = 1 ]; then
-			read -r a b c < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
-			read -r d e g < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
+			read -r a b c x < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
+			read -r d e g y < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
 		else
-			read -r d e g < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
-			read -r a b c < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
+			read -r d e g y < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
+			read -r a b c x < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
 		fi
-		[ -z "${VERBOSE:-}" ] || echo "$f round $r: nginx $b MB/s $c ms/MB," \
-			"nrtls-serve $e MB/s $g ms/MB" >&2
-		read -r nr nm nc sr sm sc < <(awk "BEGIN { print $nr + $a, $nm + $b, $nc + $c,
-			$sr + $d, $sm + $e, $sc + $g }")
-		each="$each $(ratio "$b" "$e")"
+		[ -z "${VERBOSE:-}" ] || echo "$f round $r: nginx $b MB/s $c ms/MB $x cs/MB," \
+			"nrtls-serve $e MB/s $g ms/MB $y cs/MB" >&2
+		read -r nr nm nc nx sr sm sc sx < <(awk "BEGIN { print $nr + $a, $nm + $b, $nc + $c,
+			$nx + $x, $sr + $d, $sm + $e, $sc + $g, $sx + $y }")
+		if [ -n "$spin" ]; then
+			each="$each $(ratio "$b" "$e"),$(ratio "$g" "$c")"
+		else
+			each="$each $(ratio "$b" "$e"),-"
+		fi
 	done
-	read -r nr nm nc sr sm sc < <(awk "BEGIN { n = $rounds;
-		printf \"%.0f %.2f %.2f %.0f %.2f %.2f\\n\", $nr / n, $nm / n, $nc / n,
-		$sr / n, $sm / n, $sc / n }")
+	read -r nr nm nc nx sr sm sc sx < <(awk "BEGIN { n = $rounds;
+		printf \"%.0f %.2f %.2f %.1f %.0f %.2f %.2f %.1f\\n\", $nr / n, $nm / n, $nc / n,
+		$nx / n, $sr / n, $sm / n, $sc / n, $sx / n }")
 	if [ -n "$spin" ]; then
 		cr=$(ratio "$sc" "$nc")
 	else
 		nc=- sc=- cr=-
 	fi
-	printf '%-5s %9s %9s %9s %9s %6s %10s %10s %6s %s\n' "$f" "$nr" "$sr" "$nm" "$sm" \
-		"$(ratio "$nm" "$sm")" "$nc" "$sc" "$cr" "$each"
+	# shellcheck disable=SC2059
+	printf "$fmt" "$f" "$nr" "$sr" "$nm" "$sm" "$(ratio "$nm" "$sm")" "$nc" "$sc" "$cr" \
+		"$nx" "$sx" "${each# }"
 done
 echo "MB/s ratio: nrtls-serve over nginx (above 1: nrtls-serve faster);" \
 	"CPU ratio: nginx over nrtls-serve (above 1: nrtls-serve cheaper)"

@@ -105,6 +105,15 @@ bench=build/$(scripts/krel.sh 6.1 2> /dev/null)/bench/nrtls-bench
 fails_with "nrtls-bench refuses a cold clients' nice outside 0-19" "--cold-nice NICE" \
 	"$bench" --mode nrtls --hot /dev/null --cold-nice 20
 check "nrtls-bench --help says what --cold-nice is for" sh -c "'$bench' --help | grep -q 'cold-nice runs the cold clients'"
+# serve.sh over plain HTTP runs on any host (nrtls-serve takes its splice
+# path): a row per file, ending with each round's MB/s and CPU ratios.
+sout=$(mktemp)
+check "bench/serve.sh prints context switches per MB and each round's ratios" \
+	sh -c "SIZES=4k bench/serve.sh http 1 1 2 2 > '$sout' 2>&1 && grep -q 'cs/MB' '$sout' &&
+	       awk '\$1 == \"4k\" { ok = NF == 13 && \$10 > 0 && \$11 > 0 &&
+	                          \$12 ~ /^[0-9.]+,([0-9.]+|-)\$/ && \$13 ~ /^[0-9.]+,([0-9.]+|-)\$/ }
+	            END { exit !ok }' '$sout' || { cat '$sout'; false; }"
+rm -f "$sout"
 
 # Every kernel error path is exercised: each fault site is armed by a test.
 untested=
