@@ -24,7 +24,8 @@
 # does not pin; VERBOSE=1 prints every run; PROFILE=DIR records the server
 # CPU with perf (cpu-clock, call graphs) during each run, into
 # DIR/{nginx,nrtls}-FILE-rROUND.data, and writes each one's hottest
-# symbols next to it (.txt).
+# symbols next to it (.txt) and to standard error (in the VM, whose writes
+# stay in the guest, that is the only copy you get).
 set -eu
 case "${1:-}" in
 -h | --help)
@@ -161,6 +162,7 @@ run_wrk() {
 	if [ ${#prof[@]} -gt 0 ]; then
 		perf report -q -i "$PROFILE/$2.data" --no-children --sort sym -g none 2> /dev/null |
 			grep -v '^$' | head -40 > "$PROFILE/$2.txt"
+		{ echo "# $2: hottest symbols on CPU $spin"; cat "$PROFILE/$2.txt"; } >&2
 	fi
 	awk -v cpu=$((b1 - b0)) -v cs=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" '
 		function mib(v, u) { u = substr(v, length(v) - 1); v += 0
