@@ -15,8 +15,9 @@
 # with whichever server the scheduler puts there, and on a 2-CPU guest that
 # decides the result more than the servers do.  Then "CPU ms/MB" is the
 # busy time of the server CPUs (user, system, irq, softirq) per MB served.
-# "cs/MB" is context switches per MB (the whole guest's, wrk's included:
-# compare the two servers, not the numbers).  Rounds vary by more than the
+# "cs/MB" is context switches per MB and "pkt/MB" TCP segments sent per MB
+# (the whole machine's, wrk's included: compare the two servers, not the
+# numbers).  Rounds vary by more than the
 # servers differ on a busy machine: read the per-round ratios before the
 # means.
 #
@@ -138,6 +139,10 @@ if [ "$scheme" = https ]; then
 fi
 
 ctxt() { awk '$1 == "ctxt" { print $2 }' /proc/stat; }
+outsegs() {
+	awk '$1 == "Tcp:" { if (!h) { for (i = 2; i <= NF; i++) if ($i == "OutSegs") h = i; next }
+			    print $h }' /proc/net/snmp
+}
 
 # Busy jiffies (USER_HZ) of the server CPUs, from /proc/stat.
 busy() {
@@ -147,31 +152,31 @@ busy() {
 }
 
 # One wrk run ($1: URL, $2: name for PROFILE): requests/s, MB/s, server
-# CPU ms per MB and context switches per MB.
+# CPU ms per MB, context switches and TCP segments sent per MB.
 run_wrk() {
-	local b0 b1 c0 c1 prof=()
+	local b0 b1 c0 c1 p0 p1 prof=()
 	sleep 1	# let the previous run's connections go
 	if [ -n "${PROFILE:-}" ] && [ -n "$spin" ]; then
 		mkdir -p "$PROFILE"
 		prof=(perf record -q -C "$spin" -e cpu-clock -g -o "$PROFILE/$2.data" --)
 	fi
-	b0=$(busy) c0=$(ctxt)
+	b0=$(busy) c0=$(ctxt) p0=$(outsegs)
 	"${prof[@]}" ${cpin:+taskset -c $cpin} wrk -t1 -c"$conns" -d"${secs}s" "$1" 2> /dev/null \
 		> "$dir/wrk.out"
-	b1=$(busy) c1=$(ctxt)
+	b1=$(busy) c1=$(ctxt) p1=$(outsegs)
 	if [ ${#prof[@]} -gt 0 ]; then
 		perf report -q -i "$PROFILE/$2.data" --no-children --sort sym -g none 2> /dev/null |
 			grep -v '^$' | head -40 > "$PROFILE/$2.txt"
 		{ echo "# $2: hottest symbols on CPU $spin"; cat "$PROFILE/$2.txt"; } >&2
 	fi
-	awk -v cpu=$((b1 - b0)) -v cs=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" '
+	awk -v cpu=$((b1 - b0)) -v cs=$((c1 - c0)) -v pk=$((p1 - p0)) -v hz="$(getconf CLK_TCK)" '
 		function mib(v, u) { u = substr(v, length(v) - 1); v += 0
 				     return u == "GB" ? v * 1024 : u == "KB" ? v / 1024 : v }
 		/^Requests\/sec:/ { rps = $2 }
 		/^Transfer\/sec:/ { mbs = mib($2) }
 		/^ *[0-9]+ requests in/ { mb = mib($5) }
-		END { printf "%.0f %.2f %.2f %.1f\n", rps, mbs, (mb > 0 ? cpu * 1000 / hz / mb : 0),
-		      (mb > 0 ? cs / mb : 0) }' "$dir/wrk.out"
+		END { printf "%.0f %.2f %.2f %.1f %.1f\n", rps, mbs, (mb > 0 ? cpu * 1000 / hz / mb : 0),
+		      (mb > 0 ? cs / mb : 0), (mb > 0 ? pk / mb : 0) }' "$dir/wrk.out"
 }
 
 if [ -n "$spin" ]; then
@@ -184,37 +189,37 @@ echo "$scheme, $workers worker(s) each, wrk -t1 -c$conns -d${secs}s, keep-alive,
 	"$rounds round(s) (means; the servers take turns going first); $pinned;" \
 	"nrtls-serve sendfile path: $path"
 # The ratio is of throughput: big files may see no whole request a second.
-fmt='%-5s %9s %9s %9s %9s %6s %10s %10s %6s %8s %8s  %s\n'
+fmt='%-5s %9s %9s %9s %9s %6s %10s %10s %6s %8s %8s %8s %8s  %s\n'
 # shellcheck disable=SC2059
 printf "$fmt" file "nginx" "nrtls" "nginx" "nrtls" "" "nginx CPU" "nrtls CPU" "" \
-	"nginx" "nrtls" "per round: MB/s ratio,"
+	"nginx" "nrtls" "nginx" "nrtls" "per round: MB/s ratio,"
 # shellcheck disable=SC2059
 printf "$fmt" "" "req/s" "req/s" "MB/s" "MB/s" ratio "ms/MB" "ms/MB" ratio \
-	"cs/MB" "cs/MB" "CPU ratio"
+	"cs/MB" "cs/MB" "pkt/MB" "pkt/MB" "CPU ratio"
 ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
 for f in ${SIZES:-4k 256k 16m}; do
-	nr=0 nm=0 nc=0 nx=0 sr=0 sm=0 sc=0 sx=0 each=
+	nr=0 nm=0 nc=0 nx=0 np=0 sr=0 sm=0 sc=0 sx=0 sp=0 each=
 	for r in $(seq "$rounds"); do
 		if [ $((r % 2)) = 1 ]; then
-			read -r a b c x < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
-			read -r d e g y < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
+			read -r a b c x w < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
+			read -r d e g y z < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
 		else
-			read -r d e g y < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
-			read -r a b c x < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
+			read -r d e g y z < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
+			read -r a b c x w < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
 		fi
-		[ -z "${VERBOSE:-}" ] || echo "$f round $r: nginx $b MB/s $c ms/MB $x cs/MB," \
-			"nrtls-serve $e MB/s $g ms/MB $y cs/MB" >&2
-		read -r nr nm nc nx sr sm sc sx < <(awk "BEGIN { print $nr + $a, $nm + $b, $nc + $c,
-			$nx + $x, $sr + $d, $sm + $e, $sc + $g, $sx + $y }")
+		[ -z "${VERBOSE:-}" ] || echo "$f round $r: nginx $b MB/s $c ms/MB $x cs/MB $w pkt/MB," \
+			"nrtls-serve $e MB/s $g ms/MB $y cs/MB $z pkt/MB" >&2
+		read -r nr nm nc nx np sr sm sc sx sp < <(awk "BEGIN { print $nr + $a, $nm + $b,
+			$nc + $c, $nx + $x, $np + $w, $sr + $d, $sm + $e, $sc + $g, $sx + $y, $sp + $z }")
 		if [ -n "$spin" ]; then
 			each="$each $(ratio "$b" "$e"),$(ratio "$g" "$c")"
 		else
 			each="$each $(ratio "$b" "$e"),-"
 		fi
 	done
-	read -r nr nm nc nx sr sm sc sx < <(awk "BEGIN { n = $rounds;
-		printf \"%.0f %.2f %.2f %.1f %.0f %.2f %.2f %.1f\\n\", $nr / n, $nm / n, $nc / n,
-		$nx / n, $sr / n, $sm / n, $sc / n, $sx / n }")
+	read -r nr nm nc nx np sr sm sc sx sp < <(awk "BEGIN { n = $rounds;
+		printf \"%.0f %.2f %.2f %.1f %.1f %.0f %.2f %.2f %.1f %.1f\\n\", $nr / n, $nm / n,
+		$nc / n, $nx / n, $np / n, $sr / n, $sm / n, $sc / n, $sx / n, $sp / n }")
 	if [ -n "$spin" ]; then
 		cr=$(ratio "$sc" "$nc")
 	else
@@ -222,7 +227,7 @@ for f in ${SIZES:-4k 256k 16m}; do
 	fi
 	# shellcheck disable=SC2059
 	printf "$fmt" "$f" "$nr" "$sr" "$nm" "$sm" "$(ratio "$nm" "$sm")" "$nc" "$sc" "$cr" \
-		"$nx" "$sx" "${each# }"
+		"$nx" "$sx" "$np" "$sp" "${each# }"
 done
 echo "MB/s ratio: nrtls-serve over nginx (above 1: nrtls-serve faster);" \
 	"CPU ratio: nginx over nrtls-serve (above 1: nrtls-serve cheaper)"

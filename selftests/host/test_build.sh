@@ -108,10 +108,10 @@ check "nrtls-bench --help says what --cold-nice is for" sh -c "'$bench' --help |
 # serve.sh over plain HTTP runs on any host (nrtls-serve takes its splice
 # path): a row per file, ending with each round's MB/s and CPU ratios.
 sout=$(mktemp)
-check "bench/serve.sh prints context switches per MB and each round's ratios" \
-	sh -c "SIZES=4k bench/serve.sh http 1 1 2 2 > '$sout' 2>&1 && grep -q 'cs/MB' '$sout' &&
-	       awk '\$1 == \"4k\" { ok = NF == 13 && \$10 > 0 && \$11 > 0 &&
-	                          \$12 ~ /^[0-9.]+,([0-9.]+|-)\$/ && \$13 ~ /^[0-9.]+,([0-9.]+|-)\$/ }
+check "bench/serve.sh prints context switches and packets per MB, and each round's ratios" \
+	sh -c "SIZES=4k bench/serve.sh http 1 1 2 2 > '$sout' 2>&1 && grep -q 'cs/MB.*pkt/MB' '$sout' &&
+	       awk '\$1 == \"4k\" { ok = NF == 15 && \$10 > 0 && \$11 > 0 && \$12 > 0 && \$13 > 0 &&
+	                          \$14 ~ /^[0-9.]+,([0-9.]+|-)\$/ && \$15 ~ /^[0-9.]+,([0-9.]+|-)\$/ }
 	            END { exit !ok }' '$sout' || { cat '$sout'; false; }"
 rm -f "$sout"
 
