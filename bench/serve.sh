@@ -17,9 +17,8 @@
 # busy time of the server CPUs (user, system, irq, softirq) per MB served.
 # "cs/MB" is context switches per MB and "pkt/MB" TCP segments sent per MB
 # (the whole machine's, wrk's included: compare the two servers, not the
-# numbers).  Rounds vary by more than the
-# servers differ on a busy machine: read the per-round ratios before the
-# means.
+# numbers).  Rounds vary by more than the servers differ on a busy
+# machine: read the per-round ratios before the means.
 #
 # Environment: SIZES="16m" runs only those files (of 4k 256k 16m); PIN=0
 # does not pin; VERBOSE=1 prints every run; PROFILE=DIR records the server

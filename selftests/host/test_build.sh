@@ -106,7 +106,8 @@ fails_with "nrtls-bench refuses a cold clients' nice outside 0-19" "--cold-nice 
 	"$bench" --mode nrtls --hot /dev/null --cold-nice 20
 check "nrtls-bench --help says what --cold-nice is for" sh -c "'$bench' --help | grep -q 'cold-nice runs the cold clients'"
 # serve.sh over plain HTTP runs on any host (nrtls-serve takes its splice
-# path): a row per file, ending with each round's MB/s and CPU ratios.
+# path): a row per file, with context switches and packets per MB, ending
+# with each round's MB/s and CPU ratios.
 sout=$(mktemp)
 check "bench/serve.sh prints context switches and packets per MB, and each round's ratios" \
 	sh -c "SIZES=4k bench/serve.sh http 1 1 2 2 > '$sout' 2>&1 && grep -q 'cs/MB.*pkt/MB' '$sout' &&
