@@ -196,29 +196,36 @@ printf "$fmt" file "nginx" "nrtls" "nginx" "nrtls" "" "nginx CPU" "nrtls CPU" ""
 printf "$fmt" "" "req/s" "req/s" "MB/s" "MB/s" ratio "ms/MB" "ms/MB" ratio \
 	"cs/MB" "cs/MB" "pkt/MB" "pkt/MB" "CPU ratio"
 ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
+# The mean of one server's rounds in $dir/rounds, as run_wrk prints a run.
+mean() {
+	awk -v who="$1" '$1 == who { for (i = 2; i <= 6; i++) t[i] += $i; n++ }
+		END { printf "%.0f %.2f %.2f %.1f %.1f\n", t[2] / n, t[3] / n, t[4] / n,
+		      t[5] / n, t[6] / n }' "$dir/rounds"
+}
 for f in ${SIZES:-4k 256k 16m}; do
-	nr=0 nm=0 nc=0 nx=0 np=0 sr=0 sm=0 sc=0 sx=0 sp=0 each=
+	: > "$dir/rounds"
+	each=
 	for r in $(seq "$rounds"); do
 		if [ $((r % 2)) = 1 ]; then
-			read -r a b c x w < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
-			read -r d e g y z < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
+			n=$(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
+			s=$(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
 		else
-			read -r d e g y z < <(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
-			read -r a b c x w < <(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
+			s=$(run_wrk "$scheme://127.0.0.1:$sport/$f.bin" nrtls-$f-r$r)
+			n=$(run_wrk "$scheme://127.0.0.1:$nport/$f.bin" nginx-$f-r$r)
 		fi
+		printf 'nginx %s\nnrtls %s\n' "$n" "$s" >> "$dir/rounds"
+		read -r _ b c x w <<< "$n"
+		read -r _ e g y z <<< "$s"
 		[ -z "${VERBOSE:-}" ] || echo "$f round $r: nginx $b MB/s $c ms/MB $x cs/MB $w pkt/MB," \
 			"nrtls-serve $e MB/s $g ms/MB $y cs/MB $z pkt/MB" >&2
-		read -r nr nm nc nx np sr sm sc sx sp < <(awk "BEGIN { print $nr + $a, $nm + $b,
-			$nc + $c, $nx + $x, $np + $w, $sr + $d, $sm + $e, $sc + $g, $sx + $y, $sp + $z }")
 		if [ -n "$spin" ]; then
 			each="$each $(ratio "$b" "$e"),$(ratio "$g" "$c")"
 		else
 			each="$each $(ratio "$b" "$e"),-"
 		fi
 	done
-	read -r nr nm nc nx np sr sm sc sx sp < <(awk "BEGIN { n = $rounds;
-		printf \"%.0f %.2f %.2f %.1f %.1f %.0f %.2f %.2f %.1f %.1f\\n\", $nr / n, $nm / n,
-		$nc / n, $nx / n, $np / n, $sr / n, $sm / n, $sc / n, $sx / n, $sp / n }")
+	read -r nr nm nc nx np < <(mean nginx)
+	read -r sr sm sc sx sp < <(mean nrtls)
 	if [ -n "$spin" ]; then
 		cr=$(ratio "$sc" "$nc")
 	else
