@@ -51,6 +51,7 @@ enum nrtls_event {
 	NRTLS_EV_SF_ORPHAN_TIMEOUTS, /* closed sockets given up on */
 	NRTLS_EV_SF_READ_JOBS,	/* reads started on the read pool */
 	NRTLS_EV_SF_HANDOVERS,	/* submissions handed to the lock holder */
+	NRTLS_EV_SF_IO_RETRIES,	/* segments read again after another's read */
 	NRTLS_EV_NR,
 };
 

@@ -78,6 +78,7 @@ static struct fault_site sites[NRTLS_FAULT_NR] = {
 	[NRTLS_FAULT_NIC_UNCLONE] = { .name = "nic_unclone" },
 	[NRTLS_FAULT_LAG_SYSFS] = { .name = "lag_sysfs" },
 	[NRTLS_FAULT_DEV_STATS] = { .name = "dev_stats" },
+	[NRTLS_FAULT_RETRY_FOLIO] = { .name = "retry_folio" },
 };
 
 DEFINE_STATIC_KEY_FALSE(nrtls_fault_armed);

@@ -49,6 +49,7 @@ enum nrtls_fault_site {
 	NRTLS_FAULT_NIC_UNCLONE,	/* a NIC's own copy of a received clone */
 	NRTLS_FAULT_LAG_SYSFS,		/* a new lower's nrtls_lag directory */
 	NRTLS_FAULT_DEV_STATS,		/* a new device's per-CPU counters */
+	NRTLS_FAULT_RETRY_FOLIO,	/* a folio found again to read it again */
 	NRTLS_FAULT_NR,
 };
 

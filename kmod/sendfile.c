@@ -105,6 +105,7 @@ static void job_leave(struct owner_ctx *c)
 /* --- requests ------------------------------------------------------------ */
 
 static void sf_ra_job(struct work_struct *work);
+static bool sf_seg_retry(struct nrtls_seg *seg, struct folio *folio);
 
 void nrtls_sf_req_release(struct nrtls_req *req)
 {
@@ -391,12 +392,16 @@ int nrtls_sf_seg_check(struct nrtls_seg *seg, bool failing)
 		}
 		if (failing)
 			continue;
-		/* No mapping: truncated away. */
-		if (READ_ONCE(folio->mapping) != seg->req->mapping)
-			return -EIO;
-		/* Unlocked and not up to date: the read failed. */
-		if (!folio_test_uptodate(folio))
-			return -EIO;
+		/*
+		 * Out of the page cache, or unlocked and not up to date.  The
+		 * read may not have been ours, and readahead drops folios it
+		 * skips without an error (FUSE's does when congested): read
+		 * them ourselves once, as filemap_update_page() does.  A file
+		 * truncated meanwhile fails the EOF check after that.
+		 */
+		if (READ_ONCE(folio->mapping) != seg->req->mapping ||
+		    !folio_test_uptodate(folio))
+			return sf_seg_retry(seg, folio) ? 1 : -EIO;
 	}
 	return failing ? 0 : nrtls_sf_seg_eof(seg);
 }
@@ -509,6 +514,80 @@ static void sf_read_job(struct work_struct *work)
 	}
 	seg->err = err ?: (n ? 0 : -EIO);
 	nrtls_sq_io_done(seg);
+}
+
+/*
+ * Find each bad folio of @seg again, locked, waiting for any read still
+ * on it: the same folio, or a new one in place of a dropped one; read it
+ * if it is not up to date.  Then the segment is checked once more, and a
+ * folio still not good is an error.
+ */
+static void sf_retry_job(struct work_struct *work)
+{
+	struct nrtls_seg *seg = container_of(work, struct nrtls_seg, read_work);
+	struct nrtls_req *req = seg->req;
+	struct address_space *mapping = req->mapping;
+	struct owner_ctx c;
+	unsigned int i;
+
+	trace_nrtls_sf_read(req->id, seg->pos, seg->len);
+	job_enter(req, &c);
+	for (i = seg->wait_idx; i < seg->nr_folios; i++) {
+		struct folio *old = nrtls_seg_folio(seg, i), *folio = NULL;
+		int err = -ENOMEM;
+
+		if (READ_ONCE(old->mapping) == mapping &&
+		    folio_test_uptodate(old))
+			continue;
+		if (!nrtls_should_fail(NRTLS_FAULT_RETRY_FOLIO))
+			folio = nrtls_folio_create(mapping, old->index);
+		/* A folio of another size now: the segment cannot use it. */
+		if (folio && (folio->index != old->index ||
+			      folio_size(folio) != folio_size(old))) {
+			folio_unlock(folio);
+			folio_put(folio);
+			folio = NULL;
+			err = -EIO;
+		}
+		if (!folio) {
+			seg->err = err;
+			break;
+		}
+		/* The invariant checker reads a waiting segment's folios. */
+		mutex_lock(&seg->sq->lock);
+		if (i)
+			seg->more[i - 1] = folio;
+		else
+			seg->folio = folio;
+		mutex_unlock(&seg->sq->lock);
+		folio_put(old);
+		if (folio_test_uptodate(folio))
+			folio_unlock(folio);
+		else
+			sf_read_folio(req, folio);
+	}
+	job_leave(&c);
+	nrtls_sq_io_done(seg);
+}
+
+/*
+ * Hand @seg, whose @folio is not good, to sf_retry_job(), unless it had
+ * its retry (under sq->lock).
+ */
+static bool sf_seg_retry(struct nrtls_seg *seg, struct folio *folio)
+{
+	lockdep_assert_held(&seg->sq->lock);
+	if (seg->retried)
+		return false;
+	seg->retried = true;
+	nrtls_event(NRTLS_EV_SF_IO_RETRIES);
+	trace_nrtls_sf_retry(seg->req->id, seg->pos, seg->len,
+			     READ_ONCE(folio->mapping) != seg->req->mapping);
+	INIT_WORK(&seg->read_work, sf_retry_job);
+	/* The job's reference, dropped by nrtls_sq_io_done(). */
+	refcount_inc(&seg->sq->ref);
+	queue_work(io_wq, &seg->read_work);
+	return true;
 }
 
 static void sf_buf_read(struct work_struct *work)

@@ -59,6 +59,7 @@ struct nrtls_seg {
 	u8 nr_folios;			/* FOLIO: 0 until its read job found them */
 	u8 wait_idx;			/* FOLIO not ready: the folio waited on */
 	bool ready;
+	bool retried;			/* FOLIO: its folios were read again */
 	int err;			/* set by a failed read job */
 	/* A read job runs first, a waiter after it: never both at once. */
 	union {

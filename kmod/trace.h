@@ -68,6 +68,26 @@ TRACE_EVENT(nrtls_sf_read,
 		  __entry->len)
 );
 
+/* A segment's folio was left by another read: read it again (the pool). */
+TRACE_EVENT(nrtls_sf_retry,
+	TP_PROTO(u64 req, loff_t pos, u32 len, bool dropped),
+	TP_ARGS(req, pos, len, dropped),
+	TP_STRUCT__entry(
+		__field(u64, req)
+		__field(loff_t, pos)
+		__field(u32, len)
+		__field(bool, dropped)
+	),
+	TP_fast_assign(
+		__entry->req = req;
+		__entry->pos = pos;
+		__entry->len = len;
+		__entry->dropped = dropped;
+	),
+	TP_printk("req=%llu pos=%lld len=%u dropped=%d", __entry->req,
+		  __entry->pos, __entry->len, __entry->dropped)
+);
+
 TRACE_EVENT(nrtls_sf_push,
 	TP_PROTO(u64 req, u64 bytes, int ret),
 	TP_ARGS(req, bytes, ret),
