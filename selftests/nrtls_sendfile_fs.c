@@ -35,6 +35,23 @@ static long reads_in_flight(void)
 	       nrtls_read_stat("events", "sf_io_done");
 }
 
+/* The lines of @trace that say why a queue failed. */
+static void log_errors(struct __test_metadata *_metadata, const char *trace)
+{
+	const char *line = trace;
+
+	for (; *line; line += strcspn(line, "\n") + !!line[strcspn(line, "\n")]) {
+		int len = strcspn(line, "\n");
+		char buf[512];
+
+		snprintf(buf, sizeof(buf), "%.*s", len, line);
+		if (strstr(buf, "nrtls_sf_error:") || strstr(buf, "nrtls_sf_abort:") ||
+		    strstr(buf, "nrtls_sf_retry:") ||
+		    (strstr(buf, "nrtls_sf_io_done:") && !strstr(buf, " err=0")))
+			TH_LOG("%s", buf);
+	}
+}
+
 /* Every read job in @trace ran in a thread other than @pid; how many. */
 static int reads_not_by(struct __test_metadata *_metadata, const char *trace,
 			pid_t pid)
@@ -168,13 +185,15 @@ TEST_F(fuse, call_returns_before_read)
 	peer.want = 1 * MiB;
 	ASSERT_EQ(0, nrtls_peer_start(&peer));
 	nrtls_peer_join(&peer);
-	/* Seen once (6.12, loaded machine): nothing after the header. */
+	/* Seen twice on a loaded machine (6.12, 6.1): a reset after the header. */
 	EXPECT_EQ(1 * MiB, peer.got)
 		TH_LOG("peer: err %d (%s), eof %d", peer.err, strerror(peer.err), peer.eof);
 	nrtls_expected_sha(51, 0, 1 * MiB, NULL, 0, want);
 	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
 	trace = nrtls_trace_read();
 	ASSERT_NE(NULL, trace);
+	if (peer.got != 1 * MiB)
+		log_errors(_metadata, trace);
 	EXPECT_LT(0, reads_not_by(_metadata, trace, getpid()));
 	free(trace);
 	EXPECT_TRUE(nrtls_wait_idle(10000));
@@ -233,6 +252,50 @@ TEST_F_TIMEOUT(fuse, slow_reads_intact, 300)
 	EXPECT_EQ(4 * MiB, peer.got);
 	nrtls_expected_sha(54, 0, 4 * MiB, NULL, 0, want);
 	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/*
+ * The first read of each flaky file fails, as a readahead's may (FUSE's
+ * drops the pages it skips when congested): the kernel's read() reads a
+ * page itself when another read left it, and so does the queue.
+ */
+TEST_F(fuse, failed_read_read_again)
+{
+	long retries = nrtls_read_stat("events", "sf_io_retries");
+	struct nrtls_peer peer = { .fd = -1, .want = 1 * MiB };
+	uint8_t want[SHA256_LEN], *buf;
+	uint64_t q;
+	ssize_t n;
+	int fd;
+
+	/* read() first, as the reference: a failed first read is no error. */
+	fd = open_fs_file(&self->fs, "flaky", 256 * 1024, 56);
+	ASSERT_LE(0, fd);
+	buf = malloc(256 * 1024);
+	ASSERT_NE(NULL, buf);
+	n = pread(fd, buf, 256 * 1024, 0);
+	EXPECT_EQ(256 * 1024, n) TH_LOG("read(): %s", n < 0 ? strerror(errno) : "short");
+	for (size_t i = 0; n == 256 * 1024 && i < (size_t)n; i++) {
+		if (buf[i] != nrtls_file_byte(56, i)) {
+			EXPECT_EQ(nrtls_file_byte(56, i), buf[i]) TH_LOG("byte %zu", i);
+			break;
+		}
+	}
+	free(buf);
+	close(fd);
+
+	self->fd = open_fs_file(&self->fs, "flaky", 1 * MiB, 57);
+	ASSERT_LE(0, self->fd);
+	peer.fd = self->rcv;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, NULL, 0, 0, &q));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(1 * MiB, peer.got)
+		TH_LOG("peer: err %d (%s), eof %d", peer.err, strerror(peer.err), peer.eof);
+	nrtls_expected_sha(57, 0, 1 * MiB, NULL, 0, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	EXPECT_LT(retries, nrtls_read_stat("events", "sf_io_retries"));
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 }
 

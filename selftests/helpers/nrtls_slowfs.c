@@ -8,6 +8,7 @@
  * Files are made up from their names, with the tests' pattern:
  *   /f-SIZE-SEED      every read takes N ms
  *   /gated-SIZE-SEED  as f-, and reads wait until PATH exists
+ *   /flaky-SIZE-SEED  as f-, but the first read of each fails with EIO
  * Runs in the foreground until unmounted.  Reads are served by several
  * threads, so that one waiting read does not hold up the others.
  */
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <fuse.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,7 +36,7 @@ static struct {
 } opt = { .delay_ms = 100 };
 
 struct name {
-	bool gated;
+	bool gated, flaky;
 	uint64_t size;
 	uint32_t seed;
 };
@@ -44,11 +46,32 @@ static bool parse(const char *path, struct name *n)
 	int end = 0;
 
 	n->gated = !strncmp(path, "/gated-", 7);
-	if (!n->gated && strncmp(path, "/f-", 3))
+	n->flaky = !strncmp(path, "/flaky-", 7);
+	if (n->gated || n->flaky)
+		path += 7;
+	else if (!strncmp(path, "/f-", 3))
+		path += 3;
+	else
 		return false;
-	path += n->gated ? 7 : 3;
 	return sscanf(path, "%" SCNu64 "-%" SCNu32 "%n", &n->size, &n->seed,
 		      &end) == 2 && !path[end];
+}
+
+/* Whether @path was read before; it is from now on. */
+static bool read_before(const char *path)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char seen[64][64];
+	static int nseen;
+	bool found = false;
+
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < nseen && !found; i++)
+		found = !strcmp(seen[i], path);
+	if (!found && nseen < 64)
+		snprintf(seen[nseen++], sizeof(seen[0]), "%s", path);
+	pthread_mutex_unlock(&lock);
+	return found;
 }
 
 static void sleep_ms(unsigned int ms)
@@ -103,6 +126,8 @@ static int fs_read(const char *path, char *buf, size_t len, off_t off,
 	sleep_ms(opt.delay_ms);
 	while (n.gated && opt.gate && access(opt.gate, F_OK))
 		sleep_ms(10);
+	if (n.flaky && !read_before(path))
+		return -EIO;
 	if ((uint64_t)off >= n.size)
 		return 0;
 	if (len > n.size - off)
@@ -131,7 +156,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: nrtls_slowfs [--delay-ms N] [--gate PATH] MOUNTPOINT [FUSE options]\n"
 		   "  files /f-SIZE-SEED: each read takes N ms (default 100)\n"
-		   "  files /gated-SIZE-SEED: reads also wait until PATH exists\n");
+		   "  files /gated-SIZE-SEED: reads also wait until PATH exists\n"
+		   "  files /flaky-SIZE-SEED: the first read of each fails (EIO)\n");
 }
 
 int main(int argc, char **argv)
