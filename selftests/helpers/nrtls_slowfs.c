@@ -18,8 +18,8 @@
 #include <fcntl.h>
 #include <fuse.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
