@@ -35,16 +35,24 @@ static long reads_in_flight(void)
 	       nrtls_read_stat("events", "sf_io_done");
 }
 
+/* The next line of the text at *@pos, into @buf; false at its end. */
+static bool next_line(const char **pos, char *buf, size_t len)
+{
+	size_t n = strcspn(*pos, "\n");
+
+	if (!**pos)
+		return false;
+	snprintf(buf, len, "%.*s", (int)n, *pos);
+	*pos += n + !!(*pos)[n];
+	return true;
+}
+
 /* The lines of @trace that say why a queue failed. */
 static void log_errors(struct __test_metadata *_metadata, const char *trace)
 {
-	const char *line = trace;
+	char buf[512];
 
-	for (; *line; line += strcspn(line, "\n") + !!line[strcspn(line, "\n")]) {
-		int len = strcspn(line, "\n");
-		char buf[512];
-
-		snprintf(buf, sizeof(buf), "%.*s", len, line);
+	while (next_line(&trace, buf, sizeof(buf))) {
 		if (strstr(buf, "nrtls_sf_error:") || strstr(buf, "nrtls_sf_abort:") ||
 		    strstr(buf, "nrtls_sf_retry:") ||
 		    (strstr(buf, "nrtls_sf_io_done:") && !strstr(buf, " err=0")))
@@ -56,16 +64,12 @@ static void log_errors(struct __test_metadata *_metadata, const char *trace)
 static int reads_not_by(struct __test_metadata *_metadata, const char *trace,
 			pid_t pid)
 {
-	const char *line = trace;
 	char me[32], buf[512];
 	int n = 0;
 
 	/* "comm-PID [cpu] ...": the thread that hit the tracepoint. */
 	snprintf(me, sizeof(me), "-%d ", pid);
-	for (; *line; line += strcspn(line, "\n") + !!line[strcspn(line, "\n")]) {
-		size_t len = strcspn(line, "\n");
-
-		snprintf(buf, sizeof(buf), "%.*s", (int)len, line);
+	while (next_line(&trace, buf, sizeof(buf))) {
 		if (!strstr(buf, "nrtls_sf_read:"))
 			continue;
 		EXPECT_EQ(NULL, strstr(buf, me)) TH_LOG("read in the submitter: %s", buf);
