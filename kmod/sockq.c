@@ -905,6 +905,27 @@ static void sq_consume(struct nrtls_sq *sq, size_t sent)
 }
 
 /*
+ * Hold TCP's output until the push ends, as nginx's tcp_nopush does.  kTLS
+ * pushes each record to TCP as it closes it, with the caller's flags; on
+ * 6.2+ a push is one sendmsg() without MSG_MORE, so on a TCP_NODELAY socket
+ * every record would leave as a packet of its own, with its own ACK to
+ * process.  kTLS closes its last record in each call, so uncorking at the
+ * end of the push leaves nothing held.  Returns whether we set the cork: an
+ * application's own TCP_CORK is its own and is left alone.
+ */
+static bool sq_cork(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool was;
+
+	lock_sock(sk);
+	was = tp->nonagle & TCP_NAGLE_CORK;
+	tp->nonagle |= TCP_NAGLE_CORK;
+	release_sock(sk);
+	return !was;
+}
+
+/*
  * Hand the ready prefix to the socket's protocol.  Our whole charge is
  * lifted while TCP takes the data, so that its room is judged by its own
  * queue: not-ready data must never keep ready data out (the send buffer
@@ -914,7 +935,7 @@ static void sq_consume(struct nrtls_sq *sq, size_t sent)
 static size_t sq_push(struct nrtls_sq *sq)
 {
 	struct bio_vec *bv = sq->bv;
-	bool lifted = false;
+	bool lifted = false, corked = false;
 	long charged = 0;
 	size_t pushed = 0;
 	int err = 0;
@@ -947,6 +968,7 @@ static size_t sq_push(struct nrtls_sq *sq)
 		if (!lifted) {
 			charged = sq->charged;
 			sq_account(sq, -charged);
+			corked = sq_cork(sq->sk);
 			lifted = true;
 		}
 		if (nrtls_should_fail(NRTLS_FAULT_PUSH))
@@ -974,6 +996,8 @@ static size_t sq_push(struct nrtls_sq *sq)
 		if (err)
 			break;
 	}
+	if (corked)
+		tcp_sock_set_cork(sq->sk, false);
 	if (lifted)
 		sq_account(sq, charged - pushed);
 	if (err)

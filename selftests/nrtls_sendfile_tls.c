@@ -8,10 +8,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <netinet/in.h>
+#include <linux/tcp.h>
 
 #include <openssl/evp.h>
 
@@ -256,6 +260,100 @@ TEST_F_TIMEOUT(tls, shared_pages_two_keys, 300)
 	file_sha(self->fd, OFF + len, after);
 	EXPECT_EQ(0, memcmp(before, after, SHA256_LEN));
 	nrtls_tls_close(&t2);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* TCP_INFO's count of data packets sent; -1 if it cannot be read. */
+static int64_t data_segs_out(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	    len < offsetof(struct tcp_info, tcpi_data_segs_out) + sizeof(ti.tcpi_data_segs_out))
+		return -1;
+	return ti.tcpi_data_segs_out;
+}
+
+static int tcp_opt(int fd, int opt)
+{
+	socklen_t len = sizeof(int);
+	int v = -1;
+
+	if (getsockopt(fd, IPPROTO_TCP, opt, &v, &len))
+		return -1;
+	return v;
+}
+
+/* Send [off, off + len) through nrtls to a reading peer and check it. */
+static int send_checked(struct __test_metadata *_metadata, FIXTURE_DATA(tls) *self,
+			uint64_t off, uint64_t len)
+{
+	struct nrtls_peer peer = { .fd = self->t.receiver, .ssl = self->t.cssl, .want = len };
+	uint8_t want[SHA256_LEN];
+	uint64_t q;
+
+	if (nrtls_peer_start(&peer))
+		return -1;
+	EXPECT_EQ(0, nrtls_sendfile(self->dev, self->t.sender, self->fd, off, len,
+				    NULL, 0, 0, &q));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(len, peer.got);
+	nrtls_expected_sha(51, off, len, NULL, 0, want);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	return peer.got == len ? 0 : -1;
+}
+
+/*
+ * On 6.2+ a push is one sendmsg() without MSG_MORE, and kTLS pushes each
+ * record to TCP as it closes it: on a TCP_NODELAY socket (nrtls-serve's)
+ * every 16 KiB record left as a packet of its own whenever TCP could send
+ * at once.  A push now corks the socket until it ends, so over loopback
+ * (64 KiB packets) there are fewer data packets than records (before: about
+ * 1.5 per record, now about a third), and the socket is not left corked.
+ * Each round starts with nothing in flight after a warm-up has opened the
+ * windows, so that TCP is not what holds records back.
+ */
+TEST_F_TIMEOUT(tls, records_share_packets, 120)
+{
+	const uint64_t chunk = MiB / 4, rounds = 32, records = rounds * chunk / 16384;
+	int one = 1, sndbuf = 4 * MiB;
+	int64_t before, after;
+
+	ASSERT_EQ(0, setsockopt(self->t.sender, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(self->t.sender, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
+	ASSERT_EQ(0, send_checked(_metadata, self, 0, 8 * MiB));
+	before = data_segs_out(self->t.sender);
+	ASSERT_LE(0, before);
+	for (uint64_t i = 0; i < rounds; i++)
+		ASSERT_EQ(0, send_checked(_metadata, self, 8 * MiB + i * chunk, chunk));
+	after = data_segs_out(self->t.sender);
+	ASSERT_LE(before, after);
+	TH_LOG("%lld data packets for %llu full records", (long long)(after - before),
+	       (unsigned long long)records);
+	EXPECT_GT(records, (uint64_t)(after - before));
+	EXPECT_EQ(0, tcp_opt(self->t.sender, TCP_CORK));
+	EXPECT_EQ(1, tcp_opt(self->t.sender, TCP_NODELAY));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* The application's own TCP_CORK is its own: a push leaves it set. */
+TEST_F(tls, application_cork_kept)
+{
+	struct nrtls_peer peer = { .fd = self->t.receiver, .ssl = self->t.cssl };
+	int one = 1, zero = 0;
+	uint64_t q;
+
+	ASSERT_EQ(0, setsockopt(self->t.sender, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)));
+	peer.want = 100000;
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->t.sender, self->fd, 0, peer.want,
+				    NULL, 0, NRTLS_SF_WAIT_SENT, &q));
+	EXPECT_EQ(1, tcp_opt(self->t.sender, TCP_CORK));
+	ASSERT_EQ(0, setsockopt(self->t.sender, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero)));
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(peer.want, peer.got);
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 }
 
