@@ -87,7 +87,7 @@ static inline void nrtls_async_readahead(struct address_space *mapping,
 /* --- pages to a socket --------------------------------------------------- */
 
 /*
- * Hand @nr bvecs (@len bytes in all) to the socket's protocol, which is TCP
+ * Hand the first @len bytes of @nr bvecs to the socket's protocol, which is TCP
  * or kTLS (kTLS replaces sk_prot and the socket's ops), without waiting and
  * without SIGPIPE.  The protocol takes its own page references.  Returns
  * the bytes taken, or -errno if none were.
@@ -120,8 +120,8 @@ static inline int nrtls_sock_send_pages(struct socket *sock,
 		size_t off = bv[i].bv_offset % PAGE_SIZE;
 		size_t left = bv[i].bv_len;
 
-		while (left) {
-			size_t chunk = min_t(size_t, left, PAGE_SIZE - off);
+		while (left && done < len) {
+			size_t chunk = min3(left, PAGE_SIZE - off, len - done);
 			int f = MSG_DONTWAIT | MSG_NOSIGNAL;
 
 			if (done + chunk < len)
