@@ -18,6 +18,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <net/tcp.h>
+#include <net/tls.h>
 
 #include "compat.h"
 #include "counters.h"
@@ -96,23 +97,21 @@ void nrtls_seg_free(struct nrtls_seg *seg)
 }
 
 /*
- * Describe @seg in bvecs from @bv on, at most @max of them; returns how
- * many, or 0 if it needs more.
+ * Bvecs for @seg's first bytes, in at most @max bvecs: a segment may go
+ * out over several calls.  Returns the bvecs used; *@bytes gets their size.
  */
-static int seg_bvecs(struct nrtls_seg *seg, struct bio_vec *bv, int max)
+static int seg_bvecs(struct nrtls_seg *seg, struct bio_vec *bv, int max,
+		     size_t *bytes)
 {
 	u32 off = seg->off, left = seg->len;
 	int n;
 
 	if (seg->kind != NRTLS_SEG_FOLIO) {
-		if (max < 1)
-			return 0;
 		bvec_set_page(bv, seg->page, seg->len, seg->off);
+		*bytes = seg->len;
 		return 1;
 	}
-	if (seg->nr_folios > max)
-		return 0;
-	for (n = 0; left && n < seg->nr_folios; n++) {
+	for (n = 0; left && n < seg->nr_folios && n < max; n++) {
 		struct folio *folio = nrtls_seg_folio(seg, n);
 		u32 len = min_t(size_t, left, folio_size(folio) - off);
 
@@ -120,6 +119,7 @@ static int seg_bvecs(struct nrtls_seg *seg, struct bio_vec *bv, int max)
 		left -= len;
 		off = 0;
 	}
+	*bytes = seg->len - left;
 	return n;
 }
 
@@ -944,25 +944,49 @@ static size_t sq_push(struct nrtls_sq *sq)
 	while (!list_empty(&sq->segs)) {
 		struct nrtls_seg *seg, *first;
 		size_t total = 0, sent;
-		int n = 0, k, ret;
+		bool full = false, tail;
+		int n = 0, ret;
 
 		first = list_first_entry(&sq->segs, struct nrtls_seg, node);
 		if (!first->ready)
 			break;
 		list_for_each_entry(seg, &sq->segs, node) {
+			size_t len;
+
 			if (!seg->ready)
 				break;
 			/* Truncated since it was read: send nothing past EOF. */
 			err = nrtls_sf_seg_eof(seg);
 			if (err)
 				break;
-			k = seg_bvecs(seg, bv + n, ARRAY_SIZE(sq->bv) - n);
-			if (!k)
+			if (n == ARRAY_SIZE(sq->bv)) {
+				full = true;
 				break;
-			n += k;
-			total += seg->len;
+			}
+			n += seg_bvecs(seg, bv + n, ARRAY_SIZE(sq->bv) - n,
+				       &len);
+			total += len;
+			if (len < seg->len) {
+				full = true;
+				break;
+			}
 		}
 		if (!n)
+			break;
+		/*
+		 * kTLS closes a record at the end of every call, so each call
+		 * ends on a record boundary where more bytes follow: ready ones
+		 * in this push, or the rest of a request that sq_fill() ran out
+		 * of room for.  It armed TCP's wake-up, and the bytes pushed
+		 * here bring it, so a tail held back goes with those bytes.
+		 * Plain TCP just takes them a little later.
+		 */
+		tail = list_entry_is_head(seg, &sq->segs, node) &&
+		       list_last_entry(&sq->segs, struct nrtls_seg,
+				       node)->req->state == NRTLS_REQ_QUEUEING;
+		if ((full || tail) && total > TLS_MAX_PAYLOAD_SIZE)
+			total = round_down(total, TLS_MAX_PAYLOAD_SIZE);
+		else if (tail && pushed)
 			break;
 
 		if (!lifted) {

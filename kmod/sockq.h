@@ -45,6 +45,12 @@ enum nrtls_seg_kind {
 
 #define NRTLS_SEG_FOLIOS 16
 
+/*
+ * Bvecs in one call to the protocol: 32 folios' worth from any offset, so
+ * that a call over 4 KiB folios can end on a 16 KiB TLS record at 128 KiB.
+ */
+#define NRTLS_PUSH_BVECS (2 * NRTLS_SEG_FOLIOS + 1)
+
 struct nrtls_seg {
 	struct list_head node;		/* in sq->segs */
 	struct nrtls_req *req;
@@ -156,7 +162,7 @@ struct nrtls_sq {
 	u32 hdr_bytes;			/* header bytes their requests hold */
 	u64 ready_bytes, notready_bytes;
 	long charged;			/* our part of sk->sk_wmem_queued */
-	struct bio_vec bv[2 * NRTLS_SEG_FOLIOS];	/* one push */
+	struct bio_vec bv[NRTLS_PUSH_BVECS];	/* one call of a push */
 	unsigned int io_pending;	/* segments not ready */
 	int error;			/* first error; stops everything */
 	bool dropping;			/* closed with SO_LINGER 0 */

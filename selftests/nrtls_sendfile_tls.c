@@ -263,15 +263,26 @@ TEST_F_TIMEOUT(tls, shared_pages_two_keys, 300)
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 }
 
+/* TCP_INFO into @ti: the bytes the kernel filled, or -1. */
+static long tcp_info_read(int fd, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0, sizeof(*ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len))
+		return -1;
+	return len;
+}
+
+#define TCP_INFO_HAS(len, field) \
+	((len) >= (long)(offsetof(struct tcp_info, field) + sizeof(((struct tcp_info *)0)->field)))
+
 /* TCP_INFO's count of data packets sent; -1 if it cannot be read. */
 static int64_t data_segs_out(int fd)
 {
 	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
 
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
-	    len < offsetof(struct tcp_info, tcpi_data_segs_out) + sizeof(ti.tcpi_data_segs_out))
+	if (!TCP_INFO_HAS(tcp_info_read(fd, &ti), tcpi_data_segs_out))
 		return -1;
 	return ti.tcpi_data_segs_out;
 }
@@ -338,6 +349,54 @@ TEST_F_TIMEOUT(tls, records_share_packets, 120)
 	EXPECT_GT(records, (uint64_t)(after - before));
 	EXPECT_EQ(0, tcp_opt(self->t.sender, TCP_CORK));
 	EXPECT_EQ(1, tcp_opt(self->t.sender, TCP_NODELAY));
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* Bytes TCP has sent once, retransmissions left out; -1 if unreadable. */
+static int64_t bytes_sent_once(int fd)
+{
+	struct tcp_info ti;
+
+	if (!TCP_INFO_HAS(tcp_info_read(fd, &ti), tcpi_bytes_retrans))
+		return -1;
+	return ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans;
+}
+
+/*
+ * kTLS closes a record at the end of every call.  A push is cut into calls
+ * of at most 33 folios, and a request bigger than the send buffer is queued
+ * and pushed in parts as room comes.  Every call but a request's last now
+ * ends on a record boundary, so a hot request from an odd offset is
+ * ceil(len / 16 KiB) records: before, each call and each push ended in a
+ * short record (67-69 records for 1 MiB instead of 65).  Records are
+ * counted by the bytes TCP sent, less the payload, over one record's
+ * overhead, which a 1-byte send measures first.
+ */
+TEST_F_TIMEOUT(tls, records_full_across_calls, 120)
+{
+	int64_t before, after, overhead;
+
+	before = bytes_sent_once(self->t.sender);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, send_checked(_metadata, self, 0, 1));
+	after = bytes_sent_once(self->t.sender);
+	overhead = after - before - 1;
+	ASSERT_LT(0, overhead);
+	for (uint64_t i = 0; i < 8; i++) {
+		uint64_t off = OFF + i * 3 * MiB, len = MiB + i * 4099 + 7;
+		uint64_t want = (len + 16383) / 16384;
+		int64_t records;
+
+		before = after;
+		ASSERT_EQ(0, send_checked(_metadata, self, off, len));
+		after = bytes_sent_once(self->t.sender);
+		ASSERT_EQ(0, (after - before - (int64_t)len) % overhead);
+		records = (after - before - (int64_t)len) / overhead;
+		TH_LOG("%llu bytes from %llu: %lld records of %lld-byte overhead, want %llu",
+		       (unsigned long long)len, (unsigned long long)off, (long long)records,
+		       (long long)overhead, (unsigned long long)want);
+		EXPECT_EQ(want, (uint64_t)records);
+	}
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 }
 
