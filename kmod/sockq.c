@@ -926,6 +926,43 @@ static bool sq_cork(struct sock *sk)
 }
 
 /*
+ * Where to end a call of @total bytes that more bytes follow.  kTLS closes
+ * a record at the end of every call, so on a record boundary; and there,
+ * moved back within its last record to where a request starts or the
+ * file's bytes start a page, so that each record after it is whole pages
+ * of the file.  AES-GCM then takes every page in whole cipher blocks: a
+ * page that starts mid-block costs a partial-block path (6.1's AES-NI
+ * code) or a copy of the block it splits (6.11+).  It costs one short
+ * record per request that sits off a page, where records cut from its
+ * start would have been full.
+ */
+static size_t sq_cut(struct nrtls_sq *sq, size_t total)
+{
+	size_t cut = round_down(total, TLS_MAX_PAYLOAD_SIZE);
+	size_t pos = 0, best = 0;
+	struct nrtls_req *prev = NULL;
+	struct nrtls_seg *seg;
+
+	lockdep_assert_held(&sq->lock);
+	list_for_each_entry(seg, &sq->segs, node) {
+		if (pos > cut)
+			break;
+		if (seg->req != prev)
+			best = pos;
+		prev = seg->req;
+		if (seg->kind != NRTLS_SEG_HDR) {
+			size_t lim = min_t(size_t, cut, pos + seg->len);
+			size_t off = offset_in_page(seg->pos + lim - pos);
+
+			if (off <= lim - pos)
+				best = lim - off;
+		}
+		pos += seg->len;
+	}
+	return best && cut - best < TLS_MAX_PAYLOAD_SIZE ? best : cut;
+}
+
+/*
  * Hand the ready prefix to the socket's protocol.  Our whole charge is
  * lifted while TCP takes the data, so that its room is judged by its own
  * queue: not-ready data must never keep ready data out (the send buffer
@@ -985,7 +1022,7 @@ static size_t sq_push(struct nrtls_sq *sq)
 		       list_last_entry(&sq->segs, struct nrtls_seg,
 				       node)->req->state == NRTLS_REQ_QUEUEING;
 		if ((full || tail) && total > TLS_MAX_PAYLOAD_SIZE)
-			total = round_down(total, TLS_MAX_PAYLOAD_SIZE);
+			total = sq_cut(sq, total);
 		else if (tail && pushed)
 			break;
 

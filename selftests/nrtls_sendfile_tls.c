@@ -297,26 +297,32 @@ static int tcp_opt(int fd, int opt)
 	return v;
 }
 
-/* Send [off, off + len) through nrtls to a reading peer and check it. */
+/*
+ * Send the first @hlen bytes of hdr and [off, off + len) through nrtls to a
+ * reading peer and check them.
+ */
 static int send_checked(struct __test_metadata *_metadata, FIXTURE_DATA(tls) *self,
-			uint64_t off, uint64_t len)
+			uint64_t off, uint64_t len, size_t hlen)
 {
-	struct nrtls_peer peer = { .fd = self->t.receiver, .ssl = self->t.cssl, .want = len };
+	struct nrtls_peer peer = {
+		.fd = self->t.receiver, .ssl = self->t.cssl, .want = hlen + len,
+	};
+	const char *h = hlen ? hdr : NULL;
 	uint8_t want[SHA256_LEN];
 	uint64_t q;
 	int ret;
 
 	if (nrtls_peer_start(&peer))
 		return -1;
-	ret = nrtls_sendfile(self->dev, self->t.sender, self->fd, off, len, NULL, 0, 0, &q);
+	ret = nrtls_sendfile(self->dev, self->t.sender, self->fd, off, len, h, hlen, 0, &q);
 	EXPECT_EQ(0, ret);
 	if (ret)	/* the peer would wait for bytes that never come */
 		shutdown(self->t.sender, SHUT_WR);
 	nrtls_peer_join(&peer);
-	EXPECT_EQ(len, peer.got);
-	nrtls_expected_sha(51, off, len, NULL, 0, want);
+	EXPECT_EQ(hlen + len, peer.got);
+	nrtls_expected_sha(51, off, len, h, hlen, want);
 	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
-	return peer.got == len ? 0 : -1;
+	return peer.got == hlen + len ? 0 : -1;
 }
 
 /*
@@ -337,11 +343,11 @@ TEST_F_TIMEOUT(tls, records_share_packets, 120)
 
 	ASSERT_EQ(0, setsockopt(self->t.sender, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
 	ASSERT_EQ(0, setsockopt(self->t.sender, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
-	ASSERT_EQ(0, send_checked(_metadata, self, 0, 8 * MiB));
+	ASSERT_EQ(0, send_checked(_metadata, self, 0, 8 * MiB, 0));
 	before = data_segs_out(self->t.sender);
 	ASSERT_LE(0, before);
 	for (uint64_t i = 0; i < rounds; i++)
-		ASSERT_EQ(0, send_checked(_metadata, self, 8 * MiB + i * chunk, chunk));
+		ASSERT_EQ(0, send_checked(_metadata, self, 8 * MiB + i * chunk, chunk, 0));
 	after = data_segs_out(self->t.sender);
 	ASSERT_LE(before, after);
 	TH_LOG("%lld data packets for %llu full records", (long long)(after - before),
@@ -365,36 +371,42 @@ static int64_t bytes_sent_once(int fd)
 /*
  * kTLS closes a record at the end of every call.  A push is cut into calls
  * of at most 33 folios, and a request bigger than the send buffer is queued
- * and pushed in parts as room comes.  Every call but a request's last now
- * ends on a record boundary, so a hot request from an odd offset is
- * ceil(len / 16 KiB) records: before, each call and each push ended in a
- * short record (67-69 records for 1 MiB instead of 65).  Records are
- * counted by the bytes TCP sent, less the payload, over one record's
- * overhead, which a 1-byte send measures first.
+ * and pushed in parts as room comes.  Every call but a request's last ends
+ * on a record boundary (before, each call and each push ended in a short
+ * record: 67-69 records for 1 MiB instead of 65), and the first such call
+ * ends where the file's bytes start a page, so that AES-GCM gets whole
+ * pages in every record after it.  A request is therefore its header, its
+ * bytes and how far they sit off a page, in full records.  The offsets and
+ * lengths are such that the realigning record costs one more record than
+ * the fewest possible in half of the rounds.  Records are counted by the
+ * bytes TCP sent, less the payload, over one record's overhead, which a
+ * 1-byte send measures first.
  */
 TEST_F_TIMEOUT(tls, records_full_across_calls, 120)
 {
+	const uint64_t page = sysconf(_SC_PAGESIZE);
 	int64_t before, after, overhead;
 
 	before = bytes_sent_once(self->t.sender);
 	ASSERT_LE(0, before);
-	ASSERT_EQ(0, send_checked(_metadata, self, 0, 1));
+	ASSERT_EQ(0, send_checked(_metadata, self, 0, 1, 0));
 	after = bytes_sent_once(self->t.sender);
 	overhead = after - before - 1;
 	ASSERT_LT(0, overhead);
 	for (uint64_t i = 0; i < 8; i++) {
-		uint64_t off = OFF + i * 3 * MiB, len = MiB + i * 4099 + 7;
-		uint64_t want = (len + 16383) / 16384;
+		uint64_t off = OFF + i * (3 * MiB + 512), len = MiB + 14336 + i * 7;
+		uint64_t h = i % 2 ? HLEN : 0, sent = h + len;
+		uint64_t want = (sent + (off - h) % page + 16383) / 16384;
 		int64_t records;
 
 		before = after;
-		ASSERT_EQ(0, send_checked(_metadata, self, off, len));
+		ASSERT_EQ(0, send_checked(_metadata, self, off, len, h));
 		after = bytes_sent_once(self->t.sender);
-		ASSERT_EQ(0, (after - before - (int64_t)len) % overhead);
-		records = (after - before - (int64_t)len) / overhead;
-		TH_LOG("%llu bytes from %llu: %lld records of %lld-byte overhead, want %llu",
-		       (unsigned long long)len, (unsigned long long)off, (long long)records,
-		       (long long)overhead, (unsigned long long)want);
+		ASSERT_EQ(0, (after - before - (int64_t)sent) % overhead);
+		records = (after - before - (int64_t)sent) / overhead;
+		TH_LOG("%llu + %llu bytes from %llu: %lld records of %lld-byte overhead, want %llu",
+		       (unsigned long long)h, (unsigned long long)len, (unsigned long long)off,
+		       (long long)records, (long long)overhead, (unsigned long long)want);
 		EXPECT_EQ(want, (uint64_t)records);
 	}
 	EXPECT_TRUE(nrtls_wait_idle(10000));
