@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The VM runner fails a run for each reason it promises to: a hung guest,
-# a kernel splat, a failed rmmod; and passes back the command's output and
-# exit status.  Each case boots a small guest (about 15 s each).
+# a kernel splat, a failed rmmod, a kernel that panics while booting (after
+# booting it once more); and passes back the command's output and exit
+# status.  Each case boots a small guest (about 15 s each).
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib/tap.sh
 tmp=$(mktemp -d)
@@ -28,6 +29,9 @@ expect "the guest's /tmp is a tmpfs, even for a checkout under /tmp" 0 "tmp is t
 		echo "tmp is tmpfs"'
 expect "a hung guest is killed at the timeout, console tail shown" 124 "console tail" \
 	--no-module --timeout 20 -- sleep 600
+expect "a kernel that panics while booting is booted once more, then fails" 125 "one more boot" \
+	--no-module --append "rdinit=/nonexistent init=/nonexistent" -- true
+t "...and only once" '[ "$(grep -c "one more boot" "$tmp/out")" = 1 ]'
 expect "a kernel splat in dmesg fails the run" 126 "kernel splat" \
 	--no-module --cmd 'echo "WARNING: CPU: 0 PID: 1 at nrtls runner test" > /dev/kmsg'
 expect "a failed rmmod fails the run" 126 "rmmod nrtls failed" \
