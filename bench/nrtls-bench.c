@@ -22,8 +22,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,12 +52,45 @@ static struct {
 	int cold_nice;
 	int seconds;
 	int port;
+	/* CPUs of the server and hot client, the cold clients, io-wq. */
+	cpu_set_t hot_cpus, cold_cpus, iowq_cpus;
+	bool has_hot_cpus, has_cold_cpus, has_iowq_cpus;
 } opt = { .cold_clients = 8, .seconds = 10, .port = 7077 };
 
 static void die(const char *what)
 {
 	perror(what);
 	exit(1);
+}
+
+/* "0", "1-3", "0,2-3": into @set; 0, or -1 for anything else. */
+static int parse_cpus(const char *s, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	do {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s || a < 0 || a >= CPU_SETSIZE)
+			return -1;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a || b >= CPU_SETSIZE)
+				return -1;
+		}
+		for (long c = a; c <= b; c++)
+			CPU_SET(c, set);
+		s = end;
+	} while (*s == ',' && s++);
+	return *s ? -1 : 0;
+}
+
+/* The calling thread onto @set, if one was given. */
+static void pin(const cpu_set_t *set, bool given)
+{
+	if (given && sched_setaffinity(0, sizeof(*set), set))
+		die("sched_setaffinity");
 }
 
 static uint64_t now_ns(void)
@@ -257,6 +292,15 @@ static void serve_uring(int lfd)
 
 	if (io_uring_queue_init(256, &ring, 0))
 		die("io_uring");
+	if (opt.has_iowq_cpus) {
+		int err = io_uring_register_iowq_aff(&ring, sizeof(opt.iowq_cpus),
+						     &opt.iowq_cpus);
+
+		if (err) {
+			errno = -err;
+			die("io_uring_register_iowq_aff");
+		}
+	}
 	if (opt.mode == M_NRTLS) {
 		dev = open(NRTLS_DEVICE, O_RDWR);
 		if (dev < 0)
@@ -387,6 +431,7 @@ static void *cold_client(void *arg)
 	int id = (long)arg, fd = connect_server(), nfiles = 0;
 	char path[300];
 
+	pin(&opt.cold_cpus, opt.has_cold_cpus);
 	/* Linux's nice is per thread: this client's, not the hot one's. */
 	if (opt.cold_nice && setpriority(PRIO_PROCESS, gettid(), opt.cold_nice))
 		die("setpriority");
@@ -455,9 +500,11 @@ static size_t nlat, caplat;
 
 static void *hot_client(void *arg)
 {
-	int fd = connect_server();
+	int fd;
 
 	(void)arg;
+	pin(&opt.hot_cpus, opt.has_hot_cpus);
+	fd = connect_server();
 	while (!stop) {
 		uint64_t t = now_ns();
 
@@ -521,6 +568,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nrtls-bench --mode sendfile|splice|nrtls --hot FILE [--cold-dir DIR]\n"
 		"                   [--cold-clients N] [--cold-nice NICE] [--seconds S] [--port P]\n"
+		"                   [--hot-cpus LIST] [--cold-cpus LIST] [--iowq-cpus LIST]\n"
 		"       nrtls-bench --make-cold DIR --size BYTES --files N [--cold-clients N]\n"
 		"\n"
 		"Runs a one-thread file server with the chosen send path, N cold clients\n"
@@ -528,7 +576,10 @@ static void usage(FILE *f)
 		"cache once fetched, and one hot client fetching FILE in a loop.  Without\n"
 		"--cold-dir, only the hot client runs.  --cold-nice runs the cold clients\n"
 		"at that nice value (0-19, default 0), to tell how much of the hot tail\n"
-		"is the clients' own CPU on a small machine.\n"
+		"is the clients' own CPU on a small machine.  --hot-cpus pins the server\n"
+		"and the hot client, --cold-cpus the cold clients (as if they were other\n"
+		"machines), --iowq-cpus io_uring's workers (IORING_REGISTER_IOWQ_AFF);\n"
+		"LIST is like 0,2-3.\n"
 		"Prints: mode, cold clients, hot requests, p50, p99 and max latency (us),\n"
 		"cold MB/s, most server threads, most kernel threads (over the start).\n"
 		"--make-cold writes N files of BYTES for each of the cold clients.\n");
@@ -542,7 +593,8 @@ int main(int argc, char **argv)
 		{ "seconds", 1, NULL, 's' }, { "port", 1, NULL, 'p' },
 		{ "make-cold", 1, NULL, 'M' }, { "size", 1, NULL, 'S' },
 		{ "files", 1, NULL, 'F' }, { "cold-nice", 1, NULL, 'N' },
-		{ "help", 0, NULL, 'H' }, { 0 },
+		{ "hot-cpus", 1, NULL, 'c' }, { "cold-cpus", 1, NULL, 'C' },
+		{ "iowq-cpus", 1, NULL, 'w' }, { "help", 0, NULL, 'H' }, { 0 },
 	};
 	const char *make_dir = NULL;
 	uint64_t make_size = 0;
@@ -569,6 +621,17 @@ int main(int argc, char **argv)
 		case 'S': make_size = strtoull(optarg, NULL, 0); break;
 		case 'F': make_files = atoi(optarg); break;
 		case 'N': opt.cold_nice = atoi(optarg); break;
+		case 'c':
+		case 'C':
+		case 'w':
+			if (parse_cpus(optarg, c == 'c' ? &opt.hot_cpus :
+					       c == 'C' ? &opt.cold_cpus : &opt.iowq_cpus)) {
+				fprintf(stderr, "nrtls-bench: bad CPU list '%s'\n", optarg);
+				return 2;
+			}
+			*(c == 'c' ? &opt.has_hot_cpus :
+			  c == 'C' ? &opt.has_cold_cpus : &opt.has_iowq_cpus) = true;
+			break;
 		case 'H': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -593,6 +656,7 @@ int main(int argc, char **argv)
 	lfd = listen_on(opt.port);
 	srv = fork();
 	if (!srv) {
+		pin(&opt.hot_cpus, opt.has_hot_cpus);
 		if (opt.mode == M_SENDFILE)
 			serve_sendfile(lfd);
 		else
@@ -601,6 +665,8 @@ int main(int argc, char **argv)
 	}
 	close(lfd);
 	signal(SIGPIPE, SIG_IGN);
+	/* This thread's look at /proc every 100 ms is not the server's work. */
+	pin(&opt.cold_cpus, opt.has_cold_cpus);
 	count_threads(srv, &pt, &kt0);
 
 	t0 = now_ns();

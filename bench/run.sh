@@ -11,6 +11,11 @@
 # SIZES like "64k 1m 16m", DELAYS_MS like "5 25 100" (the defaults).
 # COLD_NICE=N runs the cold clients at nice N (default 0): on a 2-CPU
 # guest they compete with the hot path for CPU, whatever the server does.
+# SPLIT_CPUS=HOT:COLD (like 0:1) pins the server and the hot client to the
+# CPUs HOT, and the cold clients to the CPUs COLD, as if they were other
+# machines; it adds two paths with their bulk work on the cold clients'
+# CPUs: splice-b (io_uring's workers, IORING_REGISTER_IOWQ_AFF) and nrtls-b
+# (the nrtls and nrtls_io workqueues' cpumask).
 set -eu
 bench=$1
 sizes=${2:-64k 1m 16m}
@@ -23,6 +28,19 @@ cfg=/sys/kernel/config/nullb/$name
 mnt=/tmp/$name
 modes="sendfile splice nrtls nrtls-n10"
 wq=/sys/devices/virtual/workqueue
+split=${SPLIT_CPUS:-}
+pins=()
+if [ -n "$split" ]; then
+	case $split in
+	*?:?*) ;;
+	*) echo "run.sh: SPLIT_CPUS is HOT:COLD, like 0:1" >&2; exit 2 ;;
+	esac
+	hot_cpus=${split%%:*} cold_cpus=${split#*:}
+	pins=(--hot-cpus "$hot_cpus" --cold-cpus "$cold_cpus")
+	modes="sendfile splice splice-b nrtls nrtls-n10 nrtls-b"
+	wq_mask0=$(cat $wq/nrtls/cpumask)
+	wq_io_mask0=$(cat $wq/nrtls_io/cpumask)
+fi
 
 bytes() {
 	local n=${1%[kKmM]}
@@ -57,7 +75,39 @@ wq_nice() {
 }
 
 path_of() {
-	echo "${1%-n10}"
+	echo "${1%-*}"
+}
+
+# A hex cpumask of a CPU list like 1,2-3.
+cpu_mask() {
+	local m=0 r a b c
+	for r in ${1//,/ }; do
+		a=${r%-*} b=${r#*-}
+		for ((c = a; c <= b; c++)); do
+			m=$((m | 1 << c))
+		done
+	done
+	printf '%x\n' $m
+}
+
+# Set up for path @1 before its run, and print nrtls-bench's extra options.
+mode_on() {
+	case $1 in
+	nrtls-n10) wq_nice 10 ;;
+	nrtls-b)
+		cpu_mask "$cold_cpus" > $wq/nrtls/cpumask
+		cpu_mask "$cold_cpus" > $wq/nrtls_io/cpumask
+		;;
+	splice-b) echo "--iowq-cpus $cold_cpus" ;;
+	esac
+}
+
+mode_off() {
+	wq_nice 0
+	if [ -n "$split" ]; then
+		echo "$wq_mask0" > $wq/nrtls/cpumask
+		echo "$wq_io_mask0" > $wq/nrtls_io/cpumask
+	fi
 }
 
 disk_down() {
@@ -67,21 +117,24 @@ disk_down() {
 		rmdir $cfg
 	fi
 }
-trap 'wq_nice 0; disk_down' EXIT
+trap 'mode_off; disk_down' EXIT
 
 head -c 4096 /dev/urandom > /tmp/hot
 
 # Unloaded latency: once per path, the reference for every cell.
 declare -A u50 u99 umax
 for mode in $modes; do
-	[ "$mode" = nrtls-n10 ] && wq_nice 10
+	# shellcheck disable=SC2207 # word-split options, none with spaces
+	extra=($(mode_on $mode))
 	read -r _ _ _ u50[$mode] u99[$mode] umax[$mode] _ _ _ < <("$bench" \
-		--mode "$(path_of $mode)" --hot /tmp/hot --seconds 3)
-	wq_nice 0
+		--mode "$(path_of $mode)" --hot /tmp/hot --seconds 3 \
+		${pins[@]+"${pins[@]}"} ${extra[@]+"${extra[@]}"})
+	mode_off
 done
 
 echo "hot client: 4 KiB, $clients cold clients each fetching its files over and over,"
 echo "every fetch from the disk (cold clients at nice $cold_nice); latencies as ratios"
+[ -n "$split" ] && echo "(server and hot client on CPUs $hot_cpus, cold clients on CPUs $cold_cpus)"
 echo "to the same path unloaded:"
 for mode in $modes; do
 	printf '  %-9s unloaded p50 %6s us, p99 %6s us, max %6s us\n' $mode \
@@ -102,13 +155,15 @@ for delay in $delays; do
 		"$bench" --make-cold $mnt/$size --size "$b" --files $files --cold-clients "$clients"
 		for mode in $modes; do
 			echo 3 > /proc/sys/vm/drop_caches
-			[ "$mode" = nrtls-n10 ] && wq_nice 10
+			# shellcheck disable=SC2207
+			extra=($(mode_on $mode))
 			n=0
 			read -r _ _ n l50 l99 lmax mbs thr kthr < <("$bench" \
 				--mode "$(path_of $mode)" --hot /tmp/hot --cold-dir $mnt/$size \
 				--cold-clients "$clients" --cold-nice "$cold_nice" \
-				--seconds "$secs") || true
-			wq_nice 0
+				--seconds "$secs" ${pins[@]+"${pins[@]}"} \
+				${extra[@]+"${extra[@]}"}) || true
+			mode_off
 			if [ "$n" -gt 0 ]; then
 				r50=$(awk "BEGIN { printf \"%.1f\", $l50 / ${u50[$mode]} }")
 				r99=$(awk "BEGIN { printf \"%.1f\", $l99 / ${u99[$mode]} }")

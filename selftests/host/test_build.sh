@@ -105,6 +105,15 @@ bench=build/$(scripts/krel.sh 6.1 2> /dev/null)/bench/nrtls-bench
 fails_with "nrtls-bench refuses a cold clients' nice outside 0-19" "--cold-nice NICE" \
 	"$bench" --mode nrtls --hot /dev/null --cold-nice 20
 check "nrtls-bench --help says what --cold-nice is for" sh -c "'$bench' --help | grep -q 'cold-nice runs the cold clients'"
+fails_with "nrtls-bench refuses a bad CPU list" "bad CPU list '1,'" \
+	"$bench" --mode nrtls --hot /dev/null --cold-cpus 1,
+fails_with "nrtls-bench pins the server to the CPUs it is given" "sched_setaffinity" \
+	"$bench" --mode sendfile --hot /dev/null --seconds 1 --port 17077 --hot-cpus 1000
+check "nrtls-bench serves with its threads pinned" sh -c \
+	"'$bench' --mode sendfile --hot '$bench' --seconds 1 --port 17078 --hot-cpus 0 \
+	 --cold-cpus 0 | awk '\$1 == \"sendfile\" && \$3 > 0 { ok = 1 } END { exit !ok }'"
+fails_with "bench/run.sh refuses a SPLIT_CPUS without both halves" "SPLIT_CPUS is HOT:COLD" \
+	env SPLIT_CPUS=1 bench/run.sh /bin/true
 # serve.sh over plain HTTP runs on any host (nrtls-serve takes its splice
 # path): a row per file, with context switches and packets per MB, ending
 # with each round's MB/s and CPU ratios.
