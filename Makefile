@@ -337,8 +337,9 @@ bench: kmod bench-build userspace selftests
 	@echo '=== nrtls-serve vs nginx, plain HTTP, on this host'
 	@$(TOP)/$(call SERVE_BENCH,http)
 	@echo '=== in a $(KREL) VM without slub_debug: sendfile latency; nrtls-serve vs nginx over HTTP and HTTPS; TLS receive; steering'
-	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 3000 \
-		--cmd 'bench/run.sh $(BENCH) && echo && $(call SERVE_BENCH,http) && echo && \
+	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --timeout 4200 \
+		--cmd 'bench/run.sh $(BENCH) && echo && SPLIT_CPUS=0:1 bench/run.sh $(BENCH) && \
+		echo && $(call SERVE_BENCH,http) && echo && \
 		$(call SERVE_BENCH,https) && echo && $(RX_BENCH) && echo && $(STEER_BENCH)'
 	@echo '=== soak: $(BENCH_SOAK_SECS) s of nrtls-serve under faults, in a $(KREL) VM with slub_debug'
 	@$(TOP)/scripts/vm/run.sh --kver $(KREL) --params debug_check=1 \
