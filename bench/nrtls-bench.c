@@ -25,7 +25,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,9 +51,8 @@ static struct {
 	int cold_nice;
 	int seconds;
 	int port;
-	/* CPUs of the server and hot client, the cold clients, io-wq. */
+	/* CPUs of the server and hot client, the cold clients, io-wq; empty: any. */
 	cpu_set_t hot_cpus, cold_cpus, iowq_cpus;
-	bool has_hot_cpus, has_cold_cpus, has_iowq_cpus;
 } opt = { .cold_clients = 8, .seconds = 10, .port = 7077 };
 
 static void die(const char *what)
@@ -86,10 +84,10 @@ static int parse_cpus(const char *s, cpu_set_t *set)
 	return *s ? -1 : 0;
 }
 
-/* The calling thread onto @set, if one was given. */
-static void pin(const cpu_set_t *set, bool given)
+/* The calling thread onto @set, unless it is empty. */
+static void pin(const cpu_set_t *set)
 {
-	if (given && sched_setaffinity(0, sizeof(*set), set))
+	if (CPU_COUNT(set) && sched_setaffinity(0, sizeof(*set), set))
 		die("sched_setaffinity");
 }
 
@@ -292,7 +290,7 @@ static void serve_uring(int lfd)
 
 	if (io_uring_queue_init(256, &ring, 0))
 		die("io_uring");
-	if (opt.has_iowq_cpus) {
+	if (CPU_COUNT(&opt.iowq_cpus)) {
 		int err = io_uring_register_iowq_aff(&ring, sizeof(opt.iowq_cpus),
 						     &opt.iowq_cpus);
 
@@ -431,7 +429,7 @@ static void *cold_client(void *arg)
 	int id = (long)arg, fd = connect_server(), nfiles = 0;
 	char path[300];
 
-	pin(&opt.cold_cpus, opt.has_cold_cpus);
+	pin(&opt.cold_cpus);
 	/* Linux's nice is per thread: this client's, not the hot one's. */
 	if (opt.cold_nice && setpriority(PRIO_PROCESS, gettid(), opt.cold_nice))
 		die("setpriority");
@@ -503,7 +501,7 @@ static void *hot_client(void *arg)
 	int fd;
 
 	(void)arg;
-	pin(&opt.hot_cpus, opt.has_hot_cpus);
+	pin(&opt.hot_cpus);
 	fd = connect_server();
 	while (!stop) {
 		uint64_t t = now_ns();
@@ -629,8 +627,6 @@ int main(int argc, char **argv)
 				fprintf(stderr, "nrtls-bench: bad CPU list '%s'\n", optarg);
 				return 2;
 			}
-			*(c == 'c' ? &opt.has_hot_cpus :
-			  c == 'C' ? &opt.has_cold_cpus : &opt.has_iowq_cpus) = true;
 			break;
 		case 'H': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -656,7 +652,7 @@ int main(int argc, char **argv)
 	lfd = listen_on(opt.port);
 	srv = fork();
 	if (!srv) {
-		pin(&opt.hot_cpus, opt.has_hot_cpus);
+		pin(&opt.hot_cpus);
 		if (opt.mode == M_SENDFILE)
 			serve_sendfile(lfd);
 		else
@@ -666,7 +662,7 @@ int main(int argc, char **argv)
 	close(lfd);
 	signal(SIGPIPE, SIG_IGN);
 	/* This thread's look at /proc every 100 ms is not the server's work. */
-	pin(&opt.cold_cpus, opt.has_cold_cpus);
+	pin(&opt.cold_cpus);
 	count_threads(srv, &pt, &kt0);
 
 	t0 = now_ns();

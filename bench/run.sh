@@ -90,18 +90,6 @@ cpu_mask() {
 	printf '%x\n' $m
 }
 
-# Set up for path @1 before its run, and print nrtls-bench's extra options.
-mode_on() {
-	case $1 in
-	nrtls-n10) wq_nice 10 ;;
-	nrtls-b)
-		cpu_mask "$cold_cpus" > $wq/nrtls/cpumask
-		cpu_mask "$cold_cpus" > $wq/nrtls_io/cpumask
-		;;
-	splice-b) echo "--iowq-cpus $cold_cpus" ;;
-	esac
-}
-
 mode_off() {
 	wq_nice 0
 	if [ -n "$split" ]; then
@@ -119,17 +107,31 @@ disk_down() {
 }
 trap 'mode_off; disk_down' EXIT
 
+# One run of path @1, the rest being nrtls-bench's options; its line out.
+run_mode() {
+	local mode=$1 extra=() rc=0
+	shift
+	case $mode in
+	nrtls-n10) wq_nice 10 ;;
+	nrtls-b)
+		cpu_mask "$cold_cpus" > $wq/nrtls/cpumask
+		cpu_mask "$cold_cpus" > $wq/nrtls_io/cpumask
+		;;
+	splice-b) extra=(--iowq-cpus "$cold_cpus") ;;
+	esac
+	"$bench" --mode "$(path_of "$mode")" --hot /tmp/hot "$@" \
+		${pins[@]+"${pins[@]}"} ${extra[@]+"${extra[@]}"} || rc=$?
+	mode_off
+	return $rc
+}
+
 head -c 4096 /dev/urandom > /tmp/hot
 
 # Unloaded latency: once per path, the reference for every cell.
 declare -A u50 u99 umax
 for mode in $modes; do
-	# shellcheck disable=SC2207 # word-split options, none with spaces
-	extra=($(mode_on $mode))
-	read -r _ _ _ u50[$mode] u99[$mode] umax[$mode] _ _ _ < <("$bench" \
-		--mode "$(path_of $mode)" --hot /tmp/hot --seconds 3 \
-		${pins[@]+"${pins[@]}"} ${extra[@]+"${extra[@]}"})
-	mode_off
+	read -r _ _ _ u50[$mode] u99[$mode] umax[$mode] _ _ _ < <(run_mode $mode \
+		--seconds 3)
 done
 
 echo "hot client: 4 KiB, $clients cold clients each fetching its files over and over,"
@@ -155,15 +157,10 @@ for delay in $delays; do
 		"$bench" --make-cold $mnt/$size --size "$b" --files $files --cold-clients "$clients"
 		for mode in $modes; do
 			echo 3 > /proc/sys/vm/drop_caches
-			# shellcheck disable=SC2207
-			extra=($(mode_on $mode))
 			n=0
-			read -r _ _ n l50 l99 lmax mbs thr kthr < <("$bench" \
-				--mode "$(path_of $mode)" --hot /tmp/hot --cold-dir $mnt/$size \
-				--cold-clients "$clients" --cold-nice "$cold_nice" \
-				--seconds "$secs" ${pins[@]+"${pins[@]}"} \
-				${extra[@]+"${extra[@]}"}) || true
-			mode_off
+			read -r _ _ n l50 l99 lmax mbs thr kthr < <(run_mode $mode \
+				--cold-dir $mnt/$size --cold-clients "$clients" \
+				--cold-nice "$cold_nice" --seconds "$secs") || true
 			if [ "$n" -gt 0 ]; then
 				r50=$(awk "BEGIN { printf \"%.1f\", $l50 / ${u50[$mode]} }")
 				r99=$(awk "BEGIN { printf \"%.1f\", $l99 / ${u99[$mode]} }")
