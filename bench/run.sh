@@ -127,11 +127,12 @@ run_mode() {
 
 head -c 4096 /dev/urandom > /tmp/hot
 
-# Unloaded latency: once per path, the reference for every cell.
+# Unloaded latency: once per path, the reference for every cell; as long
+# as a cell, since a short run's p99 moves from one boot to the next.
 declare -A u50 u99 umax
 for mode in $modes; do
 	read -r _ _ _ u50[$mode] u99[$mode] umax[$mode] _ _ _ < <(run_mode $mode \
-		--seconds 3)
+		--seconds "$secs")
 done
 
 echo "hot client: 4 KiB, $clients cold clients each fetching its files over and over,"
