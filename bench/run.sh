@@ -128,7 +128,7 @@ run_mode() {
 head -c 4096 /dev/urandom > /tmp/hot
 
 # Unloaded latency: once per path, the reference for every cell; as long
-# as a cell, since a short run's p99 moves from one boot to the next.
+# as a cell, so that both p99s rest on as many samples.
 declare -A u50 u99 umax
 for mode in $modes; do
 	read -r _ _ _ u50[$mode] u99[$mode] umax[$mode] _ _ _ < <(run_mode $mode \
