@@ -330,11 +330,12 @@ BENCH_ROUNDS ?= 3
 BENCH_SOAK_SECS ?= 1800
 SERVE_BENCH = bench/serve.sh $(1) $(BENCH_SECS) 1 16 $(BENCH_ROUNDS)
 
-# Benchmark VMs: no slub_debug, which taxes whoever allocates more; and the
-# TSC as clock: QEMU's TCG derives every vCPU's TSC from one VM-wide
-# counter, but its AMD CPU model lacks constant_tsc, so 6.1 would fall back
-# to the HPET, an emulated device read on every clock read.
-BENCH_VM = $(TOP)/scripts/vm/run.sh --kver $(KREL) --no-slub-debug --append tsc=reliable
+# Benchmark VMs: alone on the host's CPUs; no slub_debug, which taxes
+# whoever allocates more; and the TSC as clock: QEMU's TCG derives every
+# vCPU's TSC from one VM-wide counter, but its AMD CPU model lacks
+# constant_tsc, so 6.1 would fall back to the HPET, an emulated device read
+# on every clock read.
+BENCH_VM = $(TOP)/scripts/vm/run.sh --kver $(KREL) --alone --no-slub-debug --append tsc=reliable
 
 RX_BENCH = bench/rx.sh $(RXBENCH) $(BENCH_SECS) $(BENCH_ROUNDS)
 STEER_BENCH = bench/steer.sh $(RXBENCH) $(BENCH_SECS) $(BENCH_ROUNDS)

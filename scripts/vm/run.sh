@@ -29,6 +29,9 @@ options:
   --no-slub-debug  boot without slub_debug=FZPU (for benchmarks: it checks,
                    poisons and records a stack trace on every allocation)
   --outdir DIR     keep the run directory (console.log, dmesg, rc, result)
+  --alone          wait until no other guest of this runner is running on
+                   this machine, and warn if one starts before this one
+                   ends (for benchmarks: guests share the host's CPUs)
   -h, --help       this text
 
 exit status: COMMAND's status when the guest ended cleanly; otherwise
@@ -39,6 +42,7 @@ EOF
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=6.1 ko= noko= params= cmd= shell= timeout=900 mem=3072 cpus=2 append= outdir=
+alone=
 slub=slub_debug=FZPU
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -54,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--no-slub-debug) slub=; shift ;;
 	--outdir) outdir=$2; shift 2 ;;
+	--alone) alone=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -145,6 +150,45 @@ boot() {
 	[ $? -eq 124 ] && touch "$outdir/timedout"
 }
 
+# The PIDs of this runner's other guests on this machine: QEMUs whose
+# kernel command line has nrtls_src=, but not this run's directory.  Only
+# builtins for the processes that are not QEMU: the watcher below polls
+# while a benchmark runs.
+other_guests() {
+	local f argv0 args
+	for f in /proc/[0-9]*/cmdline; do
+		argv0=
+		{ IFS= read -r -d '' argv0 < "$f"; } 2> /dev/null
+		[ "${argv0:-}" = qemu-system-x86_64 ] || continue
+		{ mapfile -d '' args < "$f"; } 2> /dev/null || continue
+		case "${args[*]}" in
+		*",path=$outdir,"*) continue ;;
+		*" nrtls_src="*) ;;
+		*) continue ;;
+		esac
+		f=${f#/proc/}
+		echo "${f%/cmdline}"
+	done
+}
+
+watcher=
+if [ -n "$alone" ]; then
+	said=
+	while others=$(other_guests) && [ -n "$others" ]; do
+		[ -n "$said" ] ||
+			echo "nrtls-vm: --alone: waiting for the other guests to end (QEMU" $others")" >&2
+		said=1
+		sleep 2
+	done
+	(while sleep 5; do
+		if [ -n "$(other_guests)" ]; then
+			: > "$outdir/crowded"
+			exit 0
+		fi
+	done) < /dev/null > /dev/null 2>&1 &
+	watcher=$!
+fi
+
 if [ -n "$shell" ]; then
 	"${qemu[@]}" -serial mon:stdio
 else
@@ -160,6 +204,13 @@ else
 		tail -n 30 "$outdir/console.log" | sed 's/\r$//' >&2
 		boot
 	fi
+fi
+
+if [ -n "$watcher" ]; then
+	kill "$watcher" 2> /dev/null
+	wait "$watcher" 2> /dev/null
+	[ -e "$outdir/crowded" ] &&
+		echo "nrtls-vm: warning: another guest ran beside this one (--alone): its timings are disturbed" >&2
 fi
 
 result=$(cat "$outdir/result" 2> /dev/null)

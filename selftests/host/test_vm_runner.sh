@@ -3,11 +3,12 @@
 # The VM runner fails a run for each reason it promises to: a hung guest,
 # a kernel splat, a failed rmmod, a kernel that panics while booting (after
 # booting it once more); and passes back the command's output and exit
-# status.  Each case boots a small guest (about 15 s each).
+# status; and --alone waits for other guests and warns of one beside it.
+# Each case boots a small guest (about 15 s each).
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib/tap.sh
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'kill ${fake1:-} ${fake2:-} 2> /dev/null; rm -rf "$tmp"' EXIT
 
 # expect DESC STATUS PATTERN-IN-OUTPUT RUN-ARGS...
 expect() {
@@ -23,7 +24,9 @@ expect() {
 expect "vm-run returns the command's output and exit status, slub_debug on" 7 "out put" \
 	--no-module --cmd 'grep -q slub_debug=FZPU /proc/cmdline && echo "out put"; exit 7'
 expect "--no-slub-debug boots without slub_debug" 0 "slub_debug off" \
-	--no-module --no-slub-debug --cmd 'grep -q slub_debug /proc/cmdline || echo "slub_debug off"'
+	--no-module --no-slub-debug --alone --cmd 'grep -q slub_debug /proc/cmdline || echo "slub_debug off"'
+t "--alone with no other guest neither waits nor warns" \
+	'! grep -E "nrtls-vm: (--alone|warning)" "$tmp/out"'
 expect "the guest's /tmp is a tmpfs, even for a checkout under /tmp" 0 "tmp is tmpfs" \
 	--no-module --cmd '[ "$(stat -f -c %T /tmp)" = tmpfs ] && [ -x scripts/vm/run.sh ] &&
 		echo "tmp is tmpfs"'
@@ -42,6 +45,46 @@ expect "debug_check=1 WARNs on a queue accounting mismatch" 126 "queue accountin
 	--params debug_check=1 --cmd "$skew"
 expect "without debug_check the checker never runs" 0 "^check_skew 0 " \
 	--cmd "$skew; grep ^check_skew /sys/kernel/debug/nrtls/fault"
+
+# --alone, against stand-ins for other guests: processes that look like
+# this runner's QEMU (argv[0], and nrtls_src= in the arguments), waiting
+# in a builtin so that killing one leaves nothing behind.  Every step
+# waits for an event, not for a time; the guest's --timeout bounds it.
+mkfifo "$tmp/fifo"
+fake_guest() {
+	(exec -a qemu-system-x86_64 bash -c 'read -r -t 600 <> "$0"' "$tmp/fifo" \
+		"-append nrtls_src=$tmp") &
+}
+# until_true CMD: wait, while run.sh ($run) lives, for CMD to succeed.
+until_true() {
+	until eval "$1"; do
+		kill -0 "$run" 2> /dev/null || return 1
+		sleep 0.2
+	done
+}
+fake_guest
+fake1=$!
+scripts/vm/run.sh --outdir "$tmp/alone" --no-module --alone --timeout 180 \
+	--cmd 'touch /nrtls-out/started; until [ -e /nrtls-out/go ]; do sleep 0.2; done; echo alone done' \
+	> "$tmp/out" 2>&1 &
+run=$!
+until_true 'grep -Eq "waiting for the other guests to end \(QEMU( [0-9]+)* $fake1[ )]" "$tmp/out"'
+waited=$?
+kill "$fake1"
+until_true '[ -e "$tmp/alone/started" ]'
+fake_guest
+fake2=$!
+# The watcher has seen the second stand-in; only then may the guest end.
+until_true '[ -e "$tmp/alone/crowded" ]'
+touch "$tmp/alone/go"
+wait "$run"
+rc=$?
+kill "$fake2"
+TAP_LOG=$tmp/out TAP_LOG_LINES=15 t "--alone waits for a guest already running, naming its QEMU" \
+	'[ $waited -eq 0 ]'
+TAP_LOG=$tmp/out TAP_LOG_LINES=15 t "--alone warns of a guest that started beside it, and passes the status" \
+	'[ $rc -eq 0 ] && grep -q "alone done" "$tmp/out" &&
+	 grep -q "another guest ran beside this one" "$tmp/out"'
 
 # selftests/run.sh -f (make check runs package first in the second guest that runs it).
 mkdir -p "$tmp/b/selftests"
