@@ -324,9 +324,11 @@ $(RXBENCH): bench/nrtls-rxbench.c $(U)/lib/libnrtls.a userspace/lib/libnrtls.h
 	$(CC) $(UCFLAGS) -o $@ $< $(U)/lib/libnrtls.a $(NET_LIBS)
 
 # BENCH_SECS and BENCH_ROUNDS set the length of the server comparison,
-# BENCH_SOAK_SECS that of the soak (make check runs it for 120 s).
+# BENCH_SOAK_SECS that of the soak (make check runs it for 120 s),
+# BENCH_REPEAT the runs per cell of the split latency matrix (medians).
 BENCH_SECS ?= 10
 BENCH_ROUNDS ?= 3
+BENCH_REPEAT ?= 3
 BENCH_SOAK_SECS ?= 1800
 SERVE_BENCH = bench/serve.sh $(1) $(BENCH_SECS) 1 16 $(BENCH_ROUNDS)
 
@@ -344,8 +346,8 @@ bench: kmod bench-build userspace selftests
 	@echo '=== nrtls-serve vs nginx, plain HTTP, on this host'
 	@$(TOP)/$(call SERVE_BENCH,http)
 	@echo '=== in a $(KREL) VM without slub_debug: sendfile latency; nrtls-serve vs nginx over HTTP and HTTPS; TLS receive; steering'
-	@$(BENCH_VM) --timeout 4200 \
-		--cmd 'bench/run.sh $(BENCH) && echo && SPLIT_CPUS=0:1 bench/run.sh $(BENCH) && \
+	@$(BENCH_VM) --timeout 6000 \
+		--cmd 'bench/run.sh $(BENCH) && echo && REPEAT=$(BENCH_REPEAT) SPLIT_CPUS=0:1 bench/run.sh $(BENCH) && \
 		echo && $(call SERVE_BENCH,http) && echo && \
 		$(call SERVE_BENCH,https) && echo && $(RX_BENCH) && echo && $(STEER_BENCH)'
 	@echo '=== soak: $(BENCH_SOAK_SECS) s of nrtls-serve under faults, in a $(KREL) VM with slub_debug'

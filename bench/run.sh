@@ -16,6 +16,10 @@
 # machines; it adds two paths with their bulk work on the cold clients'
 # CPUs: splice-b (io_uring's workers, IORING_REGISTER_IOWQ_AFF) and nrtls-b
 # (the nrtls and nrtls_io workqueues' cpumask).
+# REPEAT=N runs every cell, and every path's unloaded reference, N times
+# (the paths taking turns) and reports medians, with the range of the
+# runs' p99 ratios: one run's p99 differs from the next by up to a third.
+# MODES="splice nrtls-b" runs only those paths.
 set -eu
 bench=$1
 sizes=${2:-64k 1m 16m}
@@ -23,6 +27,10 @@ delays=${3:-5 25 100}
 clients=${4:-8}
 secs=${5:-10}
 cold_nice=${COLD_NICE:-0}
+repeat=${REPEAT:-1}
+case $repeat in
+''|*[!0-9]*|0*) echo "run.sh: REPEAT is a count of runs, like 3" >&2; exit 2 ;;
+esac
 name=nrtlsbench
 cfg=/sys/kernel/config/nullb/$name
 mnt=/tmp/$name
@@ -38,6 +46,17 @@ if [ -n "$split" ]; then
 	hot_cpus=${split%%:*} cold_cpus=${split#*:}
 	pins=(--hot-cpus "$hot_cpus" --cold-cpus "$cold_cpus")
 	modes="sendfile splice splice-b nrtls nrtls-n10 nrtls-b"
+fi
+if [ -n "${MODES:-}" ]; then
+	for m in $MODES; do
+		case " $modes " in
+		*" $m "*) ;;
+		*) echo "run.sh: MODES: no path '$m' here (paths: $modes)" >&2; exit 2 ;;
+		esac
+	done
+	modes=$MODES
+fi
+if [ -n "$split" ]; then
 	wq_mask0=$(cat $wq/nrtls/cpumask)
 	wq_io_mask0=$(cat $wq/nrtls_io/cpumask)
 fi
@@ -125,14 +144,31 @@ run_mode() {
 	return $rc
 }
 
+# The median of its arguments, numbers (the lower middle one of an even count).
+median() {
+	printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"
+}
+
+ratio() {
+	awk "BEGIN { printf \"%.2f\", $1 / $2 }"
+}
+
 head -c 4096 /dev/urandom > /tmp/hot
 
-# Unloaded latency: once per path, the reference for every cell; as long
-# as a cell, so that both p99s rest on as many samples.
+# Unloaded latency: per path, the reference for every cell; as long as a
+# cell, so that both p99s rest on as many samples.  With REPEAT, the
+# median of each measure over the runs.
 declare -A u50 u99 umax
+for ((r = 0; r < repeat; r++)); do
+	for mode in $modes; do
+		read -r _ _ _ l50 l99 lmax _ _ _ < <(run_mode $mode --seconds "$secs")
+		u50[$mode]+=" $l50" u99[$mode]+=" $l99" umax[$mode]+=" $lmax"
+	done
+done
 for mode in $modes; do
-	read -r _ _ _ u50[$mode] u99[$mode] umax[$mode] _ _ _ < <(run_mode $mode \
-		--seconds "$secs")
+	u50[$mode]=$(median ${u50[$mode]})
+	u99[$mode]=$(median ${u99[$mode]})
+	umax[$mode]=$(median ${umax[$mode]})
 done
 
 echo "hot client: 4 KiB, $clients cold clients each fetching its files over and over,"
@@ -143,9 +179,20 @@ for mode in $modes; do
 	printf '  %-9s unloaded p50 %6s us, p99 %6s us, max %6s us\n' $mode \
 		"${u50[$mode]}" "${u99[$mode]}" "${umax[$mode]}"
 done
+if [ "$repeat" -gt 1 ]; then
+	echo "every figure the median of $repeat runs (paths taking turns); 'p99 x runs': the"
+	echo "lowest and highest of the runs' p99 ratios"
+fi
 echo
-printf '%-6s %-5s %-9s %7s %7s %7s %9s %9s %9s %8s %9s %7s %8s\n' delay size path \
-	"p50 x" "p99 x" "max x" "p50 us" "p99 us" "max us" "hot reqs" "cold MB/s" threads kthreads
+hdr='%-6s %-5s %-9s %7s %7s %7s %9s %9s %9s %8s %9s %7s %8s'
+head=(delay size path "p50 x" "p99 x" "max x" "p50 us" "p99 us" "max us" "hot reqs"
+      "cold MB/s" threads kthreads)
+if [ "$repeat" -gt 1 ]; then
+	hdr+=' %11s'
+	head+=("p99 x runs")
+fi
+# shellcheck disable=SC2059 # the format is ours, built above
+printf "$hdr\n" "${head[@]}"
 for delay in $delays; do
 	disk_up "$delay"
 	for size in $sizes; do
@@ -156,22 +203,48 @@ for delay in $delays; do
 		[ $files -lt 2 ] && files=2
 		mkdir -p $mnt/$size
 		"$bench" --make-cold $mnt/$size --size "$b" --files $files --cold-clients "$clients"
+		declare -A c50=() c99=() cmax=() cn=() cmbs=() cthr=() ckthr=()
+		for ((r = 0; r < repeat; r++)); do
+			for mode in $modes; do
+				echo 3 > /proc/sys/vm/drop_caches
+				n=0
+				read -r _ _ n l50 l99 lmax mbs thr kthr < <(run_mode $mode \
+					--cold-dir $mnt/$size --cold-clients "$clients" \
+					--cold-nice "$cold_nice" --seconds "$secs") || true
+				# A starved run (not one hot reply) has no latency.
+				[ "$n" -gt 0 ] || continue
+				c50[$mode]+=" $l50" c99[$mode]+=" $l99" cmax[$mode]+=" $lmax"
+				cn[$mode]+=" $n" cmbs[$mode]+=" $mbs"
+				# Threads: the most any run had.
+				[ "$thr" -le "${cthr[$mode]:-0}" ] || cthr[$mode]=$thr
+				[ "$kthr" -le "${ckthr[$mode]:-0}" ] || ckthr[$mode]=$kthr
+			done
+		done
 		for mode in $modes; do
-			echo 3 > /proc/sys/vm/drop_caches
-			n=0
-			read -r _ _ n l50 l99 lmax mbs thr kthr < <(run_mode $mode \
-				--cold-dir $mnt/$size --cold-clients "$clients" \
-				--cold-nice "$cold_nice" --seconds "$secs") || true
-			if [ "$n" -gt 0 ]; then
-				r50=$(awk "BEGIN { printf \"%.1f\", $l50 / ${u50[$mode]} }")
-				r99=$(awk "BEGIN { printf \"%.1f\", $l99 / ${u99[$mode]} }")
-				rmax=$(awk "BEGIN { printf \"%.1f\", $lmax / ${umax[$mode]} }")
+			row=("${delay}ms" "$size" "$mode")
+			if [ -z "${cn[$mode]:-}" ]; then
+				row+=(starved starved starved - - - 0 - - -)
 			else
-				r50=starved r99=starved rmax=starved	# not one hot reply
+				l50=$(median ${c50[$mode]}) l99=$(median ${c99[$mode]})
+				lmax=$(median ${cmax[$mode]})
+				row+=("$(ratio "$l50" "${u50[$mode]}")" "$(ratio "$l99" "${u99[$mode]}")"
+				      "$(ratio "$lmax" "${umax[$mode]}")" "$l50" "$l99" "$lmax"
+				      "$(median ${cn[$mode]})" "$(median ${cmbs[$mode]})"
+				      "${cthr[$mode]}" "${ckthr[$mode]}")
 			fi
-			printf '%-6s %-5s %-9s %7s %7s %7s %9s %9s %9s %8s %9s %7s %8s\n' \
-				"${delay}ms" "$size" $mode "$r50" "$r99" "$rmax" "$l50" "$l99" \
-				"$lmax" "$n" "$mbs" "$thr" "$kthr"
+			if [ "$repeat" -gt 1 ]; then
+				runs=()
+				[ -z "${c99[$mode]:-}" ] ||
+					mapfile -t runs < <(printf '%s\n' ${c99[$mode]} | sort -n)
+				if [ ${#runs[@]} -eq 0 ]; then
+					row+=(-)
+				else
+					row+=("$(ratio "${runs[0]}" "${u99[$mode]}")-$(ratio "${runs[-1]}" "${u99[$mode]}")")
+				fi
+				[ ${#runs[@]} -eq "$repeat" ] || row[-1]+="(${#runs[@]}/$repeat)"
+			fi
+			# shellcheck disable=SC2059
+			printf "$hdr\n" "${row[@]}"
 		done
 		rm -rf "${mnt:?}/$size"
 	done

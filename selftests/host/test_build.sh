@@ -114,6 +114,10 @@ check "nrtls-bench serves with its threads pinned" sh -c \
 	 --cold-cpus 0 | awk '\$1 == \"sendfile\" && \$3 > 0 { ok = 1 } END { exit !ok }'"
 fails_with "bench/run.sh refuses a SPLIT_CPUS without both halves" "SPLIT_CPUS is HOT:COLD" \
 	env SPLIT_CPUS=1 bench/run.sh /bin/true
+fails_with "bench/run.sh refuses a REPEAT that is not a count" "REPEAT is a count of runs" \
+	env REPEAT=0 bench/run.sh /bin/true
+fails_with "bench/run.sh refuses a path it does not run" "MODES: no path 'nrtls-b' here" \
+	env MODES="splice nrtls-b" bench/run.sh /bin/true
 # serve.sh over plain HTTP runs on any host (nrtls-serve takes its splice
 # path): a row per file, with context switches and packets per MB, ending
 # with each round's MB/s and CPU ratios.
