@@ -981,7 +981,7 @@ static size_t sq_push(struct nrtls_sq *sq)
 	while (!list_empty(&sq->segs)) {
 		struct nrtls_seg *seg, *first;
 		size_t total = 0, sent;
-		bool full = false, tail;
+		bool full = false, tail, hdr_only = true;
 		int n = 0, ret;
 
 		first = list_first_entry(&sq->segs, struct nrtls_seg, node);
@@ -1000,6 +1000,7 @@ static size_t sq_push(struct nrtls_sq *sq)
 				full = true;
 				break;
 			}
+			hdr_only &= seg->kind == NRTLS_SEG_HDR;
 			n += seg_bvecs(seg, bv + n, ARRAY_SIZE(sq->bv) - n,
 				       &len);
 			total += len;
@@ -1009,6 +1010,14 @@ static size_t sq_push(struct nrtls_sq *sq)
 			}
 		}
 		if (!n)
+			break;
+		/*
+		 * A header whose body is still being read waits for it, as
+		 * FreeBSD's TCP does not output at a not-ready append: alone
+		 * it would be a packet (and a kTLS record) of its own.
+		 */
+		if (hdr_only && !full && !list_entry_is_head(seg, &sq->segs, node) &&
+		    !seg->ready && seg->req == first->req)
 			break;
 		/*
 		 * kTLS closes a record at the end of every call, so each call

@@ -482,10 +482,18 @@ TEST_F(cold, tcp_error_waits_for_reads)
 	uint64_t q;
 
 	self->fd = cold_file(_metadata, self->path, 1 * MiB, 29);
+	/*
+	 * The file's first page only is in memory, so that the header goes
+	 * out with it at once (a header waits for its file's first bytes)
+	 * while the rest is read.
+	 */
+	ASSERT_EQ(0, readahead(self->fd, 0, 4096));
+	ASSERT_EQ(1, pread(self->fd, &c, 1, 0));
+	ASSERT_EQ(1, nrtls_resident_pages(self->fd, 1 * MiB));
 	ASSERT_EQ(0, sndbuf(self->snd, 16 * MiB));
 	ASSERT_EQ(0, nrtls_trace_start());
 	ASSERT_EQ(0, nrtls_fault_arm("push", 1, 1));
-	/* The header is ready and pushed first; that push fails. */
+	/* The header and the first page are pushed first; that push fails. */
 	ASSERT_EQ(0, nrtls_sendfile(self->dev, self->snd, self->fd, 0, 0, hdr, HLEN, 0, &q));
 	EXPECT_LT(0, reads_in_flight());
 	EXPECT_LT(0, nrtls_read_stat("counters", "segments"));

@@ -111,7 +111,8 @@ struct nrtls_ctx_destroy {
  * @sock_fd, plain or kTLS.  Returns once the data is queued, not once it
  * is read from disk: page-cache misses are read by the module's read
  * pool, never in the caller, and the data is sent, in order, as the reads
- * complete.  Queued data counts against the socket's send buffer.  As
+ * complete; the header goes out with the file's first bytes, not before
+ * them.  Queued data counts against the socket's send buffer.  As
  * with read(2) and write(2), one request takes at most MAX_RW_COUNT (2 GiB
  * - 4 KiB) bytes, header included: a longer one is cut there, and its
  * count says so (send the rest with another request).
