@@ -216,8 +216,8 @@ for delay in $delays; do
 				c50[$mode]+=" $l50" c99[$mode]+=" $l99" cmax[$mode]+=" $lmax"
 				cn[$mode]+=" $n" cmbs[$mode]+=" $mbs"
 				# Threads: the most any run had.
-				[ "$thr" -le "${cthr[$mode]:-0}" ] || cthr[$mode]=$thr
-				[ "$kthr" -le "${ckthr[$mode]:-0}" ] || ckthr[$mode]=$kthr
+				cthr[$mode]=$((thr > ${cthr[$mode]:-0} ? thr : ${cthr[$mode]:-0}))
+				ckthr[$mode]=$((kthr > ${ckthr[$mode]:-0} ? kthr : ${ckthr[$mode]:-0}))
 			done
 		done
 		for mode in $modes; do
