@@ -1016,7 +1016,7 @@ static size_t sq_push(struct nrtls_sq *sq)
 		 * FreeBSD's TCP does not output at a not-ready append: alone
 		 * it would be a packet (and a kTLS record) of its own.
 		 */
-		if (hdr_only && !full && !list_entry_is_head(seg, &sq->segs, node) &&
+		if (hdr_only && !list_entry_is_head(seg, &sq->segs, node) &&
 		    !seg->ready && seg->req == first->req)
 			break;
 		/*
