@@ -555,8 +555,12 @@ again:
 	}
 	ret = sq_reserve_req(sq);
 	if (ret) {
+		/* Refused on a queue made for it (max_sock_reqs=0): unmake it. */
+		put = sq_maybe_detach(sq);
 		mutex_unlock(&sq->lock);
 		nrtls_sq_put(sq);
+		if (put)
+			fput(put);
 		return ret;
 	}
 	req->sq = sq;

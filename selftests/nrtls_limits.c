@@ -442,6 +442,37 @@ static int warm_ring(struct io_uring *ring, int n)
 }
 
 /*
+ * A request refused at once (max_sock_reqs=0) leaves no queue behind.  One
+ * made for it and left would keep the socket's file and a socket of the
+ * user's quota until a wake-up for room or an error, which an idle
+ * connection never sends.
+ */
+TEST_F(limits, refused_request_leaves_no_queue)
+{
+	int dev, file, snd, rcv;
+	uint64_t queued = 1;
+
+	ASSERT_TRUE(nrtls_wait_idle(10000));
+	ASSERT_EQ(0, nrtls_param_write("max_sock_reqs", "0"));
+	dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	file = open(self->path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, file);
+	ASSERT_EQ(0, nrtls_tcp_pair(&snd, &rcv));
+	EXPECT_EQ(-ENOBUFS, nrtls_sendfile(dev, snd, file, 0, 0, NULL, 0, 0, &queued));
+	EXPECT_EQ(0, queued);
+	EXPECT_EQ(0, nrtls_read_stat("counters", "sockets"));
+	EXPECT_EQ(-ENOBUFS, nrtls_sendfile(dev, snd, file, 0, 0, NULL, 0,
+					   NRTLS_SF_NOWAIT, &queued));
+	EXPECT_EQ(0, nrtls_read_stat("counters", "sockets"));
+	close(snd);
+	close(rcv);
+	close(file);
+	close(dev);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/*
  * Requests and their header pages are charged to the submitter's memory
  * cgroup: the charge shows in memory.current, a full cgroup refuses more
  * with ENOMEM (nrtls's allocations may fail; they never call its OOM
