@@ -194,15 +194,18 @@ static inline void nrtls_uring_mark_cancelable(struct io_uring_cmd *cmd,
 
 /*
  * Before 6.7 io_uring cannot cancel a driver's command: it waits for it,
- * in the exiting task or in the ring's teardown.  The command is as good
- * as cancelled once its task exits or its ring is being torn down; both
- * outlive the command, so looking is safe while its CQE is not posted.
+ * in the ring's teardown or in its task's cancellation (in_idle), which
+ * runs at exit, at execve() and when an SQPOLL thread stops.  The command
+ * is as good as cancelled once either has begun, or its task exits; all
+ * three outlive the command (each request holds its task), so looking is
+ * safe while its CQE is not posted.
  */
 static inline bool nrtls_uring_cmd_orphaned(struct io_uring_cmd *cmd)
 {
 	struct io_kiocb *req = cmd_to_io_kiocb(cmd);
 
 	return (READ_ONCE(req->task->flags) & PF_EXITING) ||
+	       atomic_read(&req->task->io_uring->in_idle) ||
 	       percpu_ref_is_dying(&req->ctx->refs);
 }
 #endif

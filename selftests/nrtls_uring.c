@@ -364,6 +364,115 @@ TEST_F_TIMEOUT(ur, exit_cancels_waiting_commands, 120)
 	EXPECT_EQ(cancelled + 2, nrtls_read_stat("events", "sf_cancelled"));
 }
 
+enum { THEN_EXEC, THEN_PAUSE };
+
+/*
+ * A child that has two commands waiting for room on a peer that reads
+ * nothing (issued by an SQPOLL thread if @ring_flags say so), then execs
+ * /bin/true or pauses.  Its pid once the commands are submitted, or -1.
+ */
+static pid_t child_with_waiting_commands(int dev, int snd, int fd,
+					 unsigned int ring_flags, int then)
+{
+	int sync[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(sync))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		struct nrtls_sendfile sf = { .sock_fd = snd, .file_fd = fd };
+		struct io_uring ring;
+
+		if (io_uring_queue_init(8, &ring, ring_flags))
+			_exit(1);
+		for (int i = 0; i < 2; i++)
+			nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), dev, &sf, i);
+		if (io_uring_submit(&ring) != 2 || write(sync[1], "x", 1) != 1)
+			_exit(2);
+		if (then == THEN_EXEC)
+			execl("/bin/true", "true", (char *)NULL);
+		else
+			pause();
+		_exit(3);
+	}
+	close(sync[1]);
+	if (pid > 0 && read(sync[0], &c, 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(sync[0]);
+	return pid;
+}
+
+/*
+ * Whether @pid ended within @ms.  If not, the peer reads, so that the
+ * commands complete, and the child is reaped all the same.
+ */
+static bool ended_within(pid_t pid, int rcv, int ms, int *status)
+{
+	static char buf[65536];
+
+	for (int t = 0; t < ms; t += 50) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, WNOHANG) != pid)
+		if (read(rcv, buf, sizeof(buf)) <= 0)
+			usleep(10000);
+	return false;
+}
+
+/*
+ * execve() waits for the task's io_uring requests (it cancels them first):
+ * commands waiting on a peer that reads nothing must be cancelled, not
+ * waited for until the peer reads (on 6.1 the module sees the task's
+ * io_uring cancelling; 6.12 cancels through io_uring).
+ */
+TEST_F_TIMEOUT(ur, exec_cancels_waiting_commands, 120)
+{
+	long cancelled = nrtls_read_stat("events", "sf_cancelled");
+	int small = 65536, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	pid = child_with_waiting_commands(self->dev, self->snd, self->fd, 0, THEN_EXEC);
+	ASSERT_LT(0, pid);
+	ASSERT_TRUE(ended_within(pid, self->rcv, 30000, &status));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("status %#x", status);
+	EXPECT_EQ(cancelled + 2, nrtls_read_stat("events", "sf_cancelled"));
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+}
+
+/*
+ * The same for a process killed while its ring's SQPOLL thread issued
+ * the commands: that thread cancels its requests before it exits, and the
+ * process is not gone until it has.
+ */
+TEST_F_TIMEOUT(ur, sqpoll_exit_cancels_waiting_commands, 120)
+{
+	long cancelled = nrtls_read_stat("events", "sf_cancelled");
+	int small = 65536, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	pid = child_with_waiting_commands(self->dev, self->snd, self->fd,
+					  IORING_SETUP_SQPOLL, THEN_PAUSE);
+	ASSERT_LT(0, pid);
+	EXPECT_TRUE(nrtls_wait_stat("counters", "requests", 2, 30000));
+	kill(pid, SIGKILL);
+	ASSERT_TRUE(ended_within(pid, self->rcv, 30000, &status));
+	EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("status %#x", status);
+	EXPECT_EQ(cancelled + 2, nrtls_read_stat("events", "sf_cancelled"));
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+}
+
 TEST_F(ur, bad_commands)
 {
 	struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd, .count = 10 };
