@@ -198,4 +198,31 @@ int lower_no_null_check(struct xdp_md *xdp)
 	return id ? XDP_DROP : XDP_PASS;
 }
 
+/*
+ * The XDP look-ups from TC, with memory that is no xdp_md (here none):
+ * not TC's kfuncs.
+ */
+SEC("tc")
+int xdp_lookup_from_tc(struct __sk_buff *skb)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+
+	ctx = nrtls_xdp_ctx_lookup(NULL, &flow, sizeof(flow));
+	if (ctx)
+		nrtls_ctx_release(ctx);
+	return 0;
+}
+
+SEC("tc")
+int xdp_cookie_lookup_from_tc(struct __sk_buff *skb)
+{
+	struct nrtls_ctx *ctx;
+
+	ctx = nrtls_xdp_ctx_lookup_cookie(NULL, 1, 1);
+	if (ctx)
+		nrtls_ctx_release(ctx);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -261,11 +261,12 @@ static const struct btf_kfunc_id_set nrtls_kfunc_set = {
 /*
  * TC: the same, and steering, only where a packet leaves by a wrapper.
  * One set per program type: 6.1 takes a module's set for a type once.
+ * Not the XDP look-ups: their xdp_md is not a TC program's context, so
+ * the verifier would let it pass any memory (or NULL) for it, which they
+ * read as an xdp_buff.
  */
 BTF_KFUNCS_START(nrtls_tc_kfunc_ids)
-BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
-BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_ctx_release, KF_RELEASE)
 BTF_ID_FLAGS(func, nrtls_ctx_home, KF_TRUSTED_ARGS)

@@ -414,6 +414,16 @@ TEST(verifier_rejects_cpu_without_null_check)
 			"arg#0 pointer type STRUCT nrtls_ctx");
 }
 
+TEST(verifier_rejects_xdp_lookup_from_tc)
+{
+	expect_rejected(_metadata, "xdp_lookup_from_tc",
+			"calling kernel function nrtls_xdp_ctx_lookup is not allowed",
+			NULL);
+	expect_rejected(_metadata, "xdp_cookie_lookup_from_tc",
+			"calling kernel function nrtls_xdp_ctx_lookup_cookie is not allowed",
+			NULL);
+}
+
 TEST(verifier_rejects_cookie_lookup_leak)
 {
 	expect_rejected(_metadata, "cookie_leak", "Unreleased reference", NULL);
