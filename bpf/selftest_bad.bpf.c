@@ -225,4 +225,20 @@ int xdp_cookie_lookup_from_tc(struct __sk_buff *skb)
 	return 0;
 }
 
+/* Reads just past the context, where its device keeps its own state. */
+SEC("xdp")
+int read_past_ctx(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+	__u64 v;
+
+	ctx = nrtls_xdp_ctx_lookup(xdp, &flow, sizeof(flow));
+	if (!ctx)
+		return XDP_PASS;
+	v = *(__u64 *)((char *)ctx + sizeof(*ctx) + 8);
+	nrtls_ctx_release(ctx);
+	return v ? XDP_DROP : XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

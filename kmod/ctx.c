@@ -91,7 +91,7 @@ struct nrtls_ctx *nrtls_ctx_alloc(struct net_device *dev,
 		err = -ENOMEM;
 		goto err_count;
 	}
-	ctx = kzalloc(struct_size(ctx, priv, priv_size), gfp);
+	ctx = kzalloc(size_add(NRTLS_CTX_PRIV_OFF, priv_size), gfp);
 	if (!ctx) {
 		err = -ENOMEM;
 		goto err_count;

@@ -81,8 +81,19 @@ struct nrtls_ctx {
 	struct hlist_node hnode;
 	struct hlist_node cnode;	/* by cookie, when it has one */
 	struct rcu_head rcu;
-	u8 priv[] __aligned(8);	/* the device's per-context state */
 };
+
+/*
+ * The device's per-context state, after the context.  Not a member: BTF
+ * lets a BPF program that holds a context read any offset of a trailing
+ * integer array, and so the memory beyond it.
+ */
+#define NRTLS_CTX_PRIV_OFF	ALIGN(sizeof(struct nrtls_ctx), 8)
+
+static inline void *nrtls_ctx_priv(struct nrtls_ctx *ctx)
+{
+	return (void *)ctx + NRTLS_CTX_PRIV_OFF;
+}
 
 struct nrtls_ctx *nrtls_ctx_alloc(struct net_device *dev,
 				  const struct nrtls_flow *flow,

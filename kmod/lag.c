@@ -61,9 +61,10 @@ struct nrtls_lag_lower {
 };
 
 /*
- * A wrapper context's state (ctx->priv).  @lower holds a reference on the
- * lower context; it changes under @lock and is read under RCU.  A queued
- * @reset holds a reference on the wrapper context and a hold on lag0.
+ * A wrapper context's state (nrtls_ctx_priv()).  @lower holds a reference
+ * on the lower context; it changes under @lock and is read under RCU.  A
+ * queued @reset holds a reference on the wrapper context and a hold on
+ * lag0.
  */
 struct nrtls_lag_ctx {
 	struct nrtls_ctx *ctx;
@@ -139,7 +140,7 @@ static struct nrtls_lag *lag_of(const struct net_device *dev)
 
 static struct nrtls_lag_ctx *lag_ctx(struct nrtls_ctx *ctx)
 {
-	return (struct nrtls_lag_ctx *)ctx->priv;
+	return nrtls_ctx_priv(ctx);
 }
 
 static bool lower_usable(const struct net_device *dev)

@@ -424,6 +424,11 @@ TEST(verifier_rejects_xdp_lookup_from_tc)
 			NULL);
 }
 
+TEST(verifier_rejects_read_past_context)
+{
+	expect_rejected(_metadata, "read_past_ctx", "access beyond struct nrtls_ctx", NULL);
+}
+
 TEST(verifier_rejects_cookie_lookup_leak)
 {
 	expect_rejected(_metadata, "cookie_leak", "Unreleased reference", NULL);

@@ -169,9 +169,9 @@ struct nrtls_nic {
 };
 
 /*
- * A TLS TX context's state in the NIC (ctx->priv).  @nic is valid while
- * the context holds the device; the personality's part is cleared under
- * nic->lock when it is given back.
+ * A TLS TX context's state in the NIC (nrtls_ctx_priv()).  @nic is valid
+ * while the context holds the device; the personality's part is cleared
+ * under nic->lock when it is given back.
  */
 struct nrtls_nic_tx_ctx {
 	struct nrtls_nic *nic;
@@ -226,9 +226,9 @@ struct nrtls_nic_rx_pos {
 enum { NIC_RX_SYNCED, NIC_RX_SEARCH, NIC_RX_TRACK };
 
 /*
- * A TLS RX context's state in the NIC (ctx->priv), under @lock: it is
- * taken from the receive path (softirq) and by the stack's tls_dev_del and
- * tls_dev_resync.  @sk is the socket until tls_dev_del; the entry leaves
+ * A TLS RX context's state in the NIC (nrtls_ctx_priv()), under @lock: it
+ * is taken from the receive path (softirq) and by the stack's tls_dev_del
+ * and tls_dev_resync.  @sk is the socket until tls_dev_del; the entry leaves
  * nic->rx_flows then, and its memory outlives readers by a grace period.
  */
 struct nrtls_nic_rx_ctx {

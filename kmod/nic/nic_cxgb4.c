@@ -92,7 +92,7 @@ static void cx_drop_pending(struct nrtls_nic *nic, struct nrtls_cx_flow *flow)
 
 static int cx_bind(struct nrtls_nic *nic, struct nrtls_ctx *ctx, gfp_t gfp)
 {
-	struct nrtls_nic_tx_ctx *tc = (void *)ctx->priv;
+	struct nrtls_nic_tx_ctx *tc = nrtls_ctx_priv(ctx);
 	struct nrtls_cx_flow *flow = NULL;
 	struct nrtls_nic_desc *flush = NULL;
 
@@ -180,7 +180,7 @@ static void cx_tx(struct nrtls_nic *nic, struct nrtls_cx_flow *flow)
 static void cx_xmit(struct nrtls_nic *nic, struct sk_buff *skb,
 		    struct nrtls_ctx *ctx)
 {
-	struct nrtls_nic_tx_ctx *tc = (void *)ctx->priv;
+	struct nrtls_nic_tx_ctx *tc = nrtls_ctx_priv(ctx);
 	struct nrtls_cx_flow *flow = tc->hw;
 
 	lockdep_assert_held(&nic->lock);
@@ -246,7 +246,7 @@ static void cx_resume(struct nrtls_nic *nic)
  */
 static void cx_unbind(struct nrtls_nic *nic, struct nrtls_ctx *ctx)
 {
-	struct nrtls_nic_tx_ctx *tc = (void *)ctx->priv;
+	struct nrtls_nic_tx_ctx *tc = nrtls_ctx_priv(ctx);
 	struct nrtls_cx_flow *flow;
 
 	spin_lock_bh(&nic->lock);
@@ -300,7 +300,7 @@ static void cx_stop(struct nrtls_nic *nic, struct list_head *freed)
 static void cx_show(struct nrtls_nic *nic, struct nrtls_ctx *ctx,
 		    struct seq_file *m)
 {
-	struct nrtls_nic_tx_ctx *tc = (void *)ctx->priv;
+	struct nrtls_nic_tx_ctx *tc = nrtls_ctx_priv(ctx);
 	struct nrtls_cx_flow *flow = tc->hw;
 
 	if (flow)

@@ -91,7 +91,7 @@ void nrtls_mlx5_refill(struct work_struct *work)
 
 static int mlx5_bind(struct nrtls_nic *nic, struct nrtls_ctx *ctx, gfp_t gfp)
 {
-	struct nrtls_nic_tx_ctx *tc = (void *)ctx->priv;
+	struct nrtls_nic_tx_ctx *tc = nrtls_ctx_priv(ctx);
 	struct nrtls_mlx5_hw *hw;
 	bool low;
 
@@ -125,7 +125,7 @@ static int mlx5_bind(struct nrtls_nic *nic, struct nrtls_ctx *ctx, gfp_t gfp)
 
 static void mlx5_unbind(struct nrtls_nic *nic, struct nrtls_ctx *ctx)
 {
-	struct nrtls_nic_tx_ctx *tc = (void *)ctx->priv;
+	struct nrtls_nic_tx_ctx *tc = nrtls_ctx_priv(ctx);
 	struct nrtls_mlx5_hw *hw;
 
 	spin_lock_bh(&nic->lock);
@@ -163,7 +163,7 @@ static void mlx5_xmit(struct nrtls_nic *nic, struct sk_buff *skb,
 static void mlx5_show(struct nrtls_nic *nic, struct nrtls_ctx *ctx,
 		      struct seq_file *m)
 {
-	struct nrtls_nic_tx_ctx *tc = (void *)ctx->priv;
+	struct nrtls_nic_tx_ctx *tc = nrtls_ctx_priv(ctx);
 	struct nrtls_mlx5_hw *hw = tc->hw;
 
 	if (hw)

@@ -42,7 +42,7 @@
 
 static struct nrtls_nic_rx_ctx *rx_ctx(struct nrtls_ctx *ctx)
 {
-	return (struct nrtls_nic_rx_ctx *)ctx->priv;
+	return nrtls_ctx_priv(ctx);
 }
 
 static struct nrtls_ctx **rx_slot(struct tls_context *tls_ctx)

@@ -25,7 +25,7 @@
 
 static struct nrtls_nic_tx_ctx *tx_ctx(struct nrtls_ctx *ctx)
 {
-	return (struct nrtls_nic_tx_ctx *)ctx->priv;
+	return nrtls_ctx_priv(ctx);
 }
 
 /*
