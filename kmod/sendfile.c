@@ -724,8 +724,13 @@ static struct nrtls_seg *sf_run_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 
 		if (folio_test_uptodate(folio))
 			continue;
-		/* Under read by someone: wait for it; else it needs a read. */
-		if (nodisk || !folio_test_locked(folio))
+		/*
+		 * Under read by someone: wait for it; else it needs a read.
+		 * Without ->read_folio a lock is no read: tmpfs's reads lock a
+		 * folio that fallocate() made and leave it not up to date.
+		 */
+		if (nodisk || !folio_test_locked(folio) ||
+		    !mapping->a_ops->read_folio)
 			break;
 		if (wait < 0)
 			wait = nr;

@@ -12,15 +12,21 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <openssl/evp.h>
 
@@ -750,6 +756,69 @@ TEST_F(arg, fault_sf_copyout)
 	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 	nrtls_fault_cmd("reset");
+}
+
+/*
+ * tmpfs has no ->read_folio, and its reads lock each folio that
+ * fallocate() made and unlock it still not up to date.  A request that
+ * finds such a folio locked must not wait on it for a read that nobody
+ * does (its retry would call the missing ->read_folio): it copies the
+ * file's zeros in.  A reader goes over the file's two pages all the
+ * while, so that requests for them often find one locked.
+ */
+TEST_F(arg, tmpfs_fallocated_folios_under_reads)
+{
+	static const uint8_t zero[8192];
+	struct nrtls_peer peer = { .fd = self->c.rcv };
+	uint8_t want[SHA256_LEN];
+	struct timespec t0, t;
+	uint64_t queued;
+	struct statfs fs;
+	int n = 0, status;
+	EVP_MD_CTX *md;
+	pid_t pid;
+
+	self->c.fd = open(self->c.path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, self->c.fd);
+	ASSERT_EQ(0, fstatfs(self->c.fd, &fs));
+	if (fs.f_type != TMPFS_MAGIC)
+		SKIP(return, "%s is not on tmpfs", self->c.path);
+	ASSERT_EQ(0, fallocate(self->c.fd, 0, 0, sizeof(zero)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char buf[sizeof(zero)];
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			if (pread(self->c.fd, buf, sizeof(buf), 0) < 0)
+				_exit(1);
+	}
+	ASSERT_EQ(0, nrtls_peer_start(&peer));
+	md = EVP_MD_CTX_new();
+	ASSERT_NE(NULL, md);
+	ASSERT_EQ(1, EVP_DigestInit_ex(md, EVP_sha256(), NULL));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		ASSERT_EQ(0, nrtls_sendfile(self->c.dev, self->c.snd, self->c.fd, 0,
+					    sizeof(zero), NULL, 0, 0, &queued));
+		ASSERT_EQ(sizeof(zero), queued);
+		EVP_DigestUpdate(md, zero, sizeof(zero));
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (++n < 20 || t.tv_sec - t0.tv_sec < 3);
+	EVP_DigestFinal_ex(md, want, NULL);
+	EVP_MD_CTX_free(md);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("the reader failed: %#x", status);
+	/* All of it with TCP first: the FIN must not overtake it. */
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+	shutdown(self->c.snd, SHUT_WR);
+	nrtls_peer_join(&peer);
+	EXPECT_EQ(n * sizeof(zero), peer.got);
+	EXPECT_EQ(0, memcmp(want, peer.sha, SHA256_LEN));
+	TH_LOG("%d requests of %zu bytes, %ld retries", n, sizeof(zero),
+	       nrtls_read_stat("events", "sf_io_retries"));
 }
 
 /* --- connecting sockets (seed 000's implied open) ------------------------ */
