@@ -210,6 +210,27 @@ static inline bool nrtls_uring_cmd_orphaned(struct io_uring_cmd *cmd)
 }
 #endif
 
+/* --- page cache ------------------------------------------------------------ */
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+#include <linux/magic.h>
+
+/*
+ * Before 6.7 hugetlbfs (memfd_create(MFD_HUGETLB) too) indexes its page
+ * cache in huge pages, not in PAGE_SIZE units as every page-cache look-up
+ * here assumes.  is_file_hugepages() is not for modules.
+ */
+static inline bool nrtls_file_huge_index(struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == HUGETLBFS_MAGIC;
+}
+#else
+static inline bool nrtls_file_huge_index(struct file *file)
+{
+	return false;
+}
+#endif
+
 /* --- XDP ------------------------------------------------------------------ */
 
 /*

@@ -782,6 +782,9 @@ static struct nrtls_seg *sf_file_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 	/* Truncated since the call: nothing past the new end goes out. */
 	if (req->pos >= i_size_read(inode))
 		return ERR_PTR(-EIO);
+	/* 6.1's hugetlbfs: memory, but not to be looked up by our index. */
+	if (nrtls_file_huge_index(req->file))
+		return sf_buf_seg(sq, req, want);
 	if (!IS_DAX(inode)) {
 		seg = sf_run_seg(sq, req, want);
 		if (seg)

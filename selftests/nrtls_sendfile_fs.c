@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include "nrtls_disk.h"
 #include "nrtls_fs.h"
 #include "nrtls_net.h"
+#include "nrtls_pattern.h"
 #include "nrtls_test.h"
 
 #define MiB (1024 * 1024ull)
@@ -404,6 +407,92 @@ TEST(p9_reads_on_the_pool)
 	unlink(path);
 	close(dev);
 	EXPECT_TRUE(nrtls_wait_idle(10000));
+}
+
+/* /proc/sys/vm/nr_hugepages: read into @old, then set to @n; 0 or -1. */
+static int set_hugepages(char *old, size_t len, const char *n)
+{
+	int fd = open("/proc/sys/vm/nr_hugepages", O_RDWR);
+	ssize_t got;
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	got = read(fd, old, len - 1);
+	if (got > 0) {
+		old[got] = '\0';
+		if (lseek(fd, 0, SEEK_SET) == 0 &&
+		    write(fd, n, strlen(n)) == (ssize_t)strlen(n))
+			ret = 0;
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * hugetlbfs: 2 MiB pages that its page cache (before 6.7) indexes in
+ * huge pages.  Ranges inside either page and across both come out as
+ * the file has them.
+ */
+TEST(hugetlbfs_ranges)
+{
+	static const struct { uint64_t off, len; } r[] = {
+		{ 0, 8192 }, { 4096, 8192 }, { 2 * MiB - 4096, 8192 },
+		{ 2 * MiB + 12345, 100000 }, { 0, 4 * MiB },
+	};
+	char dir[] = "/tmp/nrtls-huge-XXXXXX", path[64], old[32] = "0";
+	uint64_t size = 4 * MiB, q;
+	int dev, snd, rcv, fd;
+	uint8_t *map, *want;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	if (set_hugepages(old, sizeof(old), "2") ||
+	    mount("none", dir, "hugetlbfs", 0, "pagesize=2M")) {
+		rmdir(dir);
+		SKIP(return, "no 2 MiB hugetlbfs here (errno %d)", errno);
+	}
+	snprintf(path, sizeof(path), "%s/f", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, size));
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		close(fd);
+		umount(dir);
+		rmdir(dir);
+		set_hugepages(path, sizeof(path), old);
+		SKIP(return, "no two huge pages free (errno %d)", errno);
+	}
+	nrtls_file_fill(57, 0, map, size);
+	munmap(map, size);
+	want = malloc(size);
+	ASSERT_NE(NULL, want);
+	dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, nrtls_tcp_pair(&snd, &rcv));
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		struct nrtls_peer peer = { .fd = rcv, .want = r[i].len, .keep = true };
+
+		ASSERT_EQ(0, nrtls_peer_start(&peer));
+		EXPECT_EQ(0, nrtls_sendfile(dev, snd, fd, r[i].off, r[i].len, NULL, 0, 0, &q));
+		nrtls_peer_join(&peer);
+		ASSERT_EQ(r[i].len, peer.got);
+		nrtls_file_fill(57, r[i].off, want, r[i].len);
+		EXPECT_EQ(0, memcmp(want, peer.data, r[i].len))
+			TH_LOG("bytes %llu..+%llu", (unsigned long long)r[i].off,
+			       (unsigned long long)r[i].len);
+		free(peer.data);
+	}
+	free(want);
+	close(snd);
+	close(rcv);
+	close(fd);
+	close(dev);
+	EXPECT_TRUE(nrtls_wait_idle(10000));
+	unlink(path);
+	EXPECT_EQ(0, umount(dir));
+	rmdir(dir);
+	set_hugepages(path, sizeof(path), old);
 }
 
 TEST_HARNESS_MAIN
