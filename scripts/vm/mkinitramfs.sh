@@ -30,7 +30,7 @@ if [ ! -d "/lib/modules/$krel" ]; then
 fi
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" "$out.$$.tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/mods" "$tmp/proc" "$tmp/sys" "$tmp/dev" \
 	"$tmp/host" "$tmp/rw" "$tmp/out" "$tmp/newroot"
 cp "$busybox" "$tmp/bin/busybox"
@@ -57,5 +57,6 @@ for m in virtio_pci 9pnet_virtio 9p overlay; do
 	done
 done
 
-(cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.tmp"
-mv "$out.tmp" "$out"
+# A name of our own: guests started at once build it at once.
+(cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.$$.tmp"
+mv "$out.$$.tmp" "$out"
