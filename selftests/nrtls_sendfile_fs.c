@@ -409,25 +409,7 @@ TEST(p9_reads_on_the_pool)
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 }
 
-/* /proc/sys/vm/nr_hugepages: read into @old, then set to @n; 0 or -1. */
-static int set_hugepages(char *old, size_t len, const char *n)
-{
-	int fd = open("/proc/sys/vm/nr_hugepages", O_RDWR);
-	ssize_t got;
-	int ret = -1;
-
-	if (fd < 0)
-		return -1;
-	got = read(fd, old, len - 1);
-	if (got > 0) {
-		old[got] = '\0';
-		if (lseek(fd, 0, SEEK_SET) == 0 &&
-		    write(fd, n, strlen(n)) == (ssize_t)strlen(n))
-			ret = 0;
-	}
-	close(fd);
-	return ret;
-}
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
 
 /*
  * hugetlbfs: 2 MiB pages that its page cache (before 6.7) indexes in
@@ -440,16 +422,21 @@ TEST(hugetlbfs_ranges)
 		{ 0, 8192 }, { 4096, 8192 }, { 2 * MiB - 4096, 8192 },
 		{ 2 * MiB + 12345, 100000 }, { 0, 4 * MiB },
 	};
-	char dir[] = "/tmp/nrtls-huge-XXXXXX", path[64], old[32] = "0";
+	char dir[] = "/tmp/nrtls-huge-XXXXXX", path[64], old[32] = "";
 	uint64_t size = 4 * MiB, q;
 	int dev, snd, rcv, fd;
 	uint8_t *map, *want;
 
 	ASSERT_NE(NULL, mkdtemp(dir));
-	if (set_hugepages(old, sizeof(old), "2") ||
+	if (nrtls_read_file(NR_HUGEPAGES, old, sizeof(old)) ||
+	    nrtls_write_file(NR_HUGEPAGES, "2") ||
 	    mount("none", dir, "hugetlbfs", 0, "pagesize=2M")) {
+		int err = errno;
+
+		if (old[0])
+			nrtls_write_file(NR_HUGEPAGES, old);
 		rmdir(dir);
-		SKIP(return, "no 2 MiB hugetlbfs here (errno %d)", errno);
+		SKIP(return, "no 2 MiB hugetlbfs here (errno %d)", err);
 	}
 	snprintf(path, sizeof(path), "%s/f", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -460,7 +447,7 @@ TEST(hugetlbfs_ranges)
 		close(fd);
 		umount(dir);
 		rmdir(dir);
-		set_hugepages(path, sizeof(path), old);
+		nrtls_write_file(NR_HUGEPAGES, old);
 		SKIP(return, "no two huge pages free (errno %d)", errno);
 	}
 	nrtls_file_fill(57, 0, map, size);
@@ -492,7 +479,7 @@ TEST(hugetlbfs_ranges)
 	unlink(path);
 	EXPECT_EQ(0, umount(dir));
 	rmdir(dir);
-	set_hugepages(path, sizeof(path), old);
+	nrtls_write_file(NR_HUGEPAGES, old);
 }
 
 TEST_HARNESS_MAIN

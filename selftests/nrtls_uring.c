@@ -185,16 +185,24 @@ TEST_F(ur, nowait_short_count)
 	EXPECT_GT(8 * MiB, (uint64_t)res);
 }
 
+/* Small buffers on both sides: a transfer soon waits for room. */
+static int small_buffers(int snd, int rcv)
+{
+	int small = 65536;
+
+	if (setsockopt(snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)))
+		return -1;
+	return setsockopt(rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+}
+
 /* The application closes the socket while a command waits: it completes. */
 TEST_F(ur, socket_closed_while_waiting)
 {
 	struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd };
 	struct nrtls_peer peer = { .fd = self->rcv };
-	int small = 65536;
 	uint8_t want[SHA256_LEN];
 
-	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
-	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, small_buffers(self->snd, self->rcv));
 	nrtls_uring_prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	EXPECT_EQ(-ETIME, reap(&self->ring, 300, NULL));
@@ -220,10 +228,8 @@ TEST_F(ur, ring_closed_while_waiting)
 	struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd };
 	struct nrtls_peer peer = { .fd = self->rcv, .want = 8 * MiB };
 	long cancelled = nrtls_read_stat("events", "sf_cancelled");
-	int small = 65536;
 
-	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
-	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, small_buffers(self->snd, self->rcv));
 	nrtls_uring_prep_sendfile(io_uring_get_sqe(&self->ring), self->dev, &sf, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	EXPECT_EQ(-ETIME, reap(&self->ring, 300, NULL));
@@ -317,53 +323,6 @@ TEST_F(ur, nowait_full_buffer_runs_once)
 	EXPECT_TRUE(nrtls_wait_idle(10000));
 }
 
-/*
- * A process exits with commands waiting for room on a peer that reads
- * nothing (its window stays shut): io_uring cancels them (6.12), or the
- * module notices (6.1), and nothing of them is left: not the requests,
- * not the socket they pinned.
- */
-TEST_F_TIMEOUT(ur, exit_cancels_waiting_commands, 120)
-{
-	long cancelled = nrtls_read_stat("events", "sf_cancelled");
-	int small = 65536, sync[2], status;
-	char c;
-	pid_t pid;
-
-	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
-	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
-	ASSERT_EQ(0, pipe(sync));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct nrtls_sendfile sf = { .sock_fd = self->snd, .file_fd = self->fd };
-		struct io_uring ring;
-
-		if (io_uring_queue_init(8, &ring, 0))
-			_exit(1);
-		for (int i = 0; i < 2; i++)
-			nrtls_uring_prep_sendfile(io_uring_get_sqe(&ring), self->dev, &sf, i);
-		if (io_uring_submit(&ring) != 2 || write(sync[1], "x", 1) != 1)
-			_exit(2);
-		pause();
-		_exit(3);
-	}
-	close(sync[1]);
-	ASSERT_EQ(1, read(sync[0], &c, 1));
-	close(sync[0]);
-	EXPECT_EQ(2, nrtls_read_stat("counters", "requests"));
-	/* The child's descriptors are the last ones to the socket now. */
-	close(self->snd);
-	self->snd = -1;
-	kill(pid, SIGKILL);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(nrtls_wait_idle(30000)) {
-		TH_LOG("left: %ld requests, %ld sockets", nrtls_read_stat("counters", "requests"),
-		       nrtls_read_stat("counters", "sockets"));
-	}
-	EXPECT_EQ(cancelled + 2, nrtls_read_stat("events", "sf_cancelled"));
-}
-
 enum { THEN_EXEC, THEN_PAUSE };
 
 /*
@@ -408,6 +367,34 @@ static pid_t child_with_waiting_commands(int dev, int snd, int fd,
 }
 
 /*
+ * A process exits with commands waiting for room on a peer that reads
+ * nothing (its window stays shut): io_uring cancels them (6.12), or the
+ * module notices (6.1), and nothing of them is left: not the requests,
+ * not the socket they pinned.
+ */
+TEST_F_TIMEOUT(ur, exit_cancels_waiting_commands, 120)
+{
+	long cancelled = nrtls_read_stat("events", "sf_cancelled");
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, small_buffers(self->snd, self->rcv));
+	pid = child_with_waiting_commands(self->dev, self->snd, self->fd, 0, THEN_PAUSE);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(2, nrtls_read_stat("counters", "requests"));
+	/* The child's descriptors are the last ones to the socket now. */
+	close(self->snd);
+	self->snd = -1;
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(nrtls_wait_idle(30000)) {
+		TH_LOG("left: %ld requests, %ld sockets", nrtls_read_stat("counters", "requests"),
+		       nrtls_read_stat("counters", "sockets"));
+	}
+	EXPECT_EQ(cancelled + 2, nrtls_read_stat("events", "sf_cancelled"));
+}
+
+/*
  * Whether @pid ended within @ms.  If not, the peer reads, so that the
  * commands complete, and the child is reaped all the same.
  */
@@ -436,11 +423,10 @@ static bool ended_within(pid_t pid, int rcv, int ms, int *status)
 TEST_F_TIMEOUT(ur, exec_cancels_waiting_commands, 120)
 {
 	long cancelled = nrtls_read_stat("events", "sf_cancelled");
-	int small = 65536, status;
+	int status;
 	pid_t pid;
 
-	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
-	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, small_buffers(self->snd, self->rcv));
 	pid = child_with_waiting_commands(self->dev, self->snd, self->fd, 0, THEN_EXEC);
 	ASSERT_LT(0, pid);
 	ASSERT_TRUE(ended_within(pid, self->rcv, 30000, &status));
@@ -457,11 +443,10 @@ TEST_F_TIMEOUT(ur, exec_cancels_waiting_commands, 120)
 TEST_F_TIMEOUT(ur, sqpoll_exit_cancels_waiting_commands, 120)
 {
 	long cancelled = nrtls_read_stat("events", "sf_cancelled");
-	int small = 65536, status;
+	int status;
 	pid_t pid;
 
-	ASSERT_EQ(0, setsockopt(self->snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
-	ASSERT_EQ(0, setsockopt(self->rcv, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	ASSERT_EQ(0, small_buffers(self->snd, self->rcv));
 	pid = child_with_waiting_commands(self->dev, self->snd, self->fd,
 					  IORING_SETUP_SQPOLL, THEN_PAUSE);
 	ASSERT_LT(0, pid);

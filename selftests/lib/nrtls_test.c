@@ -144,13 +144,11 @@ bool nrtls_wait_idle(int ms)
 	return nrtls_live_objects() == 0;
 }
 
-int nrtls_param_read(const char *name, char *buf, size_t len)
+int nrtls_read_file(const char *path, char *buf, size_t len)
 {
-	char path[256];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), NRTLS_PARAMS "/%s", name);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -errno;
@@ -161,6 +159,14 @@ int nrtls_param_read(const char *name, char *buf, size_t len)
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+int nrtls_param_read(const char *name, char *buf, size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), NRTLS_PARAMS "/%s", name);
+	return nrtls_read_file(path, buf, len);
 }
 
 int nrtls_write_file(const char *path, const char *val)

@@ -32,6 +32,8 @@ bool nrtls_wait_idle(int ms);
 /* What user @uid holds of @what ("contexts", "sockets"), or -1 if nothing. */
 long nrtls_quota_used(unsigned int uid, const char *what);
 
+/* A file's first line (a sysfs or procfs value): 0 or -errno. */
+int nrtls_read_file(const char *path, char *buf, size_t len);
 int nrtls_param_read(const char *name, char *buf, size_t len);
 /* Write @val to the file at @path: 0 or -errno. */
 int nrtls_write_file(const char *path, const char *val);
