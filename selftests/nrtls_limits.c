@@ -64,17 +64,6 @@ FIXTURE_TEARDOWN(limits)
 	unlink(self->path);
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 /* Become USER, alone in a user and network namespace of its own. */
 static int become_unprivileged(void)
 {
@@ -90,8 +79,9 @@ static int become_unprivileged(void)
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
 		return -1;
 	snprintf(map, sizeof(map), "0 %d 1", USER);
-	if (write_str("/proc/self/setgroups", "deny") ||
-	    write_str("/proc/self/uid_map", map) || write_str("/proc/self/gid_map", map))
+	if (nrtls_write_file("/proc/self/setgroups", "deny") ||
+	    nrtls_write_file("/proc/self/uid_map", map) ||
+	    nrtls_write_file("/proc/self/gid_map", map))
 		return -1;
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr))
