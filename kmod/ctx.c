@@ -479,9 +479,13 @@ static int contexts_show(struct seq_file *m, void *v)
 			   mode_names[READ_ONCE(ctx->mode)], ctx->ifindex, refs);
 		show_flow(m, &ctx->flow);
 		seq_printf(m, " dev=%s", ctx->ifname);
-		/* Racy by design: see struct nrtls_ctx_ops. */
-		if (ctx->ops && ctx->ops->show &&
-		    !test_bit(CTX_DETACHED, &ctx->flags))
+		/*
+		 * Racy by design: see struct nrtls_ctx_ops.  Detached first:
+		 * the ops of a detached context may be in a module unloaded
+		 * since.
+		 */
+		if (!test_bit(CTX_DETACHED, &ctx->flags) && ctx->ops &&
+		    ctx->ops->show)
 			ctx->ops->show(ctx, m);
 		seq_putc(m, '\n');
 		nrtls_ctx_put(ctx);

@@ -40,7 +40,8 @@ struct nrtls_ctx_params {
  * at that moment), so it reads what @free tears down under the lock @free
  * takes.  The ops may live in another module: one that goes away
  * unregisters its devices first, which frees their contexts' state, and
- * its text outlives any @show still inside it by a grace period.
+ * its text outlives any @show still inside it by a grace period.  A
+ * detached context's ops are never touched again: they may be gone.
  */
 struct nrtls_ctx_ops {
 	void (*free)(struct nrtls_ctx *ctx);
