@@ -38,6 +38,7 @@
 #include <net/rtnetlink.h>
 #include <net/tls.h>
 
+#include "compat.h"
 #include "counters.h"
 #include "ctx.h"
 #include "fault.h"
@@ -120,6 +121,7 @@ static const char lag_stat_names[LAG_ST_NR][ETH_GSTRING_LEN] = {
 	[LAG_ST_MOVE_GAPS] = "tx_tls_move_gaps",
 	[LAG_ST_MOVE_GAP_MAX_US] = "tx_tls_move_gap_max_us",
 	[LAG_ST_MOVE_GAP_TOTAL_US] = "tx_tls_move_gap_total_us",
+	[LAG_ST_TLS_ABOVE] = "tx_tls_encrypted_above_packets",
 };
 
 #define LAG_RESET_TRIES		5
@@ -220,6 +222,21 @@ static struct nrtls_lag_lower *lag_target(struct nrtls_lag *lag, u32 steer,
 }
 
 /*
+ * The usable lower that @lower_ctx lives on, or NULL.  Under RCU (BH).
+ * A walk, not lc->home: a lower that left the lag is not one to use.
+ */
+static struct net_device *lag_home_dev(struct nrtls_lag *lag,
+				       const struct nrtls_ctx *lower_ctx)
+{
+	struct nrtls_lag_lower *l;
+
+	list_for_each_entry_rcu(l, &lag->lowers, node)
+		if (nrtls_ctx_on_dev(lower_ctx, l->dev) && lower_usable(l->dev))
+			return l->dev;
+	return NULL;
+}
+
+/*
  * The lowers changed.  Also restart the queue: it may have stopped for a
  * lower that is gone or down now, whose ring would never wake it.
  */
@@ -294,6 +311,12 @@ static void lag_reset_work(struct work_struct *work)
 	}
 
 	spin_lock_bh(&lc->lock);
+	cur = rcu_dereference_protected(lc->lower, lockdep_is_held(&lc->lock));
+	/* Make before break: a failed move leaves the flow where it works. */
+	rcu_read_lock();
+	if (failed && cur && lag_home_dev(lag, cur))
+		there = true;
+	rcu_read_unlock();
 	if (lc->dead) {
 		old = new;
 	} else if (!there) {
@@ -493,21 +516,6 @@ static struct nrtls_ctx *lag_lower_ctx_get(struct nrtls_lag_ctx *lc)
 }
 
 /*
- * The usable lower that @lower_ctx lives on, or NULL.  Under RCU (BH).
- * A walk, not lc->home: a lower that left the lag is not one to use.
- */
-static struct net_device *lag_home_dev(struct nrtls_lag *lag,
-				       const struct nrtls_ctx *lower_ctx)
-{
-	struct nrtls_lag_lower *l;
-
-	list_for_each_entry_rcu(l, &lag->lowers, node)
-		if (nrtls_ctx_on_dev(lower_ctx, l->dev) && lower_usable(l->dev))
-			return l->dev;
-	return NULL;
-}
-
-/*
  * The flow's first offloaded packet on a new lower context: how long it
  * had none since its last one on the old (the stall a move costs the flow
  * at the wrapper; for a flow idle when it moved, its idle time too).
@@ -562,15 +570,22 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 	    ops->can_offload(lower)) {
 		txq = netdev_get_tx_queue(lower, 0);
 		__netif_tx_lock(txq, smp_processor_id());
-		if (netif_xmit_stopped(txq))
+		if (netif_xmit_stopped(txq)) {
 			rc = NETDEV_TX_BUSY;
-		else
+		} else {
+			/*
+			 * The lower's, as for any packet it transmits: a
+			 * descriptor may outlive lag0.
+			 */
+			skb->dev = lower;
 			rc = ops->xmit_ctx(lower, skb, lower_ctx);
+		}
 		if (rc == NETDEV_TX_OK)
 			lag_note_tx(lag, lc, lower_ctx);
 		__netif_tx_unlock(txq);
 		nrtls_ctx_put(lower_ctx);
 		if (rc == NETDEV_TX_BUSY) {
+			skb->dev = lag->dev;
 			lag_stat_inc(lag, LAG_ST_LOWER_BUSY);
 			/* Every queue of lag0 may lead to that lower. */
 			netif_tx_stop_all_queues(lag->dev);
@@ -608,15 +623,27 @@ static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct nrtls_lag *lag = netdev_priv(dev);
 	struct nrtls_ctx *ctx = nrtls_tls_ctx(skb, dev);
-	struct nrtls_lag_lower *target;
+	struct nrtls_lag_lower *target = NULL;
 	unsigned int len = skb->len;
 	netdev_tx_t rc;
 
-	if (ctx)
+	if (ctx) {
 		target = lag_target(lag, READ_ONCE(lag_ctx(ctx)->steer),
 				    lag_ctx(ctx)->hash);
-	else
+	} else if (likely(netif_running(dev))) {
+		/*
+		 * Encrypted by kTLS at lag0 already (its flow went to
+		 * software when lag0 went down, or is offloaded elsewhere):
+		 * plain bytes for the lower, whose own validation would
+		 * encrypt them again.
+		 */
+		if (nrtls_tls_encrypted_for(skb, dev)) {
+			skb_orphan(skb);
+			nrtls_skb_mark_decrypted(skb, false);
+			lag_stat_inc(lag, LAG_ST_TLS_ABOVE);
+		}
 		target = lag_pick(lag, skb_get_hash(skb));
+	}
 	if (!target) {
 		lag_stat_inc(lag, LAG_ST_TX_DROPPED);
 		kfree_skb(skb);
@@ -987,8 +1014,13 @@ static void lag_release(struct nrtls_lag *lag, struct nrtls_lag_lower *l)
 	ss.ss_family = l->dev->type;
 	memcpy(ss.__data, l->saved_addr, ETH_ALEN);
 	dev_set_mac_address(l->dev, (struct sockaddr *)&ss, NULL);
-	lag_lower_put(l);
 	lag_update_carrier(lag);
+	/*
+	 * Its flows, idle ones too, move now: left on @l they would be
+	 * counted on no lower, and drained or steered with no lower's.
+	 */
+	lag_move_off(lag, l);
+	lag_lower_put(l);
 }
 
 static int lag_del_lower(struct net_device *dev, struct net_device *lower_dev)

@@ -26,6 +26,7 @@ enum nrtls_lag_stat {
 	LAG_ST_MOVE_GAPS,
 	LAG_ST_MOVE_GAP_MAX_US,
 	LAG_ST_MOVE_GAP_TOTAL_US,
+	LAG_ST_TLS_ABOVE,
 	LAG_ST_NR,
 };
 

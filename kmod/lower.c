@@ -104,6 +104,34 @@ struct nrtls_ctx *nrtls_tls_ctx(struct sk_buff *skb,
 }
 EXPORT_SYMBOL_NS_GPL(nrtls_tls_ctx, NRTLS);
 
+/*
+ * Whether kTLS, validating @skb for @dev before @dev's ndo_start_xmit,
+ * encrypted it in software: its socket's TX is offloaded to another
+ * device, or to none since tls_device_down().  A device above others must
+ * not let such a packet be validated again below, which would encrypt it
+ * a second time.  An offload to @dev ends in tls_device_down() on @dev,
+ * after @dev stopped running: the caller drops packets then, which may
+ * have been validated before it and seen here after.
+ */
+bool nrtls_tls_encrypted_for(const struct sk_buff *skb,
+			     const struct net_device *dev)
+{
+	struct sock *sk = skb->sk;
+	void *validate;
+
+	if (!sk || !sk_fullsock(sk))
+		return false;
+	/* Pairs with the release in tls_set_device_offload(). */
+	validate = smp_load_acquire(&sk->sk_validate_xmit_skb);
+	if (!validate)
+		return false;
+	/* The other is tls_validate_xmit_skb_sw(), which always encrypts. */
+	if (validate != tls_validate_xmit_skb)
+		return true;
+	return rcu_access_pointer(tls_get_ctx(sk)->netdev) != dev;
+}
+EXPORT_SYMBOL_NS_GPL(nrtls_tls_encrypted_for, NRTLS);
+
 /* The ciphers Linux's TX device offload hands to a driver. */
 bool nrtls_tls_offloadable(const struct tls_crypto_info *ci)
 {

@@ -40,6 +40,8 @@ int nrtls_link_validate_addr(struct nlattr *tb[],
 			     struct netlink_ext_ack *extack);
 struct nrtls_ctx *nrtls_tls_ctx(struct sk_buff *skb,
 				const struct net_device *dev);
+bool nrtls_tls_encrypted_for(const struct sk_buff *skb,
+			     const struct net_device *dev);
 bool nrtls_tls_offloadable(const struct tls_crypto_info *ci);
 void nrtls_tls_attach(struct sock *sk, struct nrtls_ctx *ctx);
 bool nrtls_tls_detach(struct tls_context *tls_ctx,

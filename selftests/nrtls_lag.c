@@ -498,6 +498,48 @@ TEST_F_TIMEOUT(lag, no_offload_offered_over_a_veth, 300)
 	}
 }
 
+/*
+ * lag0 itself goes down and up under an offloaded flow: kTLS moves the
+ * flow to software (tls_device_down()), so lag0's validation encrypts its
+ * packets.  The lower's must not encrypt them again: the peer would get
+ * garbage under a bad MAC.
+ */
+TEST_F_TIMEOUT(lag, wrapper_down_and_up, 300)
+{
+	const char *a = self->e.net.ns_a;
+
+	open_lag_flow(_metadata, &self->e, first_lower, sizeof(first_lower));
+	transfer(_metadata, &self->e, 2 * MiB, NULL);
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set lag0 down && ip -n %s link set lag0 up", a, a));
+	transfer(_metadata, &self->e, 4 * MiB, NULL);
+	EXPECT_LT(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_encrypted_above_packets"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic0", "tx_tls_ctx_mismatch"));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "nic1", "tx_tls_ctx_mismatch"));
+}
+
+/*
+ * nrtls_nic.ko goes while lag0 carries an idle offloaded flow on one of
+ * its NICs: listing the contexts then touches nothing of the module.
+ */
+TEST_F_TIMEOUT(lag, nic_module_unloaded_under_an_idle_flow, 300)
+{
+	const char *ko = getenv("NRTLS_NIC_KO");
+	char out[8192];
+	int listed;
+
+	if (!ko)
+		SKIP(return, "needs NRTLS_NIC_KO (set by the VM runner) to load nrtls_nic.ko again");
+	open_lag_flow(_metadata, &self->e, first_lower, sizeof(first_lower));
+	transfer(_metadata, &self->e, MiB, NULL);
+	ASSERT_EQ(0, nrtls_sh("rmmod nrtls_nic"));
+	listed = nrtls_sh_out(out, sizeof(out), "cat %s/contexts", NRTLS_DEBUGFS);
+	EXPECT_EQ(0, nrtls_sh("insmod %s", ko));
+	EXPECT_EQ(0, listed);
+	EXPECT_NE(NULL, strstr(out, " dev=lag0 ")) {
+		TH_LOG("%s", out);
+	}
+}
+
 /* --- nrtls_steer ------------------------------------------------------------ */
 
 #define NFLOWS_HASH 24
@@ -962,6 +1004,67 @@ TEST_F_TIMEOUT(steer, drain_of_the_last_open_lower, 300)
 	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s up", a, other_nic(keep)));
 	transfer_on(_metadata, &self->e, &self->t[0], MiB, NULL);
 	EXPECT_TRUE(wait_flow_on(&self->t[0], other_nic(keep)));
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
+}
+
+/*
+ * A lower that leaves lag0 takes no flow with it, idle ones included: the
+ * flows on nic0 after it leaves and comes back are nic0's again, so that
+ * draining it moves them.
+ */
+TEST_F_TIMEOUT(lag, lower_leaves_and_comes_back, 300)
+{
+	const char *a = self->e.net.ns_a;
+	char out[1024], args[64];
+
+	open_lag_flow(_metadata, &self->e, first_lower, sizeof(first_lower));
+	transfer(_metadata, &self->e, MiB, NULL);
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set %s nomaster && ip -n %s link set %s master lag0",
+			      a, first_lower, a, first_lower));
+	EXPECT_TRUE(wait_wrapper("device", NULL));
+	snprintf(args, sizeof(args), "%s --wait 30", first_lower);
+	EXPECT_EQ(0, ctl_drain(&self->e, args, out, sizeof(out))) {
+		TH_LOG("%s", out);
+	}
+	EXPECT_TRUE(wait_wrapper("device", other_nic(first_lower)));
+	transfer(_metadata, &self->e, MiB, NULL);
+	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
+}
+
+/*
+ * A move that fails leaves the flow offloaded where it is (make before
+ * break): no packet in software, no fallback; it moves at a later try.
+ */
+TEST_F_TIMEOUT(steer, failed_move_keeps_the_flow_offloaded, 300)
+{
+	const char *a = self->e.net.ns_a;
+	long hits = nrtls_fault_hits("lag_reset");
+	struct drain_before b;
+	char args[64], out[512], dev[32];
+	bool moved = false;
+
+	steer_attach(_metadata, self, NRTLS_STEER_HASH, false);
+	drain_open_flows(_metadata, self, &b);
+	ASSERT_EQ(0, nrtls_fault_arm("lag_reset", 1, 1));
+	snprintf(args, sizeof(args), "%s --no-wait", nic_name(drain_from));
+	ASSERT_EQ(0, ctl_drain(&self->e, args, out, sizeof(out))) {
+		TH_LOG("%s", out);
+	}
+	/* Each round sends on every flow; the failed one retries after a delay. */
+	for (int round = 0; round < 100 && !moved; round++) {
+		moved = true;
+		for (int i = 0; i < NFLOWS; i++) {
+			transfer_on(_metadata, &self->e, &self->t[i], 64 * 1024, NULL);
+			moved &= flow_lower(&self->t[i], dev, sizeof(dev)) &&
+				 !strcmp(dev, nic_name(!drain_from));
+		}
+		if (!moved)
+			sleep_ms(50);
+	}
+	EXPECT_TRUE(moved);
+	EXPECT_EQ(hits + 1, nrtls_fault_hits("lag_reset"));
+	EXPECT_EQ(1, nrtls_ethtool_stat(a, "lag0", "tx_tls_reset_fail"));
+	EXPECT_EQ(b.sw, nrtls_ethtool_stat(a, "lag0", "tx_tls_sw_packets"));
 	EXPECT_EQ(0, nrtls_ethtool_stat(a, "lag0", "tx_tls_fallbacks"));
 }
 

@@ -89,6 +89,12 @@ netdev_tx_t nrtls_nic_xmit_ctx(struct nrtls_nic *nic, struct sk_buff *skb,
 	u32 seq, len;
 	int err;
 
+	/*
+	 * A driver's packets are its device's; the ring delivers from
+	 * skb->dev, which must outlive the descriptor.
+	 */
+	if (WARN_ON_ONCE(skb->dev != nic->dev))
+		goto drop;
 	/* Seed 001: never use a context another device allocated. */
 	if (unlikely(!nrtls_ctx_on_dev(ctx, nic->dev) || !READ_ONCE(tc->hw))) {
 		nrtls_nic_stat_inc(nic, NIC_ST_TLS_CTX_MISMATCH);
