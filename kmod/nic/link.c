@@ -127,8 +127,7 @@ static int nrtls_changelink(struct net_device *dev, struct nlattr *tb[],
 	err = cfg_from_attrs(&cfg, data, extack);
 	if (err)
 		return err;
-	nrtls_nic_set_cfg(dev, &cfg);
-	return 0;
+	return nrtls_nic_set_cfg(dev, &cfg, extack);
 }
 
 static size_t nrtls_get_size(const struct net_device *dev)

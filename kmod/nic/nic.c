@@ -8,6 +8,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
+#include <linux/memcontrol.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <net/rtnetlink.h>
@@ -177,7 +178,11 @@ static int nic_init(struct net_device *dev)
 	struct nrtls_nic *nic = netdev_priv(dev);
 
 	nic->stats = nrtls_devstats_alloc(NIC_ST_NR);
-	return nic->stats ? 0 : -ENOMEM;
+	if (!nic->stats)
+		return -ENOMEM;
+	/* From rtnetlink, in the task that creates the pair. */
+	nic->memcg = get_mem_cgroup_from_mm(current->mm);
+	return 0;
 }
 
 static void nic_uninit(struct net_device *dev)
@@ -197,6 +202,7 @@ static void nic_destructor(struct net_device *dev)
 		!list_empty(&nic->pool) || atomic_read(&nic->rx_nflows) ||
 		!skb_queue_empty(&nic->rxq) || rcu_access_pointer(nic->xdp_prog));
 	free_percpu(nic->stats);
+	mem_cgroup_put(nic->memcg);
 }
 
 static void nic_get_stats64(struct net_device *dev,
@@ -338,13 +344,25 @@ static void nic_set_personality(struct nrtls_nic *nic, u8 personality)
 		nic->dev->hw_features |= NETIF_F_HW_TLS_RX;
 }
 
-/* Under RTNL: settings to this end and to its peer. */
-void nrtls_nic_set_cfg(struct net_device *dev, const struct nrtls_nic_cfg *cfg)
+/*
+ * Under RTNL: settings to this end and to its peer.  They are the pair's,
+ * so the caller needs CAP_NET_ADMIN over the peer's namespace too: root
+ * may have put the other end in a container's.
+ */
+int nrtls_nic_set_cfg(struct net_device *dev, const struct nrtls_nic_cfg *cfg,
+		      struct netlink_ext_ack *extack)
 {
 	struct nrtls_nic *nic = netdev_priv(dev);
 	struct net_device *peer = rtnl_dereference(nic->peer);
 	struct nrtls_nic *ends[2] = { nic, peer ? netdev_priv(peer) : NULL };
 	int i;
+
+	if (peer && !net_eq(dev_net(peer), dev_net(dev)) &&
+	    !ns_capable(dev_net(peer)->user_ns, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(extack,
+			       "settings of the pair: needs CAP_NET_ADMIN over the peer's namespace too");
+		return -EPERM;
+	}
 
 	for (i = 0; i < 2 && ends[i]; i++) {
 		spin_lock_bh(&ends[i]->lock);
@@ -353,6 +371,7 @@ void nrtls_nic_set_cfg(struct net_device *dev, const struct nrtls_nic_cfg *cfg)
 		spin_unlock_bh(&ends[i]->lock);
 		nrtls_nic_wake_master(ends[i]);
 	}
+	return 0;
 }
 
 const struct nrtls_nic_cfg *nrtls_nic_cfg(const struct net_device *dev)

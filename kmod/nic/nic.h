@@ -153,6 +153,7 @@ struct nrtls_nic {
 	/* mlx5 */
 	struct list_head pool;
 	u32 pool_len;
+	struct mem_cgroup *memcg;	/* its creator's: pays for the pool */
 	bool dead;
 	struct work_struct refill;
 	/* cxgb4 */
@@ -281,7 +282,8 @@ int nrtls_nic_newlink(struct net *src_net, struct net_device *dev,
 		      u8 personality, const struct nrtls_nic_cfg *cfg,
 		      struct netlink_ext_ack *extack);
 void nrtls_nic_dellink(struct net_device *dev, struct list_head *head);
-void nrtls_nic_set_cfg(struct net_device *dev, const struct nrtls_nic_cfg *cfg);
+int nrtls_nic_set_cfg(struct net_device *dev, const struct nrtls_nic_cfg *cfg,
+		      struct netlink_ext_ack *extack);
 const struct nrtls_nic_cfg *nrtls_nic_cfg(const struct net_device *dev);
 u8 nrtls_nic_personality(const struct net_device *dev);
 struct net *nrtls_nic_link_net(const struct net_device *dev);

@@ -12,6 +12,8 @@
  * preallocated tags that were not in use): the pool is reached through
  * the device, never the other way round.
  */
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "counters.h"
@@ -46,6 +48,7 @@ void nrtls_mlx5_refill(struct work_struct *work)
 {
 	struct nrtls_nic *nic = container_of(work, struct nrtls_nic, refill);
 	struct nrtls_mlx5_hw *hw, *tmp;
+	struct mem_cgroup *old;
 
 	for (;;) {
 		LIST_HEAD(batch);
@@ -60,15 +63,23 @@ void nrtls_mlx5_refill(struct work_struct *work)
 		if (!want)
 			return;
 
+		/*
+		 * The pool is the device's, paid by its creator: a user in
+		 * a namespace of its own sets pool-high.  Past its memcg's
+		 * limit the pool stays short; no OOM kill for it.
+		 */
+		old = set_active_memcg(nic->memcg);
 		while (n < want) {
 			hw = NULL;
 			if (!nrtls_should_fail(NRTLS_FAULT_NIC_REFILL))
-				hw = hw_alloc(GFP_KERNEL);
+				hw = hw_alloc(GFP_KERNEL_ACCOUNT | __GFP_NORETRY |
+					      __GFP_NOWARN);
 			if (!hw)
 				break;
 			list_add(&hw->node, &batch);
 			n++;
 		}
+		set_active_memcg(old);
 
 		spin_lock_bh(&nic->lock);
 		if (!nic->dead) {
@@ -107,12 +118,17 @@ static int mlx5_bind(struct nrtls_nic *nic, struct nrtls_ctx *ctx, gfp_t gfp)
 		schedule_work(&nic->refill);
 
 	if (!hw) {
+		struct mem_cgroup *old;
+
 		/*
 		 * The pool ran dry: make one now, as mlx5 does.  It goes
-		 * back to the pool, the device's, not the caller's to pay.
+		 * back to the pool, the device's: its creator pays, not the
+		 * caller.
 		 */
+		old = set_active_memcg(nic->memcg);
 		if (!nrtls_should_fail(NRTLS_FAULT_NIC_HWCTX))
-			hw = hw_alloc(gfp & ~__GFP_ACCOUNT);
+			hw = hw_alloc(gfp | __GFP_ACCOUNT);
+		set_active_memcg(old);
 		if (!hw) {
 			nrtls_nic_stat_inc(nic, NIC_ST_POOL_ALLOC_FAIL);
 			return -ENOMEM;
