@@ -113,12 +113,19 @@ FIXTURE(one) {
 	FIXTURE_DATA(rx) r;
 };
 
+/* One session in ONE_CIPHER, whose client's records come from @sender. */
+static void session_setup(struct __test_metadata *_metadata, FIXTURE_DATA(rx) *r,
+		      enum sender sender)
+{
+	ASSERT_EQ(0, setup_net(r, sender));
+	ASSERT_EQ(0, nrtls_tls_pair_ns(&r->t, TLS1_2_VERSION, ONE_CIPHER,
+				       r->net.fd_a, "192.0.2.1", r->net.fd_b));
+	r->have_tls = true;
+}
+
 FIXTURE_SETUP(one)
 {
-	ASSERT_EQ(0, setup_net(&self->r, FROM_NIC));
-	ASSERT_EQ(0, nrtls_tls_pair_ns(&self->r.t, TLS1_2_VERSION, ONE_CIPHER,
-				       self->r.net.fd_a, "192.0.2.1", self->r.net.fd_b));
-	self->r.have_tls = true;
+	session_setup(_metadata, &self->r, FROM_NIC);
 }
 
 FIXTURE_TEARDOWN(one)
@@ -326,6 +333,47 @@ TEST_F_TIMEOUT(one, bad_tag, 120)
 	}
 	EXPECT_LE(1, stat_a(r, "rx_tls_auth_fail"));
 	EXPECT_LT(err0, nrtls_tls_stat(a, "TlsDecryptError"));
+}
+
+FIXTURE(user) {
+	FIXTURE_DATA(rx) r;
+};
+
+/* A client whose records OpenSSL makes in userspace: its socket is raw TCP. */
+FIXTURE_SETUP(user)
+{
+	session_setup(_metadata, &self->r, FROM_USER);
+}
+
+FIXTURE_TEARDOWN(user)
+{
+	pair_teardown(_metadata, &self->r);
+}
+
+/*
+ * Lost, the NIC searches the peer's bytes for a record header and follows
+ * each it finds.  Bytes with a header every 5 bytes, each chain of them
+ * ending in a bad one, make it give up on the packet after a few: a search
+ * costs at most a few walks of a packet, not one per byte (in softirq).
+ */
+TEST_F_TIMEOUT(user, search_of_hostile_bytes_gives_up, 120)
+{
+	static const uint8_t hdr[] = { 23, 3, 3, 0, 25 };
+	static uint8_t blob[64 * 1024];
+	FIXTURE_DATA(rx) *r = &self->r;
+	long giveups = -1;
+
+	/* 100 bytes of headers, then 40 zero bytes: a record ends in them. */
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = i % 140 < 100 ? hdr[i % 140 % 5] : 0;
+	ASSERT_EQ(0, nrtls_fault_arm("nic_rx_sync", 1, 1));
+	ASSERT_EQ((ssize_t)sizeof(blob), write(r->t.receiver, blob, sizeof(blob)));
+	for (int i = 0; i < 200 && giveups < 1; i++) {
+		usleep(50000);
+		giveups = stat_a(r, "rx_tls_search_giveups");
+	}
+	log_stats(_metadata, r);
+	EXPECT_LE(1, giveups);
 }
 
 /*

@@ -62,6 +62,7 @@ static const char nic_stat_names[NIC_ST_NR][ETH_GSTRING_LEN] = {
 	[NIC_ST_RX_TLS_RESYNC_REQ] = "rx_tls_resync_req",
 	[NIC_ST_RX_TLS_RESYNC] = "rx_tls_resync",
 	[NIC_ST_RX_TLS_LOST] = "rx_tls_lost_sync",
+	[NIC_ST_RX_TLS_SEARCH_GIVEUP] = "rx_tls_search_giveups",
 	[NIC_ST_RX_QUEUE_FULL] = "rx_queue_full",
 	[NIC_ST_RX_XDP_PACKETS] = "rx_xdp_packets",
 	[NIC_ST_RX_XDP_CONSUMED] = "rx_xdp_consumed",

@@ -161,6 +161,14 @@ static void rx_lose(struct nrtls_nic *nic, struct nrtls_nic_rx_ctx *rc)
 }
 
 /*
+ * Following a candidate to the end of the packet costs a step per record:
+ * a packet (the peer's bytes) can hold a candidate at every few bytes,
+ * each failing only at its end.  Past this many failed ones, the next
+ * packet is searched instead, so that a search stays linear in softirq.
+ */
+#define NIC_RX_SEARCH_WALKS	4
+
+/*
  * Lost: look in the packet for a record header, the next one after it
  * too where the packet holds it, and follow the stream from there while
  * the stack is asked whether a record starts at that header.
@@ -168,7 +176,7 @@ static void rx_lose(struct nrtls_nic *nic, struct nrtls_nic_rx_ctx *rc)
 static void rx_search(struct nrtls_nic *nic, struct nrtls_nic_rx_ctx *rc,
 		      u8 *p, u32 seq, u32 len)
 {
-	u32 o, plen, next, last;
+	u32 o, plen, next, last, walks = NIC_RX_SEARCH_WALKS;
 
 	lockdep_assert_held(&rc->lock);
 	for (o = 0; o + TLS_HEADER_SIZE <= len; o++) {
@@ -183,7 +191,10 @@ static void rx_search(struct nrtls_nic *nic, struct nrtls_nic_rx_ctx *rc,
 		rc->track_recs = 0;
 		if (rx_walk(rc, &rc->pos, WALK_MAC, p + o, len - o)) {
 			rc->state = NIC_RX_SEARCH;
-			continue;
+			if (--walks)
+				continue;
+			nrtls_nic_stat_inc(nic, NIC_ST_RX_TLS_SEARCH_GIVEUP);
+			return;
 		}
 		/* The stack matches the header's last byte (DRIVER_REQ). */
 		last = rc->track_seq + TLS_HEADER_SIZE - 1;
