@@ -19,6 +19,7 @@
 #include <linux/xarray.h>
 #include <linux/rtnetlink.h>
 #include <net/inet_sock.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/netns/hash.h>
 
@@ -232,17 +233,24 @@ int nrtls_ctx_set_mode(struct nrtls_ctx *ctx, enum nrtls_ctx_mode mode)
 }
 EXPORT_SYMBOL_NS_GPL(nrtls_ctx_set_mode, NRTLS);
 
+/*
+ * The flow as its packets carry it: a dual-stack socket talking IPv4
+ * (v4-mapped addresses) is an IPv4 flow, or a NIC and BPF programs, which
+ * parse packets, would never find it.
+ */
 void nrtls_ctx_flow_of_sk(const struct sock *sk, struct nrtls_flow *flow)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 
 	memset(flow, 0, sizeof(*flow));
-	flow->family = sk->sk_family;
+	flow->family = AF_INET;
 	flow->protocol = sk->sk_protocol;
 	flow->sport = inet->inet_sport;
 	flow->dport = inet->inet_dport;
 #if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6) {
+	if (sk->sk_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		flow->family = AF_INET6;
 		memcpy(flow->saddr, &sk->sk_v6_rcv_saddr, sizeof(flow->saddr));
 		memcpy(flow->daddr, &sk->sk_v6_daddr, sizeof(flow->daddr));
 		return;

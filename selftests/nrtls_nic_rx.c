@@ -309,6 +309,28 @@ TEST_F_TIMEOUT(one, ipv6, 120)
  * verify at nic0, which passes it up encrypted, and kTLS fails it in
  * software: the server's read gets EBADMSG.
  */
+/*
+ * Dual-stack sockets talking IPv4 (v4-mapped addresses, as a server
+ * listening on [::] accepts): their flow is the IPv4 one on the wire, so
+ * the NIC finds the receiver's context and decrypts.
+ */
+TEST_F_TIMEOUT(one, ipv4_mapped, 120)
+{
+	FIXTURE_DATA(rx) *r = &self->r;
+	long dec0;
+
+	nrtls_tls_abort(&r->t);
+	r->have_tls = false;
+	ASSERT_EQ(0, nrtls_tls_pair_ns(&r->t, TLS1_2_VERSION, ONE_CIPHER,
+				       r->net.fd_a, "::ffff:192.0.2.1", r->net.fd_b));
+	r->have_tls = true;
+	EXPECT_TRUE(nrtls_ctx_find(NULL, 0, " tls-rx device ", " 192.0.2.1:"));
+	dec0 = stat_a(r, "rx_tls_decrypted_bytes");
+	EXPECT_EQ(0, move_in(&r->t, 0, 4 * MiB, NULL));
+	log_stats(_metadata, r);
+	EXPECT_LT(dec0 + (long)(2 * MiB), stat_a(r, "rx_tls_decrypted_bytes"));
+}
+
 TEST_F_TIMEOUT(one, bad_tag, 120)
 {
 	FIXTURE_DATA(rx) *r = &self->r;

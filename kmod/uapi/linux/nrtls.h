@@ -50,7 +50,9 @@ struct nrtls_version {
  * and by BPF programs (nrtls_xdp_ctx_lookup(), nrtls_skb_ctx_lookup()).
  * Addresses and ports are in network byte order; an IPv4 address is in
  * word 0 of its array and the other words are zero.  All padding must be
- * zero: the struct is compared as a whole.
+ * zero: the struct is compared as a whole.  A flow is keyed as its packets
+ * carry it: a dual-stack IPv6 socket talking IPv4 (v4-mapped addresses)
+ * has an AF_INET flow.
  */
 struct nrtls_flow {
 	__u8	family;		/* AF_INET or AF_INET6 */
