@@ -117,7 +117,7 @@ bool nrtls_tls_encrypted_for(const struct sk_buff *skb,
 			     const struct net_device *dev)
 {
 	struct sock *sk = skb->sk;
-	void *validate;
+	typeof(sk->sk_validate_xmit_skb) validate;
 
 	if (!sk || !sk_fullsock(sk))
 		return false;
@@ -130,7 +130,6 @@ bool nrtls_tls_encrypted_for(const struct sk_buff *skb,
 		return true;
 	return rcu_access_pointer(tls_get_ctx(sk)->netdev) != dev;
 }
-EXPORT_SYMBOL_NS_GPL(nrtls_tls_encrypted_for, NRTLS);
 
 /* The ciphers Linux's TX device offload hands to a driver. */
 bool nrtls_tls_offloadable(const struct tls_crypto_info *ci)
