@@ -1008,8 +1008,8 @@ TEST_F_TIMEOUT(steer, drain_of_the_last_open_lower, 300)
 }
 
 /*
- * A lower that leaves lag0 takes no flow with it, idle ones included: the
- * flows on nic0 after it leaves and comes back are nic0's again, so that
+ * A lower that leaves lag0 takes no flow with it, idle ones included:
+ * whatever flows are on that NIC once it is back are its again, so that
  * draining it moves them.
  */
 TEST_F_TIMEOUT(lag, lower_leaves_and_comes_back, 300)
