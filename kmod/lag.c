@@ -225,14 +225,14 @@ static struct nrtls_lag_lower *lag_target(struct nrtls_lag *lag, u32 steer,
  * The usable lower that @lower_ctx lives on, or NULL.  Under RCU (BH).
  * A walk, not lc->home: a lower that left the lag is not one to use.
  */
-static struct net_device *lag_home_dev(struct nrtls_lag *lag,
-				       const struct nrtls_ctx *lower_ctx)
+static struct nrtls_lag_lower *lag_home(struct nrtls_lag *lag,
+					const struct nrtls_ctx *lower_ctx)
 {
 	struct nrtls_lag_lower *l;
 
 	list_for_each_entry_rcu(l, &lag->lowers, node)
 		if (nrtls_ctx_on_dev(lower_ctx, l->dev) && lower_usable(l->dev))
-			return l->dev;
+			return l;
 	return NULL;
 }
 
@@ -312,9 +312,12 @@ static void lag_reset_work(struct work_struct *work)
 
 	spin_lock_bh(&lc->lock);
 	cur = rcu_dereference_protected(lc->lower, lockdep_is_held(&lc->lock));
-	/* Make before break: a failed move leaves the flow where it works. */
+	/*
+	 * Make before break: a failed move leaves the flow where it works,
+	 * on a lower still in the lag (not one that left and came back).
+	 */
 	rcu_read_lock();
-	if (failed && cur && lag_home_dev(lag, cur))
+	if (failed && cur && lc->home && lag_home(lag, cur) == lc->home)
 		there = true;
 	rcu_read_unlock();
 	if (lc->dead) {
@@ -547,7 +550,7 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 	struct nrtls_lag_ctx *lc = lag_ctx(ctx);
 	struct nrtls_ctx *lower_ctx = lag_lower_ctx_get(lc);
 	const struct nrtls_lower_ops *ops;
-	struct net_device *home;
+	struct nrtls_lag_lower *home;
 	struct netdev_queue *txq;
 	netdev_tx_t rc;
 
@@ -558,11 +561,11 @@ static netdev_tx_t lag_xmit_tls(struct nrtls_lag *lag, struct sk_buff *skb,
 	 * lower that went away.
 	 */
 	if (lower_ctx && !nrtls_ctx_on_dev(lower_ctx, lower)) {
-		home = lag_home_dev(lag, lower_ctx);
+		home = lag_home(lag, lower_ctx);
 		if (home) {
 			lag_schedule_reset(lc);
 			lag_stat_inc(lag, LAG_ST_TLS_MOVING);
-			lower = home;
+			lower = home->dev;
 		}
 	}
 	ops = nrtls_lower_ops_of(lower);
@@ -659,6 +662,16 @@ static netdev_tx_t lag_start_xmit(struct sk_buff *skb, struct net_device *dev)
 		rc = lag_xmit_tls(lag, skb, ctx, target->dev);
 	else
 		rc = lag_to_lower(lag, skb, target->dev);
+	if (rc == NETDEV_TX_BUSY && unlikely(!netif_running(dev))) {
+		/*
+		 * Closing: handed back, the packet could outlive the
+		 * qdisc's reset and, once tls_device_down() ran, come back
+		 * unvalidated, taken for one kTLS encrypted here.
+		 */
+		lag_stat_inc(lag, LAG_ST_TX_DROPPED);
+		kfree_skb(skb);
+		return NETDEV_TX_OK;
+	}
 	if (rc == NETDEV_TX_OK) {
 		lag_stat_inc(lag, LAG_ST_TX_PACKETS);
 		nrtls_devstats_add(lag->stats, LAG_ST_TX_BYTES, len);
