@@ -123,11 +123,13 @@ static int mlx5_bind(struct nrtls_nic *nic, struct nrtls_ctx *ctx, gfp_t gfp)
 		/*
 		 * The pool ran dry: make one now, as mlx5 does.  It goes
 		 * back to the pool, the device's: its creator pays, not the
-		 * caller.
+		 * caller, and at its limit the session stays in software
+		 * rather than OOM-kill the creator's tasks.
 		 */
 		old = set_active_memcg(nic->memcg);
 		if (!nrtls_should_fail(NRTLS_FAULT_NIC_HWCTX))
-			hw = hw_alloc(gfp | __GFP_ACCOUNT);
+			hw = hw_alloc(gfp | __GFP_ACCOUNT | __GFP_NORETRY |
+				      __GFP_NOWARN);
 		set_active_memcg(old);
 		if (!hw) {
 			nrtls_nic_stat_inc(nic, NIC_ST_POOL_ALLOC_FAIL);
