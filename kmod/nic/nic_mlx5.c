@@ -97,6 +97,7 @@ void nrtls_mlx5_refill(struct work_struct *work)
 			nrtls_nic_stat_inc(nic, NIC_ST_POOL_ALLOC_FAIL);
 			return;
 		}
+		cond_resched();
 	}
 }
 
@@ -206,8 +207,11 @@ static void mlx5_destroy(struct nrtls_nic *nic)
 	nic->pool_len = 0;
 	spin_unlock_bh(&nic->lock);
 	cancel_work_sync(&nic->refill);
-	list_for_each_entry_safe(hw, tmp, &pool, node)
+	/* Up to 2^20 of them (pool-high): let others run meanwhile. */
+	list_for_each_entry_safe(hw, tmp, &pool, node) {
 		hw_free(hw);
+		cond_resched();
+	}
 }
 
 const struct nrtls_nic_pers nrtls_mlx5_pers = {
