@@ -92,6 +92,55 @@ int xdp_lookup_sizes(struct xdp_md *xdp)
 	return XDP_PASS;
 }
 
+/*
+ * The flow from a map value the program never checked for NULL: the
+ * verifier lets a maybe-NULL pointer through as sized memory.  The map is
+ * always empty, so the look-ups get NULL, and must find nothing.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_v2);
+} no_flows SEC(".maps");
+
+__u64 null_flow_runs, null_flow_hits;
+
+SEC("xdp")
+int xdp_lookup_null_flow(struct xdp_md *xdp)
+{
+	struct nrtls_ctx *ctx;
+	struct flow_v2 *f;
+	__u32 k = 0;
+
+	f = bpf_map_lookup_elem(&no_flows, &k);
+	__sync_fetch_and_add(&null_flow_runs, 1);
+	ctx = nrtls_xdp_ctx_lookup(xdp, (struct nrtls_flow *)f, sizeof(f->flow));
+	if (ctx) {
+		__sync_fetch_and_add(&null_flow_hits, 1);
+		nrtls_ctx_release(ctx);
+	}
+	return XDP_PASS;
+}
+
+SEC("tc")
+int tc_lookup_null_flow(struct __sk_buff *skb)
+{
+	struct nrtls_ctx *ctx;
+	struct flow_v2 *f;
+	__u32 k = 0;
+
+	f = bpf_map_lookup_elem(&no_flows, &k);
+	__sync_fetch_and_add(&null_flow_runs, 1);
+	/* Larger than the module's struct: its tail would be read first. */
+	ctx = nrtls_skb_ctx_lookup(skb, (struct nrtls_flow *)f, sizeof(*f));
+	if (ctx) {
+		__sync_fetch_and_add(&null_flow_hits, 1);
+		nrtls_ctx_release(ctx);
+	}
+	return 0;
+}
+
 __u32 probe_bad_ifindex;	/* set by the test: not a lower */
 __u64 probe_ctx_packets;
 int probe_lower0, probe_lower_past, probe_contexts_bad;

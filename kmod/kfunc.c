@@ -30,6 +30,9 @@ static struct net *skb_net(struct __sk_buff *skb_ctx)
 	return skb->sk ? sock_net(skb->sk) : NULL;
 }
 
+/* The largest flow struct a program may pass: room to grow, a bounded scan. */
+#define KFUNC_FLOW_MAX	256
+
 static struct nrtls_ctx *kfunc_lookup(struct net *net,
 				      const struct nrtls_flow *flow,
 				      u32 flow__sz)
@@ -37,8 +40,13 @@ static struct nrtls_ctx *kfunc_lookup(struct net *net,
 	struct nrtls_ctx *ctx;
 
 	nrtls_event(NRTLS_EV_BPF_LOOKUP);
-	/* A newer program's larger struct: the part we do not know is zero. */
-	if (!net || flow__sz < sizeof(*flow) ||
+	/*
+	 * The verifier passes a map value it was not told is there (NULL),
+	 * and ties no size to a struct's field passed for @flow.  A newer
+	 * program's larger struct: the part we do not know is zero.
+	 */
+	if (!net || !flow || flow__sz < sizeof(*flow) ||
+	    flow__sz > KFUNC_FLOW_MAX ||
 	    memchr_inv((const u8 *)flow + sizeof(*flow), 0,
 		       flow__sz - sizeof(*flow)))
 		return NULL;
@@ -54,7 +62,8 @@ __bpf_kfunc_start_defs();
  * nrtls_xdp_ctx_lookup - find the context of a flow and take a reference
  * @xdp_ctx: the program's context; the lookup is in its device's netns
  * @flow: the flow, all padding zero
- * @flow__sz: its size: sizeof(struct nrtls_flow), or more with a zero tail
+ * @flow__sz: its size: sizeof(struct nrtls_flow), or more with a zero tail,
+ *	up to 256 bytes
  *
  * Return: the context, to be released with nrtls_ctx_release(), or NULL.
  */
@@ -71,7 +80,8 @@ nrtls_xdp_ctx_lookup(struct xdp_md *xdp_ctx, struct nrtls_flow *flow,
  * nrtls_skb_ctx_lookup - as nrtls_xdp_ctx_lookup(), for TC programs
  * @skb_ctx: the program's context
  * @flow: the flow, all padding zero
- * @flow__sz: its size: sizeof(struct nrtls_flow), or more with a zero tail
+ * @flow__sz: its size: sizeof(struct nrtls_flow), or more with a zero tail,
+ *	up to 256 bytes
  *
  * Return: the context, to be released with nrtls_ctx_release(), or NULL.
  */

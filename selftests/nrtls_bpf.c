@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "kselftest_harness.h"
@@ -235,6 +236,32 @@ TEST_F(veth, lookup_larger_flow_struct)
 	EXPECT_EQ(id, self->skel->bss->last_id);
 	EXPECT_EQ(0, self->skel->bss->bad_tail_hits);
 	EXPECT_EQ(0, nrtls_ctx_destroy(self->dev, id));
+}
+
+/*
+ * The verifier passes a map value the program did not check for NULL as
+ * the flow; both look-ups must take NULL for nothing found, not read it
+ * (an oops, in softirq on a real device).  Run by BPF_PROG_TEST_RUN.
+ */
+TEST_F(veth, lookup_of_a_null_flow_finds_nothing)
+{
+	struct bpf_program *progs[] = {
+		self->skel->progs.xdp_lookup_null_flow,
+		self->skel->progs.tc_lookup_null_flow,
+	};
+	long lookups = nrtls_read_stat("events", "bpf_lookup");
+	char pkt[64] = { 0 };
+
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts,
+			    .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
+
+		ASSERT_EQ(0, bpf_prog_test_run_opts(bpf_program__fd(progs[i]), &opts))
+			TH_LOG("%s", bpf_program__name(progs[i]));
+	}
+	EXPECT_EQ(2, self->skel->bss->null_flow_runs);
+	EXPECT_EQ(0, self->skel->bss->null_flow_hits);
+	EXPECT_EQ(lookups + 2, nrtls_read_stat("events", "bpf_lookup"));
 }
 
 /* A context in another namespace is invisible, even for the same flow. */
