@@ -121,8 +121,12 @@ static long ctx_destroy(struct nrtls_file *f, unsigned int cmd,
 		return err;
 	if (req.flags)
 		return -EINVAL;
-	ctx = xa_erase(&f->ctxs, req.id);
-	if (!ctx)
+	/*
+	 * Not xa_erase(): on a slot ctx_create() reserved, it would drop the
+	 * reservation, and the store there would have to allocate.
+	 */
+	ctx = xa_load(&f->ctxs, req.id);
+	if (!ctx || xa_cmpxchg(&f->ctxs, req.id, ctx, NULL, 0) != ctx)
 		return -ENOENT;
 	ctx_drop(f, ctx);
 	return 0;
