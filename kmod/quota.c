@@ -15,6 +15,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/user_namespace.h>
 
 #include "fault.h"
 #include "quota.h"
@@ -59,9 +60,28 @@ static struct nrtls_quota *quota_find(kuid_t uid)
 	return NULL;
 }
 
+/*
+ * Whom the caller's use is charged to.  A user given a range of subuids
+ * can become any of them inside a namespace it made: each is a distinct
+ * kuid, so keying by the caller's own would multiply its quota by the
+ * range.  The owner of the outermost user namespace on the caller's chain
+ * that root did not make is the user who set the chain up; ranges root
+ * hands out itself (rootful containers) stay one user per kuid.
+ */
+static kuid_t quota_uid(void)
+{
+	const struct user_namespace *ns;
+	kuid_t uid = current_uid();
+
+	for (ns = current_user_ns(); ns != &init_user_ns; ns = ns->parent)
+		if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
+			uid = ns->owner;
+	return uid;
+}
+
 struct nrtls_quota *nrtls_quota_get(void)
 {
-	kuid_t uid = current_uid();
+	kuid_t uid = quota_uid();
 	struct nrtls_quota *q, *new;
 
 	rcu_read_lock();

@@ -6,10 +6,12 @@
 #include <linux/uidgid.h>
 
 /*
- * Per-user quotas on what any user can make nrtls create, keyed by the real
- * uid in the initial user namespace, so that a user in a namespace of its
- * own (where it holds CAP_NET_ADMIN) is still the same user.  Exceeding
- * one fails with EDQUOT, as the kernel's key quotas do.
+ * Per-user quotas on what any user can make nrtls create, keyed by a uid
+ * in the initial user namespace: the caller's real uid, or, inside user
+ * namespaces a user made, that user's, whichever of its subuids the caller
+ * runs as.  So a user in a namespace of its own (where it holds
+ * CAP_NET_ADMIN) is still the same user.  Exceeding one fails with EDQUOT,
+ * as the kernel's key quotas do.
  */
 enum nrtls_quota_kind {
 	NRTLS_QUOTA_CTX,	/* contexts owned through /dev/nrtls, and

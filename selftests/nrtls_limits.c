@@ -235,6 +235,87 @@ static int handshake(int wr, int rd, char what)
 	return write(wr, &what, 1) == 1 && read(rd, &c, 1) == 1 ? 0 : -1;
 }
 
+/* A subuid root gave USER, as /etc/subuid and newuidmap do. */
+#define SUBUID 231072
+
+/*
+ * The subuid side of subuids_share_their_owners_quota: in a namespace
+ * USER made, where root mapped ns-uid 0 to USER and 1 to SUBUID, a device
+ * opened as each; contexts made through either count for USER.  0, or
+ * the failed step.
+ */
+static int subuid_side(int wr, int rd)
+{
+	struct nrtls_flow flow;
+	int dev[2], i;
+
+	STEP(1, !setgroups(0, NULL) && !setresgid(USER, USER, USER) &&
+		!setresuid(USER, USER, USER) && !prctl(PR_SET_DUMPABLE, 1));
+	STEP(2, !unshare(CLONE_NEWUSER | CLONE_NEWNET));
+	STEP(3, !handshake(wr, rd, 'm'));
+	dev[0] = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	STEP(4, dev[0] >= 0);
+	/* Real uid SUBUID, effective still 0: the capabilities stay. */
+	STEP(5, !setresuid(1, -1, -1) && getuid() == 1);
+	dev[1] = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	STEP(6, dev[1] >= 0);
+	for (i = 0; i < 4; i++) {
+		nrtls_flow_v4(&flow, IPPROTO_TCP, "127.0.0.1", 6300 + i, "127.0.0.1", 443);
+		STEP(10 + i, nrtls_ctx_create(dev[i / 2], LO, &flow, NULL) ==
+			     (i < 3 ? 0 : -EDQUOT));
+	}
+	/* The parent looks at the quotas while they are held. */
+	STEP(20, !handshake(wr, rd, 'h'));
+	return 0;
+}
+
+/*
+ * A user with subuids (what rootless containers need) can be any of them
+ * in a namespace of its own: each is another kuid, but not another user.
+ * Keyed by the caller's uid, one user's quota was max_user_ctx times the
+ * number of its subuids.
+ */
+TEST_F_TIMEOUT(limits, subuids_share_their_owners_quota, 60)
+{
+	char path[64], map[64];
+	int status, up[2], down[2];
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(up[0]);
+		close(down[1]);
+		_exit(subuid_side(up[1], down[0]));
+	}
+	close(up[1]);
+	close(down[0]);
+	if (read(up[0], &c, 1) == 1) {
+		snprintf(map, sizeof(map), "0 %d 1\n1 %d 1\n", USER, SUBUID);
+		snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+		EXPECT_EQ(0, nrtls_write_file(path, map));
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+		EXPECT_EQ(0, nrtls_write_file(path, map));
+		ASSERT_EQ(1, write(down[1], "g", 1));
+	}
+	if (read(up[0], &c, 1) == 1) {
+		EXPECT_EQ(3, nrtls_quota_used(USER, "contexts"));
+		EXPECT_EQ(-1, nrtls_quota_used(SUBUID, "contexts"));
+		ASSERT_EQ(1, write(down[1], "g", 1));
+	}
+	close(up[0]);
+	close(down[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the subuid side failed at step %d",
+						  WEXITSTATUS(status));
+	EXPECT_TRUE(nrtls_wait_idle(30000));
+	EXPECT_EQ(-1, nrtls_quota_used(USER, "contexts"));
+}
+
 #define NTLS 5
 
 /*
