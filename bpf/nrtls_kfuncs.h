@@ -14,8 +14,9 @@
 /*
  * Return a referenced context or NULL; release it with nrtls_ctx_release().
  * The xdp_ look-ups are for XDP programs, the skb_ ones for TC programs.
- * @flow__sz is sizeof(struct nrtls_flow), or more if the program was built
- * with a larger one: then the bytes past what the module knows must be 0.
+ * @flow__sz is sizeof(struct nrtls_flow), or more (up to 256 bytes) if the
+ * program was built with a larger one: then the bytes past what the module
+ * knows must be 0.  A NULL @flow finds nothing.
  */
 extern struct nrtls_ctx *nrtls_xdp_ctx_lookup(struct xdp_md *xdp_ctx,
 					      struct nrtls_flow *flow,

@@ -53,6 +53,7 @@ static const char *const event_names[NRTLS_EV_NR] = {
 	[NRTLS_EV_SF_READ_JOBS] = "sf_read_jobs",
 	[NRTLS_EV_SF_HANDOVERS] = "sf_handovers",
 	[NRTLS_EV_SF_IO_RETRIES] = "sf_io_retries",
+	[NRTLS_EV_POOL_WAITS] = "sf_pool_waits",
 };
 
 /* A CPU that went offline keeps its counts: sum every possible CPU. */

@@ -52,6 +52,7 @@ enum nrtls_event {
 	NRTLS_EV_SF_READ_JOBS,	/* reads started on the read pool */
 	NRTLS_EV_SF_HANDOVERS,	/* submissions handed to the lock holder */
 	NRTLS_EV_SF_IO_RETRIES,	/* segments read again after another's read */
+	NRTLS_EV_POOL_WAITS,	/* read jobs that waited for their user's share */
 	NRTLS_EV_NR,
 };
 

@@ -3,8 +3,8 @@
  * Per-user quotas (see quota.h).  A user's entry lives while anything
  * charged to it or holding it does; lookups are lock-free.
  *
- * /sys/kernel/debug/nrtls/quotas: "uid contexts sockets" per user that has
- * /dev/nrtls open or anything charged; empty when idle.
+ * /sys/kernel/debug/nrtls/quotas: "uid contexts sockets pool waiting" per
+ * user that has /dev/nrtls open or anything charged; empty when idle.
  */
 #include <linux/cred.h>
 #include <linux/debugfs.h>
@@ -17,6 +17,7 @@
 #include <linux/spinlock.h>
 #include <linux/user_namespace.h>
 
+#include "counters.h"
 #include "fault.h"
 #include "quota.h"
 
@@ -35,6 +36,10 @@ struct nrtls_quota {
 	kuid_t uid;
 	refcount_t ref;
 	atomic_t used[NRTLS_QUOTA_NR];
+	spinlock_t pool_lock;		/* the pool_ fields */
+	unsigned int pool_jobs;		/* queued or running */
+	unsigned int pool_waiting;
+	struct list_head pool_wait;	/* of nrtls_pool_job, in order */
 	struct rcu_head rcu;
 };
 
@@ -97,6 +102,8 @@ struct nrtls_quota *nrtls_quota_get(void)
 		return NULL;
 	new->uid = uid;
 	refcount_set(&new->ref, 1);
+	spin_lock_init(&new->pool_lock);
+	INIT_LIST_HEAD(&new->pool_wait);
 	spin_lock_bh(&quotas_lock);
 	q = quota_find(uid);
 	if (!q) {
@@ -144,17 +151,57 @@ void nrtls_quota_uncharge(struct nrtls_quota *q, enum nrtls_quota_kind kind)
 	atomic_dec(&q->used[kind]);
 }
 
+void nrtls_quota_pool_queue(struct nrtls_quota *q, struct workqueue_struct *wq,
+			    struct nrtls_pool_job *job, unsigned int share)
+{
+	spin_lock_bh(&q->pool_lock);
+	if (q->pool_jobs < max(share, 1U)) {
+		q->pool_jobs++;
+		spin_unlock_bh(&q->pool_lock);
+		queue_work(wq, &job->work);
+		return;
+	}
+	list_add_tail(&job->node, &q->pool_wait);
+	q->pool_waiting++;
+	spin_unlock_bh(&q->pool_lock);
+	nrtls_event(NRTLS_EV_POOL_WAITS);
+}
+
+void nrtls_quota_pool_done(struct nrtls_quota *q, struct workqueue_struct *wq)
+{
+	struct nrtls_pool_job *next;
+
+	spin_lock_bh(&q->pool_lock);
+	next = list_first_entry_or_null(&q->pool_wait, struct nrtls_pool_job,
+					node);
+	if (next) {
+		/* It takes the place of the job that ended. */
+		list_del(&next->node);
+		q->pool_waiting--;
+	} else {
+		q->pool_jobs--;
+	}
+	spin_unlock_bh(&q->pool_lock);
+	if (next)
+		queue_work(wq, &next->work);
+}
+
 static int quotas_show(struct seq_file *m, void *v)
 {
 	struct nrtls_quota *q;
 	unsigned int bkt;
 
-	seq_puts(m, "uid contexts sockets\n");
+	seq_puts(m, "uid contexts sockets pool waiting\n");
 	rcu_read_lock();
-	hash_for_each_rcu(quotas, bkt, q, node)
-		seq_printf(m, "%u %d %d\n", from_kuid(&init_user_ns, q->uid),
+	hash_for_each_rcu(quotas, bkt, q, node) {
+		spin_lock_bh(&q->pool_lock);
+		seq_printf(m, "%u %d %d %u %u\n",
+			   from_kuid(&init_user_ns, q->uid),
 			   atomic_read(&q->used[NRTLS_QUOTA_CTX]),
-			   atomic_read(&q->used[NRTLS_QUOTA_SOCK]));
+			   atomic_read(&q->used[NRTLS_QUOTA_SOCK]),
+			   q->pool_jobs, q->pool_waiting);
+		spin_unlock_bh(&q->pool_lock);
+	}
 	rcu_read_unlock();
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/workqueue.h>
 
 /*
  * Per-user quotas on what any user can make nrtls create, keyed by a uid
@@ -31,6 +32,25 @@ void nrtls_quota_put(struct nrtls_quota *q);
 /* Take one of @kind: 0, or -EDQUOT over the limit. */
 int nrtls_quota_charge(struct nrtls_quota *q, enum nrtls_quota_kind kind);
 void nrtls_quota_uncharge(struct nrtls_quota *q, enum nrtls_quota_kind kind);
+
+/*
+ * A job on a pool all users share (the read pool), counted for its user:
+ * one whose jobs never end (its own FUSE daemon's reads) holds at most
+ * its share of the pool, not all of it.
+ */
+struct nrtls_pool_job {
+	struct work_struct work;
+	struct list_head node;		/* waiting for its user's share */
+};
+
+/*
+ * Queue @job on @wq for @q's user, if it has fewer than @share jobs on
+ * the pool; else it waits, in order, for one of them to end.  Each queued
+ * job calls nrtls_quota_pool_done() when it ends.
+ */
+void nrtls_quota_pool_queue(struct nrtls_quota *q, struct workqueue_struct *wq,
+			    struct nrtls_pool_job *job, unsigned int share);
+void nrtls_quota_pool_done(struct nrtls_quota *q, struct workqueue_struct *wq);
 
 struct dentry;
 

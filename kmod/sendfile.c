@@ -42,7 +42,7 @@
 static unsigned int io_workers = 4;
 module_param(io_workers, uint, 0444);
 MODULE_PARM_DESC(io_workers,
-		 "Read jobs running at once, for all file systems (default 4)");
+		 "Read jobs one user may have running at once, on all file systems (default 4)");
 
 /* Most pages an NRTLS_SF_READAHEAD hint may ask for. */
 #define SF_RA_MAX	4096
@@ -100,6 +100,22 @@ static void job_leave(struct owner_ctx *c)
 	revert_creds(c->cred);
 	kthread_associate_blkcg(NULL);
 	set_active_memcg(c->memcg);
+}
+
+/*
+ * The pool's jobs are counted for the user of the queue they read for
+ * (its creator's quota): at most io_workers each, so that one user's
+ * reads that never end (a FUSE daemon of its own) leave the others the
+ * rest of the pool.  The queue outlives its jobs: they hold a reference.
+ */
+static void pool_queue(struct nrtls_sq *sq, struct nrtls_pool_job *job)
+{
+	nrtls_quota_pool_queue(sq->quota, io_wq, job, io_workers);
+}
+
+static void pool_done(struct nrtls_sq *sq)
+{
+	nrtls_quota_pool_done(sq->quota, io_wq);
 }
 
 /* --- requests ------------------------------------------------------------ */
@@ -239,7 +255,7 @@ struct nrtls_req *nrtls_sf_req_new(const struct nrtls_sendfile *a,
 	/* The queue's, the issuer's, and the command's until its CQE. */
 	refcount_set(&req->ref, ucmd ? 3 : 2);
 	INIT_LIST_HEAD(&req->node);
-	INIT_WORK(&req->ra_work, sf_ra_job);
+	INIT_WORK(&req->ra_job.work, sf_ra_job);
 	init_waitqueue_head(&req->wait);
 	req->id = atomic64_inc_return(&req_ids);
 	req->sockfile = sockfile;
@@ -472,7 +488,7 @@ static struct folio *job_folio(struct nrtls_req *req, pgoff_t index, int *err)
  */
 static void sf_read_job(struct work_struct *work)
 {
-	struct nrtls_seg *seg = container_of(work, struct nrtls_seg, read_work);
+	struct nrtls_seg *seg = container_of(work, struct nrtls_seg, read_job.work);
 	struct nrtls_req *req = seg->req;
 	pgoff_t index = seg->pos >> PAGE_SHIFT;
 	loff_t end = seg->pos + seg->len;
@@ -513,6 +529,7 @@ static void sf_read_job(struct work_struct *work)
 			err = -EIO;
 	}
 	seg->err = err ?: (n ? 0 : -EIO);
+	pool_done(seg->sq);
 	nrtls_sq_io_done(seg);
 }
 
@@ -524,7 +541,7 @@ static void sf_read_job(struct work_struct *work)
  */
 static void sf_retry_job(struct work_struct *work)
 {
-	struct nrtls_seg *seg = container_of(work, struct nrtls_seg, read_work);
+	struct nrtls_seg *seg = container_of(work, struct nrtls_seg, read_job.work);
 	struct nrtls_req *req = seg->req;
 	struct address_space *mapping = req->mapping;
 	struct owner_ctx c;
@@ -567,6 +584,7 @@ static void sf_retry_job(struct work_struct *work)
 			sf_read_folio(req, folio);
 	}
 	job_leave(&c);
+	pool_done(seg->sq);
 	nrtls_sq_io_done(seg);
 }
 
@@ -583,16 +601,16 @@ static bool sf_seg_retry(struct nrtls_seg *seg, struct folio *folio)
 	nrtls_event(NRTLS_EV_SF_IO_RETRIES);
 	trace_nrtls_sf_retry(seg->req->id, seg->pos, seg->len,
 			     READ_ONCE(folio->mapping) != seg->req->mapping);
-	INIT_WORK(&seg->read_work, sf_retry_job);
+	INIT_WORK(&seg->read_job.work, sf_retry_job);
 	/* The job's reference, dropped by nrtls_sq_io_done(). */
 	refcount_inc(&seg->sq->ref);
-	queue_work(io_wq, &seg->read_work);
+	pool_queue(seg->sq, &seg->read_job);
 	return true;
 }
 
 static void sf_buf_read(struct work_struct *work)
 {
-	struct nrtls_seg *seg = container_of(work, struct nrtls_seg, read_work);
+	struct nrtls_seg *seg = container_of(work, struct nrtls_seg, read_job.work);
 	struct nrtls_req *req = seg->req;
 	loff_t pos = seg->pos;
 	struct owner_ctx c;
@@ -609,6 +627,7 @@ static void sf_buf_read(struct work_struct *work)
 		if (n != seg->len)
 			seg->err = n < 0 ? n : -EIO;
 	}
+	pool_done(seg->sq);
 	nrtls_sq_io_done(seg);
 }
 
@@ -619,11 +638,11 @@ static void sf_queue_job(struct nrtls_sq *sq, struct nrtls_seg *seg,
 	nrtls_sq_link(sq, seg);
 	nrtls_sq_io_start(sq, seg);
 	seg->req->pos += seg->len;
-	INIT_WORK(&seg->read_work, fn);
+	INIT_WORK(&seg->read_job.work, fn);
 	/* The job's reference, dropped by nrtls_sq_io_done(). */
 	refcount_inc(&sq->ref);
 	nrtls_event(NRTLS_EV_SF_READ_JOBS);
-	queue_work(io_wq, &seg->read_work);
+	pool_queue(sq, &seg->read_job);
 }
 
 /* No ->read_folio: copy the data in on the read pool. */
@@ -670,7 +689,7 @@ static struct nrtls_seg *sf_miss_seg(struct nrtls_sq *sq, struct nrtls_req *req,
 
 static void sf_ra_job(struct work_struct *work)
 {
-	struct nrtls_req *req = container_of(work, struct nrtls_req, ra_work);
+	struct nrtls_req *req = container_of(work, struct nrtls_req, ra_job.work);
 	struct folio *folio = req->ra_folio;
 	struct owner_ctx c;
 
@@ -680,6 +699,7 @@ static void sf_ra_job(struct work_struct *work)
 	job_leave(&c);
 	folio_put(folio);
 	clear_bit(NRTLS_REQ_RA_QUEUED, &req->cmd_flags);
+	pool_done(req->sq);
 	nrtls_req_put(req);
 }
 
@@ -693,7 +713,7 @@ static void sf_async_readahead(struct nrtls_req *req, struct folio *folio)
 	folio_get(folio);
 	req->ra_folio = folio;
 	refcount_inc(&req->ref);
-	queue_work(io_wq, &req->ra_work);
+	pool_queue(req->sq, &req->ra_job);
 }
 
 /*
@@ -921,7 +941,8 @@ long nrtls_sf_ioctl(unsigned int cmd, void __user *uarg)
 int nrtls_sf_init(void)
 {
 	/* Its CPUs are settable like the push workqueue's (WQ_SYSFS). */
-	io_wq = alloc_workqueue("nrtls_io", WQ_UNBOUND | WQ_SYSFS, io_workers ?: 1);
+	/* Each user's share is io_workers: room for many users at once. */
+	io_wq = alloc_workqueue("nrtls_io", WQ_UNBOUND | WQ_SYSFS, 0);
 	return io_wq ? 0 : -ENOMEM;
 }
 

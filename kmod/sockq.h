@@ -13,6 +13,7 @@
 #include <linux/workqueue.h>
 #include <net/sock.h>
 
+#include "quota.h"
 #include "uapi/linux/nrtls.h"
 
 struct cgroup_subsys_state;
@@ -70,7 +71,7 @@ struct nrtls_seg {
 	/* A read job runs first, a waiter after it: never both at once. */
 	union {
 		struct wait_page_queue wpq;
-		struct work_struct read_work;
+		struct nrtls_pool_job read_job;
 	};
 	struct llist_node done;		/* read completed, for the worker */
 };
@@ -127,7 +128,7 @@ struct nrtls_req {
 	wait_queue_head_t wait;		/* ioctl caller */
 	struct io_uring_cmd *ucmd;	/* io_uring caller */
 	struct nrtls_owner owner;
-	struct work_struct ra_work;	/* asynchronous readahead */
+	struct nrtls_pool_job ra_job;	/* asynchronous readahead */
 	struct folio *ra_folio;		/* ...at this folio */
 };
 

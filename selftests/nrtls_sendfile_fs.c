@@ -8,6 +8,7 @@
  * a queue that fails meanwhile must complete new requests at once.
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <netinet/in.h>
@@ -18,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -365,6 +367,83 @@ TEST_F_TIMEOUT(fuse, failed_queue_completes_new_requests, 120)
 	EXPECT_EQ(-1, send(self->snd, &c, 1, MSG_NOSIGNAL));
 	EXPECT_EQ(EIO, errno);
 	close(sparse);
+}
+
+#define OTHER_USER 4244
+#define HOG_FILES 8
+
+/*
+ * Another user's read on the pool (a hole of its own memfd: shmem has no
+ * ->read_folio), received within @secs: 0, or the step that failed.
+ */
+static int other_user_read(int secs)
+{
+	struct timeval tmo = { .tv_sec = secs };
+	int dev, snd, rcv, fd;
+	char buf[65536];
+	size_t got = 0;
+	ssize_t n;
+	uint64_t q;
+
+	if (setgroups(0, NULL) || setresgid(OTHER_USER, OTHER_USER, OTHER_USER) ||
+	    setresuid(OTHER_USER, OTHER_USER, OTHER_USER))
+		return 1;
+	dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
+	fd = memfd_create("nrtls-hole", MFD_CLOEXEC);
+	if (dev < 0 || fd < 0 || ftruncate(fd, sizeof(buf)) || nrtls_tcp_pair(&snd, &rcv))
+		return 2;
+	setsockopt(rcv, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	if (nrtls_sendfile(dev, snd, fd, 0, 0, NULL, 0, 0, &q) || q != sizeof(buf))
+		return 3;
+	while (got < sizeof(buf) && (n = recv(rcv, buf, sizeof(buf) - got, 0)) > 0)
+		got += n;
+	return got == sizeof(buf) ? 0 : 4;
+}
+
+/*
+ * The read pool is shared by every user, and a FUSE daemon (which any
+ * user can run, in a namespace of its own) decides when its reads end:
+ * one user's reads that never end must not keep another user's reads
+ * from the pool.  Each user has at most io_workers jobs on it at once.
+ */
+TEST_F_TIMEOUT(fuse, one_user_cannot_hold_the_read_pool, 120)
+{
+	int snd[HOG_FILES], rcv[HOG_FILES], fd[HOG_FILES], status;
+	long started = nrtls_read_stat("events", "sf_read_jobs");
+	long waits = nrtls_read_stat("events", "sf_pool_waits");
+	pid_t pid;
+	uint64_t q;
+
+	for (int i = 0; i < HOG_FILES; i++) {
+		/* Small: after the gate, each read still takes 100 ms. */
+		fd[i] = open_fs_file(&self->fs, "gated", 64 * 1024, 60 + i);
+		ASSERT_LE(0, fd[i]);
+		ASSERT_EQ(0, nrtls_tcp_pair(&snd[i], &rcv[i]));
+		ASSERT_EQ(0, nrtls_sendfile(self->dev, snd[i], fd[i], 0, 0, NULL, 0, 0, &q));
+	}
+	/* Reads for all of them were queued; none can end. */
+	EXPECT_LE(started + HOG_FILES, nrtls_read_stat("events", "sf_read_jobs"));
+	EXPECT_LT(0, reads_in_flight());
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(other_user_read(30));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("the other user's read: step %d failed (4: not received in 30 s)",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	/* ...and the first user's reads were at the gate all along. */
+	EXPECT_LT(0, reads_in_flight());
+	/* Past its share, they waited for their user's jobs, not in the pool. */
+	EXPECT_LT(waits, nrtls_read_stat("events", "sf_pool_waits"));
+
+	nrtls_slowfs_gate(&self->fs, true);
+	for (int i = 0; i < HOG_FILES; i++) {
+		close(snd[i]);
+		close(rcv[i]);
+		close(fd[i]);
+	}
+	EXPECT_TRUE(nrtls_wait_idle(60000));
 }
 
 /*
