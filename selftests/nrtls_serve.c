@@ -710,6 +710,105 @@ TEST_F(srv, reset_mid_response)
 	}
 }
 
+/*
+ * A TLS client of the server's, on a blocking socket: TLS @version ("1.2"
+ * or "1.3"), with @ciphers (TLS 1.2's) unless NULL.  NULL if it fails.
+ */
+static SSL *tls_connect(int port, const char *version, const char *ciphers, int *fdp)
+{
+	int v = strcmp(version, "1.3") ? TLS1_2_VERSION : TLS1_3_VERSION;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	int fd = nrtls_connect_port(port);
+	SSL *ssl = NULL;
+
+	if (!ctx || fd < 0 || !SSL_CTX_set_min_proto_version(ctx, v) ||
+	    !SSL_CTX_set_max_proto_version(ctx, v) ||
+	    (ciphers && !SSL_CTX_set_cipher_list(ctx, ciphers)))
+		goto fail;
+	ssl = SSL_new(ctx);
+	if (!ssl || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1)
+		goto fail;
+	SSL_CTX_free(ctx);	/* the SSL holds its own reference */
+	*fdp = fd;
+	return ssl;
+fail:
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* True if nrtls-serve has exited (it is reaped, stop_server() then passes). */
+static bool server_gone(struct server *s)
+{
+	int status;
+
+	if (s->pid <= 0 || waitpid(s->pid, &status, WNOHANG) != s->pid)
+		return false;
+	s->pid = 0;
+	return true;
+}
+
+/* Read until the server closes (or 30 s pass); false if it never did. */
+static bool closed_by_server(int fd)
+{
+	struct timeval tv = { .tv_sec = 30 };
+	char buf[16384];
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/*
+ * A TLS connection whose encryption stayed in OpenSSL (a CBC suite, which
+ * kTLS does not take) sends two pipelined requests and more, then a record
+ * that does not decrypt, all at once: the server reads the requests, then
+ * fails, and its response to the first fails at once in SSL_write.  The
+ * connection goes with what it had buffered; the server serves on (it used
+ * to write the rest of the buffer into the freed connection).
+ */
+TEST_F_TIMEOUT(srv, tls_response_fails_at_once, 120)
+{
+	static const char req[] = "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+				  "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\nGET /ind";
+	/* An application data record of zeros: no key opens it. */
+	static const uint8_t bad[5 + 64] = { 23, 3, 3, 0, 64 };
+	char resp[4096];
+
+	for (int i = 0; i < 20; i++) {
+		uint8_t out[4096];
+		BIO *mem = BIO_new(BIO_s_mem());
+		char *rec;
+		long len;
+		SSL *ssl;
+		int fd;
+
+		ssl = tls_connect(self->s.https, "1.2", "ECDHE-ECDSA-AES128-SHA", &fd);
+		ASSERT_NE(NULL, ssl) TH_LOG("TLS 1.2 with a CBC suite: %s", server_gone(&self->s) ?
+					    "nrtls-serve died" : "refused");
+		ASSERT_NE(NULL, mem);
+		/* The requests' records go to memory, to be sent in one write. */
+		SSL_set0_wbio(ssl, mem);
+		ASSERT_EQ((int)strlen(req), SSL_write(ssl, req, strlen(req)));
+		len = BIO_get_mem_data(mem, &rec);
+		ASSERT_GT(len, 0);
+		ASSERT_GE(sizeof(out), len + sizeof(bad));
+		memcpy(out, rec, len);
+		memcpy(out + len, bad, sizeof(bad));
+		ASSERT_EQ((ssize_t)(len + sizeof(bad)), write(fd, out, len + sizeof(bad)));
+		EXPECT_TRUE(closed_by_server(fd));
+		SSL_free(ssl);
+		close(fd);
+	}
+	ASSERT_FALSE(server_gone(&self->s)) TH_LOG("nrtls-serve died");
+	EXPECT_EQ(200, raw(self->s.http, "GET /f4096.bin HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_TRUE(fds_back_to(self->s.pid, self->fds));
+}
+
 /* SIGTERM: responses in flight finish, new connections are refused. */
 TEST_F_TIMEOUT(srv, graceful_shutdown, 60)
 {

@@ -404,6 +404,24 @@ static bool op_step(struct nrtls *n, struct nrtls_op *op)
 	return false;
 }
 
+/*
+ * An operation that fails before anything of it is in the ring gives back
+ * what it took (its buffer, its pipe, clean: nothing went into it), since
+ * no completion will come to do it.
+ */
+static void op_release(struct nrtls *n, struct nrtls_op *op)
+{
+	struct nrtls_op_state *s = &op->priv;
+
+	if (s->pipe >= 0) {
+		pipe_put(n, s->pipe, false);
+		s->pipe = -1;
+		pipe_resume(n);
+	}
+	free(s->buf);
+	s->buf = NULL;
+}
+
 int nrtls_sendfile(struct nrtls *n, struct nrtls_op *op)
 {
 	struct nrtls_op_state *s = &op->priv;
@@ -468,15 +486,19 @@ int nrtls_sendfile(struct nrtls *n, struct nrtls_op *op)
 	}
 	if (op_step(n, op))
 		return 0;
-	if (s->err)
+	if (s->err) {
+		op_release(n, op);
 		return s->err;
+	}
 	/*
 	 * Finished already (nothing to send, or SSL_write took it all): the
 	 * completion still comes through the ring, like every other.
 	 */
 	sqe = get_sqe(n);
-	if (!sqe)
+	if (!sqe) {
+		op_release(n, op);
 		return -EBUSY;
+	}
 	io_uring_prep_nop(sqe);
 	set_data(sqe, op, R_NOP);
 	s->inflight = 1;

@@ -284,8 +284,12 @@ static void log_request(struct conn *c, uint64_t bytes)
 
 static void process(struct worker *w, struct conn *c);
 
-/* Hand the head (and file range) to libnrtls. */
-static void respond(struct worker *w, struct conn *c, const struct response *r,
+/*
+ * Hand the head (and file range) to libnrtls.  False if it failed at once:
+ * the connection is closed then, and may be freed (c->in with it), so the
+ * caller must not touch it again.
+ */
+static bool respond(struct worker *w, struct conn *c, const struct response *r,
 		    int file, bool keep_alive)
 {
 	const char *buf = c->out ? c->out : c->head, *hend;
@@ -320,7 +324,7 @@ static void respond(struct worker *w, struct conn *c, const struct response *r,
 		c->status = 500;
 		log_request(c, 0);
 		conn_close(w, c);
-		return;
+		return false;
 	}
 	c->responding = true;
 	c->pending++;
@@ -329,15 +333,16 @@ static void respond(struct worker *w, struct conn *c, const struct response *r,
 	c->deadline = 0;
 	stats.requests++;
 	stats.status[r->status / 100 % 6]++;
+	return true;
 }
 
-static void respond_error(struct worker *w, struct conn *c, int status)
+static bool respond_error(struct worker *w, struct conn *c, int status)
 {
 	struct response r;
 
 	response_error(status, false, c->head, sizeof(c->head), &r);
 	c->in_len = 0;	/* nothing after a bad request is trusted */
-	respond(w, c, &r, -1, false);
+	return respond(w, c, &r, -1, false);
 }
 
 /*
@@ -370,7 +375,8 @@ static const char *precompressed(const struct http_request *req, const char *pat
 	return NULL;
 }
 
-static void handle(struct worker *w, struct conn *c, const struct http_request *req)
+/* The response to @req; false as respond()'s. */
+static bool handle(struct worker *w, struct conn *c, const struct http_request *req)
 {
 	char path[4096], name[4096];
 	struct response r;
@@ -379,13 +385,11 @@ static void handle(struct worker *w, struct conn *c, const struct http_request *
 	int fd, ret;
 
 	if (req->has_body) {
-		respond_error(w, c, 413);
-		return;
+		return respond_error(w, c, 413);
 	}
 	if (req->method == HTTP_OTHER) {
 		response_error(405, req->keep_alive, c->head, sizeof(c->head), &r);
-		respond(w, c, &r, -1, req->keep_alive);
-		return;
+		return respond(w, c, &r, -1, req->keep_alive);
 	}
 	if (cfg->stats_endpoint && req->target_len == strlen(STATS_PATH) &&
 	    !memcmp(req->target, STATS_PATH, req->target_len)) {
@@ -396,8 +400,7 @@ static void handle(struct worker *w, struct conn *c, const struct http_request *
 			      sizeof(c->head), &r);
 		if (req->method == HTTP_HEAD)
 			r.head_len -= strlen(body);
-		respond(w, c, &r, -1, req->keep_alive);
-		return;
+		return respond(w, c, &r, -1, req->keep_alive);
 	}
 	if (cfg->stats_endpoint && req->target_len == strlen(METRICS_PATH) &&
 	    !memcmp(req->target, METRICS_PATH, req->target_len)) {
@@ -406,15 +409,13 @@ static void handle(struct worker *w, struct conn *c, const struct http_request *
 
 		c->out = malloc(METRICS_MAX);
 		if (!c->out) {
-			respond_error(w, c, 503);
-			return;
+			return respond_error(w, c, 503);
 		}
 		response_body("text/plain; version=0.0.4", body, req->keep_alive, c->out,
 			      METRICS_MAX, &r);
 		if (req->method == HTTP_HEAD)
 			r.head_len -= n;
-		respond(w, c, &r, -1, req->keep_alive);
-		return;
+		return respond(w, c, &r, -1, req->keep_alive);
 	}
 	ret = http_target_path(req->target, req->target_len, path, sizeof(path));
 	if (!ret && !cfg->dotfiles && http_path_hidden(path))
@@ -428,15 +429,13 @@ static void handle(struct worker *w, struct conn *c, const struct http_request *
 		/* A Location that would not fit in the head: too long a URI. */
 		if (http_dir_location(path, req->target, req->target_len, loc, sizeof(loc))) {
 			response_redirect(loc, req->keep_alive, c->head, sizeof(c->head), &r);
-			respond(w, c, &r, -1, req->keep_alive);
-			return;
+			return respond(w, c, &r, -1, req->keep_alive);
 		}
 		fd = -414;
 	}
 	if (fd < 0) {
 		response_error(-fd, req->keep_alive, c->head, sizeof(c->head), &r);
-		respond(w, c, &r, -1, req->keep_alive);
-		return;
+		return respond(w, c, &r, -1, req->keep_alive);
 	}
 	encoding = precompressed(req, path, name, &fd, &st);
 	response_file(req, &st, mime_type(name), encoding, req->keep_alive, c->head,
@@ -445,7 +444,7 @@ static void handle(struct worker *w, struct conn *c, const struct http_request *
 		close(fd);
 		fd = -1;
 	}
-	respond(w, c, &r, fd, req->keep_alive);
+	return respond(w, c, &r, fd, req->keep_alive);
 }
 
 /* Serve every complete request in the buffer, one at a time. */
@@ -485,7 +484,9 @@ static void process(struct worker *w, struct conn *c)
 	log_field(c->line, sizeof(c->line), line, strlen(line));
 	log_field(c->referer, sizeof(c->referer), req.referer, req.referer_len);
 	log_field(c->agent, sizeof(c->agent), req.user_agent, req.user_agent_len);
-	handle(w, c, &req);
+	/* Closed (and perhaps freed) if the response failed at once. */
+	if (!handle(w, c, &req))
+		return;
 	/* The head is parsed and copied into the response: drop it. */
 	if (c->in_len >= (size_t)n) {
 		memmove(c->in, c->in + n, c->in_len - n);
