@@ -1036,6 +1036,29 @@ TEST_F_TIMEOUT(ops, several_listeners, 60)
 }
 
 /*
+ * Each thread's ring is sized from --max-conns and --threads, within what
+ * the kernel takes: a completion queue no smaller than the submission
+ * queue (few connections a thread) and of at most 65536 entries (many).
+ */
+TEST_F_TIMEOUT(ops, ring_sizes, 60)
+{
+	static const char *const cases[] = {
+		"--max-conns 100", "--threads 32 --max-conns 10000", "--threads 1 --max-conns 20000",
+	};
+	char args[256], url[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int p = nrtls_free_port();
+
+		snprintf(args, sizeof(args), "--http 127.0.0.1:%d %s", p, cases[i]);
+		ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s: %s", cases[i], slurp(self->err));
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/index.html", p);
+		EXPECT_EQ(0, curl_ok("", url)) TH_LOG("%s: %s", cases[i], slurp(self->err));
+		EXPECT_EQ(0, stop_server(&self->s)) TH_LOG("%s: %s", cases[i], slurp(self->err));
+	}
+}
+
+/*
  * An address some other server holds is refused, as nginx refuses it, even
  * when that server shares it (SO_REUSEPORT, same user): nrtls-serve's
  * threads share their sockets among themselves only.

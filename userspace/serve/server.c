@@ -49,6 +49,8 @@
 #define STATS_PATH	"/.nrtls/stats"
 #define METRICS_PATH	"/.nrtls/metrics"
 #define METRICS_MAX	4096
+#define SQ_ENTRIES	4096	/* each ring's submission queue */
+#define CQ_MAX		65536	/* the most CQ entries the kernel gives a ring */
 
 enum kind { K_ACCEPT, K_RECV, K_POLL, K_TIMER, K_WAKE, K_CANCEL };
 
@@ -929,16 +931,26 @@ static int worker_init(struct worker *w, int id)
 	};
 	struct io_uring_buf_reg reg = { .ring_entries = NBUFS, .bgid = BGID };
 	unsigned int per = cfg->max_conns / cfg->threads + 1;
+	uint64_t cq = (uint64_t)per * 4 + 64;
+	int ret;
 
 	w->id = id;
 	w->max = per;
-	/* Every connection may have a recv or poll, and an operation of two SQEs. */
-	p.cq_entries = per * 4 + 64;
-	if (io_uring_queue_init_params(4096, &w->ring, &p)) {
+	/*
+	 * Every connection may have a recv or poll, and an operation of two
+	 * SQEs.  The kernel takes no fewer CQ entries than SQ entries and no
+	 * more than CQ_MAX; beyond that, completions that do not fit wait in
+	 * its overflow list (IORING_FEAT_NODROP), none is lost.
+	 */
+	p.cq_entries = cq < SQ_ENTRIES ? SQ_ENTRIES : cq > CQ_MAX ? CQ_MAX : cq;
+	ret = io_uring_queue_init_params(SQ_ENTRIES, &w->ring, &p);
+	if (ret) {
 		/* Before 6.1: cooperative task work, which 5.19 has. */
 		p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
-		if (io_uring_queue_init_params(4096, &w->ring, &p)) {
-			perror("nrtls-serve: io_uring");
+		ret = io_uring_queue_init_params(SQ_ENTRIES, &w->ring, &p);
+		if (ret) {
+			/* liburing returns -errno and may leave errno alone. */
+			fprintf(stderr, "nrtls-serve: io_uring: %s\n", strerror(-ret));
 			return -1;
 		}
 	}
