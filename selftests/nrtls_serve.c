@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1056,6 +1057,47 @@ TEST_F_TIMEOUT(ops, ring_sizes, 60)
 		EXPECT_EQ(0, curl_ok("", url)) TH_LOG("%s: %s", cases[i], slurp(self->err));
 		EXPECT_EQ(0, stop_server(&self->s)) TH_LOG("%s: %s", cases[i], slurp(self->err));
 	}
+}
+
+/*
+ * --header-timeout counts from a head's first byte: a client that sends a
+ * byte of it every 0.4 s is cut off, though the server hears from it far
+ * more often than that.  And a TLS client's first request gets the header
+ * timeout after the handshake too, not the (here much longer) idle one.
+ */
+TEST_F_TIMEOUT(ops, header_timeout_from_first_byte, 120)
+{
+	const char *head = "GET /index.html HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+	int p = nrtls_free_port(), ps = nrtls_free_port(), fd, tfd;
+	bool closed = false;
+	char args[512];
+	SSL *ssl;
+
+	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --https 127.0.0.1:%d --cert %s "
+		 "--key %s --header-timeout 2 --idle-timeout 600", p, ps, self->s.cert,
+		 self->s.key);
+	ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+	fd = nrtls_connect_port(p);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)strlen(head), write(fd, head, strlen(head)));
+	/* Up to 30 s (a generous bound, not the server's timeout). */
+	for (int i = 0; i < 75 && !closed; i++) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char c;
+
+		if (poll(&pfd, 1, 400) > 0)
+			closed = read(fd, &c, 1) <= 0;	/* no response: an end or a reset */
+		else
+			closed = send(fd, "a", 1, MSG_NOSIGNAL) != 1;
+	}
+	EXPECT_TRUE(closed) TH_LOG("a head sent a byte at a time was never cut off");
+	close(fd);
+
+	ssl = tls_connect(ps, "1.3", NULL, &tfd);
+	ASSERT_NE(NULL, ssl);
+	EXPECT_TRUE(closed_by_server(tfd)) TH_LOG("no header timeout after the TLS handshake");
+	SSL_free(ssl);
+	close(tfd);
 }
 
 /*

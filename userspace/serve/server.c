@@ -66,6 +66,7 @@ struct conn {
 	char *in;			/* request bytes, up to max_head */
 	size_t in_len;
 	uint64_t deadline;		/* ms; 0: none */
+	uint64_t head_start;		/* ms: the awaited head's clock; 0: idle */
 	uint64_t acked;			/* bytes the peer had acked at the last check */
 	uint64_t progress;		/* ms of the last change */
 	struct nrtls_op op;
@@ -221,9 +222,19 @@ static void conn_close(struct worker *w, struct conn *c)
 		conn_free(w, c);
 }
 
+/*
+ * Waiting for a request.  A head must be complete within --header-timeout
+ * of its first byte, however slowly it trickles in, and a connection's
+ * first request within that of the connection being ready for it
+ * (accepted, or its TLS handshake done); between requests, the
+ * connection may idle for --idle-timeout.
+ */
 static void set_idle(struct worker *w, struct conn *c)
 {
-	c->deadline = w->now + (c->in_len ? cfg->header_timeout : cfg->idle_timeout) * 1000ull;
+	if (c->in_len && !c->head_start)
+		c->head_start = w->now;
+	c->deadline = c->head_start ? c->head_start + cfg->header_timeout * 1000ull
+				    : w->now + cfg->idle_timeout * 1000ull;
 }
 
 /*
@@ -480,6 +491,7 @@ static void process(struct worker *w, struct conn *c)
 		return;
 	}
 	c->t0 = w->now;
+	c->head_start = 0;	/* the next head's clock starts with its first byte */
 	snprintf(line, sizeof(line), "%.*s %.*s HTTP/1.%d", (int)req.method_len,
 		 req.method_str, (int)(req.target_len < 200 ? req.target_len : 200),
 		 req.target, req.minor);
@@ -594,6 +606,7 @@ static void tls_continue(struct worker *w, struct conn *c)
 		break;
 	}
 	c->handshaking = false;
+	c->head_start = w->now;
 	stats.tls_handshakes++;
 	k = nrtls_tls_ktls_rx(c->ssl);
 	if (k & NRTLS_KTLS_TX)
@@ -661,8 +674,9 @@ static void on_accept(struct worker *w, int which, int fd, bool more)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, ip, sizeof(ip));
 		snprintf(c->peer, sizeof(c->peer), "%s", ip);
 	}
+	/* The TLS handshake, then the first request, within --header-timeout. */
+	c->head_start = w->now;
 	set_idle(w, c);
-	c->deadline = w->now + cfg->header_timeout * 1000ull;
 	if (c->tls) {
 		c->ssl = tls_new();
 		if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
