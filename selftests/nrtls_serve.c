@@ -810,6 +810,57 @@ TEST_F_TIMEOUT(srv, tls_response_fails_at_once, 120)
 	EXPECT_TRUE(fds_back_to(self->s.pid, self->fds));
 }
 
+/*
+ * @n pipelined requests for f1.bin, the last with "Connection: close", in
+ * @buf (of @size); their length.
+ */
+static size_t pipelined(char *buf, size_t size, int n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += snprintf(buf + len, size - len, "GET /f1.bin HTTP/1.1\r\nHost: x\r\n%s\r\n",
+				i == n - 1 ? "Connection: close\r\n" : "");
+	return len;
+}
+
+/* The complete 200 responses of f1.bin (one byte of body) in @resp. */
+static int count_responses(const char *resp, size_t len)
+{
+	const char *p = resp, *end = resp + len, *eoh;
+	int n = 0;
+
+	while (p < end && (eoh = memmem(p, end - p, "\r\n\r\n", 4)) && eoh + 5 <= end) {
+		if (strncmp(p, "HTTP/1.1 200 ", 13))
+			break;
+		n++;
+		p = eoh + 5;
+	}
+	return p == end ? n : -n - 1;
+}
+
+/*
+ * 400 requests pipelined in one write, more than --max-header (8 KiB)
+ * holds: each one gets its response, then the connection ends.
+ */
+TEST_F_TIMEOUT(srv, pipelined_beyond_max_header, 60)
+{
+	static char req[32768], resp[262144];
+	struct timeval tv = { .tv_sec = 30 };
+	size_t len = pipelined(req, sizeof(req), 400), got = 0;
+	int fd = nrtls_connect_port(self->s.http);
+	ssize_t n;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LT(8192, len);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ASSERT_EQ((ssize_t)len, write(fd, req, len));
+	while (got < sizeof(resp) && (n = read(fd, resp + got, sizeof(resp) - got)) > 0)
+		got += n;
+	EXPECT_EQ(400, count_responses(resp, got)) TH_LOG("%zu bytes", got);
+	close(fd);
+}
+
 /* SIGTERM: responses in flight finish, new connections are refused. */
 TEST_F_TIMEOUT(srv, graceful_shutdown, 60)
 {

@@ -58,6 +58,7 @@ struct conn {
 	int fd;
 	bool used, tls, handshaking, closing, eof;
 	bool recv_armed, poll_armed, responding, keep_alive;
+	bool recv_paused;		/* its multishot recv is being cancelled */
 	bool shut_wr;			/* the last response shuts the write side */
 	bool ktls_rx;			/* the kernel decrypts the requests */
 	bool rx_self;			/* ... set up by libnrtls: no SSL_read */
@@ -65,6 +66,8 @@ struct conn {
 	SSL *ssl;
 	char *in;			/* request bytes, up to max_head */
 	size_t in_len;
+	char *spill;			/* received bytes that in had no room for */
+	size_t spill_len, spill_cap;
 	uint64_t deadline;		/* ms; 0: none */
 	uint64_t head_start;		/* ms: the awaited head's clock; 0: idle */
 	uint64_t acked;			/* bytes the peer had acked at the last check */
@@ -165,7 +168,8 @@ static void arm_recv(struct worker *w, struct conn *c)
 {
 	struct io_uring_sqe *sqe;
 
-	if (c->recv_armed || c->closing)
+	/* Not while bytes wait in the spill: they go first. */
+	if (c->recv_armed || c->closing || c->spill_len)
 		return;
 	sqe = sqe_get(w);
 	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
@@ -197,6 +201,7 @@ static void conn_free(struct worker *w, struct conn *c)
 		close(c->file);
 	close(c->fd);
 	free(c->in);
+	free(c->spill);
 	free(c->out);
 	c->out = NULL;
 	c->used = false;
@@ -355,6 +360,7 @@ static bool respond_error(struct worker *w, struct conn *c, int status)
 
 	response_error(status, false, c->head, sizeof(c->head), &r);
 	c->in_len = 0;	/* nothing after a bad request is trusted */
+	c->spill_len = 0;
 	return respond(w, c, &r, -1, false);
 }
 
@@ -460,6 +466,20 @@ static bool handle(struct worker *w, struct conn *c, const struct http_request *
 	return respond(w, c, &r, fd, req->keep_alive);
 }
 
+/* Move what the spill holds into the request buffer, as far as it has room. */
+static void unspill(struct conn *c)
+{
+	size_t room = cfg->max_head - c->in_len;
+	size_t k = c->spill_len < room ? c->spill_len : room;
+
+	if (!k)
+		return;
+	memcpy(c->in + c->in_len, c->spill, k);
+	c->in_len += k;
+	memmove(c->spill, c->spill + k, c->spill_len - k);
+	c->spill_len -= k;
+}
+
 /* Serve every complete request in the buffer, one at a time. */
 static void process(struct worker *w, struct conn *c)
 {
@@ -469,6 +489,7 @@ static void process(struct worker *w, struct conn *c)
 
 	if (c->responding || c->closing || c->handshaking)
 		return;
+	unspill(c);
 	n = http_parse(c->in, c->in_len, limits, &req);
 	if (n < 0) {
 		log_field(c->line, sizeof(c->line), "", 0);
@@ -698,25 +719,71 @@ static void recycle_buf(struct worker *w, unsigned int bid)
 	io_uring_buf_ring_advance(w->br, 1);
 }
 
+/*
+ * The request buffer is full (requests pipelined behind one in progress):
+ * stop receiving until it has room, so that TCP holds the rest back.
+ * What the recv still brings before it stops goes to the spill.
+ */
+static void pause_recv(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!c->recv_armed || c->recv_paused)
+		return;
+	sqe = sqe_get(w);
+	io_uring_prep_cancel64(sqe, ud(c - w->conns, K_RECV), 0);
+	io_uring_sqe_set_data64(sqe, ud(0, K_CANCEL));
+	c->recv_paused = true;
+}
+
+/*
+ * Received bytes: into the request buffer, the rest (in order) to the
+ * spill.  False if there is no memory for them.
+ */
+static bool take_bytes(struct worker *w, struct conn *c, const char *p, size_t len)
+{
+	size_t room = c->spill_len ? 0 : cfg->max_head - c->in_len;
+	size_t k = len < room ? len : room;
+
+	memcpy(c->in + c->in_len, p, k);
+	c->in_len += k;
+	if (k == len)
+		return true;
+	if (c->spill_len + len - k > c->spill_cap) {
+		size_t cap = c->spill_cap ? c->spill_cap : BUF_SIZE;
+		char *n;
+
+		while (cap < c->spill_len + len - k)
+			cap *= 2;
+		n = realloc(c->spill, cap);
+		if (!n)
+			return false;
+		c->spill = n;
+		c->spill_cap = cap;
+	}
+	memcpy(c->spill + c->spill_len, p + k, len - k);
+	c->spill_len += len - k;
+	pause_recv(w, c);
+	return true;
+}
+
 static void on_recv(struct worker *w, struct conn *c, int res, unsigned int flags)
 {
+	bool paused = c->recv_paused, lost = false;
+
 	if (!(flags & IORING_CQE_F_MORE)) {
 		c->recv_armed = false;
+		c->recv_paused = false;
 		c->pending--;
 	}
 	if (flags & IORING_CQE_F_BUFFER) {
 		unsigned int bid = flags >> IORING_CQE_BUFFER_SHIFT;
-		size_t room = cfg->max_head - c->in_len;
 
-		if (res > 0) {
-			/* Beyond max_head the parser answers 431 anyway. */
-			memcpy(c->in + c->in_len, w->bufs + bid * BUF_SIZE,
-			       (size_t)res < room ? (size_t)res : room);
-			c->in_len += (size_t)res < room ? (size_t)res : room;
-		}
+		if (res > 0 && !c->closing)
+			lost = !take_bytes(w, c, w->bufs + bid * BUF_SIZE, res);
 		recycle_buf(w, bid);
 	}
-	if (c->closing) {
+	if (c->closing || lost) {
 		conn_close(w, c);
 		return;
 	}
@@ -724,7 +791,8 @@ static void on_recv(struct worker *w, struct conn *c, int res, unsigned int flag
 		w->recv_starved = true;	/* re-armed on the next tick */
 		return;
 	}
-	if (res <= 0)
+	/* Stopped by pause_recv(), not the end of the stream: re-armed by process(). */
+	if (res <= 0 && !(res == -ECANCELED && paused))
 		c->eof = true;
 	if (!c->responding)
 		process(w, c);
