@@ -861,6 +861,33 @@ TEST_F_TIMEOUT(srv, pipelined_beyond_max_header, 60)
 	close(fd);
 }
 
+/*
+ * 400 requests pipelined in one TLS record (one SSL_write, 14 KiB), more
+ * than --max-header (8 KiB) holds: OpenSSL has decrypted them all at once,
+ * so no poll for more input would wake the server for the rest.  Each
+ * gets its response, then the connection ends.
+ */
+TEST_F_TIMEOUT(tls, pipelined_in_one_record, 60)
+{
+	static char req[32768], resp[262144];
+	struct timeval tv = { .tv_sec = 30 };
+	size_t len = pipelined(req, sizeof(req), 400), got = 0;
+	SSL *ssl;
+	int fd, n;
+
+	ASSERT_LT(8192, len);
+	ASSERT_GE(16384, len);	/* one record */
+	ssl = tls_connect(self->s.https, variant->version, NULL, &fd);
+	ASSERT_NE(NULL, ssl);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ASSERT_EQ((int)len, SSL_write(ssl, req, len));
+	while (got < sizeof(resp) && (n = SSL_read(ssl, resp + got, sizeof(resp) - got)) > 0)
+		got += n;
+	EXPECT_EQ(400, count_responses(resp, got)) TH_LOG("%zu bytes", got);
+	SSL_free(ssl);
+	close(fd);
+}
+
 /* SIGTERM: responses in flight finish, new connections are refused. */
 TEST_F_TIMEOUT(srv, graceful_shutdown, 60)
 {

@@ -62,6 +62,7 @@ struct conn {
 	bool shut_wr;			/* the last response shuts the write side */
 	bool ktls_rx;			/* the kernel decrypts the requests */
 	bool rx_self;			/* ... set up by libnrtls: no SSL_read */
+	bool tls_more;			/* reading stopped with in full: more may wait */
 	unsigned int pending;		/* SQEs and operations in flight */
 	SSL *ssl;
 	char *in;			/* request bytes, up to max_head */
@@ -301,6 +302,7 @@ static void log_request(struct conn *c, uint64_t bytes)
 }
 
 static void process(struct worker *w, struct conn *c);
+static void tls_read(struct worker *w, struct conn *c);
 
 /*
  * Hand the head (and file range) to libnrtls.  False if it failed at once:
@@ -505,7 +507,13 @@ static void process(struct worker *w, struct conn *c)
 			return;
 		}
 		set_idle(w, c);
-		if (c->tls)
+		/*
+		 * Over TLS, once a full buffer stopped the reading, OpenSSL
+		 * may hold decrypted requests already: no POLLIN would say so.
+		 */
+		if (c->tls && c->tls_more)
+			tls_read(w, c);
+		else if (c->tls)
 			arm_poll(w, c, POLLIN);
 		else
 			arm_recv(w, c);
@@ -567,8 +575,14 @@ static void response_done(struct worker *w, struct nrtls_op *op)
 
 /* --- TLS ----------------------------------------------------------------- */
 
+/*
+ * Read requests until the buffer is full or nothing more is there, then
+ * serve them.  A full buffer never leaves process() wanting more (it
+ * holds a request, or too large a head), so the two recurse once at most.
+ */
 static void tls_read(struct worker *w, struct conn *c)
 {
+	c->tls_more = false;
 	if (c->rx_self) {
 		while (c->in_len < cfg->max_head) {
 			ssize_t n = nrtls_tls_recv(c->fd, c->in + c->in_len,
@@ -580,8 +594,9 @@ static void tls_read(struct worker *w, struct conn *c)
 			}
 			/* close_notify, reset, bad record, a key update */
 			c->eof = n != -EAGAIN;
-			break;
+			goto parse;
 		}
+		c->tls_more = true;
 		goto parse;
 	}
 	while (c->in_len < cfg->max_head) {
@@ -604,6 +619,7 @@ static void tls_read(struct worker *w, struct conn *c)
 			goto parse;
 		}
 	}
+	c->tls_more = true;
 parse:
 	process(w, c);
 }
