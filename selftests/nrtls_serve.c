@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -490,6 +491,30 @@ TEST_F(srv, ranges)
 	EXPECT_EQ(200, RANGE("bytes=0-1,5-6"));
 	EXPECT_NE(NULL, strstr(resp, "Content-Length: 4097\r\n"));
 #undef RANGE
+}
+
+/*
+ * Ranges of a file large enough to go through libnrtls's pipes (where the
+ * module is not used) from offsets inside a page: each round's splice
+ * must fit the pipe's slots, a page each, the first one partly used.
+ */
+TEST_F_TIMEOUT(srv, unaligned_ranges, 120)
+{
+	static const uint64_t from[] = { 7, 4097, MiB + 4095 };
+	uint8_t want[SHA256_LEN], got[SHA256_LEN];
+	char out[128];
+	uint64_t len;
+
+	snprintf(out, sizeof(out), "%s/out", self->s.dir);
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		EXPECT_EQ(0, nrtls_sh("curl -sf -r %llu- -o %s http://127.0.0.1:%d/f16777216.bin",
+				      (unsigned long long)from[i], out, self->s.http));
+		nrtls_expected_sha(70 + NSIZES - 1, from[i], 16 * MiB - from[i], NULL, 0, want);
+		file_sha(out, got, &len);
+		EXPECT_EQ(16 * MiB - from[i], len) TH_LOG("from %llu", (unsigned long long)from[i]);
+		EXPECT_EQ(0, memcmp(want, got, SHA256_LEN)) TH_LOG("from %llu",
+								    (unsigned long long)from[i]);
+	}
 }
 
 TEST_F(srv, keep_alive_and_head)
@@ -1176,6 +1201,68 @@ TEST_F_TIMEOUT(ops, header_timeout_from_first_byte, 120)
 	EXPECT_TRUE(closed_by_server(tfd)) TH_LOG("no header timeout after the TLS handshake");
 	SSL_free(ssl);
 	close(tfd);
+}
+
+/*
+ * A user over /proc/sys/fs/pipe-user-pages-soft gets small pipes that
+ * F_SETPIPE_SZ cannot grow: nrtls-serve running as that user still sends
+ * whole files through them (the splice path: without the module, or with
+ * --no-module).  Another process of the user takes up its pipe pages.
+ */
+TEST_F_TIMEOUT(ops, small_pipes, 120)
+{
+	struct passwd *pw = getpwnam("nobody");
+	int p = nrtls_free_port(), ready[2], hold[2];
+	char args[256], out[128], ok = 0;
+	pid_t holder;
+
+	if (!pw || geteuid())
+		SKIP(return, "needs root and the user nobody");
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(hold, O_CLOEXEC));
+	holder = fork();
+	ASSERT_LE(0, holder);
+	if (!holder) {
+		char r = 0, c;
+
+		close(ready[0]);
+		close(hold[1]);
+		if (!setgid(pw->pw_gid) && !setuid(pw->pw_uid)) {
+			/* 1 MiB pipes until the kernel says no: over the soft limit. */
+			for (int i = 0; i < 4096; i++) {
+				int fds[2];
+
+				if (pipe(fds))
+					break;
+				if (fcntl(fds[0], F_SETPIPE_SZ, 1 << 20) < 0) {
+					r = errno == EPERM;
+					break;
+				}
+			}
+		}
+		if (write(ready[1], &r, 1) != 1 || read(hold[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	EXPECT_EQ(1, read(ready[0], &ok, 1));
+	close(ready[0]);
+	if (ok) {
+		snprintf(args, sizeof(args), "--http 127.0.0.1:%d --user nobody --no-module", p);
+		ASSERT_EQ(0, spawn_server(self, p, args)) TH_LOG("%s", slurp(self->err));
+		snprintf(out, sizeof(out), "%s/out", self->s.dir);
+		for (size_t i = NSIZES - 2; i < NSIZES; i++) {
+			EXPECT_EQ(0, nrtls_sh("curl -sf -o %s http://127.0.0.1:%d/f%llu.bin", out, p,
+					      (unsigned long long)sizes[i]));
+			check_file(_metadata, out, i);
+		}
+		EXPECT_EQ(0, stop_server(&self->s));
+	}
+	close(hold[1]);	/* the holder exits, and its pipes go */
+	EXPECT_EQ(holder, waitpid(holder, NULL, 0));
+	if (!ok)
+		SKIP(return, "the user nobody's pipes never hit pipe-user-pages-soft (0: no limit?)");
 }
 
 /*

@@ -41,6 +41,8 @@ struct nrtls {
 	struct io_uring *ring;
 	int dev;			/* /dev/nrtls, or -1 */
 	int pipes[MAX_PIPES][2];
+	uint32_t pipe_size[MAX_PIPES];	/* what each holds: a splice in moves no more */
+	uint32_t page_size;
 	int free_pipes[MAX_PIPES];
 	int nfree, npipes;
 	/* Operations waiting for a pipe, when all MAX_PIPES are in use. */
@@ -56,6 +58,7 @@ struct nrtls *nrtls_new(struct io_uring *ring, unsigned int flags)
 		return NULL;
 	n->ring = ring;
 	n->dev = -1;
+	n->page_size = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
 	n->waiting_tail = &n->waiting;
 	if (!(flags & NRTLS_F_NO_MODULE))
 		n->dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
@@ -133,6 +136,21 @@ static void set_data(struct io_uring_sqe *sqe, struct nrtls_op *op, enum role r)
 	io_uring_sqe_set_data64(sqe, (uintptr_t)op | r << 1 | NRTLS_CQE_TAG);
 }
 
+/*
+ * A bigger pipe moves more per round.  F_SETPIPE_SZ fails for a user over
+ * /proc/sys/fs/pipe-user-pages-soft, whose new pipes are then smaller than
+ * the default even: a splice in of more than the pipe holds would come up
+ * short and break its link, so each round moves what this one holds.
+ */
+static void pipe_sized(struct nrtls *n, int i)
+{
+	int size;
+
+	fcntl(n->pipes[i][0], F_SETPIPE_SZ, PIPE_SIZE);
+	size = fcntl(n->pipes[i][0], F_GETPIPE_SZ);
+	n->pipe_size[i] = size > 0 ? (uint32_t)size : n->page_size;
+}
+
 /* A free pipe; -EBUSY when all are in use (wait for one), or -errno. */
 static int pipe_get(struct nrtls *n)
 {
@@ -142,8 +160,7 @@ static int pipe_get(struct nrtls *n)
 		return -EBUSY;
 	if (pipe2(n->pipes[n->npipes], O_CLOEXEC))
 		return n->npipes ? -EBUSY : -errno;	/* out of fds: wait */
-	/* A bigger pipe moves more per round; the default still works. */
-	fcntl(n->pipes[n->npipes][0], F_SETPIPE_SZ, PIPE_SIZE);
+	pipe_sized(n, n->npipes);
 	return n->npipes++;
 }
 
@@ -160,7 +177,7 @@ static void pipe_put(struct nrtls *n, int i, bool dirty)
 			n->pipes[i][0] = n->pipes[i][1] = -1;
 			return;	/* the slot is lost; the pool shrinks */
 		}
-		fcntl(n->pipes[i][0], F_SETPIPE_SZ, PIPE_SIZE);
+		pipe_sized(n, i);
 	}
 	n->free_pipes[n->nfree++] = i;
 }
@@ -241,7 +258,15 @@ static bool queue_splice(struct nrtls *n, struct nrtls_op *op)
 		/* Drain what the last round left in the pipe. */
 		chunk = s->in_pipe;
 	} else {
-		chunk = left < PIPE_SIZE ? left : PIPE_SIZE;
+		/*
+		 * No more than the pipe holds: a page a slot, the first one
+		 * from the offset on.  A splice in that comes up short breaks
+		 * the link, and the splice out fails with -ECANCELED.
+		 */
+		uint64_t off = op->offset + s->file_done;
+		uint32_t fits = n->pipe_size[s->pipe] - off % n->page_size;
+
+		chunk = left < fits ? left : fits;
 		in = get_sqe(n);
 		if (!in) {
 			op_fail(op, -EBUSY);
