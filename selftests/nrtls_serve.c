@@ -1582,6 +1582,18 @@ TEST_F_TIMEOUT(ops, directories_and_dotfiles, 60)
 	EXPECT_EQ(403, raw(p, "GET /.git HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
 	EXPECT_EQ(200, raw(p, "GET /.well-known/acme HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
 	EXPECT_NE(NULL, strstr(resp, "\r\n\r\ntoken\n"));
+	/*
+	 * A directory's index.html resolves beneath the root as any path
+	 * does: a symlink to elsewhere in the root is served, one that
+	 * leaves it is not.
+	 */
+	ASSERT_EQ(0, nrtls_sh("mkdir %s/up %s/out && ln -s ../index.html %s/up/index.html && "
+			      "ln -s /etc/passwd %s/out/index.html", self->s.root, self->s.root,
+			      self->s.root, self->s.root));
+	EXPECT_EQ(200, raw(p, "GET /up/ HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_NE(NULL, strstr(resp, "<h1>hi</h1>"));
+	EXPECT_EQ(403, raw(p, "GET /out/ HTTP/1.0\r\n\r\n", resp, sizeof(resp)));
+	EXPECT_EQ(NULL, strstr(resp, "root:"));
 	EXPECT_EQ(0, stop_server(&self->s));
 
 	snprintf(args, sizeof(args), "--http 127.0.0.1:%d --access-log off --dotfiles", p);

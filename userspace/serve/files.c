@@ -48,13 +48,17 @@ int files_open(int root, const char *path, bool slash, struct stat *st, char *na
 	snprintf(name, namelen, "%s", path);
 	if (S_ISDIR(st->st_mode)) {
 		/* No listings: a directory is its index.html or nothing. */
+		char ipath[4096 + sizeof("/index.html")];
 		int idx;
 
 		if (*path && !slash) {
 			close(fd);
 			return -301;
 		}
-		idx = open_beneath(fd, "index.html");
+		/* Resolved as any other path: beneath the root, not the directory. */
+		snprintf(ipath, sizeof(ipath), "%s%sindex.html", path,
+			 *path && path[strlen(path) - 1] != '/' ? "/" : "");
+		idx = open_beneath(root, ipath);
 		close(fd);
 		if (idx < 0)
 			return errno == ENOENT ? -403 : status_of(errno);
