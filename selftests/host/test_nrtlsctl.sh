@@ -23,4 +23,16 @@ t "--version names the version of kmod/version.h" \
 t "--help exits 0 and shows usage" '"$ctl" --help | grep -q "^usage: nrtlsctl status"'
 t "unknown commands and options exit 2" \
 	'"$ctl" frob 2> /dev/null; a=$?; "$ctl" status --bad 2> /dev/null; b=$?; [ $a -eq 2 ] && [ $b -eq 2 ]'
+# Options that take a value, given none: named, exit 2.  (No device by
+# that name: nothing is attached here whatever the parsing does.)
+for args in "rx attach nrtls-nodev --port" "rx status --netns" "steer attach nrtls-nodev --policy" \
+	"steer rule add nrtls-nodev 10.0.0.0/8 --port" "steer status --netns" \
+	"drain nrtls-nodev --wait" "drain nrtls-nodev --netns"; do
+	opt=${args##* }
+	t "$args: says option $opt needs a value, exits 2" \
+		'out=$("$ctl" $args 2>&1); [ $? -eq 2 ] && [ "$out" = "nrtlsctl: option $opt needs a value" ]'
+done
+t "a bad --policy after a good one is refused, exit 2" \
+	'out=$("$ctl" steer attach nrtls-nodev --policy hash --policy bogus 2>&1); [ $? -eq 2 ] &&
+	 [ "$out" = "nrtlsctl: --policy: '"'bogus'"' is not hash, least-loaded or map" ]'
 tap_done

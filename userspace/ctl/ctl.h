@@ -12,6 +12,11 @@ struct bpf_map;
 
 /* Print @s as a JSON string, quotes included. */
 void json_str(const char *s);
+/*
+ * Whether argv[@i] is one of @valued (NULL-terminated), options that take
+ * a value, with nothing after it; says so.  The caller exits 2.
+ */
+bool ctl_no_value(int argc, char **argv, int i, const char *const *valued);
 /* nrtlsctl rx ...: @argv is what follows "rx"; returns the exit status. */
 int ctl_rx(int argc, char **argv);
 /* nrtlsctl steer ... (steer.c). */

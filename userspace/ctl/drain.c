@@ -271,8 +271,11 @@ int ctl_drain(int argc, char **argv)
 	long t0;
 
 	for (int i = 0; i < argc; i++) {
+		static const char *const valued[] = { "--wait", "--netns", NULL };
 		char *end;
 
+		if (ctl_no_value(argc, argv, i, valued))
+			return 2;
 		if (!strcmp(argv[i], "--undo")) {
 			undo = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

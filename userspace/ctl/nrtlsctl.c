@@ -83,6 +83,19 @@ void json_str(const char *s)
 	putchar('"');
 }
 
+bool ctl_no_value(int argc, char **argv, int i, const char *const *valued)
+{
+	if (i + 1 < argc)
+		return false;
+	for (; *valued; valued++) {
+		if (!strcmp(argv[i], *valued)) {
+			fprintf(stderr, "nrtlsctl: option %s needs a value\n", argv[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool is_number(const char *s)
 {
 	if (*s == '-')

@@ -355,6 +355,10 @@ int ctl_rx(int argc, char **argv)
 	long port = 0;
 
 	for (int i = 0; i < argc; i++) {
+		static const char *const valued[] = { "--port", "--netns", NULL };
+
+		if (ctl_no_value(argc, argv, i, valued))
+			return 2;
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

@@ -527,12 +527,18 @@ int ctl_steer(int argc, char **argv)
 	long port = 0;
 
 	for (int i = 0; i < argc; i++) {
+		static const char *const valued[] = { "--policy", "--port", "--netns", NULL };
+
+		if (ctl_no_value(argc, argv, i, valued))
+			return 2;
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			steer_usage(stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--policy") && i + 1 < argc) {
+			/* Each one on its own: a later bad one is not an earlier good one. */
+			policy = -1;
 			i++;
 			for (int p = 0; p <= NRTLS_STEER_MAP; p++)
 				if (!strcmp(argv[i], policies[p]))
