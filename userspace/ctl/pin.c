@@ -203,7 +203,7 @@ unsigned long long ctl_stat_sum(int fd, unsigned int key)
 int ctl_status(const char *kind, const char *prog, const char *dev, bool json,
 	       bool (*show)(unsigned long ns, int ifindex, bool json, bool first))
 {
-	int only = dev ? ctl_dev_index(dev) : 0, n = 0, ret = 0;
+	int only = dev ? ctl_dev_index(dev) : 0, n = 0, shown = 0, ret = 0;
 	size_t len = strlen(kind);
 	struct dirent *de;
 	DIR *d;
@@ -221,7 +221,10 @@ int ctl_status(const char *kind, const char *prog, const char *dev, bool json,
 		    sscanf(de->d_name + len, "-%lu-%d", &ns, &ifindex) != 2 ||
 		    (only && (ifindex != only || ns != ctl_netns)))
 			continue;
-		if (!show(ns, ifindex, json, n == 0))
+		/* One that is unreadable prints nothing: no comma for it. */
+		if (show(ns, ifindex, json, shown == 0))
+			shown++;
+		else
 			ret = 1;
 		n++;
 	}
