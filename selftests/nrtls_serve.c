@@ -1380,6 +1380,8 @@ TEST_F_TIMEOUT(ops, signals_reopen_the_log, 60)
 			sleep_ms(50);
 		}
 		ASSERT_EQ(0, curl_ok("", url));
+		/* Again written once the send completes, perhaps after curl returns. */
+		wait_for_text(self->s.log, "GET /sub/page.html");
 		EXPECT_NE(NULL, strstr(slurp(rotated), "GET /index.html")) TH_LOG("signal %d", sig);
 		EXPECT_NE(NULL, strstr(slurp(self->s.log), "GET /sub/page.html"))
 			TH_LOG("signal %d: no new log", sig);
