@@ -154,6 +154,7 @@ void nrtls_quota_uncharge(struct nrtls_quota *q, enum nrtls_quota_kind kind)
 void nrtls_quota_pool_queue(struct nrtls_quota *q, struct workqueue_struct *wq,
 			    struct nrtls_pool_job *job, unsigned int share)
 {
+	job->quota = nrtls_quota_hold(q);
 	spin_lock_bh(&q->pool_lock);
 	if (q->pool_jobs < max(share, 1U)) {
 		q->pool_jobs++;
@@ -167,8 +168,10 @@ void nrtls_quota_pool_queue(struct nrtls_quota *q, struct workqueue_struct *wq,
 	nrtls_event(NRTLS_EV_POOL_WAITS);
 }
 
-void nrtls_quota_pool_done(struct nrtls_quota *q, struct workqueue_struct *wq)
+void nrtls_quota_pool_done(struct nrtls_pool_job *job,
+			   struct workqueue_struct *wq)
 {
+	struct nrtls_quota *q = job->quota;
 	struct nrtls_pool_job *next;
 
 	spin_lock_bh(&q->pool_lock);
@@ -184,6 +187,8 @@ void nrtls_quota_pool_done(struct nrtls_quota *q, struct workqueue_struct *wq)
 	spin_unlock_bh(&q->pool_lock);
 	if (next)
 		queue_work(wq, &next->work);
+	job->quota = NULL;
+	nrtls_quota_put(q);
 }
 
 static int quotas_show(struct seq_file *m, void *v)

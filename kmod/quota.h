@@ -41,16 +41,19 @@ void nrtls_quota_uncharge(struct nrtls_quota *q, enum nrtls_quota_kind kind);
 struct nrtls_pool_job {
 	struct work_struct work;
 	struct list_head node;		/* waiting for its user's share */
+	struct nrtls_quota *quota;	/* its user's, referenced */
 };
 
 /*
  * Queue @job on @wq for @q's user, if it has fewer than @share jobs on
  * the pool; else it waits, in order, for one of them to end.  Each queued
- * job calls nrtls_quota_pool_done() when it ends.
+ * job calls nrtls_quota_pool_done() when it ends; until then it holds
+ * the quota, whatever else lets go of it.
  */
 void nrtls_quota_pool_queue(struct nrtls_quota *q, struct workqueue_struct *wq,
 			    struct nrtls_pool_job *job, unsigned int share);
-void nrtls_quota_pool_done(struct nrtls_quota *q, struct workqueue_struct *wq);
+void nrtls_quota_pool_done(struct nrtls_pool_job *job,
+			   struct workqueue_struct *wq);
 
 struct dentry;
 

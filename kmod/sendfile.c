@@ -106,16 +106,19 @@ static void job_leave(struct owner_ctx *c)
  * The pool's jobs are counted for the user of the queue they read for
  * (its creator's quota): at most io_workers each, so that one user's
  * reads that never end (a FUSE daemon of its own) leave the others the
- * rest of the pool.  The queue outlives its jobs: they hold a reference.
+ * rest of the pool.  A queue lets go of its quota when it detaches,
+ * which a readahead job does not hold off: each job holds the quota.
  */
 static void pool_queue(struct nrtls_sq *sq, struct nrtls_pool_job *job)
 {
+	/* Locked with data queued, it has not detached: its quota is there. */
+	lockdep_assert_held(&sq->lock);
 	nrtls_quota_pool_queue(sq->quota, io_wq, job, io_workers);
 }
 
-static void pool_done(struct nrtls_sq *sq)
+static void pool_done(struct nrtls_pool_job *job)
 {
-	nrtls_quota_pool_done(sq->quota, io_wq);
+	nrtls_quota_pool_done(job, io_wq);
 }
 
 /* --- requests ------------------------------------------------------------ */
@@ -529,7 +532,7 @@ static void sf_read_job(struct work_struct *work)
 			err = -EIO;
 	}
 	seg->err = err ?: (n ? 0 : -EIO);
-	pool_done(seg->sq);
+	pool_done(&seg->read_job);
 	nrtls_sq_io_done(seg);
 }
 
@@ -584,7 +587,7 @@ static void sf_retry_job(struct work_struct *work)
 			sf_read_folio(req, folio);
 	}
 	job_leave(&c);
-	pool_done(seg->sq);
+	pool_done(&seg->read_job);
 	nrtls_sq_io_done(seg);
 }
 
@@ -627,7 +630,7 @@ static void sf_buf_read(struct work_struct *work)
 		if (n != seg->len)
 			seg->err = n < 0 ? n : -EIO;
 	}
-	pool_done(seg->sq);
+	pool_done(&seg->read_job);
 	nrtls_sq_io_done(seg);
 }
 
@@ -699,7 +702,7 @@ static void sf_ra_job(struct work_struct *work)
 	job_leave(&c);
 	folio_put(folio);
 	clear_bit(NRTLS_REQ_RA_QUEUED, &req->cmd_flags);
-	pool_done(req->sq);
+	pool_done(&req->ra_job);
 	nrtls_req_put(req);
 }
 
