@@ -5,16 +5,16 @@
  * The submitter only looks in the page cache: what is there and up to date
  * is queued ready; a run of folios under read is queued with a waiter on
  * the first of them; a miss is queued as a segment for a read job.  Read
- * jobs run on a bounded pool (io_workers), never in the submitter: they
- * do the readahead and, for folios readahead did not bring, ->read_folio,
- * which on some file systems (9p, FUSE, NFS) waits for the read.  They run
- * as the submitter: its memory and block cgroups, the file opener's
- * credentials.  When a job is done, or a folio waited on is unlocked, the
- * queue's worker marks the segment ready or waits on its next folio.  No
- * thread waits for a read on behalf of a request; a pool thread may, on
- * the file systems that wait, and there are at most io_workers of them.
- * File systems without ->read_folio (tmpfs holes, DAX) are read by the
- * pool into pages of ours.
+ * jobs run on a pool, at most io_workers of each user's at once, never in
+ * the submitter: they do the readahead and, for folios readahead did not
+ * bring, ->read_folio, which on some file systems (9p, FUSE, NFS) waits
+ * for the read.  They run as the submitter: its memory and block cgroups,
+ * the file opener's credentials.  When a job is done, or a folio waited on
+ * is unlocked, the queue's worker marks the segment ready or waits on its
+ * next folio.  No thread waits for a read on behalf of a request; a pool
+ * thread may, on the file systems that wait, at most io_workers for each
+ * user.  File systems without ->read_folio (tmpfs holes, DAX) are read by
+ * the pool into pages of ours.
  */
 #include <linux/blkdev.h>
 #include <linux/cgroup.h>
