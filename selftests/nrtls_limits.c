@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <liburing.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -71,7 +70,7 @@ static int become_unprivileged(void)
 	struct ifreq ifr = { .ifr_name = "lo" };
 	int s;
 
-	if (setgroups(0, NULL) || setresgid(USER, USER, USER) || setresuid(USER, USER, USER))
+	if (nrtls_become_user(USER))
 		return -1;
 	/* Changing uid made /proc/self root's; it must be ours to map ids. */
 	if (prctl(PR_SET_DUMPABLE, 1))
@@ -249,8 +248,7 @@ static int subuid_side(int wr, int rd)
 	struct nrtls_flow flow;
 	int dev[2], i;
 
-	STEP(1, !setgroups(0, NULL) && !setresgid(USER, USER, USER) &&
-		!setresuid(USER, USER, USER) && !prctl(PR_SET_DUMPABLE, 1));
+	STEP(1, !nrtls_become_user(USER) && !prctl(PR_SET_DUMPABLE, 1));
 	STEP(2, !unshare(CLONE_NEWUSER | CLONE_NEWNET));
 	STEP(3, !handshake(wr, rd, 'm'));
 	dev[0] = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);

@@ -8,7 +8,6 @@
  * a queue that fails meanwhile must complete new requests at once.
  */
 #include <errno.h>
-#include <grp.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <netinet/in.h>
@@ -385,8 +384,7 @@ static int other_user_read(int secs)
 	ssize_t n;
 	uint64_t q;
 
-	if (setgroups(0, NULL) || setresgid(OTHER_USER, OTHER_USER, OTHER_USER) ||
-	    setresuid(OTHER_USER, OTHER_USER, OTHER_USER))
+	if (nrtls_become_user(OTHER_USER))
 		return 1;
 	dev = open(NRTLS_DEVICE, O_RDWR | O_CLOEXEC);
 	fd = memfd_create("nrtls-hole", MFD_CLOEXEC);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -114,6 +115,13 @@ long nrtls_quota_used(unsigned int uid, const char *what)
 	}
 	fclose(f);
 	return found;
+}
+
+int nrtls_become_user(unsigned int uid)
+{
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		return -1;
+	return 0;
 }
 
 static void sleep_ms(int ms)

@@ -31,6 +31,8 @@ bool nrtls_wait_idle(int ms);
 
 /* What user @uid holds of @what ("contexts", "sockets"), or -1 if nothing. */
 long nrtls_quota_used(unsigned int uid, const char *what);
+/* Root becomes @uid (and its group), with no supplementary groups: 0 or -1. */
+int nrtls_become_user(unsigned int uid);
 
 /* A file's first line (a sysfs or procfs value): 0 or -errno. */
 int nrtls_read_file(const char *path, char *buf, size_t len);
