@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -152,14 +157,60 @@ static long find_value(const char *text, const char *name)
 	return -1;
 }
 
+/* ETHTOOL_GSSET_INFO / GSTRINGS / GSTATS, what "ethtool -S" asks. */
 long nrtls_ethtool_stat(const char *ns, const char *dev, const char *name)
 {
-	static char buf[16384];
+	union {
+		struct ethtool_sset_info info;
+		char room[sizeof(struct ethtool_sset_info) + sizeof(__u32)];
+	} sset = { .info = { .cmd = ETHTOOL_GSSET_INFO,
+			     .sset_mask = 1ULL << ETH_SS_STATS } };
+	struct ethtool_gstrings *names = NULL;
+	struct ethtool_stats *stats = NULL;
+	struct ifreq ifr = { 0 };
+	long v = -1;
+	int orig, fd;
+	__u32 n;
 
-	if (nrtls_sh_out(buf, sizeof(buf), "ip netns exec %s ethtool -S %s 2>/dev/null",
-			 ns, dev))
+	orig = ns ? nrtls_netns_push(ns) : -1;
+	if (ns && orig < 0)
 		return -1;
-	return find_value(buf, name);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (ns)
+		nrtls_netns_pop(orig);
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	ifr.ifr_data = (void *)&sset;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || !sset.info.sset_mask)
+		goto out;
+	n = sset.info.data[0];
+	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
+	stats = calloc(1, sizeof(*stats) + (size_t)n * sizeof(__u64));
+	if (!names || !stats)
+		goto out;
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_STATS;
+	names->len = n;
+	ifr.ifr_data = (void *)names;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		goto out;
+	stats->cmd = ETHTOOL_GSTATS;
+	stats->n_stats = n;
+	ifr.ifr_data = (void *)stats;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		goto out;
+	for (__u32 i = 0; i < n && i < names->len && i < stats->n_stats; i++)
+		if (!strncmp((char *)names->data + i * ETH_GSTRING_LEN, name,
+			     ETH_GSTRING_LEN)) {
+			v = (long)stats->data[i];
+			break;
+		}
+out:
+	free(names);
+	free(stats);
+	close(fd);
+	return v;
 }
 
 long nrtls_wait_ethtool_stat(const char *ns, const char *dev, const char *name,
@@ -180,20 +231,9 @@ long nrtls_wait_ethtool_stat(const char *ns, const char *dev, const char *name,
 long nrtls_tls_stat(const char *ns, const char *name)
 {
 	char buf[4096];
-	ssize_t n;
-	int fd;
 
-	if (ns)
-		return nrtls_sh_out(buf, sizeof(buf), "ip netns exec %s cat /proc/net/tls_stat",
-				    ns) ? -1 : find_value(buf, name);
-	fd = open("/proc/net/tls_stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (nrtls_ns_read(ns, "/proc/thread-self/net/tls_stat", buf, sizeof(buf)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
 	return find_value(buf, name);
 }
 
@@ -203,7 +243,7 @@ long nrtls_snmp_stat(const char *ns, const char *proto, const char *name)
 	char *names = NULL, *line, *save = NULL;
 	size_t plen = strlen(proto);
 
-	if (nrtls_sh_out(buf, sizeof(buf), "ip netns exec %s cat /proc/net/snmp", ns))
+	if (nrtls_ns_read(ns, "/proc/thread-self/net/snmp", buf, sizeof(buf)) < 0)
 		return -1;
 	/* Pairs of lines, "Tcp: Name1 Name2 ..." then "Tcp: 1 2 ...". */
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include <linux/nrtls.h>
@@ -100,5 +101,17 @@ void nrtls_reap_stale_ns(void);
 int nrtls_netns_open(const char *name);
 /* Switch the calling thread to a namespace fd (fd_a, fd_b or fd_orig). */
 int nrtls_netns_enter(int fd);
+/*
+ * Move the calling thread into namespace @name; the fd of the one it was
+ * in, for nrtls_netns_pop(), or -1 (then it has not moved).
+ */
+int nrtls_netns_push(const char *name);
+void nrtls_netns_pop(int orig);
+/*
+ * Read up to @len - 1 bytes of @path, opened in namespace @ns (NULL: the
+ * caller's), NUL-terminated; the count or -1.  For /proc/net files use
+ * /proc/thread-self/net: /proc/net is the thread group leader's.
+ */
+ssize_t nrtls_ns_read(const char *ns, const char *path, char *buf, size_t len);
 
 #endif /* NRTLS_TEST_H */
