@@ -700,20 +700,9 @@ static bool wait_flow_on(struct nrtls_tls *t, const char *want)
 	return false;
 }
 
-/* The bytes @dev received, from its line in /proc/net/dev ("dev: bytes ..."). */
 static long peer_rx_bytes(struct env *e, const char *dev)
 {
-	char out[8192], *p = out;
-	size_t dl = strlen(dev);
-
-	if (nrtls_ns_read(e->net.ns_b, "/proc/thread-self/net/dev", out, sizeof(out)) < 0)
-		return -1;
-	for (; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		p += strspn(p, " ");
-		if (!strncmp(p, dev, dl) && p[dl] == ':')
-			return atol(p + dl + 1);
-	}
-	return -1;
+	return nrtls_netdev_rx_bytes(e->net.ns_b, dev);
 }
 
 /*

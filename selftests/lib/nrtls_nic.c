@@ -237,6 +237,16 @@ long nrtls_tls_stat(const char *ns, const char *name)
 	return find_value(buf, name);
 }
 
+/* /proc/net/dev: "  dev: rx_bytes rx_packets ...", a line per device. */
+long nrtls_netdev_rx_bytes(const char *ns, const char *dev)
+{
+	char buf[8192];
+
+	if (nrtls_ns_read(ns, "/proc/thread-self/net/dev", buf, sizeof(buf)) < 0)
+		return -1;
+	return find_value(buf, dev);
+}
+
 long nrtls_snmp_stat(const char *ns, const char *proto, const char *name)
 {
 	static char buf[16384];

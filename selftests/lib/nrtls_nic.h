@@ -50,6 +50,8 @@ long nrtls_wait_ethtool_stat(const char *ns, const char *dev, const char *name,
 /* Counter @name of /proc/net/tls_stat in namespace @ns (NULL: the
  * caller's own), or -1 (no such namespace, no kTLS, no such counter). */
 long nrtls_tls_stat(const char *ns, const char *name);
+/* The bytes @dev received in namespace @ns (NULL: the caller's), or -1. */
+long nrtls_netdev_rx_bytes(const char *ns, const char *dev);
 /*
  * The counter @name of protocol @proto ("Tcp", "Ip", ...) in
  * /proc/net/snmp of namespace @ns; -1 if there is none.
