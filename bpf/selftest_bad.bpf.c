@@ -225,6 +225,33 @@ int xdp_cookie_lookup_from_tc(struct __sk_buff *skb)
 	return 0;
 }
 
+/*
+ * And the other way: the TC look-ups from XDP, with memory that is no
+ * __sk_buff (here none), which they would read as an sk_buff.
+ */
+SEC("xdp")
+int skb_lookup_from_xdp(struct xdp_md *xdp)
+{
+	struct nrtls_flow flow = {};
+	struct nrtls_ctx *ctx;
+
+	ctx = nrtls_skb_ctx_lookup(NULL, &flow, sizeof(flow));
+	if (ctx)
+		nrtls_ctx_release(ctx);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int skb_cookie_lookup_from_xdp(struct xdp_md *xdp)
+{
+	struct nrtls_ctx *ctx;
+
+	ctx = nrtls_skb_ctx_lookup_cookie(NULL, 1, 1);
+	if (ctx)
+		nrtls_ctx_release(ctx);
+	return XDP_PASS;
+}
+
 /* Reads just past the context, where its device keeps its own state. */
 SEC("xdp")
 int read_past_ctx(struct xdp_md *xdp)

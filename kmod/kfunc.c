@@ -251,11 +251,14 @@ __bpf_kfunc int nrtls_skb_lag_contexts(struct __sk_buff *skb_ctx, u32 ifindex)
 
 __bpf_kfunc_end_defs();
 
+/*
+ * XDP: the look-ups by xdp_md only.  The skb ones read their argument as
+ * an sk_buff, and an XDP program has none to give: the verifier would let
+ * it pass any memory (or NULL).  The same holds the other way for TC.
+ */
 BTF_KFUNCS_START(nrtls_kfunc_ids)
 BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
-BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
-BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup_cookie, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, nrtls_ctx_release, KF_RELEASE)
 BTF_ID_FLAGS(func, nrtls_ctx_home, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, nrtls_ctx_lower, KF_ACQUIRE | KF_RET_NULL | KF_TRUSTED_ARGS)
@@ -269,11 +272,9 @@ static const struct btf_kfunc_id_set nrtls_kfunc_set = {
 };
 
 /*
- * TC: the same, and steering, only where a packet leaves by a wrapper.
- * One set per program type: 6.1 takes a module's set for a type once.
- * Not the XDP look-ups: their xdp_md is not a TC program's context, so
- * the verifier would let it pass any memory (or NULL) for it, which they
- * read as an xdp_buff.
+ * TC: the look-ups by __sk_buff, the rest as for XDP, and steering, only
+ * where a packet leaves by a wrapper.  One set per program type: 6.1 takes
+ * a module's set for a type once.
  */
 BTF_KFUNCS_START(nrtls_tc_kfunc_ids)
 BTF_ID_FLAGS(func, nrtls_skb_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)

@@ -451,6 +451,16 @@ TEST(verifier_rejects_xdp_lookup_from_tc)
 			NULL);
 }
 
+TEST(verifier_rejects_skb_lookup_from_xdp)
+{
+	expect_rejected(_metadata, "skb_lookup_from_xdp",
+			"calling kernel function nrtls_skb_ctx_lookup is not allowed",
+			NULL);
+	expect_rejected(_metadata, "skb_cookie_lookup_from_xdp",
+			"calling kernel function nrtls_skb_ctx_lookup_cookie is not allowed",
+			NULL);
+}
+
 TEST(verifier_rejects_read_past_context)
 {
 	expect_rejected(_metadata, "read_past_ctx", "access beyond struct nrtls_ctx", NULL);
