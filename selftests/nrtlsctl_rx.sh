@@ -24,6 +24,7 @@ fi
 cleanup() {
 	kill "${srv:-}" 2> /dev/null
 	ip link del nrx0 2> /dev/null
+	ip link del nrx2 2> /dev/null
 	ip netns del "$ns" 2> /dev/null
 	rm -rf "$dir" /sys/fs/bpf/nrtls/rx-*-*
 }
@@ -106,6 +107,24 @@ t "--steer-cpu replaces it in the same link and shows in status" \
 	 echo "$status" | grep -q "\"steer_cpu\":true" &&
 	 echo "$status" | grep -q "\"steered\":0" &&
 	 "$ctl" rx status nrx0 | grep -q "^nrx0 (ifindex $ifindex): attached, .*port 4433, steering to CPUs"'
+
+# Two attachments and two pin directories without pins, one made before
+# and one after the second attachment: whatever order status reads them
+# in, the broken ones print nothing, not even a comma.
+netino=$(stat -L -c %i /proc/self/ns/net)
+ip link add nrx2 type veth peer name nrx3
+mkdir "/sys/fs/bpf/nrtls/rx-$netino-2147483646"
+"$ctl" rx attach nrx2 > /dev/null
+mkdir "/sys/fs/bpf/nrtls/rx-$netino-2147483647"
+status=$("$ctl" rx status --json 2> "$dir/status.err"); rc=$?
+t "status --json with unreadable attachments: exit 1, the two others, well formed" \
+	'[ $rc -eq 1 ] && [ "$(grep -c "incomplete or unreadable" "$dir/status.err")" -eq 2 ] &&
+	 echo "$status" | grep -Eq "^\{\"programs\":\[\{\"device\":.*\}\]\}$" &&
+	 [ "$(echo "$status" | grep -o "{\"device\":" | wc -l)" -eq 2 ] &&
+	 ! echo "$status" | grep -Eq "\[,|,\]|,,|\}\{"'
+rmdir /sys/fs/bpf/nrtls/rx-"$netino"-214748364[67]
+"$ctl" rx detach nrx2 > /dev/null
+ip link del nrx2
 
 t "usage errors exit 2" \
 	'"$ctl" rx attach 2> /dev/null; [ $? -eq 2 ] &&
