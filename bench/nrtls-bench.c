@@ -43,8 +43,19 @@
 enum mode { M_SENDFILE, M_SPLICE, M_NRTLS };
 static const char *const mode_names[] = { "sendfile", "splice", "nrtls" };
 
+/*
+ * How the server's ring runs completions' task work: "plain" (io_uring's
+ * default) interrupts a running server with an IPI; "coop" runs it at the
+ * server's next entry to the kernel; "defer" (what nrtls-serve uses) only
+ * when it waits, so a cold client's completion never interrupts the
+ * server while it serves the hot one.
+ */
+enum ring_mode { R_PLAIN, R_COOP, R_DEFER };
+static const char *const ring_names[] = { "plain", "coop", "defer" };
+
 static struct {
 	enum mode mode;
+	enum ring_mode ring;
 	const char *cold_dir;	/* files cold-<client>-<n> */
 	const char *hot;
 	int cold_clients;
@@ -286,14 +297,21 @@ static void arm_accept(int lfd)
 
 static void serve_uring(int lfd)
 {
-	int dev = -1;
+	static const unsigned int flags[] = {
+		[R_PLAIN] = 0,
+		[R_COOP] = IORING_SETUP_COOP_TASKRUN,
+		[R_DEFER] = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	};
+	int dev = -1, err;
 
-	if (io_uring_queue_init(256, &ring, 0))
-		die("io_uring");
+	err = io_uring_queue_init(256, &ring, flags[opt.ring]);
+	if (err) {
+		errno = -err;
+		die("io_uring_queue_init");
+	}
 	if (CPU_COUNT(&opt.iowq_cpus)) {
-		int err = io_uring_register_iowq_aff(&ring, sizeof(opt.iowq_cpus),
-						     &opt.iowq_cpus);
-
+		err = io_uring_register_iowq_aff(&ring, sizeof(opt.iowq_cpus),
+						 &opt.iowq_cpus);
 		if (err) {
 			errno = -err;
 			die("io_uring_register_iowq_aff");
@@ -567,6 +585,7 @@ static void usage(FILE *f)
 		"usage: nrtls-bench --mode sendfile|splice|nrtls --hot FILE [--cold-dir DIR]\n"
 		"                   [--cold-clients N] [--cold-nice NICE] [--seconds S] [--port P]\n"
 		"                   [--hot-cpus LIST] [--cold-cpus LIST] [--iowq-cpus LIST]\n"
+		"                   [--ring plain|coop|defer]\n"
 		"       nrtls-bench --make-cold DIR --size BYTES --files N [--cold-clients N]\n"
 		"\n"
 		"Runs a one-thread file server with the chosen send path, N cold clients\n"
@@ -577,7 +596,9 @@ static void usage(FILE *f)
 		"is the clients' own CPU on a small machine.  --hot-cpus pins the server\n"
 		"and the hot client, --cold-cpus the cold clients (as if they were other\n"
 		"machines), --iowq-cpus io_uring's workers (IORING_REGISTER_IOWQ_AFF);\n"
-		"LIST is like 0,2-3.\n"
+		"LIST is like 0,2-3.  --ring: how an io_uring server runs completions:\n"
+		"plain (the default: io_uring's), coop (IORING_SETUP_COOP_TASKRUN) or\n"
+		"defer (IORING_SETUP_DEFER_TASKRUN, as nrtls-serve).\n"
 		"Prints: mode, cold clients, hot requests, p50, p99 and max latency (us),\n"
 		"cold MB/s, most server threads, most kernel threads (over the start).\n"
 		"--make-cold writes N files of BYTES for each of the cold clients.\n");
@@ -592,7 +613,8 @@ int main(int argc, char **argv)
 		{ "make-cold", 1, NULL, 'M' }, { "size", 1, NULL, 'S' },
 		{ "files", 1, NULL, 'F' }, { "cold-nice", 1, NULL, 'N' },
 		{ "hot-cpus", 1, NULL, 'c' }, { "cold-cpus", 1, NULL, 'C' },
-		{ "iowq-cpus", 1, NULL, 'w' }, { "help", 0, NULL, 'H' }, { 0 },
+		{ "iowq-cpus", 1, NULL, 'w' }, { "ring", 1, NULL, 'r' },
+		{ "help", 0, NULL, 'H' }, { 0 },
 	};
 	const char *make_dir = NULL;
 	uint64_t make_size = 0;
@@ -609,6 +631,12 @@ int main(int argc, char **argv)
 			for (int i = 0; i < 3; i++)
 				if (!strcmp(optarg, mode_names[i]))
 					opt.mode = i;
+			break;
+		case 'r':
+			opt.ring = -1;
+			for (int i = 0; i < 3; i++)
+				if (!strcmp(optarg, ring_names[i]))
+					opt.ring = i;
 			break;
 		case 'h': opt.hot = optarg; break;
 		case 'd': opt.cold_dir = optarg; break;
@@ -641,8 +669,8 @@ int main(int argc, char **argv)
 			die(make_dir);
 		return 0;
 	}
-	if ((int)opt.mode < 0 || !opt.hot || opt.cold_clients < 0 ||
-	    opt.cold_clients > MAXCONN - 8 || opt.seconds <= 0 ||
+	if ((int)opt.mode < 0 || (int)opt.ring < 0 || !opt.hot ||
+	    opt.cold_clients < 0 || opt.cold_clients > MAXCONN - 8 || opt.seconds <= 0 ||
 	    opt.cold_nice < 0 || opt.cold_nice > 19) {
 		usage(stderr);
 		return 2;

@@ -20,6 +20,8 @@
 # (the paths taking turns) and reports medians, with the range of the
 # runs' p99 ratios: one run's p99 differs from the next by up to a third.
 # MODES="splice nrtls-b" runs only those paths.
+# RING=plain|coop|defer: how the io_uring paths' server runs completions
+# (nrtls-bench --ring; default plain, io_uring's own; nrtls-serve's is defer).
 set -eu
 bench=$1
 sizes=${2:-64k 1m 16m}
@@ -38,6 +40,8 @@ modes="sendfile splice nrtls nrtls-n10"
 wq=/sys/devices/virtual/workqueue
 split=${SPLIT_CPUS:-}
 pins=()
+ring=()
+[ -z "${RING:-}" ] || ring=(--ring "$RING")
 if [ -n "$split" ]; then
 	case $split in
 	*?:?*) ;;
@@ -139,7 +143,8 @@ run_mode() {
 	splice-b) extra=(--iowq-cpus "$cold_cpus") ;;
 	esac
 	"$bench" --mode "$(path_of "$mode")" --hot /tmp/hot "$@" \
-		${pins[@]+"${pins[@]}"} ${extra[@]+"${extra[@]}"} || rc=$?
+		${pins[@]+"${pins[@]}"} ${ring[@]+"${ring[@]}"} \
+		${extra[@]+"${extra[@]}"} || rc=$?
 	mode_off
 	return $rc
 }
