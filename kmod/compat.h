@@ -260,4 +260,18 @@ static inline void nrtls_xdp_features(struct net_device *dev)
 #endif
 }
 
+/*
+ * A device that must not change network namespace (the wrapper, whose
+ * lowers stay behind): a feature bit until 6.11; 6.12 made it a flag,
+ * netns_local, which Debian's 6.12 has under its later name.
+ */
+static inline void nrtls_netns_immutable(struct net_device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	dev->netns_immutable = true;
+#else
+	dev->features |= NETIF_F_NETNS_LOCAL;
+#endif
+}
+
 #endif /* _NRTLS_COMPAT_H */

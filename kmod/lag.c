@@ -58,6 +58,7 @@ struct nrtls_lag_lower {
 	atomic_t live;		/* wrapper contexts at @home here */
 	bool drained;		/* written under RTNL */
 	u8 saved_addr[ETH_ALEN];
+	unsigned int saved_mtu;
 	struct rcu_head rcu;
 };
 
@@ -960,13 +961,20 @@ static int lag_add_lower(struct net_device *dev, struct net_device *lower_dev,
 	l->dev = lower_dev;
 	refcount_set(&l->ref, 1);
 	ether_addr_copy(l->saved_addr, lower_dev->dev_addr);
+	l->saved_mtu = lower_dev->mtu;
 
+	/* lag0's packets leave by any lower: each must carry lag0's MTU. */
+	err = dev_set_mtu(lower_dev, dev->mtu);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "nrtls lag: the lower cannot take the wrapper's MTU");
+		goto err_free;
+	}
 	/* Frames for lag0 arrive on whichever lower: give them its address. */
 	ss.ss_family = lower_dev->type;
 	memcpy(ss.__data, dev->dev_addr, ETH_ALEN);
 	err = dev_set_mac_address(lower_dev, (struct sockaddr *)&ss, extack);
 	if (err)
-		goto err_free;
+		goto err_mtu;
 	err = netdev_rx_handler_register(lower_dev, lag_rx, lag);
 	if (err)
 		goto err_addr;
@@ -991,8 +999,32 @@ err_handler:
 err_addr:
 	memcpy(ss.__data, l->saved_addr, ETH_ALEN);
 	dev_set_mac_address(lower_dev, (struct sockaddr *)&ss, NULL);
+err_mtu:
+	dev_set_mtu(lower_dev, l->saved_mtu);
 err_free:
 	kfree(l);
+	return err;
+}
+
+/* Every lower follows, or none does and lag0 keeps its MTU. */
+static int lag_change_mtu(struct net_device *dev, int new_mtu)
+{
+	struct nrtls_lag *lag = netdev_priv(dev);
+	struct nrtls_lag_lower *l;
+	int err;
+
+	ASSERT_RTNL();
+	list_for_each_entry(l, &lag->lowers, node) {
+		err = dev_set_mtu(l->dev, new_mtu);
+		if (err)
+			goto undo;
+	}
+	WRITE_ONCE(dev->mtu, new_mtu);
+	return 0;
+
+undo:
+	list_for_each_entry_continue_reverse(l, &lag->lowers, node)
+		dev_set_mtu(l->dev, dev->mtu);
 	return err;
 }
 
@@ -1027,6 +1059,11 @@ static void lag_release(struct nrtls_lag *lag, struct nrtls_lag_lower *l)
 	ss.ss_family = l->dev->type;
 	memcpy(ss.__data, l->saved_addr, ETH_ALEN);
 	dev_set_mac_address(l->dev, (struct sockaddr *)&ss, NULL);
+	/* A lower on its way out takes it with no one told (as bonding). */
+	if (l->dev->reg_state == NETREG_REGISTERED)
+		dev_set_mtu(l->dev, l->saved_mtu);
+	else
+		__dev_set_mtu(l->dev, l->saved_mtu);
 	lag_update_carrier(lag);
 	/*
 	 * Its flows, idle ones too, move now: left on @l they would be
@@ -1144,6 +1181,7 @@ static const struct net_device_ops lag_netdev_ops = {
 	.ndo_add_slave = lag_add_lower,
 	.ndo_del_slave = lag_del_lower,
 	.ndo_fix_features = lag_fix_features,
+	.ndo_change_mtu = lag_change_mtu,
 	.ndo_validate_addr = eth_validate_addr,
 };
 
@@ -1205,6 +1243,8 @@ static void lag_setup(struct net_device *dev)
 	dev->hw_features = LAG_FEATURES | NETIF_F_HW_TLS_TX;
 	dev->vlan_features = LAG_FEATURES;
 	dev->max_mtu = ETH_MAX_MTU;
+	/* Its lowers cannot follow it to another namespace (as bonding). */
+	nrtls_netns_immutable(dev);
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = lag_destructor;
 }

@@ -1344,6 +1344,100 @@ TEST(lag_refuses_bad_lowers)
 	EXPECT_TRUE(nrtls_wait_idle(20000));
 }
 
+/* The MTU of @dev in namespace @ns, or -1. */
+static int mtu_of(const char *ns, const char *dev)
+{
+	char out[1024];
+	const char *m;
+
+	if (nrtls_sh_out(out, sizeof(out), "ip -n %s -o link show dev %s", ns, dev))
+		return -1;
+	m = strstr(out, " mtu ");
+	return m ? atoi(m + 5) : -1;
+}
+
+/*
+ * lag0's packets leave by any lower, so every lower takes lag0's MTU while
+ * it is one, and gets its own back when it leaves.  A change of lag0's MTU
+ * that one lower refuses (a VLAN device cannot go above its link's) is
+ * undone on the lowers that took it; a device that cannot take lag0's MTU
+ * is refused as a lower.
+ */
+TEST(lowers_follow_the_wrapper_mtu)
+{
+	struct nrtls_nicnet net;
+	char out[1024];
+	const char *a;
+
+	ASSERT_EQ(0, nrtls_nicnet_ns(&net));
+	a = net.ns_a;
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add lag0 type nrtls_lag && "
+			      "ip -n %s link add v0 mtu 9000 type veth peer name v0p mtu 9000 && "
+			      "ip -n %s link add w0 type veth peer name w0p && "
+			      "ip -n %s link add link w0 name w0.5 type vlan id 5", a, a, a, a));
+	ASSERT_EQ(1500, mtu_of(a, "lag0"));
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set v0 master lag0 && "
+			      "ip -n %s link set w0.5 master lag0", a, a));
+	EXPECT_EQ(1500, mtu_of(a, "v0"));
+
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set lag0 mtu 1400", a));
+	EXPECT_EQ(1400, mtu_of(a, "lag0"));
+	EXPECT_EQ(1400, mtu_of(a, "v0"));
+	EXPECT_EQ(1400, mtu_of(a, "w0.5"));
+
+	/* v0 takes 2000 first, then w0.5 refuses: v0 goes back. */
+	EXPECT_NE(0, nrtls_sh("ip -n %s link set lag0 mtu 2000 2> /dev/null", a));
+	EXPECT_EQ(1400, mtu_of(a, "lag0"));
+	EXPECT_EQ(1400, mtu_of(a, "v0"));
+	EXPECT_EQ(1400, mtu_of(a, "w0.5"));
+
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set v0 nomaster && "
+			      "ip -n %s link set w0.5 nomaster", a, a));
+	EXPECT_EQ(9000, mtu_of(a, "v0"));
+	EXPECT_EQ(1500, mtu_of(a, "w0.5"));
+
+	/* Above what w0.5 can take: not a lower, nothing of lag0 on it. */
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set lag0 mtu 2000", a));
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out),
+				  "ip -n %s link set w0.5 master lag0 2>&1", a));
+	EXPECT_NE(NULL, strstr(out, "MTU")) {
+		TH_LOG("no reason given: %s", out);
+	}
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s -o link show dev w0.5", a));
+	EXPECT_EQ(NULL, strstr(out, "master lag0"));
+	EXPECT_EQ(1500, mtu_of(a, "w0.5"));
+
+	/* A lower deleted while it is one leaves lag0 as it was. */
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link set v0 master lag0 && ip -n %s link del v0",
+			      a, a));
+	EXPECT_EQ(2000, mtu_of(a, "lag0"));
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s -o link show master lag0", a));
+	EXPECT_EQ(NULL, strstr(out, "v0"));
+	nrtls_nicnet_teardown(&net);
+	EXPECT_TRUE(nrtls_wait_idle(20000));
+}
+
+/* lag0 stays in its namespace: its lowers could not follow it. */
+TEST(wrapper_stays_in_its_namespace)
+{
+	struct nrtls_nicnet net;
+	char out[1024];
+	const char *a;
+
+	ASSERT_EQ(0, nrtls_nicnet_ns(&net));
+	a = net.ns_a;
+	ASSERT_EQ(0, nrtls_sh("ip -n %s link add lag0 type nrtls_lag && "
+			      "ip -n %s link add v0 type veth peer name v0p && "
+			      "ip -n %s link set v0 master lag0", a, a, a));
+	EXPECT_NE(0, nrtls_sh_out(out, sizeof(out), "ip -n %s link set lag0 netns %s 2>&1",
+				  a, net.ns_b));
+	EXPECT_EQ(0, nrtls_sh_out(out, sizeof(out), "ip -n %s -o link show master lag0", a));
+	EXPECT_NE(NULL, strstr(out, "v0"));
+	EXPECT_NE(0, nrtls_sh("ip -n %s link show lag0 > /dev/null 2>&1", net.ns_b));
+	nrtls_nicnet_teardown(&net);
+	EXPECT_TRUE(nrtls_wait_idle(20000));
+}
+
 /*
  * No memory for a new device's counters (fault dev_stats): the wrapper,
  * either end of a NIC pair (the peer is made first) is refused with
