@@ -252,9 +252,11 @@ __bpf_kfunc int nrtls_skb_lag_contexts(struct __sk_buff *skb_ctx, u32 ifindex)
 __bpf_kfunc_end_defs();
 
 /*
- * XDP: the look-ups by xdp_md only.  The skb ones read their argument as
- * an sk_buff, and an XDP program has none to give: the verifier would let
- * it pass any memory (or NULL).  The same holds the other way for TC.
+ * XDP: the look-ups by xdp_md only.  Each look-up reads its argument as
+ * its own program type's context; given another type's, the verifier
+ * checks no more than a plain struct (xdp_md is all scalars: a TC program
+ * could pass any memory, or NULL), or refuses it for a reason that is no
+ * promise (__sk_buff holds pointers).
  */
 BTF_KFUNCS_START(nrtls_kfunc_ids)
 BTF_ID_FLAGS(func, nrtls_xdp_ctx_lookup, KF_ACQUIRE | KF_RET_NULL)

@@ -1059,7 +1059,7 @@ static void lag_release(struct nrtls_lag *lag, struct nrtls_lag_lower *l)
 	ss.ss_family = l->dev->type;
 	memcpy(ss.__data, l->saved_addr, ETH_ALEN);
 	dev_set_mac_address(l->dev, (struct sockaddr *)&ss, NULL);
-	/* A lower on its way out takes it with no one told (as bonding). */
+	/* Being unregistered, it gets it back without notifiers (as bonding). */
 	if (l->dev->reg_state == NETREG_REGISTERED)
 		dev_set_mtu(l->dev, l->saved_mtu);
 	else
