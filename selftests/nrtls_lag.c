@@ -700,11 +700,6 @@ static bool wait_flow_on(struct nrtls_tls *t, const char *want)
 	return false;
 }
 
-static long peer_rx_bytes(struct env *e, const char *dev)
-{
-	return nrtls_netdev_rx_bytes(e->net.ns_b, dev);
-}
-
 /*
  * 1 MiB on @t: which lower carried it, as the peer's NICs count it
  * (nicNp received it all); -1 if neither or both did.
@@ -712,11 +707,12 @@ static long peer_rx_bytes(struct env *e, const char *dev)
 static int carried_by(struct __test_metadata *_metadata, struct env *e,
 		      struct nrtls_tls *t)
 {
-	long r0 = peer_rx_bytes(e, "nic0p"), r1 = peer_rx_bytes(e, "nic1p");
+	const char *b = e->net.ns_b;
+	long r0 = nrtls_netdev_rx_bytes(b, "nic0p"), r1 = nrtls_netdev_rx_bytes(b, "nic1p");
 
 	transfer_on(_metadata, e, t, MiB, NULL);
-	r0 = peer_rx_bytes(e, "nic0p") - r0;
-	r1 = peer_rx_bytes(e, "nic1p") - r1;
+	r0 = nrtls_netdev_rx_bytes(b, "nic0p") - r0;
+	r1 = nrtls_netdev_rx_bytes(b, "nic1p") - r1;
 	/* The other one sees at most ARP or a stray ACK of another flow. */
 	if (r0 >= (long)MiB && r1 < 64 * 1024)
 		return 0;

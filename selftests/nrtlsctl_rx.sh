@@ -39,7 +39,8 @@ ip -n "$ns" addr add 198.51.100.2/24 dev nrx1
 ip -n "$ns" link set nrx1 up
 ip -n "$ns" link set lo up
 ifindex=$(cat /sys/class/net/nrx0/ifindex)
-pins=/sys/fs/bpf/nrtls/rx-$(stat -L -c %i /proc/self/ns/net)-$ifindex
+netino=$(stat -L -c %i /proc/self/ns/net)
+pins=/sys/fs/bpf/nrtls/rx-$netino-$ifindex
 
 out=$("$ctl" rx attach nrx0 --port 4433); rc=$?
 link1=$("$ctl" rx status nrx0 --json | json_num link)
@@ -111,7 +112,6 @@ t "--steer-cpu replaces it in the same link and shows in status" \
 # Two attachments and two pin directories without pins, one made before
 # and one after the second attachment: whatever order status reads them
 # in, the broken ones print nothing, not even a comma.
-netino=$(stat -L -c %i /proc/self/ns/net)
 ip link add nrx2 type veth peer name nrx3
 mkdir "/sys/fs/bpf/nrtls/rx-$netino-2147483646"
 "$ctl" rx attach nrx2 > /dev/null
