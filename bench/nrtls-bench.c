@@ -60,6 +60,7 @@ static struct {
 	const char *hot;
 	int cold_clients;
 	int cold_nice;
+	int alternate;		/* ms per phase of cold load on/off; 0: always on */
 	int seconds;
 	int port;
 	/* CPUs of the server and hot client, the cold clients, io-wq; empty: any. */
@@ -388,6 +389,22 @@ static void serve_uring(int lfd)
 static atomic_bool stop;
 static atomic_ulong cold_bytes, cold_files;
 
+/*
+ * --alternate: the cold clients fetch only while the load is on, and the
+ * hot client's samples go to the loaded or the unloaded set by the phase
+ * they started and ended in, once the phase has settled (a quarter of it:
+ * the cold reads going, or the last cold fetch over).  Both sets then come
+ * from the same seconds of the same run, so that a machine whose speed
+ * drifts from one run to the next (an emulated one does, by up to 1.6x
+ * at p50 over ten seconds) weighs on both alike.
+ */
+static pthread_mutex_t phase_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t phase_cond = PTHREAD_COND_INITIALIZER;
+static atomic_bool load_on = true;
+static atomic_int cold_busy;		/* cold fetches under way */
+static atomic_ullong settled_at;	/* when the current phase counts */
+static atomic_int phase_seq;		/* bumped at every switch */
+
 static int connect_server(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(opt.port) };
@@ -461,13 +478,21 @@ static void *cold_client(void *arg)
 	for (int n = 0; nfiles && !stop; n = (n + 1) % nfiles) {
 		long got;
 
+		pthread_mutex_lock(&phase_lock);
+		while (!load_on && !stop)
+			pthread_cond_wait(&phase_cond, &phase_lock);
+		cold_busy++;
+		pthread_mutex_unlock(&phase_lock);
 		snprintf(path, sizeof(path), "%s/cold-%d-%d", opt.cold_dir, id, n);
 		got = fetch(fd, path);
+		if (got >= 0) {
+			cold_bytes += got;
+			cold_files++;
+			drop_cache(path);
+		}
+		cold_busy--;
 		if (got < 0)
 			break;
-		cold_bytes += got;
-		cold_files++;
-		drop_cache(path);
 	}
 	close(fd);
 	return NULL;
@@ -511,8 +536,22 @@ static int make_cold(const char *dir, uint64_t size, int files, int clients)
 	return 0;
 }
 
-static uint64_t *lat;
-static size_t nlat, caplat;
+struct lats {
+	uint64_t *v;
+	size_t n, cap;
+};
+static struct lats lat, ulat;	/* loaded (or all), unloaded (--alternate) */
+
+static void add_lat(struct lats *l, uint64_t ns)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4096;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		if (!l->v)
+			die("realloc");
+	}
+	l->v[l->n++] = ns;
+}
 
 static void *hot_client(void *arg)
 {
@@ -522,15 +561,17 @@ static void *hot_client(void *arg)
 	pin(&opt.hot_cpus);
 	fd = connect_server();
 	while (!stop) {
-		uint64_t t = now_ns();
+		uint64_t t = now_ns(), d;
+		int seq = phase_seq;
+		bool on = load_on, idle = !cold_busy;
 
 		if (fetch(fd, opt.hot) < 0)
 			break;
-		if (nlat == caplat) {
-			caplat = caplat ? caplat * 2 : 4096;
-			lat = realloc(lat, caplat * sizeof(*lat));
-		}
-		lat[nlat++] = now_ns() - t;
+		d = now_ns() - t;
+		if (!opt.alternate)
+			add_lat(&lat, d);
+		else if (seq == phase_seq && t >= settled_at && (on || (idle && !cold_busy)))
+			add_lat(on ? &lat : &ulat, d);
 	}
 	close(fd);
 	return NULL;
@@ -585,7 +626,7 @@ static void usage(FILE *f)
 		"usage: nrtls-bench --mode sendfile|splice|nrtls --hot FILE [--cold-dir DIR]\n"
 		"                   [--cold-clients N] [--cold-nice NICE] [--seconds S] [--port P]\n"
 		"                   [--hot-cpus LIST] [--cold-cpus LIST] [--iowq-cpus LIST]\n"
-		"                   [--ring plain|coop|defer]\n"
+		"                   [--ring plain|coop|defer] [--alternate MS]\n"
 		"       nrtls-bench --make-cold DIR --size BYTES --files N [--cold-clients N]\n"
 		"\n"
 		"Runs a one-thread file server with the chosen send path, N cold clients\n"
@@ -598,9 +639,15 @@ static void usage(FILE *f)
 		"machines), --iowq-cpus io_uring's workers (IORING_REGISTER_IOWQ_AFF);\n"
 		"LIST is like 0,2-3.  --ring: how an io_uring server runs completions:\n"
 		"plain (the default: io_uring's), coop (IORING_SETUP_COOP_TASKRUN) or\n"
-		"defer (IORING_SETUP_DEFER_TASKRUN, as nrtls-serve).\n"
+		"defer (IORING_SETUP_DEFER_TASKRUN, as nrtls-serve).  --alternate switches\n"
+		"the cold load on and off every MS ms (10-60000) and sorts the hot\n"
+		"client's samples by phase, a quarter of each phase left to settle: the\n"
+		"unloaded reference from the same run, so that drift of the machine's\n"
+		"speed from run to run is not taken for the load's cost.\n"
 		"Prints: mode, cold clients, hot requests, p50, p99 and max latency (us),\n"
-		"cold MB/s, most server threads, most kernel threads (over the start).\n"
+		"cold MB/s, most server threads, most kernel threads (over the start);\n"
+		"with --alternate, the load-on phases' figures, then the unloaded\n"
+		"phases' hot requests, p50, p99 and max.\n"
 		"--make-cold writes N files of BYTES for each of the cold clients.\n");
 }
 
@@ -614,14 +661,14 @@ int main(int argc, char **argv)
 		{ "files", 1, NULL, 'F' }, { "cold-nice", 1, NULL, 'N' },
 		{ "hot-cpus", 1, NULL, 'c' }, { "cold-cpus", 1, NULL, 'C' },
 		{ "iowq-cpus", 1, NULL, 'w' }, { "ring", 1, NULL, 'r' },
-		{ "help", 0, NULL, 'H' }, { 0 },
+		{ "alternate", 1, NULL, 'a' }, { "help", 0, NULL, 'H' }, { 0 },
 	};
 	const char *make_dir = NULL;
 	uint64_t make_size = 0;
 	int make_files = 0;
 	pthread_t hot, cold[MAXCONN];
 	int c, lfd, kt0, kt1, pt, ptmax = 0, ktmax = 0, ncold;
-	uint64_t t0, end;
+	uint64_t t0, t, now, end, next_phase, next_count;
 	pid_t srv;
 
 	opt.mode = -1;
@@ -647,6 +694,7 @@ int main(int argc, char **argv)
 		case 'S': make_size = strtoull(optarg, NULL, 0); break;
 		case 'F': make_files = atoi(optarg); break;
 		case 'N': opt.cold_nice = atoi(optarg); break;
+		case 'a': opt.alternate = atoi(optarg); break;
 		case 'c':
 		case 'C':
 		case 'w':
@@ -671,7 +719,8 @@ int main(int argc, char **argv)
 	}
 	if ((int)opt.mode < 0 || (int)opt.ring < 0 || !opt.hot ||
 	    opt.cold_clients < 0 || opt.cold_clients > MAXCONN - 8 || opt.seconds <= 0 ||
-	    opt.cold_nice < 0 || opt.cold_nice > 19) {
+	    opt.cold_nice < 0 || opt.cold_nice > 19 ||
+	    (opt.alternate && (!opt.cold_dir || opt.alternate < 10 || opt.alternate > 60000))) {
 		usage(stderr);
 		return 2;
 	}
@@ -704,13 +753,35 @@ int main(int argc, char **argv)
 	 * CPUs, and under their load its 100 ms sleeps took twice as long.
 	 */
 	end = now_ns() + opt.seconds * 1000000000ull;
-	while (now_ns() < end) {
-		usleep(100000);
-		count_threads(srv, &pt, &kt1);
-		ptmax = pt > ptmax ? pt : ptmax;
-		ktmax = kt1 - kt0 > ktmax ? kt1 - kt0 : ktmax;
+	next_phase = now_ns() + opt.alternate * 1000000ull;
+	settled_at = now_ns() + opt.alternate * 250000ull;
+	next_count = now_ns();
+	while ((t = now_ns()) < end) {
+		if (opt.alternate && t >= next_phase) {
+			pthread_mutex_lock(&phase_lock);
+			load_on = !load_on;
+			phase_seq++;
+			settled_at = t + opt.alternate * 250000ull;
+			pthread_cond_broadcast(&phase_cond);
+			pthread_mutex_unlock(&phase_lock);
+			next_phase = t + opt.alternate * 1000000ull;
+		}
+		if (t >= next_count) {
+			count_threads(srv, &pt, &kt1);
+			ptmax = pt > ptmax ? pt : ptmax;
+			ktmax = kt1 - kt0 > ktmax ? kt1 - kt0 : ktmax;
+			next_count = t + 100000000ull;
+		}
+		t = opt.alternate && next_phase < next_count ? next_phase : next_count;
+		t = t < end ? t : end;
+		now = now_ns();
+		if (t > now)
+			usleep((t - now) / 1000 + 1);
 	}
+	pthread_mutex_lock(&phase_lock);
 	stop = true;
+	pthread_cond_broadcast(&phase_cond);
+	pthread_mutex_unlock(&phase_lock);
 	/* The server may be stuck in a read for a cold client: kill it first. */
 	kill(srv, SIGKILL);
 	waitpid(srv, NULL, 0);
@@ -718,15 +789,21 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ncold; i++)
 		pthread_join(cold[i], NULL);
 
-	if (!nlat) {
+	if (!lat.n || (opt.alternate && !ulat.n)) {
 		printf("%-8s %3d %7d %9s %9s %9s %8.1f %4d %4d\n", mode_names[opt.mode],
 		       ncold, 0, "-", "-", "-", 0.0, ptmax, ktmax);
 		return 1;
 	}
-	qsort(lat, nlat, sizeof(*lat), cmp_u64);
-	printf("%-8s %3d %7zu %9.0f %9.0f %9.0f %8.1f %4d %4d\n", mode_names[opt.mode],
-	       ncold, nlat, lat[nlat / 2] / 1e3, lat[nlat * 99 / 100] / 1e3,
-	       lat[nlat - 1] / 1e3, cold_bytes / 1e6 / ((now_ns() - t0) / 1e9), ptmax,
+	qsort(lat.v, lat.n, sizeof(*lat.v), cmp_u64);
+	printf("%-8s %3d %7zu %9.0f %9.0f %9.0f %8.1f %4d %4d", mode_names[opt.mode],
+	       ncold, lat.n, lat.v[lat.n / 2] / 1e3, lat.v[lat.n * 99 / 100] / 1e3,
+	       lat.v[lat.n - 1] / 1e3, cold_bytes / 1e6 / ((now_ns() - t0) / 1e9), ptmax,
 	       ktmax);
+	if (opt.alternate) {
+		qsort(ulat.v, ulat.n, sizeof(*ulat.v), cmp_u64);
+		printf(" %7zu %9.0f %9.0f %9.0f", ulat.n, ulat.v[ulat.n / 2] / 1e3,
+		       ulat.v[ulat.n * 99 / 100] / 1e3, ulat.v[ulat.n - 1] / 1e3);
+	}
+	printf("\n");
 	return 0;
 }

@@ -105,6 +105,19 @@ bench=build/$(scripts/krel.sh 6.1 2> /dev/null)/bench/nrtls-bench
 fails_with "nrtls-bench refuses a cold clients' nice outside 0-19" "--cold-nice NICE" \
 	"$bench" --mode nrtls --hot /dev/null --cold-nice 20
 check "nrtls-bench --help says what --cold-nice is for" sh -c "'$bench' --help | grep -q 'cold-nice runs the cold clients'"
+fails_with "nrtls-bench --alternate needs cold clients" "--alternate MS" \
+	"$bench" --mode nrtls --hot /dev/null --alternate 100
+fails_with "nrtls-bench refuses --alternate below 10 ms" "--alternate MS" \
+	"$bench" --mode nrtls --hot /dev/null --cold-dir /tmp --alternate 9
+mkdir -p "$tmp/cold"
+if "$bench" --make-cold "$tmp/cold" --size 65536 --files 2 --cold-clients 2 &&
+   out=$("$bench" --mode sendfile --hot "$bench" --cold-dir "$tmp/cold" --cold-clients 2 \
+	 --seconds 2 --alternate 100 --port 17079) &&
+   echo "$out" | awk 'NF == 13 && $3 > 0 && $10 > 0 && $6 > 0 { ok = 1 } END { exit !ok }'; then
+	ok "nrtls-bench --alternate reports loaded and unloaded phases from one run"
+else
+	not_ok "nrtls-bench --alternate reports loaded and unloaded phases from one run" "${out:-}"
+fi
 fails_with "nrtls-bench refuses a bad CPU list" "bad CPU list '1,'" \
 	"$bench" --mode nrtls --hot /dev/null --cold-cpus 1,
 fails_with "nrtls-bench pins the server to the CPUs it is given" "sched_setaffinity" \
