@@ -32,6 +32,12 @@ options:
   --alone          wait until no other guest of this runner is running on
                    this machine, and warn if one starts before this one
                    ends (for benchmarks: guests share the host's CPUs)
+  --pin-vcpus      guest CPU 0's QEMU thread alone on the first host CPU
+                   this runner may use, QEMU's other threads on the rest,
+                   the other vCPUs at SCHED_IDLE so that QEMU's own
+                   threads (its big lock's holders) never wait behind them
+                   (for latency benchmarks that measure on guest CPU 0;
+                   needs two host CPUs)
   -h, --help       this text
 
 exit status: COMMAND's status when the guest ended cleanly; otherwise
@@ -42,7 +48,7 @@ EOF
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=6.1 ko= noko= params= cmd= shell= timeout=900 mem=3072 cpus=2 append= outdir=
-alone=
+alone= pin=
 slub=slub_debug=FZPU
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -59,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--no-slub-debug) slub=; shift ;;
 	--outdir) outdir=$2; shift 2 ;;
 	--alone) alone=1; shift ;;
+	--pin-vcpus) pin=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -70,6 +77,21 @@ if [ -z "$shell" ] && [ -z "$cmd" ] && [ $# -eq 0 ]; then
 	exit 2
 fi
 case "$timeout" in '' | *[!0-9]*) echo "run.sh: bad --timeout" >&2; exit 2 ;; esac
+
+# --pin-vcpus: the host CPUs for guest CPU 0's thread and for the rest.
+if [ -n "$pin" ]; then
+	pin_cpus=()
+	IFS=, read -ra parts <<< "$(taskset -pc $$ | sed 's/.*: //')"
+	for part in "${parts[@]}"; do
+		for ((c = ${part%-*}; c <= ${part#*-}; c++)); do pin_cpus+=("$c"); done
+	done
+	if [ ${#pin_cpus[@]} -lt 2 ]; then
+		echo "run.sh: --pin-vcpus needs two host CPUs; this runner may use ${pin_cpus[*]}" >&2
+		exit 2
+	fi
+	pin_own=${pin_cpus[0]}
+	pin_rest=$(IFS=,; echo "${pin_cpus[*]:1}")
+fi
 
 for tool in qemu-system-x86_64:qemu-system-x86 cpio:cpio; do
 	if ! command -v "${tool%%:*}" > /dev/null; then
@@ -127,13 +149,40 @@ kcmd="console=ttyS0 loglevel=3 $slub panic=-1 nrtls_src=$top"
 kcmd="$kcmd sysctl.kernel.hung_task_timeout_secs=60 $append"
 [ -z "$shell" ] && kcmd="$kcmd oops=panic"
 
+# Thread names ("CPU 0/TCG") for --pin-vcpus and for host-side tools.
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "$cpus" -m "$mem"
+	-name "nrtls,debug-threads=on"
 	-nic none -no-reboot -display none -monitor none
 	-kernel "/boot/vmlinuz-$krel" -initrd "$initrd" -append "$kcmd"
 	-fsdev "local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap"
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
 	-fsdev "local,id=out,path=$outdir,security_model=none"
 	-device virtio-9p-pci,fsdev=out,mount_tag=nrtlsout)
+
+# --pin-vcpus: pin the threads of QEMU, the child of timeout(1) @1, as
+# they appear (QEMU starts its workers when it needs them).
+pin_vcpus() {
+	local q= t tid n
+	local -A pinned=()
+	while [ -z "$q" ] && kill -0 "$1" 2> /dev/null; do
+		sleep 0.1
+		q=$(cat "/proc/$1/task/$1/children" 2> /dev/null)
+	done
+	q=${q%% *}
+	while [ -n "$q" ] && kill -0 "$q" 2> /dev/null; do
+		for t in /proc/"$q"/task/*; do
+			tid=${t##*/}
+			[ -z "${pinned[$tid]:-}" ] || continue
+			n=$(cat "$t/comm" 2> /dev/null) || continue
+			case $n in
+			"CPU 0/"*) taskset -pc "$pin_own" "$tid" ;;
+			"CPU "*/*) taskset -pc "$pin_rest" "$tid" && chrt -i -p 0 "$tid" ;;
+			*) taskset -pc "$pin_rest" "$tid" ;;
+			esac > /dev/null 2>&1 && pinned[$tid]=1
+		done
+		sleep 1
+	done
+}
 
 # One boot, the command's output streamed to stdout.
 boot() {
@@ -142,12 +191,18 @@ boot() {
 	timeout -k 10 "$timeout" "${qemu[@]}" -serial "file:$outdir/console.log" \
 		< /dev/null 2> "$outdir/qemu.log" &
 	qpid=$!
+	pinner=
+	if [ -n "$pin" ]; then
+		pin_vcpus $qpid &
+		pinner=$!
+	fi
 	# Stream the command's output: everything after stage 2's marker.
 	tail -s 0.2 --pid=$qpid -n +1 -f "$outdir/console.log" |
 		sed -u -n '/^nrtls-vm: ready\r\{0,1\}$/,$p' |
 		sed -u '1d; s/\r$//; /^\[ *[0-9.]*\] \(reboot: Power down\|sysrq: Power Off\)$/d'
 	wait $qpid
 	[ $? -eq 124 ] && touch "$outdir/timedout"
+	[ -z "$pinner" ] || wait $pinner
 }
 
 # The PIDs of this runner's other guests on this machine: QEMUs whose

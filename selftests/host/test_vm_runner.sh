@@ -86,6 +86,53 @@ TAP_LOG=$tmp/out TAP_LOG_LINES=15 t "--alone warns of a guest that started besid
 	'[ $rc -eq 0 ] && grep -q "alone done" "$tmp/out" &&
 	 grep -q "another guest ran beside this one" "$tmp/out"'
 
+# --pin-vcpus, read off the running QEMU while its guest waits.
+taskset -c 0 scripts/vm/run.sh --pin-vcpus --no-module --cmd true > "$tmp/out" 2>&1
+rc=$?
+TAP_LOG=$tmp/out t "--pin-vcpus refuses a runner with one host CPU" \
+	'[ $rc -eq 2 ] && grep -q "needs two host CPUs" "$tmp/out"'
+# The CPUs of a list like 0,2-3, one a line.
+cpus_of() {
+	local part c
+	IFS=, read -ra parts <<< "$1"
+	for part in "${parts[@]}"; do
+		for ((c = ${part%-*}; c <= ${part#*-}; c++)); do echo "$c"; done
+	done
+}
+mine=$(cpus_of "$(taskset -pc $$ | sed 's/.*: //')")
+if [ "$(echo "$mine" | wc -l)" -lt 2 ]; then
+	tap_skip "--pin-vcpus pins QEMU's threads" "this runner may use one host CPU"
+else
+	own=$(echo "$mine" | head -n 1)
+	rest=$(echo "$mine" | tail -n +2 | tr '\n' ' ')
+	scripts/vm/run.sh --outdir "$tmp/pin" --no-module --pin-vcpus --timeout 180 \
+		--cmd 'touch /nrtls-out/started; until [ -e /nrtls-out/go ]; do sleep 0.2; done' \
+		> "$tmp/out" 2>&1 &
+	run=$!
+	until_true '[ -e "$tmp/pin/started" ]'
+	# Each thread of this run's QEMU: "name|its CPUs|its policy".
+	threads=
+	for f in /proc/[0-9]*/cmdline; do
+		argv0=
+		{ IFS= read -r -d '' argv0 < "$f"; } 2> /dev/null
+		[ "$argv0" = qemu-system-x86_64 ] && grep -qa "path=$tmp/pin," "$f" || continue
+		for task in "${f%/cmdline}"/task/*; do
+			tid=${task##*/}
+			threads+="$(cat "$task/comm")|$(cpus_of "$(taskset -pc "$tid" | sed 's/.*: //')" |
+				tr '\n' ' ')|$(chrt -p "$tid" | sed -n '1s/.*: //p')"$'\n'
+		done
+	done
+	touch "$tmp/pin/go"
+	wait "$run"
+	rc=$?
+	echo "$threads" | sed '/^$/d; s/^/# thread: /' > "$tmp/threads"
+	TAP_LOG=$tmp/threads t "--pin-vcpus: guest CPU 0's thread alone on host CPU $own" \
+		'[ $rc -eq 0 ] && grep -qx "CPU 0/TCG|$own |SCHED_OTHER" <<< "$threads" &&
+		 [ "$(grep -c "|\(.* \)\?$own " <<< "$threads")" = 1 ]'
+	TAP_LOG=$tmp/threads t "--pin-vcpus: guest CPU 1's thread on host CPUs ${rest% } at SCHED_IDLE" \
+		'grep -qx "CPU 1/TCG|$rest|SCHED_IDLE" <<< "$threads"'
+fi
+
 # selftests/run.sh -f (make check runs package first in the second guest that runs it).
 mkdir -p "$tmp/b/selftests"
 for t in alpha beta gamma; do
