@@ -22,6 +22,10 @@
 # MODES="splice nrtls-b" runs only those paths.
 # RING=plain|coop|defer: how the io_uring paths' server runs completions
 # (nrtls-bench --ring; default plain, io_uring's own; nrtls-serve's is defer).
+# ALTERNATE=MS switches each run's cold load on and off every MS ms
+# (nrtls-bench --alternate) and takes each run's unloaded reference from
+# its load-off phases instead of from separate runs: the ratios then do
+# not carry the drift of the machine's speed from one run to the next.
 set -eu
 bench=$1
 sizes=${2:-64k 1m 16m}
@@ -32,6 +36,11 @@ cold_nice=${COLD_NICE:-0}
 repeat=${REPEAT:-1}
 case $repeat in
 ''|*[!0-9]*|0*) echo "run.sh: REPEAT is a count of runs, like 3" >&2; exit 2 ;;
+esac
+alt=${ALTERNATE:-}
+case $alt in
+'') ;;
+*[!0-9]*|0*) echo "run.sh: ALTERNATE is a phase length in ms, like 1000" >&2; exit 2 ;;
 esac
 name=nrtlsbench
 cfg=/sys/kernel/config/nullb/$name
@@ -154,7 +163,9 @@ median() {
 	printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"
 }
 
+# "-" when there is no reference (ALTERNATE, no load-off phase drained).
 ratio() {
+	[ "$1" != - ] && [ "$2" != - ] || { echo -; return; }
 	awk "BEGIN { printf \"%.2f\", $1 / $2 }"
 }
 
@@ -165,12 +176,14 @@ head -c 4096 /dev/urandom > /tmp/hot
 # median of each measure over the runs.
 declare -A u50 u99 umax
 for ((r = 0; r < repeat; r++)); do
+	[ -z "$alt" ] || break
 	for mode in $modes; do
 		read -r _ _ _ l50 l99 lmax _ _ _ < <(run_mode $mode --seconds "$secs")
 		u50[$mode]+=" $l50" u99[$mode]+=" $l99" umax[$mode]+=" $lmax"
 	done
 done
 for mode in $modes; do
+	[ -z "$alt" ] || break
 	u50[$mode]=$(median ${u50[$mode]})
 	u99[$mode]=$(median ${u99[$mode]})
 	umax[$mode]=$(median ${umax[$mode]})
@@ -179,8 +192,13 @@ done
 echo "hot client: 4 KiB, $clients cold clients each fetching its files over and over,"
 echo "every fetch from the disk (cold clients at nice $cold_nice); latencies as ratios"
 [ -n "$split" ] && echo "(server and hot client on CPUs $hot_cpus, cold clients on CPUs $cold_cpus)"
-echo "to the same path unloaded:"
+if [ -n "$alt" ]; then
+	echo "to the same path with the load off, in the same runs (load on and off"
+	echo "every $alt ms; 'p99 un us': the load-off phases' p99)"
+fi
+[ -n "$alt" ] || echo "to the same path unloaded:"
 for mode in $modes; do
+	[ -z "$alt" ] || break
 	printf '  %-9s unloaded p50 %6s us, p99 %6s us, max %6s us\n' $mode \
 		"${u50[$mode]}" "${u99[$mode]}" "${umax[$mode]}"
 done
@@ -192,6 +210,10 @@ echo
 hdr='%-6s %-5s %-9s %7s %7s %7s %9s %9s %9s %8s %9s %7s %8s'
 head=(delay size path "p50 x" "p99 x" "max x" "p50 us" "p99 us" "max us" "hot reqs"
       "cold MB/s" threads kthreads)
+if [ -n "$alt" ]; then
+	hdr+=' %10s'
+	head+=("p99 un us")
+fi
 if [ "$repeat" -gt 1 ]; then
 	hdr+=' %11s'
 	head+=("p99 x runs")
@@ -209,15 +231,23 @@ for delay in $delays; do
 		mkdir -p $mnt/$size
 		"$bench" --make-cold $mnt/$size --size "$b" --files $files --cold-clients "$clients"
 		declare -A c50=() c99=() cmax=() cn=() cmbs=() cthr=() ckthr=()
+		declare -A a50=() a99=() amax=() ar99=()
 		for ((r = 0; r < repeat; r++)); do
 			for mode in $modes; do
 				echo 3 > /proc/sys/vm/drop_caches
 				n=0
-				read -r _ _ n l50 l99 lmax mbs thr kthr < <(run_mode $mode \
+				read -r _ _ n l50 l99 lmax mbs thr kthr _ v50 v99 vmax < <(run_mode $mode \
 					--cold-dir $mnt/$size --cold-clients "$clients" \
-					--cold-nice "$cold_nice" --seconds "$secs") || true
-				# A starved run (not one hot reply) has no latency.
+					--cold-nice "$cold_nice" --seconds "$secs" \
+					${alt:+--alternate "$alt"}) || true
+				# A starved run (not one hot reply) has no latency; with
+				# ALTERNATE, one whose cold fetches outlasted every phase
+				# has no unloaded reference ("-").
 				[ "$n" -gt 0 ] || continue
+				if [ -n "$alt" ] && [ "$v99" != - ]; then
+					a50[$mode]+=" $v50" a99[$mode]+=" $v99" amax[$mode]+=" $vmax"
+					ar99[$mode]+=" $(ratio "$l99" "$v99")"
+				fi
 				c50[$mode]+=" $l50" c99[$mode]+=" $l99" cmax[$mode]+=" $lmax"
 				cn[$mode]+=" $n" cmbs[$mode]+=" $mbs"
 				# Threads: the most any run had.
@@ -229,20 +259,35 @@ for delay in $delays; do
 			row=("${delay}ms" "$size" "$mode")
 			if [ -z "${cn[$mode]:-}" ]; then
 				row+=(starved starved starved - - - 0 - - -)
+				[ -z "$alt" ] || row+=(-)
 			else
+				if [ -n "$alt" ] && [ -z "${a99[$mode]:-}" ]; then
+					u50[$mode]=- u99[$mode]=- umax[$mode]=-
+				elif [ -n "$alt" ]; then
+					u50[$mode]=$(median ${a50[$mode]})
+					u99[$mode]=$(median ${a99[$mode]})
+					umax[$mode]=$(median ${amax[$mode]})
+				fi
 				l50=$(median ${c50[$mode]}) l99=$(median ${c99[$mode]})
 				lmax=$(median ${cmax[$mode]})
 				row+=("$(ratio "$l50" "${u50[$mode]}")" "$(ratio "$l99" "${u99[$mode]}")"
 				      "$(ratio "$lmax" "${umax[$mode]}")" "$l50" "$l99" "$lmax"
 				      "$(median ${cn[$mode]})" "$(median ${cmbs[$mode]})"
 				      "${cthr[$mode]}" "${ckthr[$mode]}")
+				[ -z "$alt" ] || row+=("${u99[$mode]}")
 			fi
 			if [ "$repeat" -gt 1 ]; then
 				runs=()
-				[ -z "${c99[$mode]:-}" ] ||
+				if [ -n "$alt" ]; then
+					[ -z "${ar99[$mode]:-}" ] ||
+						mapfile -t runs < <(printf '%s\n' ${ar99[$mode]} | sort -n)
+				elif [ -n "${c99[$mode]:-}" ]; then
 					mapfile -t runs < <(printf '%s\n' ${c99[$mode]} | sort -n)
+				fi
 				if [ ${#runs[@]} -eq 0 ]; then
 					row+=(-)
+				elif [ -n "$alt" ]; then
+					row+=("${runs[0]}-${runs[-1]}")
 				else
 					row+=("$(ratio "${runs[0]}" "${u99[$mode]}")-$(ratio "${runs[-1]}" "${u99[$mode]}")")
 				fi

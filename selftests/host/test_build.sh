@@ -129,6 +129,8 @@ fails_with "bench/run.sh refuses a SPLIT_CPUS without both halves" "SPLIT_CPUS i
 	env SPLIT_CPUS=1 bench/run.sh /bin/true
 fails_with "bench/run.sh refuses a REPEAT that is not a count" "REPEAT is a count of runs" \
 	env REPEAT=0 bench/run.sh /bin/true
+fails_with "bench/run.sh refuses an ALTERNATE that is not a length in ms" "ALTERNATE is a phase length" \
+	env ALTERNATE=1s bench/run.sh /bin/true
 fails_with "bench/run.sh refuses a path it does not run" "MODES: no path 'nrtls-b' here" \
 	env MODES="splice nrtls-b" bench/run.sh /bin/true
 # serve.sh over plain HTTP runs on any host (nrtls-serve takes its splice
