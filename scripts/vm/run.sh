@@ -36,8 +36,9 @@ options:
                    this runner may use, QEMU's other threads on the rest,
                    the other vCPUs at SCHED_IDLE so that QEMU's own
                    threads (its big lock's holders) never wait behind them
-                   (for latency benchmarks that measure on guest CPU 0;
-                   needs two host CPUs)
+                   (for latency benchmarks that measure on guest CPU 0,
+                   on an otherwise idle host: beside busy processes the
+                   other vCPUs get no host time; needs two host CPUs)
   -h, --help       this text
 
 exit status: COMMAND's status when the guest ended cleanly; otherwise
