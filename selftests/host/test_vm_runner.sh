@@ -3,7 +3,8 @@
 # The VM runner fails a run for each reason it promises to: a hung guest,
 # a kernel splat, a failed rmmod, a kernel that panics while booting (after
 # booting it once more); and passes back the command's output and exit
-# status; and --alone waits for other guests and warns of one beside it.
+# status; --alone waits for other guests and warns of one beside it; and
+# --pin-vcpus pins QEMU's threads.
 # Each case boots a small guest (about 15 s each).
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib/tap.sh
@@ -86,7 +87,7 @@ TAP_LOG=$tmp/out TAP_LOG_LINES=15 t "--alone warns of a guest that started besid
 	'[ $rc -eq 0 ] && grep -q "alone done" "$tmp/out" &&
 	 grep -q "another guest ran beside this one" "$tmp/out"'
 
-# --pin-vcpus, read off the running QEMU while its guest waits.
+# --pin-vcpus, read off the running QEMU.
 taskset -c 0 scripts/vm/run.sh --pin-vcpus --no-module --cmd true > "$tmp/out" 2>&1
 rc=$?
 TAP_LOG=$tmp/out t "--pin-vcpus refuses a runner with one host CPU" \
@@ -132,7 +133,7 @@ else
 	# Pinned as they appear: wait for the whole picture (or the run's end).
 	until_true 'qemu_threads; grep -q "^CPU 1/TCG|.*|SCHED_IDLE$" <<< "$threads" &&
 		[ "$(grep -c "|\(.* \)\?$own " <<< "$threads")" = 1 ]'
-	[ -z "$qemu" ] || kill "$qemu"
+	[ -z "$qemu" ] || kill "$qemu" 2> /dev/null
 	wait "$run"
 	echo "$threads" | sed '/^$/d; s/^/# thread: /' > "$tmp/threads"
 	TAP_LOG=$tmp/threads t "--pin-vcpus: guest CPU 0's thread alone on host CPU $own" \
