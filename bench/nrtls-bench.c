@@ -669,7 +669,7 @@ int main(int argc, char **argv)
 	int make_files = 0;
 	pthread_t hot, cold[MAXCONN];
 	int c, lfd, kt0, kt1, pt, ptmax = 0, ktmax = 0, ncold;
-	uint64_t t0, t, now, end, next_phase, next_count;
+	uint64_t t0, t, wake, now, end, next_phase, next_count;
 	pid_t srv;
 
 	opt.mode = -1;
@@ -773,11 +773,11 @@ int main(int argc, char **argv)
 			ktmax = kt1 - kt0 > ktmax ? kt1 - kt0 : ktmax;
 			next_count = t + 100000000ull;
 		}
-		t = opt.alternate && next_phase < next_count ? next_phase : next_count;
-		t = t < end ? t : end;
+		wake = opt.alternate && next_phase < next_count ? next_phase : next_count;
+		wake = wake < end ? wake : end;
 		now = now_ns();
-		if (t > now)
-			usleep((t - now) / 1000 + 1);
+		if (wake > now)
+			usleep((wake - now) / 1000 + 1);
 	}
 	pthread_mutex_lock(&phase_lock);
 	stop = true;

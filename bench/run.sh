@@ -173,21 +173,22 @@ head -c 4096 /dev/urandom > /tmp/hot
 
 # Unloaded latency: per path, the reference for every cell; as long as a
 # cell, so that both p99s rest on as many samples.  With REPEAT, the
-# median of each measure over the runs.
+# median of each measure over the runs.  With ALTERNATE, each run has its
+# own, from its load-off phases.
 declare -A u50 u99 umax
-for ((r = 0; r < repeat; r++)); do
-	[ -z "$alt" ] || break
-	for mode in $modes; do
-		read -r _ _ _ l50 l99 lmax _ _ _ < <(run_mode $mode --seconds "$secs")
-		u50[$mode]+=" $l50" u99[$mode]+=" $l99" umax[$mode]+=" $lmax"
+if [ -z "$alt" ]; then
+	for ((r = 0; r < repeat; r++)); do
+		for mode in $modes; do
+			read -r _ _ _ l50 l99 lmax _ _ _ < <(run_mode $mode --seconds "$secs")
+			u50[$mode]+=" $l50" u99[$mode]+=" $l99" umax[$mode]+=" $lmax"
+		done
 	done
-done
-for mode in $modes; do
-	[ -z "$alt" ] || break
-	u50[$mode]=$(median ${u50[$mode]})
-	u99[$mode]=$(median ${u99[$mode]})
-	umax[$mode]=$(median ${umax[$mode]})
-done
+	for mode in $modes; do
+		u50[$mode]=$(median ${u50[$mode]})
+		u99[$mode]=$(median ${u99[$mode]})
+		umax[$mode]=$(median ${umax[$mode]})
+	done
+fi
 
 echo "hot client: 4 KiB, $clients cold clients each fetching its files over and over,"
 echo "every fetch from the disk (cold clients at nice $cold_nice); latencies as ratios"
@@ -195,13 +196,13 @@ echo "every fetch from the disk (cold clients at nice $cold_nice); latencies as 
 if [ -n "$alt" ]; then
 	echo "to the same path with the load off, in the same runs (load on and off"
 	echo "every $alt ms; 'p99 un us': the load-off phases' p99)"
+else
+	echo "to the same path unloaded:"
+	for mode in $modes; do
+		printf '  %-9s unloaded p50 %6s us, p99 %6s us, max %6s us\n' $mode \
+			"${u50[$mode]}" "${u99[$mode]}" "${umax[$mode]}"
+	done
 fi
-[ -n "$alt" ] || echo "to the same path unloaded:"
-for mode in $modes; do
-	[ -z "$alt" ] || break
-	printf '  %-9s unloaded p50 %6s us, p99 %6s us, max %6s us\n' $mode \
-		"${u50[$mode]}" "${u99[$mode]}" "${umax[$mode]}"
-done
 if [ "$repeat" -gt 1 ]; then
 	echo "every figure the median of $repeat runs (paths taking turns); 'p99 x runs': the"
 	echo "lowest and highest of the runs' p99 ratios"
